@@ -1,0 +1,135 @@
+//! What a case list asks for: filters, ordering and a page size, already validated.
+
+use jiff::Timestamp;
+
+use crate::case::{CaseType, Priority, Status};
+
+pub const DEFAULT_LIMIT: u32 = 50;
+pub const MAX_LIMIT: u32 = 200;
+
+/// The order of a case list. Every ordering ends with the id, so pages never overlap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Ordering {
+    CreatedAsc,
+    #[default]
+    CreatedDesc,
+    UpdatedAsc,
+    UpdatedDesc,
+    PriorityAsc,
+    PriorityDesc,
+}
+
+impl Ordering {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        Ok(match s.trim() {
+            "created_at" => Ordering::CreatedAsc,
+            "-created_at" => Ordering::CreatedDesc,
+            "updated_at" => Ordering::UpdatedAsc,
+            "-updated_at" => Ordering::UpdatedDesc,
+            "priority" => Ordering::PriorityAsc,
+            "-priority" => Ordering::PriorityDesc,
+            _ => {
+                return Err(format!(
+                    "unknown ordering {s:?}; expected created_at, -created_at, updated_at, -updated_at, priority or -priority"
+                ));
+            }
+        })
+    }
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Ordering::CreatedAsc => "created_at",
+            Ordering::CreatedDesc => "-created_at",
+            Ordering::UpdatedAsc => "updated_at",
+            Ordering::UpdatedDesc => "-updated_at",
+            Ordering::PriorityAsc => "priority",
+            Ordering::PriorityDesc => "-priority",
+        }
+    }
+
+    pub const fn descending(self) -> bool {
+        matches!(self, Ordering::CreatedDesc | Ordering::UpdatedDesc | Ordering::PriorityDesc)
+    }
+}
+
+/// A half-open time range `[from, to)`; either end may be open.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Range {
+    pub from: Option<Timestamp>,
+    pub to: Option<Timestamp>,
+}
+
+impl Range {
+    pub fn is_set(&self) -> bool {
+        self.from.is_some() || self.to.is_some()
+    }
+}
+
+/// A validated case list request.
+#[derive(Debug, Clone, Default)]
+pub struct CaseFilter {
+    pub statuses: Vec<Status>,
+    pub priorities: Vec<Priority>,
+    pub types: Vec<CaseType>,
+    pub queue_id: Option<String>,
+    pub owner_id: Option<String>,
+    pub unassigned: bool,
+    pub requester_id: Option<String>,
+    pub contact_id: Option<String>,
+    pub account_id: Option<String>,
+    pub tag: Option<String>,
+    pub created: Range,
+    pub updated: Range,
+    pub closed: Range,
+    /// Free-text words, already split; all must occur in the case.
+    pub terms: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ListRequest {
+    pub filter: CaseFilter,
+    pub ordering: Ordering,
+    pub limit: u32,
+    pub cursor: Option<String>,
+}
+
+/// Splits free text into the words a full-text index knows: runs of letters and digits,
+/// lower-cased, at most 16 of them. Quotes, operators and punctuation are not syntax here, so
+/// no input can make the index's own query language fail.
+pub fn search_terms(q: &str) -> Vec<String> {
+    q.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| w.to_lowercase())
+        .take(16)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn orderings_round_trip() {
+        for o in [Ordering::CreatedAsc, Ordering::CreatedDesc, Ordering::UpdatedAsc, Ordering::UpdatedDesc, Ordering::PriorityAsc, Ordering::PriorityDesc] {
+            assert_eq!(Ordering::parse(o.as_str()), Ok(o));
+        }
+        assert!(Ordering::parse("subject").is_err());
+    }
+
+    #[test]
+    fn search_terms_strip_syntax() {
+        assert_eq!(search_terms("Order #4521 \"arrived\" damaged*"), ["order", "4521", "arrived", "damaged"]);
+        assert!(search_terms("  ** ").is_empty());
+    }
+
+    proptest! {
+        #[test]
+        fn search_terms_are_always_plain_words(q in ".{0,200}") {
+            for t in search_terms(&q) {
+                prop_assert!(!t.is_empty());
+                prop_assert!(t.chars().all(|c| c.is_alphanumeric()));
+            }
+        }
+    }
+}

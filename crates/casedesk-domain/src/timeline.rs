@@ -1,0 +1,127 @@
+//! The timeline of a case: an append-only list of what happened, written in the same
+//! transaction as the change it describes.
+
+use jiff::Timestamp;
+use serde_json::{Value, json};
+
+use crate::case::{Case, Change};
+use crate::error::{DomainError, Errors};
+use crate::text;
+
+/// One entry on a case's timeline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    /// Position in the organization's event log; increases with every event.
+    pub seq: i64,
+    pub org_id: String,
+    pub case_id: String,
+    /// `case.created`, `case.imported`, `field.changed`, `status.changed`, `comment.added`,
+    /// `case.deleted`.
+    pub kind: String,
+    pub actor_id: Option<String>,
+    pub data: Value,
+    pub created_at: Timestamp,
+}
+
+/// An event not yet stored (it gets its `seq` from the store).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    pub kind: &'static str,
+    pub data: Value,
+    pub created_at: Timestamp,
+}
+
+pub const CASE_CREATED: &str = "case.created";
+pub const CASE_IMPORTED: &str = "case.imported";
+pub const FIELD_CHANGED: &str = "field.changed";
+pub const STATUS_CHANGED: &str = "status.changed";
+pub const COMMENT_ADDED: &str = "comment.added";
+pub const CASE_DELETED: &str = "case.deleted";
+
+/// The events that record a new case.
+pub fn created(case: &Case, kind: &'static str) -> NewEvent {
+    NewEvent {
+        kind,
+        data: json!({
+            "case_number": case.case_number,
+            "subject": case.subject,
+            "status": case.status.as_str(),
+            "priority": case.priority.as_str(),
+            "type": case.case_type.as_str(),
+            "channel": case.channel.as_str(),
+            "queue_id": case.queue_id,
+            "owner_id": case.owner_id,
+        }),
+        created_at: case.created_at,
+    }
+}
+
+/// One event per changed field; a status change gets its own kind so it stands out.
+pub fn changes(changes: &[Change], at: Timestamp) -> Vec<NewEvent> {
+    changes
+        .iter()
+        .map(|c| NewEvent {
+            kind: if c.field == "status" { STATUS_CHANGED } else { FIELD_CHANGED },
+            data: json!({ "field": c.field, "old": c.old, "new": c.new }),
+            created_at: at,
+        })
+        .collect()
+}
+
+/// A reply or note on a case.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Comment {
+    pub id: String,
+    pub org_id: String,
+    pub case_id: String,
+    pub author_id: Option<String>,
+    pub body: String,
+    /// `true`: an internal note for agents only; `false`: a reply the customer sees.
+    pub internal: bool,
+    pub created_at: Timestamp,
+}
+
+impl Comment {
+    /// Validates a new comment's body.
+    pub fn new(org_id: &str, case: &Case, author_id: &str, body: &str, internal: bool, now: Timestamp) -> Result<Comment, DomainError> {
+        let mut errors = Errors::new();
+        let body = errors.take("body", text::required_line(body, text::MAX_BODY).map(|_| body.to_string()));
+        errors.finish()?;
+        if case.is_closed() {
+            return Err(DomainError::Conflict {
+                code: crate::case::CASE_CLOSED,
+                message: format!("case #{} is closed: a closed case takes no more comments", case.case_number),
+            });
+        }
+        Ok(Comment {
+            id: crate::ids::IdKind::Comment.new_id(),
+            org_id: org_id.to_string(),
+            case_id: case.id.clone(),
+            author_id: Some(author_id.to_string()),
+            body: body.unwrap_or_default(),
+            internal,
+            created_at: now,
+        })
+    }
+
+    pub fn event(&self) -> NewEvent {
+        NewEvent {
+            kind: COMMENT_ADDED,
+            data: json!({ "comment_id": self.id, "internal": self.internal, "author_id": self.author_id }),
+            created_at: self.created_at,
+        }
+    }
+}
+
+/// How a comment changes its case: every comment is activity (`updated_at`), and an agent's
+/// public reply answers a waiting requester.
+pub fn case_after_comment(case: &Case, comment: &Comment, actor_id: &str) -> Case {
+    let mut next = case.clone();
+    next.updated_at = comment.created_at;
+    next.updated_by = actor_id.to_string();
+    next.version += 1;
+    if !comment.internal {
+        next.is_waiting = false;
+    }
+    next
+}
