@@ -1,1 +1,360 @@
-//! placeholder
+//! casedesk-store: every SQL statement of casedesk, for SQLite and PostgreSQL.
+//!
+//! [`Store`] is one type with two backends. The queries are written once, in `queries.rs`, and
+//! compiled twice — into [`sqlite`] and [`postgres`] — each time against that backend's concrete
+//! sqlx types; the few statements that differ on purpose (full-text search, the insert that
+//! fills PostgreSQL's tsvector) live in each backend's own module. The conformance suite in
+//! `tests/conformance.rs` runs every scenario on both, which is what keeps them from drifting.
+//!
+//! SQLite runs with WAL, one writer connection and a pool of readers: writes queue on the
+//! writer instead of retrying on `SQLITE_BUSY`, and reads never wait for them.
+//!
+//! Times are stored as integer microseconds since the Unix epoch (UTC) on both backends, so
+//! comparisons, cursors and indexes behave identically.
+
+#![forbid(unsafe_code)]
+
+mod cursor;
+mod error;
+mod migrate;
+pub mod model;
+pub mod postgres;
+mod sql;
+pub mod sqlite;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use casedesk_domain::case::Case;
+use casedesk_domain::list::ListRequest;
+use casedesk_domain::people::{Account, Contact, User};
+use casedesk_domain::timeline::{Comment, Event, NewEvent};
+use jiff::Timestamp;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+pub use error::StoreError;
+pub use model::*;
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Which database a [`Store`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackendKind {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone)]
+enum Backend {
+    Sqlite { writer: sqlx::SqlitePool, reader: sqlx::SqlitePool },
+    Postgres { pool: sqlx::PgPool },
+}
+
+/// The database, behind one API for both backends. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    backend: Backend,
+}
+
+/// Calls the same-named function of the right backend module with the pool for a read or a
+/// write. On SQLite, writes go to the single writer connection.
+macro_rules! dispatch {
+    ($self:ident, read, $f:ident($($arg:expr),*)) => {
+        match &$self.backend {
+            Backend::Sqlite { reader, .. } => sqlite::q::$f(reader, $($arg),*).await,
+            Backend::Postgres { pool } => postgres::q::$f(pool, $($arg),*).await,
+        }
+    };
+    ($self:ident, write, $f:ident($($arg:expr),*)) => {
+        match &$self.backend {
+            Backend::Sqlite { writer, .. } => sqlite::q::$f(writer, $($arg),*).await,
+            Backend::Postgres { pool } => postgres::q::$f(pool, $($arg),*).await,
+        }
+    };
+}
+
+/// Connection settings beyond the URL.
+#[derive(Debug, Clone)]
+pub struct ConnectOptions {
+    /// Reader connections on SQLite; all connections on PostgreSQL.
+    pub max_connections: u32,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        Self { max_connections: 16 }
+    }
+}
+
+impl Store {
+    /// Opens the database at `url`: `postgres://…` / `postgresql://…` for PostgreSQL, anything
+    /// else (`sqlite://casedesk.db`, `casedesk.db`) for an SQLite file, created if missing.
+    pub async fn connect(url: &str, opts: &ConnectOptions) -> Result<Store> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let connect = PgConnectOptions::from_str(url)?.application_name("casedesk");
+            let pool = PgPoolOptions::new()
+                .max_connections(opts.max_connections)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(connect)
+                .await?;
+            return Ok(Store { backend: Backend::Postgres { pool } });
+        }
+        let url = if url.starts_with("sqlite:") { url.to_string() } else { format!("sqlite://{url}") };
+        let connect = SqliteConnectOptions::from_str(&url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true)
+            .pragma("cache_size", "-16000")
+            .pragma("temp_store", "memory");
+        // One writer: SQLite serialises writes anyway, and queueing in the pool is cheaper and
+        // fairer than connections spinning on SQLITE_BUSY.
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(connect.clone())
+            .await?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(opts.max_connections.clamp(1, 64))
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(connect.read_only(true))
+            .await?;
+        Ok(Store { backend: Backend::Sqlite { writer, reader } })
+    }
+
+    pub fn kind(&self) -> BackendKind {
+        match self.backend {
+            Backend::Sqlite { .. } => BackendKind::Sqlite,
+            Backend::Postgres { .. } => BackendKind::Postgres,
+        }
+    }
+
+    /// Brings the schema up to date. Safe to run from several instances at once.
+    pub async fn migrate(&self) -> Result<()> {
+        match &self.backend {
+            Backend::Sqlite { writer, .. } => migrate::sqlite(writer).await,
+            Backend::Postgres { pool } => migrate::postgres(pool).await,
+        }
+    }
+
+    /// Answers whether the database is reachable (for `/readyz`).
+    pub async fn ping(&self) -> Result<()> {
+        dispatch!(self, read, ping())
+    }
+
+    /// Refreshes the query planner's statistics (after a bulk load).
+    pub async fn analyze(&self) -> Result<()> {
+        dispatch!(self, write, analyze())
+    }
+
+    pub async fn close(&self) {
+        match &self.backend {
+            Backend::Sqlite { writer, reader } => {
+                reader.close().await;
+                writer.close().await;
+            }
+            Backend::Postgres { pool } => pool.close().await,
+        }
+    }
+
+    // ---- organizations -------------------------------------------------------------------
+
+    pub async fn count_orgs(&self) -> Result<i64> {
+        dispatch!(self, read, count_orgs())
+    }
+
+    pub async fn insert_org(&self, org: &Org) -> Result<()> {
+        dispatch!(self, write, insert_org(org))
+    }
+
+    pub async fn get_org(&self, id: &str) -> Result<Org> {
+        dispatch!(self, read, get_org(id))
+    }
+
+    // ---- users and tokens ----------------------------------------------------------------
+
+    pub async fn insert_user(&self, user: &User, password_hash: Option<&str>) -> Result<()> {
+        dispatch!(self, write, insert_user(user, password_hash))
+    }
+
+    pub async fn get_user(&self, org_id: &str, id: &str) -> Result<User> {
+        dispatch!(self, read, get_user(org_id, id))
+    }
+
+    /// A user by id in any organization (for the admin CLI).
+    pub async fn find_user(&self, id: &str) -> Result<User> {
+        dispatch!(self, read, find_user(id))
+    }
+
+    pub async fn list_users(&self, org_id: &str, page: &PageRequest) -> Result<Page<User>> {
+        dispatch!(self, read, list_users(org_id, page))
+    }
+
+    pub async fn update_user(&self, user: &User, password_hash: Option<&str>) -> Result<()> {
+        dispatch!(self, write, update_user(user, password_hash))
+    }
+
+    pub async fn insert_token(&self, token: &ApiToken, token_hash: &str) -> Result<()> {
+        dispatch!(self, write, insert_token(token, token_hash))
+    }
+
+    /// The token with this hash and its user, whatever their state (the caller checks expiry,
+    /// revocation and whether the user is active).
+    pub async fn find_token(&self, token_hash: &str) -> Result<Option<(ApiToken, User)>> {
+        dispatch!(self, read, find_token(token_hash))
+    }
+
+    pub async fn touch_token(&self, id: &str, now: Timestamp) -> Result<()> {
+        dispatch!(self, write, touch_token(id, now))
+    }
+
+    pub async fn get_token(&self, org_id: &str, id: &str) -> Result<ApiToken> {
+        dispatch!(self, read, get_token(org_id, id))
+    }
+
+    pub async fn list_tokens(&self, org_id: &str, user_id: Option<&str>, page: &PageRequest) -> Result<Page<ApiToken>> {
+        dispatch!(self, read, list_tokens(org_id, user_id, page))
+    }
+
+    pub async fn revoke_token(&self, org_id: &str, id: &str, now: Timestamp) -> Result<()> {
+        dispatch!(self, write, revoke_token(org_id, id, now))
+    }
+
+    // ---- accounts, contacts, queues ---------------------------------------------------------
+
+    pub async fn insert_account(&self, a: &Account) -> Result<()> {
+        dispatch!(self, write, insert_account(a))
+    }
+
+    pub async fn get_account(&self, org_id: &str, id: &str) -> Result<Account> {
+        dispatch!(self, read, get_account(org_id, id))
+    }
+
+    pub async fn list_accounts(&self, org_id: &str, page: &PageRequest) -> Result<Page<Account>> {
+        dispatch!(self, read, list_accounts(org_id, page))
+    }
+
+    pub async fn update_account(&self, a: &Account) -> Result<()> {
+        dispatch!(self, write, update_account(a))
+    }
+
+    /// Deletes an account that no contact or case refers to ([`StoreError::InUse`] otherwise).
+    pub async fn delete_account(&self, org_id: &str, id: &str) -> Result<()> {
+        dispatch!(self, write, delete_account(org_id, id))
+    }
+
+    pub async fn insert_contact(&self, c: &Contact) -> Result<()> {
+        dispatch!(self, write, insert_contact(c))
+    }
+
+    pub async fn get_contact(&self, org_id: &str, id: &str) -> Result<Contact> {
+        dispatch!(self, read, get_contact(org_id, id))
+    }
+
+    pub async fn list_contacts(&self, org_id: &str, filter: &ContactFilter, page: &PageRequest) -> Result<Page<Contact>> {
+        dispatch!(self, read, list_contacts(org_id, filter, page))
+    }
+
+    pub async fn update_contact(&self, c: &Contact) -> Result<()> {
+        dispatch!(self, write, update_contact(c))
+    }
+
+    /// Deletes a contact that no case refers to ([`StoreError::InUse`] otherwise).
+    pub async fn delete_contact(&self, org_id: &str, id: &str) -> Result<()> {
+        dispatch!(self, write, delete_contact(org_id, id))
+    }
+
+    pub async fn insert_queue(&self, q: &Queue) -> Result<()> {
+        dispatch!(self, write, insert_queue(q))
+    }
+
+    pub async fn get_queue(&self, org_id: &str, id: &str) -> Result<Queue> {
+        dispatch!(self, read, get_queue(org_id, id))
+    }
+
+    pub async fn list_queues(&self, org_id: &str, page: &PageRequest) -> Result<Page<Queue>> {
+        dispatch!(self, read, list_queues(org_id, page))
+    }
+
+    pub async fn update_queue(&self, q: &Queue) -> Result<()> {
+        dispatch!(self, write, update_queue(q))
+    }
+
+    /// Deletes a queue that no case is in ([`StoreError::InUse`] otherwise).
+    pub async fn delete_queue(&self, org_id: &str, id: &str) -> Result<()> {
+        dispatch!(self, write, delete_queue(org_id, id))
+    }
+
+    /// Whether a record of `kind` with `id` exists in the organization.
+    pub async fn exists(&self, kind: RefKind, org_id: &str, id: &str) -> Result<bool> {
+        dispatch!(self, read, exists(kind, org_id, id))
+    }
+
+    // ---- cases ---------------------------------------------------------------------------
+
+    /// Stores a new case: assigns its case number, writes its tags, index entry and `created`
+    /// event, and records the idempotency key, all in one transaction. Returns the case with
+    /// its number.
+    pub async fn create_case(&self, case: &Case, idem: Option<&IdempotencyRecord>) -> Result<Case> {
+        dispatch!(self, write, create_case(case, idem))
+    }
+
+    /// Writes a changed case if it is still at `expected_version` ([`StoreError::Stale`]
+    /// otherwise), with its timeline events.
+    pub async fn update_case(&self, case: &Case, expected_version: i64, events: &[NewEvent], actor_id: &str) -> Result<()> {
+        dispatch!(self, write, update_case(case, expected_version, events, actor_id))
+    }
+
+    /// Hides a case from every list and lookup (it stays in the database for restore).
+    pub async fn soft_delete_case(&self, case: &Case, now: Timestamp, actor_id: &str) -> Result<()> {
+        dispatch!(self, write, soft_delete_case(case, now, actor_id))
+    }
+
+    pub async fn get_case(&self, org_id: &str, id: &str) -> Result<Case> {
+        dispatch!(self, read, get_case(org_id, id))
+    }
+
+    /// The case as seen by the writer: use before an update, so a read replica's lag can never
+    /// turn into a spurious conflict.
+    pub async fn get_case_for_update(&self, org_id: &str, id: &str) -> Result<Case> {
+        dispatch!(self, write, get_case(org_id, id))
+    }
+
+    pub async fn list_cases(&self, org_id: &str, req: &ListRequest) -> Result<Page<CaseListItem>> {
+        dispatch!(self, read, list_cases(org_id, req))
+    }
+
+    /// Adds a comment and writes the case it changed (activity time, waiting flag) in one
+    /// transaction, re-indexing the case's text.
+    pub async fn add_comment(&self, comment: &Comment, case: &Case, expected_version: i64, idem: Option<&IdempotencyRecord>) -> Result<()> {
+        dispatch!(self, write, add_comment(comment, case, expected_version, idem))
+    }
+
+    pub async fn get_comment(&self, org_id: &str, id: &str) -> Result<Comment> {
+        dispatch!(self, read, get_comment(org_id, id))
+    }
+
+    pub async fn list_comments(&self, org_id: &str, case_id: &str, page: &PageRequest) -> Result<Page<Comment>> {
+        dispatch!(self, read, list_comments(org_id, case_id, page))
+    }
+
+    pub async fn list_events(&self, org_id: &str, case_id: &str, page: &PageRequest) -> Result<Page<Event>> {
+        dispatch!(self, read, list_events(org_id, case_id, page))
+    }
+
+    /// Imports historical cases with their comments and original times, in one transaction:
+    /// all of them or none.
+    pub async fn import_cases(&self, org_id: &str, cases: &[ImportedCase], actor_id: &str, idem: Option<&IdempotencyRecord>) -> Result<Vec<Case>> {
+        dispatch!(self, write, import_cases(org_id, cases, actor_id, idem))
+    }
+
+    pub async fn get_idempotency(&self, org_id: &str, user_id: &str, key: &str) -> Result<Option<IdempotencyRecord>> {
+        dispatch!(self, read, get_idempotency(org_id, user_id, key))
+    }
+
+    pub async fn insert_idempotency(&self, rec: &IdempotencyRecord) -> Result<()> {
+        dispatch!(self, write, insert_idempotency(rec))
+    }
+}

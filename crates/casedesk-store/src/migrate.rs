@@ -1,0 +1,60 @@
+//! Schema migrations: numbered SQL files embedded in the binary, applied in order, each in its
+//! own transaction, recorded in `casedesk_migrations`.
+
+use jiff::Timestamp;
+
+use crate::Result;
+
+/// (version, SQL) for each backend, in order. Never edit a released file: add a new one.
+const SQLITE: &[(i64, &str)] = &[(1, include_str!("../migrations/sqlite/0001_init.sql"))];
+const POSTGRES: &[(i64, &str)] = &[(1, include_str!("../migrations/postgres/0001_init.sql"))];
+
+const CREATE_TABLE: &str =
+    "CREATE TABLE IF NOT EXISTS casedesk_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)";
+
+pub async fn sqlite(pool: &sqlx::SqlitePool) -> Result<()> {
+    sqlx::query(CREATE_TABLE).execute(pool).await?;
+    for (version, sql) in SQLITE {
+        let mut tx = pool.begin().await?;
+        let done: Option<i64> = sqlx::query_scalar("SELECT version FROM casedesk_migrations WHERE version = $1")
+            .bind(version)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if done.is_none() {
+            sqlx::raw_sql(*sql).execute(&mut *tx).await?;
+            sqlx::query("INSERT INTO casedesk_migrations (version, applied_at) VALUES ($1, $2)")
+                .bind(version)
+                .bind(Timestamp::now().as_microsecond() as i64)
+                .execute(&mut *tx)
+                .await?;
+            tracing::info!(migration.version = version, "applied migration");
+        }
+        tx.commit().await?;
+    }
+    Ok(())
+}
+
+pub async fn postgres(pool: &sqlx::PgPool) -> Result<()> {
+    // Several instances may start together: the advisory lock makes them take turns, and the
+    // second finds the work done.
+    let mut tx = pool.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock(7243501)").execute(&mut *tx).await?;
+    sqlx::query(CREATE_TABLE).execute(&mut *tx).await?;
+    for (version, sql) in POSTGRES {
+        let done: Option<i64> = sqlx::query_scalar("SELECT version FROM casedesk_migrations WHERE version = $1")
+            .bind(version)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if done.is_none() {
+            sqlx::raw_sql(*sql).execute(&mut *tx).await?;
+            sqlx::query("INSERT INTO casedesk_migrations (version, applied_at) VALUES ($1, $2)")
+                .bind(version)
+                .bind(Timestamp::now().as_microsecond() as i64)
+                .execute(&mut *tx)
+                .await?;
+            tracing::info!(migration.version = version, "applied migration");
+        }
+    }
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,128 @@
+//! Records that only the store and the use cases share (the domain's own types are used as they
+//! are), and the page types of every list.
+
+use casedesk_domain::case::Case;
+use casedesk_domain::timeline::Comment;
+use jiff::Timestamp;
+
+/// An organization: the tenant every other record belongs to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Org {
+    pub id: String,
+    pub name: String,
+    /// `active` or `suspended`.
+    pub status: String,
+    /// IANA time zone, for due dates given as dates and for business calendars.
+    pub time_zone: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// An API token's metadata. The secret itself is never stored, only its SHA-256.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiToken {
+    pub id: String,
+    pub org_id: String,
+    pub user_id: String,
+    pub name: String,
+    /// The first characters of the secret, to tell tokens apart in a list.
+    pub prefix: String,
+    pub created_at: Timestamp,
+    pub last_used_at: Option<Timestamp>,
+    pub expires_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
+}
+
+/// A case queue (seed 000). Routing arrives with its own issue; the queue exists now so cases
+/// can refer to it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Queue {
+    pub id: String,
+    pub org_id: String,
+    pub name: String,
+    pub description: String,
+    pub assignment_method: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// Kinds of record a case can refer to, for existence checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefKind {
+    User,
+    Contact,
+    Account,
+    Queue,
+    Case,
+}
+
+/// A page request for the simple lists (newest first by creation).
+#[derive(Debug, Clone, Default)]
+pub struct PageRequest {
+    pub limit: u32,
+    pub cursor: Option<String>,
+}
+
+impl PageRequest {
+    pub fn first(limit: u32) -> Self {
+        Self { limit, cursor: None }
+    }
+}
+
+/// One page of a list; `next_cursor` is set when there is more.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ContactFilter {
+    pub account_id: Option<String>,
+    pub email: Option<String>,
+    pub external_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccountSummary {
+    pub id: String,
+    pub name: String,
+    pub tier: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContactSummary {
+    pub id: String,
+    pub name: String,
+    pub email: Option<String>,
+}
+
+/// A case in a list, with the summaries of its account and contact (fetched in the same query).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseListItem {
+    pub case: Case,
+    pub account: Option<AccountSummary>,
+    pub contact: Option<ContactSummary>,
+}
+
+/// A historical case to import: the case with its original times (and, if kept, its number)
+/// and its comments.
+#[derive(Debug, Clone)]
+pub struct ImportedCase {
+    /// `case_number == 0` means "assign the next number".
+    pub case: Case,
+    pub comments: Vec<Comment>,
+}
+
+/// A remembered `Idempotency-Key`: what the first request was and what it created.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IdempotencyRecord {
+    pub org_id: String,
+    pub user_id: String,
+    pub key: String,
+    /// SHA-256 of method, path and body of the first request.
+    pub request_hash: String,
+    pub resource_id: String,
+    pub status_code: u16,
+    pub created_at: Timestamp,
+}

@@ -1,0 +1,1025 @@
+// The queries of casedesk, compiled once per backend: this file is `include!`d by `sqlite.rs`
+// and `postgres.rs`, where `DB` is that backend's sqlx database type and the few statements that
+// differ on purpose are defined. (No `//!` here: the including module documents it.)
+
+use casedesk_domain::case::{Case, CaseType, Channel, Priority, Status};
+use casedesk_domain::list::ListRequest;
+use casedesk_domain::people::{Account, Availability, Contact, User};
+use casedesk_domain::policy::Role;
+use casedesk_domain::timeline::{self, Comment, Event, NewEvent};
+use jiff::Timestamp;
+use sqlx::Row;
+
+use super::DB;
+use crate::cursor::{self, Key};
+use crate::model::*;
+use crate::sql::{self, Arg, Sql};
+use crate::{Result, StoreError};
+
+type Pool = sqlx::Pool<DB>;
+type Tx<'a> = sqlx::Transaction<'a, DB>;
+type DbRow = <DB as sqlx::Database>::Row;
+
+fn us(t: Timestamp) -> i64 {
+    t.as_microsecond() as i64
+}
+
+fn opt_us(t: Option<Timestamp>) -> Option<i64> {
+    t.map(us)
+}
+
+fn ts(v: i64) -> Result<Timestamp> {
+    Timestamp::from_microsecond(v).map_err(|e| StoreError::Corrupt(format!("timestamp {v}: {e}")))
+}
+
+fn opt_ts(v: Option<i64>) -> Result<Option<Timestamp>> {
+    v.map(ts).transpose()
+}
+
+fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("{what}: {e}"))
+}
+
+fn bind_args<'q>(
+    mut q: sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments>,
+    args: Vec<Arg>,
+) -> sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments> {
+    for a in args {
+        q = match a {
+            Arg::Text(s) => q.bind(s),
+            Arg::Int(i) => q.bind(i),
+        };
+    }
+    q
+}
+
+/// Applies a page request to a list ordered newest first by `(created_at, id)`.
+fn page_clause(q: &mut Sql, alias: &str, page: &PageRequest, ordering: &str) -> Result<()> {
+    if let Some(c) = &page.cursor {
+        let keys = cursor::decode(c, ordering, &[true, false])?;
+        let (Key::Int(at), Key::Text(id)) = (&keys[0], &keys[1]) else { return Err(StoreError::InvalidCursor) };
+        let a = q.arg(Arg::Int(*at));
+        let i = q.arg(Arg::Text(id.clone()));
+        q.push(&format!(" AND ({alias}.created_at, {alias}.id) < ({a}, {i})"));
+    }
+    q.push(&format!(" ORDER BY {alias}.created_at DESC, {alias}.id DESC"));
+    let l = q.arg(Arg::Int(i64::from(page.limit) + 1));
+    q.push(" LIMIT ").push(&l);
+    Ok(())
+}
+
+/// Cuts the extra row fetched to detect a next page and makes the cursor from the last kept row.
+fn finish_page<T>(mut items: Vec<T>, limit: u32, ordering: &str, key: impl Fn(&T) -> (i64, String)) -> Page<T> {
+    let more = items.len() > limit as usize;
+    items.truncate(limit as usize);
+    let next_cursor = if more {
+        items.last().map(|last| {
+            let (at, id) = key(last);
+            cursor::encode(ordering, &[Key::Int(at), Key::Text(id)])
+        })
+    } else {
+        None
+    };
+    Page { items, next_cursor }
+}
+
+pub async fn ping(pool: &Pool) -> Result<()> {
+    sqlx::query("SELECT 1").execute(pool).await?;
+    Ok(())
+}
+
+pub async fn analyze(pool: &Pool) -> Result<()> {
+    sqlx::raw_sql(super::ANALYZE).execute(pool).await?;
+    Ok(())
+}
+
+// ---- organizations ---------------------------------------------------------------------------
+
+pub async fn count_orgs(pool: &Pool) -> Result<i64> {
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM organizations").fetch_one(pool).await?)
+}
+
+pub async fn insert_org(pool: &Pool, org: &Org) -> Result<()> {
+    sqlx::query("INSERT INTO organizations (id, name, status, time_zone, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(&org.id)
+        .bind(&org.name)
+        .bind(&org.status)
+        .bind(&org.time_zone)
+        .bind(us(org.created_at))
+        .bind(us(org.updated_at))
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+pub async fn get_org(pool: &Pool, id: &str) -> Result<Org> {
+    let row = sqlx::query("SELECT id, name, status, time_zone, created_at, updated_at FROM organizations WHERE id = $1")
+        .bind(id)
+        .fetch_optional(pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    Ok(Org {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        status: row.try_get("status")?,
+        time_zone: row.try_get("time_zone")?,
+        created_at: ts(row.try_get("created_at")?)?,
+        updated_at: ts(row.try_get("updated_at")?)?,
+    })
+}
+
+// ---- users and tokens ------------------------------------------------------------------------
+
+const USER_COLUMNS: &str = "u.id, u.org_id, u.email, u.name, u.role, u.availability, u.is_active, u.created_at, u.updated_at";
+
+fn decode_user(row: &DbRow) -> Result<User> {
+    Ok(User {
+        id: row.try_get("id")?,
+        org_id: row.try_get("org_id")?,
+        email: row.try_get("email")?,
+        name: row.try_get("name")?,
+        role: Role::parse(row.try_get("role")?).map_err(|e| corrupt("role", e))?,
+        availability: Availability::parse(row.try_get("availability")?).map_err(|e| corrupt("availability", e))?,
+        is_active: row.try_get("is_active")?,
+        created_at: ts(row.try_get("created_at")?)?,
+        updated_at: ts(row.try_get("updated_at")?)?,
+    })
+}
+
+pub async fn insert_user(pool: &Pool, u: &User, password_hash: Option<&str>) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO users (id, org_id, email, name, role, availability, password_hash, is_active, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(&u.id)
+    .bind(&u.org_id)
+    .bind(&u.email)
+    .bind(&u.name)
+    .bind(u.role.as_str())
+    .bind(u.availability.as_str())
+    .bind(password_hash)
+    .bind(u.is_active)
+    .bind(us(u.created_at))
+    .bind(us(u.updated_at))
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+pub async fn get_user(pool: &Pool, org_id: &str, id: &str) -> Result<User> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {USER_COLUMNS} FROM users u WHERE u.org_id = $1 AND u.id = $2")))
+        .bind(org_id)
+        .bind(id)
+        .fetch_optional(pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    decode_user(&row)
+}
+
+pub async fn find_user(pool: &Pool, id: &str) -> Result<User> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1")))
+        .bind(id)
+        .fetch_optional(pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    decode_user(&row)
+}
+
+pub async fn list_users(pool: &Pool, org_id: &str, page: &PageRequest) -> Result<Page<User>> {
+    let mut q = Sql::default();
+    q.push(&format!("SELECT {USER_COLUMNS} FROM users u WHERE u.org_id = "));
+    let p = q.arg(Arg::Text(org_id.into()));
+    q.push(&p);
+    page_clause(&mut q, "u", page, "users")?;
+    let rows = bind_args(sqlx::query(sqlx::AssertSqlSafe(q.text)), q.args).fetch_all(pool).await?;
+    let users = rows.iter().map(decode_user).collect::<Result<Vec<_>>>()?;
+    Ok(finish_page(users, page.limit, "users", |u| (us(u.created_at), u.id.clone())))
+}
+
+pub async fn update_user(pool: &Pool, u: &User, password_hash: Option<&str>) -> Result<()> {
+    let done = sqlx::query(
+        "UPDATE users SET email = $1, name = $2, role = $3, availability = $4, is_active = $5, updated_at = $6, \
+         password_hash = COALESCE($7, password_hash) WHERE org_id = $8 AND id = $9",
+    )
+    .bind(&u.email)
+    .bind(&u.name)
+    .bind(u.role.as_str())
+    .bind(u.availability.as_str())
+    .bind(u.is_active)
+    .bind(us(u.updated_at))
+    .bind(password_hash)
+    .bind(&u.org_id)
+    .bind(&u.id)
+    .execute(pool)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+const TOKEN_COLUMNS: &str = "t.id, t.org_id, t.user_id, t.name, t.prefix, t.created_at, t.last_used_at, t.expires_at, t.revoked_at";
+
+fn decode_token(row: &DbRow) -> Result<ApiToken> {
+    Ok(ApiToken {
+        id: row.try_get("id")?,
+        org_id: row.try_get("org_id")?,
+        user_id: row.try_get("user_id")?,
+        name: row.try_get("name")?,
+        prefix: row.try_get("prefix")?,
+        created_at: ts(row.try_get("created_at")?)?,
+        last_used_at: opt_ts(row.try_get("last_used_at")?)?,
+        expires_at: opt_ts(row.try_get("expires_at")?)?,
+        revoked_at: opt_ts(row.try_get("revoked_at")?)?,
+    })
+}
+
+pub async fn insert_token(pool: &Pool, t: &ApiToken, token_hash: &str) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO api_tokens (id, org_id, user_id, name, token_hash, prefix, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(&t.id)
+    .bind(&t.org_id)
+    .bind(&t.user_id)
+    .bind(&t.name)
+    .bind(token_hash)
+    .bind(&t.prefix)
+    .bind(us(t.created_at))
+    .bind(opt_us(t.expires_at))
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+pub async fn find_token(pool: &Pool, token_hash: &str) -> Result<Option<(ApiToken, User)>> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {TOKEN_COLUMNS}, u.email, u.name AS user_name, u.role, u.availability, u.is_active, \
+         u.created_at AS user_created_at, u.updated_at AS user_updated_at \
+         FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1"
+    )))
+    .bind(token_hash)
+    .fetch_optional(pool)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let token = decode_token(&row)?;
+    let user = User {
+        id: token.user_id.clone(),
+        org_id: token.org_id.clone(),
+        email: row.try_get("email")?,
+        name: row.try_get("user_name")?,
+        role: Role::parse(row.try_get("role")?).map_err(|e| corrupt("role", e))?,
+        availability: Availability::parse(row.try_get("availability")?).map_err(|e| corrupt("availability", e))?,
+        is_active: row.try_get("is_active")?,
+        created_at: ts(row.try_get("user_created_at")?)?,
+        updated_at: ts(row.try_get("user_updated_at")?)?,
+    };
+    Ok(Some((token, user)))
+}
+
+pub async fn touch_token(pool: &Pool, id: &str, now: Timestamp) -> Result<()> {
+    sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2").bind(us(now)).bind(id).execute(pool).await?;
+    Ok(())
+}
+
+pub async fn get_token(pool: &Pool, org_id: &str, id: &str) -> Result<ApiToken> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {TOKEN_COLUMNS} FROM api_tokens t WHERE t.org_id = $1 AND t.id = $2")))
+        .bind(org_id)
+        .bind(id)
+        .fetch_optional(pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    decode_token(&row)
+}
+
+pub async fn list_tokens(pool: &Pool, org_id: &str, user_id: Option<&str>, page: &PageRequest) -> Result<Page<ApiToken>> {
+    let mut q = Sql::default();
+    q.push(&format!("SELECT {TOKEN_COLUMNS} FROM api_tokens t WHERE t.org_id = "));
+    let p = q.arg(Arg::Text(org_id.into()));
+    q.push(&p);
+    if let Some(u) = user_id {
+        let p = q.arg(Arg::Text(u.into()));
+        q.push(" AND t.user_id = ").push(&p);
+    }
+    page_clause(&mut q, "t", page, "tokens")?;
+    let rows = bind_args(sqlx::query(sqlx::AssertSqlSafe(q.text)), q.args).fetch_all(pool).await?;
+    let items = rows.iter().map(decode_token).collect::<Result<Vec<_>>>()?;
+    Ok(finish_page(items, page.limit, "tokens", |t| (us(t.created_at), t.id.clone())))
+}
+
+pub async fn revoke_token(pool: &Pool, org_id: &str, id: &str, now: Timestamp) -> Result<()> {
+    let done = sqlx::query("UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, $1) WHERE org_id = $2 AND id = $3")
+        .bind(us(now))
+        .bind(org_id)
+        .bind(id)
+        .execute(pool)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+// ---- accounts, contacts, queues ------------------------------------------------------------------
+
+fn decode_account(row: &DbRow) -> Result<Account> {
+    Ok(Account {
+        id: row.try_get("id")?,
+        org_id: row.try_get("org_id")?,
+        name: row.try_get("name")?,
+        domain: row.try_get("domain")?,
+        tier: row.try_get("tier")?,
+        created_at: ts(row.try_get("created_at")?)?,
+        updated_at: ts(row.try_get("updated_at")?)?,
+    })
+}
+
+pub async fn insert_account(pool: &Pool, a: &Account) -> Result<()> {
+    sqlx::query("INSERT INTO accounts (id, org_id, name, domain, tier, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+        .bind(&a.id)
+        .bind(&a.org_id)
+        .bind(&a.name)
+        .bind(&a.domain)
+        .bind(&a.tier)
+        .bind(us(a.created_at))
+        .bind(us(a.updated_at))
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+pub async fn get_account(pool: &Pool, org_id: &str, id: &str) -> Result<Account> {
+    let row = sqlx::query("SELECT a.* FROM accounts a WHERE a.org_id = $1 AND a.id = $2")
+        .bind(org_id)
+        .bind(id)
+        .fetch_optional(pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    decode_account(&row)
+}
+
+pub async fn list_accounts(pool: &Pool, org_id: &str, page: &PageRequest) -> Result<Page<Account>> {
+    let mut q = Sql::default();
+    q.push("SELECT a.* FROM accounts a WHERE a.org_id = ");
+    let p = q.arg(Arg::Text(org_id.into()));
+    q.push(&p);
+    page_clause(&mut q, "a", page, "accounts")?;
+    let rows = bind_args(sqlx::query(sqlx::AssertSqlSafe(q.text)), q.args).fetch_all(pool).await?;
+    let items = rows.iter().map(decode_account).collect::<Result<Vec<_>>>()?;
+    Ok(finish_page(items, page.limit, "accounts", |a| (us(a.created_at), a.id.clone())))
+}
+
+pub async fn update_account(pool: &Pool, a: &Account) -> Result<()> {
+    let done = sqlx::query("UPDATE accounts SET name = $1, domain = $2, tier = $3, updated_at = $4 WHERE org_id = $5 AND id = $6")
+        .bind(&a.name)
+        .bind(&a.domain)
+        .bind(&a.tier)
+        .bind(us(a.updated_at))
+        .bind(&a.org_id)
+        .bind(&a.id)
+        .execute(pool)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+pub async fn delete_account(pool: &Pool, org_id: &str, id: &str) -> Result<()> {
+    let mut tx = pool.begin().await?;
+    let contacts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM contacts WHERE account_id = $1").bind(id).fetch_one(&mut *tx).await?;
+    let cases: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cases WHERE account_id = $1").bind(id).fetch_one(&mut *tx).await?;
+    if contacts + cases > 0 {
+        return Err(StoreError::InUse(format!("the account has {contacts} contact(s) and {cases} case(s)")));
+    }
+    let done = sqlx::query("DELETE FROM accounts WHERE org_id = $1 AND id = $2").bind(org_id).bind(id).execute(&mut *tx).await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+fn decode_contact(row: &DbRow) -> Result<Contact> {
+    Ok(Contact {
+        id: row.try_get("id")?,
+        org_id: row.try_get("org_id")?,
+        account_id: row.try_get("account_id")?,
+        name: row.try_get("name")?,
+        email: row.try_get("email")?,
+        phone: row.try_get("phone")?,
+        external_id: row.try_get("external_id")?,
+        created_at: ts(row.try_get("created_at")?)?,
+        updated_at: ts(row.try_get("updated_at")?)?,
+    })
+}
+
+pub async fn insert_contact(pool: &Pool, c: &Contact) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO contacts (id, org_id, account_id, name, email, phone, external_id, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(&c.id)
+    .bind(&c.org_id)
+    .bind(&c.account_id)
+    .bind(&c.name)
+    .bind(&c.email)
+    .bind(&c.phone)
+    .bind(&c.external_id)
+    .bind(us(c.created_at))
+    .bind(us(c.updated_at))
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+pub async fn get_contact(pool: &Pool, org_id: &str, id: &str) -> Result<Contact> {
+    let row = sqlx::query("SELECT ct.* FROM contacts ct WHERE ct.org_id = $1 AND ct.id = $2")
+        .bind(org_id)
+        .bind(id)
+        .fetch_optional(pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    decode_contact(&row)
+}
+
+pub async fn list_contacts(pool: &Pool, org_id: &str, filter: &ContactFilter, page: &PageRequest) -> Result<Page<Contact>> {
+    let mut q = Sql::default();
+    q.push("SELECT ct.* FROM contacts ct WHERE ct.org_id = ");
+    let p = q.arg(Arg::Text(org_id.into()));
+    q.push(&p);
+    for (col, v) in [("ct.account_id", &filter.account_id), ("ct.email", &filter.email), ("ct.external_id", &filter.external_id)] {
+        if let Some(v) = v {
+            let p = q.arg(Arg::Text(v.clone()));
+            q.push(&format!(" AND {col} = {p}"));
+        }
+    }
+    page_clause(&mut q, "ct", page, "contacts")?;
+    let rows = bind_args(sqlx::query(sqlx::AssertSqlSafe(q.text)), q.args).fetch_all(pool).await?;
+    let items = rows.iter().map(decode_contact).collect::<Result<Vec<_>>>()?;
+    Ok(finish_page(items, page.limit, "contacts", |c| (us(c.created_at), c.id.clone())))
+}
+
+pub async fn update_contact(pool: &Pool, c: &Contact) -> Result<()> {
+    let done = sqlx::query(
+        "UPDATE contacts SET account_id = $1, name = $2, email = $3, phone = $4, external_id = $5, updated_at = $6 \
+         WHERE org_id = $7 AND id = $8",
+    )
+    .bind(&c.account_id)
+    .bind(&c.name)
+    .bind(&c.email)
+    .bind(&c.phone)
+    .bind(&c.external_id)
+    .bind(us(c.updated_at))
+    .bind(&c.org_id)
+    .bind(&c.id)
+    .execute(pool)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+pub async fn delete_contact(pool: &Pool, org_id: &str, id: &str) -> Result<()> {
+    let mut tx = pool.begin().await?;
+    let cases: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cases WHERE contact_id = $1 OR requester_id = $1")
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await?;
+    if cases > 0 {
+        return Err(StoreError::InUse(format!("the contact has {cases} case(s)")));
+    }
+    let done = sqlx::query("DELETE FROM contacts WHERE org_id = $1 AND id = $2").bind(org_id).bind(id).execute(&mut *tx).await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+fn decode_queue(row: &DbRow) -> Result<Queue> {
+    Ok(Queue {
+        id: row.try_get("id")?,
+        org_id: row.try_get("org_id")?,
+        name: row.try_get("name")?,
+        description: row.try_get("description")?,
+        assignment_method: row.try_get("assignment_method")?,
+        created_at: ts(row.try_get("created_at")?)?,
+        updated_at: ts(row.try_get("updated_at")?)?,
+    })
+}
+
+pub async fn insert_queue(pool: &Pool, q: &Queue) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO case_queues (id, org_id, name, description, assignment_method, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&q.id)
+    .bind(&q.org_id)
+    .bind(&q.name)
+    .bind(&q.description)
+    .bind(&q.assignment_method)
+    .bind(us(q.created_at))
+    .bind(us(q.updated_at))
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+pub async fn get_queue(pool: &Pool, org_id: &str, id: &str) -> Result<Queue> {
+    let row = sqlx::query("SELECT q.* FROM case_queues q WHERE q.org_id = $1 AND q.id = $2")
+        .bind(org_id)
+        .bind(id)
+        .fetch_optional(pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    decode_queue(&row)
+}
+
+pub async fn list_queues(pool: &Pool, org_id: &str, page: &PageRequest) -> Result<Page<Queue>> {
+    let mut q = Sql::default();
+    q.push("SELECT q.* FROM case_queues q WHERE q.org_id = ");
+    let p = q.arg(Arg::Text(org_id.into()));
+    q.push(&p);
+    page_clause(&mut q, "q", page, "queues")?;
+    let rows = bind_args(sqlx::query(sqlx::AssertSqlSafe(q.text)), q.args).fetch_all(pool).await?;
+    let items = rows.iter().map(decode_queue).collect::<Result<Vec<_>>>()?;
+    Ok(finish_page(items, page.limit, "queues", |q| (us(q.created_at), q.id.clone())))
+}
+
+pub async fn update_queue(pool: &Pool, q: &Queue) -> Result<()> {
+    let done = sqlx::query(
+        "UPDATE case_queues SET name = $1, description = $2, assignment_method = $3, updated_at = $4 WHERE org_id = $5 AND id = $6",
+    )
+    .bind(&q.name)
+    .bind(&q.description)
+    .bind(&q.assignment_method)
+    .bind(us(q.updated_at))
+    .bind(&q.org_id)
+    .bind(&q.id)
+    .execute(pool)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+pub async fn delete_queue(pool: &Pool, org_id: &str, id: &str) -> Result<()> {
+    let mut tx = pool.begin().await?;
+    let cases: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cases WHERE org_id = $1 AND queue_id = $2")
+        .bind(org_id)
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await?;
+    if cases > 0 {
+        return Err(StoreError::InUse(format!("the queue has {cases} case(s)")));
+    }
+    let done = sqlx::query("DELETE FROM case_queues WHERE org_id = $1 AND id = $2").bind(org_id).bind(id).execute(&mut *tx).await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn exists(pool: &Pool, kind: RefKind, org_id: &str, id: &str) -> Result<bool> {
+    let sql = match kind {
+        RefKind::User => "SELECT COUNT(*) FROM users WHERE org_id = $1 AND id = $2 AND is_active = TRUE",
+        RefKind::Contact => "SELECT COUNT(*) FROM contacts WHERE org_id = $1 AND id = $2",
+        RefKind::Account => "SELECT COUNT(*) FROM accounts WHERE org_id = $1 AND id = $2",
+        RefKind::Queue => "SELECT COUNT(*) FROM case_queues WHERE org_id = $1 AND id = $2",
+        RefKind::Case => "SELECT COUNT(*) FROM cases WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL",
+    };
+    let n: i64 = sqlx::query_scalar(sql).bind(org_id).bind(id).fetch_one(pool).await?;
+    Ok(n > 0)
+}
+
+// ---- cases -------------------------------------------------------------------------------------
+
+/// Decodes the columns of [`sql::CASE_COLUMNS`]; returns the row's `seq` beside the case.
+fn decode_case(row: &DbRow) -> Result<(i64, Case)> {
+    let tags: String = row.try_get("tags")?;
+    let custom: String = row.try_get("custom_fields")?;
+    let case = Case {
+        id: row.try_get("id")?,
+        org_id: row.try_get("org_id")?,
+        case_number: row.try_get("case_number")?,
+        subject: row.try_get("subject")?,
+        description: row.try_get("description")?,
+        status: Status::parse(row.try_get("status")?).map_err(|e| corrupt("status", e))?,
+        priority: Priority::from_rank(row.try_get("priority")?).ok_or_else(|| corrupt("priority", "out of range"))?,
+        case_type: CaseType::parse(row.try_get("case_type")?).map_err(|e| corrupt("case_type", e))?,
+        channel: Channel::parse(row.try_get("channel")?).map_err(|e| corrupt("channel", e))?,
+        queue_id: row.try_get("queue_id")?,
+        owner_id: row.try_get("owner_id")?,
+        requester_id: row.try_get("requester_id")?,
+        contact_id: row.try_get("contact_id")?,
+        account_id: row.try_get("account_id")?,
+        opportunity_id: row.try_get("opportunity_id")?,
+        tags: serde_json::from_str(&tags).map_err(|e| corrupt("tags", e))?,
+        custom_fields: serde_json::from_str(&custom).map_err(|e| corrupt("custom_fields", e))?,
+        resolution_notes: row.try_get("resolution_notes")?,
+        due_at: opt_ts(row.try_get("due_at")?)?,
+        is_waiting: row.try_get("is_waiting")?,
+        resolved_at: opt_ts(row.try_get("resolved_at")?)?,
+        closed_at: opt_ts(row.try_get("closed_at")?)?,
+        created_by: row.try_get("created_by")?,
+        updated_by: row.try_get("updated_by")?,
+        created_at: ts(row.try_get("created_at")?)?,
+        updated_at: ts(row.try_get("updated_at")?)?,
+        version: row.try_get("version")?,
+    };
+    Ok((row.try_get("seq")?, case))
+}
+
+fn json_text(v: &impl serde::Serialize) -> Result<String> {
+    serde_json::to_string(v).map_err(|e| corrupt("json", e))
+}
+
+async fn next_case_number(tx: &mut Tx<'_>, org_id: &str) -> Result<i64> {
+    let n: i64 = sqlx::query_scalar(
+        "UPDATE organizations SET next_case_number = next_case_number + 1 WHERE id = $1 RETURNING next_case_number - 1",
+    )
+    .bind(org_id)
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    Ok(n)
+}
+
+/// Inserts the case row, its tags and its search entry; returns its `seq`.
+async fn insert_case_row(tx: &mut Tx<'_>, c: &Case, comments_text: &str) -> Result<i64> {
+    let seq: i64 = sqlx::query_scalar(super::INSERT_CASE)
+        .bind(&c.id)
+        .bind(&c.org_id)
+        .bind(c.case_number)
+        .bind(&c.subject)
+        .bind(&c.description)
+        .bind(c.status.as_str())
+        .bind(c.priority.rank())
+        .bind(c.case_type.as_str())
+        .bind(c.channel.as_str())
+        .bind(&c.queue_id)
+        .bind(&c.owner_id)
+        .bind(&c.requester_id)
+        .bind(&c.contact_id)
+        .bind(&c.account_id)
+        .bind(&c.opportunity_id)
+        .bind(json_text(&c.tags)?)
+        .bind(json_text(&c.custom_fields)?)
+        .bind(&c.resolution_notes)
+        .bind(opt_us(c.due_at))
+        .bind(c.is_waiting)
+        .bind(opt_us(c.resolved_at))
+        .bind(opt_us(c.closed_at))
+        .bind(&c.created_by)
+        .bind(&c.updated_by)
+        .bind(us(c.created_at))
+        .bind(us(c.updated_at))
+        .bind(c.version)
+        .bind(comments_text)
+        .fetch_one(&mut **tx)
+        .await?;
+    insert_tags(tx, &c.org_id, seq, &c.tags).await?;
+    super::index_new_case(tx, seq, c, comments_text).await?;
+    Ok(seq)
+}
+
+async fn insert_tags(tx: &mut Tx<'_>, org_id: &str, seq: i64, tags: &[String]) -> Result<()> {
+    for tag in tags {
+        sqlx::query("INSERT INTO case_tags (org_id, tag, case_seq) VALUES ($1, $2, $3)")
+            .bind(org_id)
+            .bind(tag)
+            .bind(seq)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+async fn insert_events(tx: &mut Tx<'_>, org_id: &str, case_id: &str, actor_id: &str, events: &[NewEvent]) -> Result<()> {
+    for e in events {
+        sqlx::query("INSERT INTO case_events (org_id, case_id, kind, actor_id, data, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(org_id)
+            .bind(case_id)
+            .bind(e.kind)
+            .bind(actor_id)
+            .bind(json_text(&e.data)?)
+            .bind(us(e.created_at))
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+async fn insert_idem(tx: &mut Tx<'_>, r: &IdempotencyRecord) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO idempotency_keys (org_id, user_id, key, request_hash, resource_id, status_code, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&r.org_id)
+    .bind(&r.user_id)
+    .bind(&r.key)
+    .bind(&r.request_hash)
+    .bind(&r.resource_id)
+    .bind(i64::from(r.status_code))
+    .bind(us(r.created_at))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn create_case(pool: &Pool, case: &Case, idem: Option<&IdempotencyRecord>) -> Result<Case> {
+    let mut tx = pool.begin().await?;
+    let mut case = case.clone();
+    case.case_number = next_case_number(&mut tx, &case.org_id).await?;
+    insert_case_row(&mut tx, &case, "").await?;
+    let created = timeline::created(&case, timeline::CASE_CREATED);
+    insert_events(&mut tx, &case.org_id, &case.id, &case.created_by, std::slice::from_ref(&created)).await?;
+    if let Some(r) = idem {
+        insert_idem(&mut tx, r).await?;
+    }
+    tx.commit().await?;
+    Ok(case)
+}
+
+/// Writes every column of a case at `expected_version`; returns its `seq`.
+async fn write_case(tx: &mut Tx<'_>, c: &Case, expected_version: i64) -> Result<i64> {
+    let seq: Option<i64> = sqlx::query_scalar(
+        "UPDATE cases SET subject = $1, description = $2, status = $3, priority = $4, case_type = $5, channel = $6, \
+         queue_id = $7, owner_id = $8, requester_id = $9, contact_id = $10, account_id = $11, opportunity_id = $12, \
+         tags = $13, custom_fields = $14, resolution_notes = $15, due_at = $16, is_waiting = $17, resolved_at = $18, \
+         closed_at = $19, updated_by = $20, updated_at = $21, version = $22 \
+         WHERE org_id = $23 AND id = $24 AND version = $25 AND deleted_at IS NULL RETURNING seq",
+    )
+    .bind(&c.subject)
+    .bind(&c.description)
+    .bind(c.status.as_str())
+    .bind(c.priority.rank())
+    .bind(c.case_type.as_str())
+    .bind(c.channel.as_str())
+    .bind(&c.queue_id)
+    .bind(&c.owner_id)
+    .bind(&c.requester_id)
+    .bind(&c.contact_id)
+    .bind(&c.account_id)
+    .bind(&c.opportunity_id)
+    .bind(json_text(&c.tags)?)
+    .bind(json_text(&c.custom_fields)?)
+    .bind(&c.resolution_notes)
+    .bind(opt_us(c.due_at))
+    .bind(c.is_waiting)
+    .bind(opt_us(c.resolved_at))
+    .bind(opt_us(c.closed_at))
+    .bind(&c.updated_by)
+    .bind(us(c.updated_at))
+    .bind(c.version)
+    .bind(&c.org_id)
+    .bind(&c.id)
+    .bind(expected_version)
+    .fetch_optional(&mut **tx)
+    .await?;
+    seq.ok_or(StoreError::Stale)
+}
+
+pub async fn update_case(pool: &Pool, case: &Case, expected_version: i64, events: &[NewEvent], actor_id: &str) -> Result<()> {
+    let mut tx = pool.begin().await?;
+    let seq = write_case(&mut tx, case, expected_version).await?;
+    if events.iter().any(|e| matches!(e.data.get("field").and_then(|f| f.as_str()), Some("tags"))) {
+        sqlx::query("DELETE FROM case_tags WHERE case_seq = $1").bind(seq).execute(&mut *tx).await?;
+        insert_tags(&mut tx, &case.org_id, seq, &case.tags).await?;
+    }
+    if events.iter().any(|e| matches!(e.data.get("field").and_then(|f| f.as_str()), Some("subject" | "description"))) {
+        super::reindex_case(&mut tx, seq, &case.id).await?;
+    }
+    insert_events(&mut tx, &case.org_id, &case.id, actor_id, events).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn soft_delete_case(pool: &Pool, case: &Case, now: Timestamp, actor_id: &str) -> Result<()> {
+    let mut tx = pool.begin().await?;
+    let seq: Option<i64> = sqlx::query_scalar(
+        "UPDATE cases SET deleted_at = $1, version = version + 1 WHERE org_id = $2 AND id = $3 AND deleted_at IS NULL RETURNING seq",
+    )
+    .bind(us(now))
+    .bind(&case.org_id)
+    .bind(&case.id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let seq = seq.ok_or(StoreError::NotFound)?;
+    super::unindex_case(&mut tx, seq).await?;
+    let event = NewEvent { kind: timeline::CASE_DELETED, data: serde_json::json!({}), created_at: now };
+    insert_events(&mut tx, &case.org_id, &case.id, actor_id, &[event]).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn get_case(pool: &Pool, org_id: &str, id: &str) -> Result<Case> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {} FROM cases c WHERE c.org_id = $1 AND c.id = $2 AND c.deleted_at IS NULL", sql::CASE_COLUMNS)))
+        .bind(org_id)
+        .bind(id)
+        .fetch_optional(pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    Ok(decode_case(&row)?.1)
+}
+
+pub async fn list_cases(pool: &Pool, org_id: &str, req: &ListRequest) -> Result<Page<CaseListItem>> {
+    let q = sql::list_cases(org_id, req, super::full_text_condition)?;
+    let rows = bind_args(sqlx::query(sqlx::AssertSqlSafe(q.text)), q.args).fetch_all(pool).await?;
+    let mut items = Vec::with_capacity(rows.len());
+    let mut last = None;
+    for row in rows.iter().take(req.limit as usize) {
+        let (seq, case) = decode_case(row)?;
+        let account = match row.try_get::<Option<String>, _>("acc_id")? {
+            Some(id) => Some(AccountSummary { id, name: row.try_get("acc_name")?, tier: row.try_get("acc_tier")? }),
+            None => None,
+        };
+        let contact = match row.try_get::<Option<String>, _>("cnt_id")? {
+            Some(id) => Some(ContactSummary { id, name: row.try_get("cnt_name")?, email: row.try_get("cnt_email")? }),
+            None => None,
+        };
+        last = Some((case.priority.rank(), us(case.created_at), us(case.updated_at), seq));
+        items.push(CaseListItem { case, account, contact });
+    }
+    let next_cursor = match last {
+        Some((p, c, u, seq)) if rows.len() > req.limit as usize => Some(sql::case_cursor(req.ordering, p, c, u, seq)),
+        _ => None,
+    };
+    Ok(Page { items, next_cursor })
+}
+
+async fn insert_comment(tx: &mut Tx<'_>, c: &Comment) -> Result<()> {
+    sqlx::query("INSERT INTO comments (id, org_id, case_id, author_id, body, internal, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+        .bind(&c.id)
+        .bind(&c.org_id)
+        .bind(&c.case_id)
+        .bind(&c.author_id)
+        .bind(&c.body)
+        .bind(c.internal)
+        .bind(us(c.created_at))
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+pub async fn add_comment(pool: &Pool, comment: &Comment, case: &Case, expected_version: i64, idem: Option<&IdempotencyRecord>) -> Result<()> {
+    let mut tx = pool.begin().await?;
+    let seq = write_case(&mut tx, case, expected_version).await?;
+    insert_comment(&mut tx, comment).await?;
+    super::reindex_case(&mut tx, seq, &case.id).await?;
+    let actor = comment.author_id.as_deref().unwrap_or(&case.updated_by);
+    insert_events(&mut tx, &case.org_id, &case.id, actor, &[comment.event()]).await?;
+    if let Some(r) = idem {
+        insert_idem(&mut tx, r).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+fn decode_comment(row: &DbRow) -> Result<Comment> {
+    Ok(Comment {
+        id: row.try_get("id")?,
+        org_id: row.try_get("org_id")?,
+        case_id: row.try_get("case_id")?,
+        author_id: row.try_get("author_id")?,
+        body: row.try_get("body")?,
+        internal: row.try_get("internal")?,
+        created_at: ts(row.try_get("created_at")?)?,
+    })
+}
+
+pub async fn get_comment(pool: &Pool, org_id: &str, id: &str) -> Result<Comment> {
+    let row = sqlx::query(
+        "SELECT m.* FROM comments m JOIN cases c ON c.id = m.case_id WHERE m.org_id = $1 AND m.id = $2 AND c.deleted_at IS NULL",
+    )
+    .bind(org_id)
+    .bind(id)
+    .fetch_optional(pool)
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    decode_comment(&row)
+}
+
+/// Comments oldest first (the order a thread is read in).
+pub async fn list_comments(pool: &Pool, org_id: &str, case_id: &str, page: &PageRequest) -> Result<Page<Comment>> {
+    let mut q = Sql::default();
+    q.push("SELECT m.* FROM comments m WHERE m.org_id = ");
+    let o = q.arg(Arg::Text(org_id.into()));
+    let c = q.arg(Arg::Text(case_id.into()));
+    q.push(&format!("{o} AND m.case_id = {c}"));
+    if let Some(cur) = &page.cursor {
+        let keys = cursor::decode(cur, "comments", &[true, false])?;
+        let (Key::Int(at), Key::Text(id)) = (&keys[0], &keys[1]) else { return Err(StoreError::InvalidCursor) };
+        let a = q.arg(Arg::Int(*at));
+        let i = q.arg(Arg::Text(id.clone()));
+        q.push(&format!(" AND (m.created_at, m.id) > ({a}, {i})"));
+    }
+    let l = q.arg(Arg::Int(i64::from(page.limit) + 1));
+    q.push(&format!(" ORDER BY m.created_at, m.id LIMIT {l}"));
+    let rows = bind_args(sqlx::query(sqlx::AssertSqlSafe(q.text)), q.args).fetch_all(pool).await?;
+    let items = rows.iter().map(decode_comment).collect::<Result<Vec<_>>>()?;
+    Ok(finish_page(items, page.limit, "comments", |c| (us(c.created_at), c.id.clone())))
+}
+
+/// Timeline events in the order they happened: by time, then by the order they were written.
+pub async fn list_events(pool: &Pool, org_id: &str, case_id: &str, page: &PageRequest) -> Result<Page<Event>> {
+    let mut q = Sql::default();
+    q.push("SELECT e.seq, e.org_id, e.case_id, e.kind, e.actor_id, e.data, e.created_at FROM case_events e WHERE e.org_id = ");
+    let o = q.arg(Arg::Text(org_id.into()));
+    let c = q.arg(Arg::Text(case_id.into()));
+    q.push(&format!("{o} AND e.case_id = {c}"));
+    if let Some(cur) = &page.cursor {
+        let keys = cursor::decode(cur, "timeline", &[true, true])?;
+        let (Key::Int(at), Key::Int(seq)) = (&keys[0], &keys[1]) else { return Err(StoreError::InvalidCursor) };
+        let a = q.arg(Arg::Int(*at));
+        let s = q.arg(Arg::Int(*seq));
+        q.push(&format!(" AND (e.created_at, e.seq) > ({a}, {s})"));
+    }
+    let l = q.arg(Arg::Int(i64::from(page.limit) + 1));
+    q.push(&format!(" ORDER BY e.created_at, e.seq LIMIT {l}"));
+    let rows = bind_args(sqlx::query(sqlx::AssertSqlSafe(q.text)), q.args).fetch_all(pool).await?;
+    let mut items = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let data: String = row.try_get("data")?;
+        items.push(Event {
+            seq: row.try_get("seq")?,
+            org_id: row.try_get("org_id")?,
+            case_id: row.try_get("case_id")?,
+            kind: row.try_get("kind")?,
+            actor_id: row.try_get("actor_id")?,
+            data: serde_json::from_str(&data).map_err(|e| corrupt("event data", e))?,
+            created_at: ts(row.try_get("created_at")?)?,
+        });
+    }
+    let more = items.len() > page.limit as usize;
+    items.truncate(page.limit as usize);
+    let next_cursor = match items.last() {
+        Some(e) if more => Some(cursor::encode("timeline", &[Key::Int(us(e.created_at)), Key::Int(e.seq)])),
+        _ => None,
+    };
+    Ok(Page { items, next_cursor })
+}
+
+pub async fn import_cases(pool: &Pool, org_id: &str, cases: &[ImportedCase], actor_id: &str, idem: Option<&IdempotencyRecord>) -> Result<Vec<Case>> {
+    let mut tx = pool.begin().await?;
+    let mut out = Vec::with_capacity(cases.len());
+    for imported in cases {
+        let mut case = imported.case.clone();
+        if case.case_number == 0 {
+            case.case_number = next_case_number(&mut tx, org_id).await?;
+        } else {
+            // A kept number moves the counter past it, so later cases never reuse it.
+            sqlx::query("UPDATE organizations SET next_case_number = $1 WHERE id = $2 AND next_case_number <= $3")
+                .bind(case.case_number + 1)
+                .bind(org_id)
+                .bind(case.case_number)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let comments_text: Vec<&str> = imported.comments.iter().map(|c| c.body.as_str()).collect();
+        insert_case_row(&mut tx, &case, &comments_text.join("\n")).await?;
+        let mut events = vec![timeline::created(&case, timeline::CASE_IMPORTED)];
+        for c in &imported.comments {
+            insert_comment(&mut tx, c).await?;
+            events.push(c.event());
+        }
+        insert_events(&mut tx, org_id, &case.id, actor_id, &events).await?;
+        out.push(case);
+    }
+    if let Some(r) = idem {
+        insert_idem(&mut tx, r).await?;
+    }
+    tx.commit().await?;
+    Ok(out)
+}
+
+pub async fn get_idempotency(pool: &Pool, org_id: &str, user_id: &str, key: &str) -> Result<Option<IdempotencyRecord>> {
+    let row = sqlx::query("SELECT * FROM idempotency_keys WHERE org_id = $1 AND user_id = $2 AND key = $3")
+        .bind(org_id)
+        .bind(user_id)
+        .bind(key)
+        .fetch_optional(pool)
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    let status: i64 = row.try_get("status_code")?;
+    Ok(Some(IdempotencyRecord {
+        org_id: row.try_get("org_id")?,
+        user_id: row.try_get("user_id")?,
+        key: row.try_get("key")?,
+        request_hash: row.try_get("request_hash")?,
+        resource_id: row.try_get("resource_id")?,
+        status_code: u16::try_from(status).map_err(|e| corrupt("status_code", e))?,
+        created_at: ts(row.try_get("created_at")?)?,
+    }))
+}
+
+pub async fn insert_idempotency(pool: &Pool, rec: &IdempotencyRecord) -> Result<()> {
+    let mut tx = pool.begin().await?;
+    insert_idem(&mut tx, rec).await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,135 @@
+//! Building SQL text shared by both backends: numbered `$N` placeholders with their arguments,
+//! and the dynamic case-list query.
+
+use casedesk_domain::list::{ListRequest, Ordering};
+
+use crate::StoreError;
+use crate::cursor::{self, Key};
+
+/// A bind argument of a dynamically built query.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Arg {
+    Text(String),
+    Int(i64),
+}
+
+/// SQL text with its arguments, numbered in the order they are added.
+#[derive(Debug, Default)]
+pub struct Sql {
+    pub text: String,
+    pub args: Vec<Arg>,
+}
+
+impl Sql {
+    pub fn push(&mut self, s: &str) -> &mut Self {
+        self.text.push_str(s);
+        self
+    }
+
+    /// Adds an argument and returns its placeholder.
+    pub fn arg(&mut self, a: Arg) -> String {
+        self.args.push(a);
+        format!("${}", self.args.len())
+    }
+
+    /// `AND <column> IN ($a, $b …)` for a non-empty list.
+    pub fn and_in(&mut self, column: &str, values: impl IntoIterator<Item = Arg>) {
+        let placeholders: Vec<String> = values.into_iter().map(|v| self.arg(v)).collect();
+        if !placeholders.is_empty() {
+            self.text.push_str(&format!(" AND {column} IN ({})", placeholders.join(", ")));
+        }
+    }
+}
+
+/// The columns of a case, in the order `decode_case` reads them.
+pub const CASE_COLUMNS: &str = "c.seq, c.id, c.org_id, c.case_number, c.subject, c.description, c.status, \
+    c.priority, c.case_type, c.channel, c.queue_id, c.owner_id, c.requester_id, c.contact_id, c.account_id, \
+    c.opportunity_id, c.tags, c.custom_fields, c.resolution_notes, c.due_at, c.is_waiting, c.resolved_at, \
+    c.closed_at, c.created_by, c.updated_by, c.created_at, c.updated_at, c.version";
+
+/// The sort columns of an ordering, and whether each cursor key is an integer.
+fn sort_columns(o: Ordering) -> &'static [&'static str] {
+    match o {
+        Ordering::CreatedAsc | Ordering::CreatedDesc => &["c.created_at", "c.seq"],
+        Ordering::UpdatedAsc | Ordering::UpdatedDesc => &["c.updated_at", "c.seq"],
+        Ordering::PriorityAsc | Ordering::PriorityDesc => &["c.priority", "c.created_at", "c.seq"],
+    }
+}
+
+/// The cursor that continues after a row with these sort values.
+pub fn case_cursor(o: Ordering, priority: i64, created_at: i64, updated_at: i64, seq: i64) -> String {
+    let keys = match o {
+        Ordering::CreatedAsc | Ordering::CreatedDesc => vec![Key::Int(created_at), Key::Int(seq)],
+        Ordering::UpdatedAsc | Ordering::UpdatedDesc => vec![Key::Int(updated_at), Key::Int(seq)],
+        Ordering::PriorityAsc | Ordering::PriorityDesc => vec![Key::Int(priority), Key::Int(created_at), Key::Int(seq)],
+    };
+    cursor::encode(o.as_str(), &keys)
+}
+
+/// Builds the case-list query. `full_text` adds the backend's full-text condition for the
+/// search terms. Fetches `limit + 1` rows so the caller knows whether there is a next page.
+pub fn list_cases(org_id: &str, req: &ListRequest, full_text: impl Fn(&mut Sql, &[String])) -> Result<Sql, StoreError> {
+    let f = &req.filter;
+    let mut q = Sql::default();
+    q.push("SELECT ").push(CASE_COLUMNS).push(
+        ", a.id AS acc_id, a.name AS acc_name, a.tier AS acc_tier, ct.id AS cnt_id, ct.name AS cnt_name, ct.email AS cnt_email \
+         FROM cases c LEFT JOIN accounts a ON a.id = c.account_id LEFT JOIN contacts ct ON ct.id = c.contact_id \
+         WHERE c.org_id = ",
+    );
+    let p = q.arg(Arg::Text(org_id.to_string()));
+    q.push(&p).push(" AND c.deleted_at IS NULL");
+    q.and_in("c.status", f.statuses.iter().map(|s| Arg::Text(s.as_str().into())));
+    q.and_in("c.priority", f.priorities.iter().map(|p| Arg::Int(p.rank())));
+    q.and_in("c.case_type", f.types.iter().map(|t| Arg::Text(t.as_str().into())));
+    let eq = |q: &mut Sql, col: &str, v: &Option<String>| {
+        if let Some(v) = v {
+            let p = q.arg(Arg::Text(v.clone()));
+            q.push(&format!(" AND {col} = {p}"));
+        }
+    };
+    eq(&mut q, "c.queue_id", &f.queue_id);
+    eq(&mut q, "c.owner_id", &f.owner_id);
+    eq(&mut q, "c.requester_id", &f.requester_id);
+    eq(&mut q, "c.contact_id", &f.contact_id);
+    eq(&mut q, "c.account_id", &f.account_id);
+    if f.unassigned {
+        q.push(" AND c.owner_id IS NULL");
+    }
+    if let Some(tag) = &f.tag {
+        let o = q.arg(Arg::Text(org_id.to_string()));
+        let t = q.arg(Arg::Text(tag.clone()));
+        q.push(&format!(" AND c.seq IN (SELECT case_seq FROM case_tags WHERE org_id = {o} AND tag = {t})"));
+    }
+    for (col, range) in [("c.created_at", &f.created), ("c.updated_at", &f.updated), ("c.closed_at", &f.closed)] {
+        if let Some(from) = range.from {
+            let p = q.arg(Arg::Int(from.as_microsecond() as i64));
+            q.push(&format!(" AND {col} >= {p}"));
+        }
+        if let Some(to) = range.to {
+            let p = q.arg(Arg::Int(to.as_microsecond() as i64));
+            q.push(&format!(" AND {col} < {p}"));
+        }
+    }
+    if !f.terms.is_empty() {
+        full_text(&mut q, &f.terms);
+    }
+    let cols = sort_columns(req.ordering);
+    let desc = req.ordering.descending();
+    if let Some(c) = &req.cursor {
+        let keys = cursor::decode(c, req.ordering.as_str(), &vec![true; cols.len()])?;
+        let placeholders: Vec<String> = keys
+            .into_iter()
+            .map(|k| match k {
+                Key::Int(i) => q.arg(Arg::Int(i)),
+                Key::Text(s) => q.arg(Arg::Text(s)),
+            })
+            .collect();
+        q.push(&format!(" AND ({}) {} ({})", cols.join(", "), if desc { "<" } else { ">" }, placeholders.join(", ")));
+    }
+    let dir = if desc { " DESC" } else { " ASC" };
+    let order: Vec<String> = cols.iter().map(|c| format!("{c}{dir}")).collect();
+    q.push(" ORDER BY ").push(&order.join(", "));
+    let l = q.arg(Arg::Int(i64::from(req.limit) + 1));
+    q.push(" LIMIT ").push(&l);
+    Ok(q)
+}
