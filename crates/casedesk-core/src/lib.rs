@@ -1,1 +1,64 @@
-//! placeholder
+//! casedesk-core: the use cases — what a user can do — on top of the domain and the store.
+//!
+//! [`App`] holds the ports (the store and the clock) and exposes one method per operation
+//! (`create_case`, `add_comment`, `create_token` …). Every method takes the calling [`Actor`],
+//! checks [`policy::can`](casedesk_domain::policy::can), loads through the store, lets the
+//! domain decide, and writes the result in one transaction. The HTTP API and the CLI call these
+//! methods and nothing below them.
+//!
+//! Layout: [`error`] (the layer's [`AppError`]), [`clock`], [`auth`] (passwords and tokens),
+//! [`cases`], [`directory`] (users, accounts, contacts, queues), [`admin`] (bootstrap and the
+//! operator's commands), [`idempotency`].
+
+#![forbid(unsafe_code)]
+
+pub mod admin;
+pub mod auth;
+pub mod cases;
+pub mod clock;
+pub mod directory;
+pub mod error;
+pub mod idempotency;
+
+use std::sync::Arc;
+
+use casedesk_domain::policy::{self, Action, Role};
+pub use casedesk_store as store;
+use casedesk_store::Store;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use error::AppError;
+
+pub type Result<T, E = AppError> = std::result::Result<T, E>;
+
+/// The authenticated caller of a use case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub org_id: String,
+    pub user_id: String,
+    pub role: Role,
+}
+
+impl Actor {
+    /// Fails with 403 unless the actor's role allows `action`.
+    pub fn require(&self, action: Action, what: &'static str) -> Result<()> {
+        if policy::can(self.role, action) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(what))
+        }
+    }
+}
+
+/// The application: its ports, shared by every request. Cheap to clone.
+#[derive(Clone)]
+pub struct App {
+    pub store: Store,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl App {
+    pub fn new(store: Store, clock: Arc<dyn Clock>) -> Self {
+        Self { store, clock }
+    }
+}

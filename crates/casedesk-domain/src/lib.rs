@@ -9,6 +9,7 @@
 //! - [`case`]: the case model, its enums (status, priority, type, channel) and how a case changes.
 //! - [`people`]: users, contacts and accounts: their fields and validation.
 //! - [`policy`]: who may do what.
+//! - [`queue`]: case queues and their assignment methods.
 //! - [`list`]: the validated filter and ordering of a case list.
 //! - [`timeline`]: timeline events and comments.
 //! - [`text`]: small validators shared by the others (lengths, email).
@@ -21,7 +22,8 @@ pub mod ids;
 pub mod list;
 pub mod people;
 pub mod policy;
+pub mod queue;
 pub mod text;
 pub mod timeline;
 
-pub use error::{DomainError, FieldError};
+pub use error::{DomainError, Errors, FieldError};

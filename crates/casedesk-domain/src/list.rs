@@ -48,7 +48,10 @@ impl Ordering {
     }
 
     pub const fn descending(self) -> bool {
-        matches!(self, Ordering::CreatedDesc | Ordering::UpdatedDesc | Ordering::PriorityDesc)
+        matches!(
+            self,
+            Ordering::CreatedDesc | Ordering::UpdatedDesc | Ordering::PriorityDesc
+        )
     }
 }
 
@@ -111,7 +114,14 @@ mod tests {
 
     #[test]
     fn orderings_round_trip() {
-        for o in [Ordering::CreatedAsc, Ordering::CreatedDesc, Ordering::UpdatedAsc, Ordering::UpdatedDesc, Ordering::PriorityAsc, Ordering::PriorityDesc] {
+        for o in [
+            Ordering::CreatedAsc,
+            Ordering::CreatedDesc,
+            Ordering::UpdatedAsc,
+            Ordering::UpdatedDesc,
+            Ordering::PriorityAsc,
+            Ordering::PriorityDesc,
+        ] {
             assert_eq!(Ordering::parse(o.as_str()), Ok(o));
         }
         assert!(Ordering::parse("subject").is_err());
@@ -119,7 +129,10 @@ mod tests {
 
     #[test]
     fn search_terms_strip_syntax() {
-        assert_eq!(search_terms("Order #4521 \"arrived\" damaged*"), ["order", "4521", "arrived", "damaged"]);
+        assert_eq!(
+            search_terms("Order #4521 \"arrived\" damaged*"),
+            ["order", "4521", "arrived", "damaged"]
+        );
         assert!(search_terms("  ** ").is_empty());
     }
 

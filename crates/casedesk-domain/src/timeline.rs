@@ -61,7 +61,11 @@ pub fn changes(changes: &[Change], at: Timestamp) -> Vec<NewEvent> {
     changes
         .iter()
         .map(|c| NewEvent {
-            kind: if c.field == "status" { STATUS_CHANGED } else { FIELD_CHANGED },
+            kind: if c.field == "status" {
+                STATUS_CHANGED
+            } else {
+                FIELD_CHANGED
+            },
             data: json!({ "field": c.field, "old": c.old, "new": c.new }),
             created_at: at,
         })
@@ -83,14 +87,27 @@ pub struct Comment {
 
 impl Comment {
     /// Validates a new comment's body.
-    pub fn new(org_id: &str, case: &Case, author_id: &str, body: &str, internal: bool, now: Timestamp) -> Result<Comment, DomainError> {
+    pub fn new(
+        org_id: &str,
+        case: &Case,
+        author_id: &str,
+        body: &str,
+        internal: bool,
+        now: Timestamp,
+    ) -> Result<Comment, DomainError> {
         let mut errors = Errors::new();
-        let body = errors.take("body", text::required_line(body, text::MAX_BODY).map(|_| body.to_string()));
+        let body = errors.take(
+            "body",
+            text::required_line(body, text::MAX_BODY).map(|_| body.to_string()),
+        );
         errors.finish()?;
         if case.is_closed() {
             return Err(DomainError::Conflict {
                 code: crate::case::CASE_CLOSED,
-                message: format!("case #{} is closed: a closed case takes no more comments", case.case_number),
+                message: format!(
+                    "case #{} is closed: a closed case takes no more comments",
+                    case.case_number
+                ),
             });
         }
         Ok(Comment {
@@ -101,6 +118,30 @@ impl Comment {
             body: body.unwrap_or_default(),
             internal,
             created_at: now,
+        })
+    }
+
+    /// A comment brought over from another helpdesk with its original time and author. Unlike
+    /// [`Comment::new`] it may belong to a case that is closed now.
+    pub fn historical(
+        org_id: &str,
+        case_id: &str,
+        author_id: &str,
+        body: &str,
+        internal: bool,
+        at: Timestamp,
+    ) -> Result<Comment, DomainError> {
+        let mut errors = Errors::new();
+        errors.take("body", text::required_line(body, text::MAX_BODY));
+        errors.finish()?;
+        Ok(Comment {
+            id: crate::ids::IdKind::Comment.new_id(),
+            org_id: org_id.to_string(),
+            case_id: case_id.to_string(),
+            author_id: Some(author_id.to_string()),
+            body: body.to_string(),
+            internal,
+            created_at: at,
         })
     }
 

@@ -47,8 +47,13 @@ pub enum BackendKind {
 
 #[derive(Clone)]
 enum Backend {
-    Sqlite { writer: sqlx::SqlitePool, reader: sqlx::SqlitePool },
-    Postgres { pool: sqlx::PgPool },
+    Sqlite {
+        writer: sqlx::SqlitePool,
+        reader: sqlx::SqlitePool,
+    },
+    Postgres {
+        pool: sqlx::PgPool,
+    },
 }
 
 /// The database, behind one API for both backends. Cheap to clone.
@@ -83,7 +88,9 @@ pub struct ConnectOptions {
 
 impl Default for ConnectOptions {
     fn default() -> Self {
-        Self { max_connections: 16 }
+        Self {
+            max_connections: 16,
+        }
     }
 }
 
@@ -98,9 +105,15 @@ impl Store {
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(connect)
                 .await?;
-            return Ok(Store { backend: Backend::Postgres { pool } });
+            return Ok(Store {
+                backend: Backend::Postgres { pool },
+            });
         }
-        let url = if url.starts_with("sqlite:") { url.to_string() } else { format!("sqlite://{url}") };
+        let url = if url.starts_with("sqlite:") {
+            url.to_string()
+        } else {
+            format!("sqlite://{url}")
+        };
         let connect = SqliteConnectOptions::from_str(&url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -121,7 +134,9 @@ impl Store {
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(connect.read_only(true))
             .await?;
-        Ok(Store { backend: Backend::Sqlite { writer, reader } })
+        Ok(Store {
+            backend: Backend::Sqlite { writer, reader },
+        })
     }
 
     pub fn kind(&self) -> BackendKind {
@@ -214,7 +229,12 @@ impl Store {
         dispatch!(self, read, get_token(org_id, id))
     }
 
-    pub async fn list_tokens(&self, org_id: &str, user_id: Option<&str>, page: &PageRequest) -> Result<Page<ApiToken>> {
+    pub async fn list_tokens(
+        &self,
+        org_id: &str,
+        user_id: Option<&str>,
+        page: &PageRequest,
+    ) -> Result<Page<ApiToken>> {
         dispatch!(self, read, list_tokens(org_id, user_id, page))
     }
 
@@ -224,8 +244,12 @@ impl Store {
 
     // ---- accounts, contacts, queues ---------------------------------------------------------
 
-    pub async fn insert_account(&self, a: &Account) -> Result<()> {
-        dispatch!(self, write, insert_account(a))
+    pub async fn insert_account(
+        &self,
+        a: &Account,
+        idem: Option<&IdempotencyRecord>,
+    ) -> Result<()> {
+        dispatch!(self, write, insert_account(a, idem))
     }
 
     pub async fn get_account(&self, org_id: &str, id: &str) -> Result<Account> {
@@ -245,15 +269,24 @@ impl Store {
         dispatch!(self, write, delete_account(org_id, id))
     }
 
-    pub async fn insert_contact(&self, c: &Contact) -> Result<()> {
-        dispatch!(self, write, insert_contact(c))
+    pub async fn insert_contact(
+        &self,
+        c: &Contact,
+        idem: Option<&IdempotencyRecord>,
+    ) -> Result<()> {
+        dispatch!(self, write, insert_contact(c, idem))
     }
 
     pub async fn get_contact(&self, org_id: &str, id: &str) -> Result<Contact> {
         dispatch!(self, read, get_contact(org_id, id))
     }
 
-    pub async fn list_contacts(&self, org_id: &str, filter: &ContactFilter, page: &PageRequest) -> Result<Page<Contact>> {
+    pub async fn list_contacts(
+        &self,
+        org_id: &str,
+        filter: &ContactFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Contact>> {
         dispatch!(self, read, list_contacts(org_id, filter, page))
     }
 
@@ -266,8 +299,8 @@ impl Store {
         dispatch!(self, write, delete_contact(org_id, id))
     }
 
-    pub async fn insert_queue(&self, q: &Queue) -> Result<()> {
-        dispatch!(self, write, insert_queue(q))
+    pub async fn insert_queue(&self, q: &Queue, idem: Option<&IdempotencyRecord>) -> Result<()> {
+        dispatch!(self, write, insert_queue(q, idem))
     }
 
     pub async fn get_queue(&self, org_id: &str, id: &str) -> Result<Queue> {
@@ -303,12 +336,27 @@ impl Store {
 
     /// Writes a changed case if it is still at `expected_version` ([`StoreError::Stale`]
     /// otherwise), with its timeline events.
-    pub async fn update_case(&self, case: &Case, expected_version: i64, events: &[NewEvent], actor_id: &str) -> Result<()> {
-        dispatch!(self, write, update_case(case, expected_version, events, actor_id))
+    pub async fn update_case(
+        &self,
+        case: &Case,
+        expected_version: i64,
+        events: &[NewEvent],
+        actor_id: &str,
+    ) -> Result<()> {
+        dispatch!(
+            self,
+            write,
+            update_case(case, expected_version, events, actor_id)
+        )
     }
 
     /// Hides a case from every list and lookup (it stays in the database for restore).
-    pub async fn soft_delete_case(&self, case: &Case, now: Timestamp, actor_id: &str) -> Result<()> {
+    pub async fn soft_delete_case(
+        &self,
+        case: &Case,
+        now: Timestamp,
+        actor_id: &str,
+    ) -> Result<()> {
         dispatch!(self, write, soft_delete_case(case, now, actor_id))
     }
 
@@ -328,29 +376,61 @@ impl Store {
 
     /// Adds a comment and writes the case it changed (activity time, waiting flag) in one
     /// transaction, re-indexing the case's text.
-    pub async fn add_comment(&self, comment: &Comment, case: &Case, expected_version: i64, idem: Option<&IdempotencyRecord>) -> Result<()> {
-        dispatch!(self, write, add_comment(comment, case, expected_version, idem))
+    pub async fn add_comment(
+        &self,
+        comment: &Comment,
+        case: &Case,
+        expected_version: i64,
+        idem: Option<&IdempotencyRecord>,
+    ) -> Result<()> {
+        dispatch!(
+            self,
+            write,
+            add_comment(comment, case, expected_version, idem)
+        )
     }
 
     pub async fn get_comment(&self, org_id: &str, id: &str) -> Result<Comment> {
         dispatch!(self, read, get_comment(org_id, id))
     }
 
-    pub async fn list_comments(&self, org_id: &str, case_id: &str, page: &PageRequest) -> Result<Page<Comment>> {
+    pub async fn list_comments(
+        &self,
+        org_id: &str,
+        case_id: &str,
+        page: &PageRequest,
+    ) -> Result<Page<Comment>> {
         dispatch!(self, read, list_comments(org_id, case_id, page))
     }
 
-    pub async fn list_events(&self, org_id: &str, case_id: &str, page: &PageRequest) -> Result<Page<Event>> {
+    pub async fn list_events(
+        &self,
+        org_id: &str,
+        case_id: &str,
+        page: &PageRequest,
+    ) -> Result<Page<Event>> {
         dispatch!(self, read, list_events(org_id, case_id, page))
     }
 
     /// Imports historical cases with their comments and original times, in one transaction:
-    /// all of them or none.
-    pub async fn import_cases(&self, org_id: &str, cases: &[ImportedCase], actor_id: &str, idem: Option<&IdempotencyRecord>) -> Result<Vec<Case>> {
+    /// all of them or none. The idempotency record, if any, is stored with `resource_id` set to
+    /// the created cases as `id:case_number` pairs joined by commas.
+    pub async fn import_cases(
+        &self,
+        org_id: &str,
+        cases: &[ImportedCase],
+        actor_id: &str,
+        idem: Option<&IdempotencyRecord>,
+    ) -> Result<Vec<Case>> {
         dispatch!(self, write, import_cases(org_id, cases, actor_id, idem))
     }
 
-    pub async fn get_idempotency(&self, org_id: &str, user_id: &str, key: &str) -> Result<Option<IdempotencyRecord>> {
+    pub async fn get_idempotency(
+        &self,
+        org_id: &str,
+        user_id: &str,
+        key: &str,
+    ) -> Result<Option<IdempotencyRecord>> {
         dispatch!(self, read, get_idempotency(org_id, user_id, key))
     }
 

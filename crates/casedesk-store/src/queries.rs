@@ -334,7 +334,8 @@ fn decode_account(row: &DbRow) -> Result<Account> {
     })
 }
 
-pub async fn insert_account(pool: &Pool, a: &Account) -> Result<()> {
+pub async fn insert_account(pool: &Pool, a: &Account, idem: Option<&IdempotencyRecord>) -> Result<()> {
+    let mut tx = pool.begin().await?;
     sqlx::query("INSERT INTO accounts (id, org_id, name, domain, tier, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
         .bind(&a.id)
         .bind(&a.org_id)
@@ -343,8 +344,12 @@ pub async fn insert_account(pool: &Pool, a: &Account) -> Result<()> {
         .bind(&a.tier)
         .bind(us(a.created_at))
         .bind(us(a.updated_at))
-        .execute(pool)
+        .execute(&mut *tx)
         .await?;
+    if let Some(r) = idem {
+        insert_idem(&mut tx, r).await?;
+    }
+    tx.commit().await?;
     Ok(())
 }
 
@@ -414,7 +419,8 @@ fn decode_contact(row: &DbRow) -> Result<Contact> {
     })
 }
 
-pub async fn insert_contact(pool: &Pool, c: &Contact) -> Result<()> {
+pub async fn insert_contact(pool: &Pool, c: &Contact, idem: Option<&IdempotencyRecord>) -> Result<()> {
+    let mut tx = pool.begin().await?;
     sqlx::query(
         "INSERT INTO contacts (id, org_id, account_id, name, email, phone, external_id, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -428,8 +434,12 @@ pub async fn insert_contact(pool: &Pool, c: &Contact) -> Result<()> {
     .bind(&c.external_id)
     .bind(us(c.created_at))
     .bind(us(c.updated_at))
-    .execute(pool)
+    .execute(&mut *tx)
     .await?;
+    if let Some(r) = idem {
+        insert_idem(&mut tx, r).await?;
+    }
+    tx.commit().await?;
     Ok(())
 }
 
@@ -510,7 +520,8 @@ fn decode_queue(row: &DbRow) -> Result<Queue> {
     })
 }
 
-pub async fn insert_queue(pool: &Pool, q: &Queue) -> Result<()> {
+pub async fn insert_queue(pool: &Pool, q: &Queue, idem: Option<&IdempotencyRecord>) -> Result<()> {
+    let mut tx = pool.begin().await?;
     sqlx::query(
         "INSERT INTO case_queues (id, org_id, name, description, assignment_method, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -522,8 +533,12 @@ pub async fn insert_queue(pool: &Pool, q: &Queue) -> Result<()> {
     .bind(&q.assignment_method)
     .bind(us(q.created_at))
     .bind(us(q.updated_at))
-    .execute(pool)
+    .execute(&mut *tx)
     .await?;
+    if let Some(r) = idem {
+        insert_idem(&mut tx, r).await?;
+    }
+    tx.commit().await?;
     Ok(())
 }
 
@@ -991,7 +1006,8 @@ pub async fn import_cases(pool: &Pool, org_id: &str, cases: &[ImportedCase], act
         out.push(case);
     }
     if let Some(r) = idem {
-        insert_idem(&mut tx, r).await?;
+        let created: Vec<String> = out.iter().map(|c| format!("{}:{}", c.id, c.case_number)).collect();
+        insert_idem(&mut tx, &IdempotencyRecord { resource_id: created.join(","), ..r.clone() }).await?;
     }
     tx.commit().await?;
     Ok(out)

@@ -1,1 +1,151 @@
-//! placeholder
+//! casedesk-web: the HTTP face of casedesk.
+//!
+//! [`router`] builds the whole axum application: `/healthz` and `/readyz`, the `/api/v1` JSON
+//! API (whose OpenAPI document is generated from the handlers and served at
+//! `/api/v1/openapi.json`), request ids, tracing and body limits. Handlers are thin: they read
+//! the request, call one use case of [`casedesk_core::App`], and shape the answer. Failures go
+//! through one adapter ([`error::ApiError`]) into `application/problem+json`.
+
+#![forbid(unsafe_code)]
+
+pub mod api;
+pub mod error;
+pub mod extract;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::HeaderName;
+use axum::routing::get;
+use casedesk_core::App;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::error::ApiError;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub app: App,
+}
+
+/// Limits of the HTTP layer.
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    /// Largest JSON body of an ordinary request.
+    pub max_body_bytes: usize,
+    /// Largest body of an import request.
+    pub max_import_bytes: usize,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 1024 * 1024,
+            max_import_bytes: 32 * 1024 * 1024,
+        }
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "casedesk API", description = "Cases, comments, timelines, contacts, accounts, users and tokens of a casedesk organization."),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+    components(schemas(error::Problem, error::ProblemField)),
+    tags(
+        (name = "cases", description = "Cases, their comments and timeline"),
+        (name = "queues", description = "Case queues"),
+        (name = "accounts"), (name = "contacts"), (name = "users"), (name = "tokens"),
+        (name = "imports", description = "Historical cases from another helpdesk"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The `/api/v1` routes and the OpenAPI document describing exactly them.
+pub fn api_routes(config: &HttpConfig) -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    use api::{cases, directory as d, imports};
+    let imports = OpenApiRouter::new()
+        .routes(routes!(imports::import_cases))
+        .layer(DefaultBodyLimit::max(config.max_import_bytes));
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(cases::list_cases, cases::create_case))
+        .routes(routes!(
+            cases::get_case,
+            cases::update_case,
+            cases::delete_case
+        ))
+        .routes(routes!(cases::list_comments, cases::create_comment))
+        .routes(routes!(cases::timeline))
+        .routes(routes!(d::list_users, d::create_user))
+        .routes(routes!(d::get_user, d::update_user, d::delete_user))
+        .routes(routes!(d::list_tokens, d::create_token))
+        .routes(routes!(d::revoke_token))
+        .routes(routes!(d::list_accounts, d::create_account))
+        .routes(routes!(
+            d::get_account,
+            d::update_account,
+            d::delete_account
+        ))
+        .routes(routes!(d::list_contacts, d::create_contact))
+        .routes(routes!(
+            d::get_contact,
+            d::update_contact,
+            d::delete_contact
+        ))
+        .routes(routes!(d::list_queues, d::create_queue))
+        .routes(routes!(d::get_queue, d::update_queue, d::delete_queue))
+        .merge(imports)
+        .layer(DefaultBodyLimit::max(config.max_body_bytes))
+        .split_for_parts()
+}
+
+/// The whole application.
+pub fn router(app: App, config: &HttpConfig) -> Router {
+    let (api, openapi) = api_routes(config);
+    let openapi_json = serde_json::to_string(&openapi).unwrap_or_default();
+    let request_id = HeaderName::from_static("x-request-id");
+    Router::new()
+        .route("/healthz", get(api::health::healthz))
+        .route("/readyz", get(api::health::readyz))
+        .route(
+            "/api/v1/openapi.json",
+            get(move || {
+                let body = openapi_json.clone();
+                async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], body) }
+            }),
+        )
+        .merge(api)
+        .fallback(|| async { ApiError::NoRoute })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .with_state(AppState { app })
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request| {
+                    let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+                    tracing::info_span!("http", http.method = %req.method(), http.path = %req.uri().path(), request.id = %id)
+                })
+                .on_response(|resp: &axum::http::Response<_>, latency: Duration, _span: &tracing::Span| {
+                    tracing::debug!(http.status = resp.status().as_u16(), duration_ms = latency.as_secs_f64() * 1000.0, "response");
+                }),
+        )
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}

@@ -1,1 +1,17 @@
-fn main() {}
+//! The `casedesk` command. See `casedesk --help`.
+
+#![forbid(unsafe_code)]
+
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = casedesk::cli::Cli::parse();
+    match casedesk::cli::run(cli).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("casedesk: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,707 @@
+//! `/api/v1/cases`: cases, their comments and their timeline.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use casedesk_core::cases::CaseDetail;
+use casedesk_core::idempotency::Created;
+use casedesk_core::store::{AccountSummary, CaseListItem, ContactSummary};
+use casedesk_domain::case::{
+    Case, CasePatch, CaseType, Channel, DueInput, NewCase, Priority, Status,
+};
+use casedesk_domain::list::{CaseFilter, ListRequest, Ordering, Range, search_terms};
+use casedesk_domain::people::{Account, Contact};
+use casedesk_domain::timeline::{Comment, Event};
+use casedesk_domain::{Errors, text};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
+
+use super::directory::{AccountResponse, ContactResponse};
+use super::{ListResponse, QueryReader, nullable, parse_instant, simple_page};
+use crate::AppState;
+use crate::error::{ApiError, Problem};
+use crate::extract::{Auth, IdempotencyKey, JsonBody, QueryPairs, etag, if_match};
+
+pub const TAG: &str = "cases";
+
+// ---- request types ----------------------------------------------------------------------------
+
+/// A new case. `subject` is required; everything else has a default.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateCaseRequest {
+    pub subject: String,
+    pub description: Option<String>,
+    /// new, open, pending, on_hold, resolved (not closed). Default: new, or open when an owner
+    /// is given.
+    pub status: Option<String>,
+    /// low, medium (alias normal), high, critical (alias urgent), or 1–5. Default: medium.
+    #[schema(value_type = Option<String>)]
+    pub priority: Option<Value>,
+    /// question, incident, problem, task. Default: question.
+    #[serde(rename = "type", alias = "case_type")]
+    pub case_type: Option<String>,
+    /// web, api, email, phone, voicemail, chat, sms, whatsapp, webchat, automation. Default: api.
+    pub channel: Option<String>,
+    pub queue_id: Option<String>,
+    /// The assignee.
+    #[serde(alias = "assignee_id")]
+    pub owner_id: Option<String>,
+    /// A user or contact id. Default: the caller.
+    pub requester_id: Option<String>,
+    pub contact_id: Option<String>,
+    /// Default: the contact's account.
+    pub account_id: Option<String>,
+    pub opportunity_id: Option<String>,
+    pub tags: Option<Vec<String>>,
+    #[schema(value_type = Option<Object>)]
+    pub custom_fields: Option<Map<String, Value>>,
+    pub resolution_notes: Option<String>,
+    /// Tasks only: an RFC 3339 time, or a date meaning 12:00 in the organization's time zone.
+    pub due_at: Option<String>,
+}
+
+/// A partial update: only the fields present change; `null` clears an optional field.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateCaseRequest {
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub subject: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub description: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub status: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub priority: Option<Option<Value>>,
+    #[serde(
+        default,
+        rename = "type",
+        alias = "case_type",
+        deserialize_with = "nullable"
+    )]
+    #[schema(value_type = Option<String>)]
+    pub case_type: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub channel: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub queue_id: Option<Option<String>>,
+    #[serde(default, alias = "assignee_id", deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub owner_id: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub requester_id: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub contact_id: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub account_id: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub opportunity_id: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<Vec<String>>)]
+    pub tags: Option<Option<Vec<String>>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<Object>)]
+    pub custom_fields: Option<Option<Map<String, Value>>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub resolution_notes: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub due_at: Option<Option<String>>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateCommentRequest {
+    pub body: String,
+    /// true: an internal note for agents; false (default): a reply the customer sees.
+    #[serde(default)]
+    pub internal: bool,
+}
+
+fn parse_priority(errors: &mut Errors, field: &str, v: &Value) -> Option<Priority> {
+    errors.take(field, Priority::parse_json(v))
+}
+
+fn validated_ref(errors: &mut Errors, field: &str, v: Option<String>) -> Option<String> {
+    v.and_then(|s| errors.take(field, text::required_line(&s, 100)))
+}
+
+impl CreateCaseRequest {
+    /// Parses the enums and shapes; the domain checks the rest.
+    pub fn into_domain(self) -> Result<NewCase, ApiError> {
+        let mut e = Errors::new();
+        let input = NewCase {
+            subject: self.subject,
+            description: self.description.unwrap_or_default(),
+            status: self
+                .status
+                .and_then(|s| e.take("status", Status::parse(&s))),
+            priority: self
+                .priority
+                .and_then(|p| parse_priority(&mut e, "priority", &p)),
+            case_type: self
+                .case_type
+                .and_then(|t| e.take("type", CaseType::parse(&t))),
+            channel: self
+                .channel
+                .and_then(|c| e.take("channel", Channel::parse(&c))),
+            queue_id: validated_ref(&mut e, "queue_id", self.queue_id),
+            owner_id: validated_ref(&mut e, "owner_id", self.owner_id),
+            requester_id: validated_ref(&mut e, "requester_id", self.requester_id),
+            contact_id: validated_ref(&mut e, "contact_id", self.contact_id),
+            account_id: validated_ref(&mut e, "account_id", self.account_id),
+            opportunity_id: self.opportunity_id,
+            tags: self.tags.unwrap_or_default(),
+            custom_fields: self.custom_fields.unwrap_or_default(),
+            resolution_notes: self.resolution_notes,
+            due_at: self
+                .due_at
+                .and_then(|d| e.take("due_at", DueInput::parse(&d))),
+        };
+        e.finish()?;
+        Ok(input)
+    }
+}
+
+/// For a field that may be changed but not cleared.
+fn required<T>(e: &mut Errors, field: &str, v: Option<Option<T>>) -> Option<T> {
+    match v {
+        Some(None) => {
+            e.add(field, "cannot be null");
+            None
+        }
+        Some(Some(v)) => Some(v),
+        None => None,
+    }
+}
+
+/// For a reference that may be set or cleared.
+fn clearable_ref(e: &mut Errors, field: &str, v: Option<Option<String>>) -> Option<Option<String>> {
+    match v {
+        Some(Some(s)) => e.take(field, text::required_line(&s, 100)).map(Some),
+        other => other,
+    }
+}
+
+impl UpdateCaseRequest {
+    pub fn into_domain(self) -> Result<CasePatch, ApiError> {
+        let mut e = Errors::new();
+        let status = required(&mut e, "status", self.status);
+        let priority = required(&mut e, "priority", self.priority);
+        let case_type = required(&mut e, "type", self.case_type);
+        let channel = required(&mut e, "channel", self.channel);
+        let requester = required(&mut e, "requester_id", self.requester_id);
+        let patch = CasePatch {
+            subject: required(&mut e, "subject", self.subject),
+            description: required(&mut e, "description", self.description),
+            status: status.and_then(|s| e.take("status", Status::parse(&s))),
+            priority: priority.and_then(|p| parse_priority(&mut e, "priority", &p)),
+            case_type: case_type.and_then(|t| e.take("type", CaseType::parse(&t))),
+            channel: channel.and_then(|c| e.take("channel", Channel::parse(&c))),
+            queue_id: clearable_ref(&mut e, "queue_id", self.queue_id),
+            owner_id: clearable_ref(&mut e, "owner_id", self.owner_id),
+            requester_id: requester
+                .and_then(|r| e.take("requester_id", text::required_line(&r, 100))),
+            contact_id: clearable_ref(&mut e, "contact_id", self.contact_id),
+            account_id: clearable_ref(&mut e, "account_id", self.account_id),
+            opportunity_id: self.opportunity_id,
+            tags: self.tags.map(Option::unwrap_or_default),
+            custom_fields: self.custom_fields.map(Option::unwrap_or_default),
+            resolution_notes: self.resolution_notes,
+            due_at: match self.due_at {
+                Some(Some(d)) => e.take("due_at", DueInput::parse(&d)).map(Some),
+                Some(None) => Some(None),
+                None => None,
+            },
+        };
+        e.finish()?;
+        if patch.is_empty() {
+            return Err(ApiError::field("body", "name at least one field to change"));
+        }
+        Ok(patch)
+    }
+}
+
+// ---- response types ---------------------------------------------------------------------------
+
+/// A case.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CaseResponse {
+    pub id: String,
+    pub organization_id: String,
+    /// Sequential and unique within the organization; never reused.
+    pub case_number: i64,
+    pub subject: String,
+    pub description: String,
+    pub status: &'static str,
+    pub priority: &'static str,
+    #[serde(rename = "type")]
+    pub case_type: &'static str,
+    pub channel: &'static str,
+    pub queue_id: Option<String>,
+    pub owner_id: Option<String>,
+    pub requester_id: String,
+    pub contact_id: Option<String>,
+    pub account_id: Option<String>,
+    pub opportunity_id: Option<String>,
+    pub tags: Vec<String>,
+    #[schema(value_type = Object)]
+    pub custom_fields: Map<String, Value>,
+    pub resolution_notes: Option<String>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub due_at: Option<jiff::Timestamp>,
+    pub is_closed: bool,
+    /// The case awaits an answer from the support team.
+    pub is_waiting: bool,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub resolved_at: Option<jiff::Timestamp>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub closed_at: Option<jiff::Timestamp>,
+    pub created_by: String,
+    pub updated_by: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: jiff::Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: jiff::Timestamp,
+    /// Increases with every change; the ETag.
+    pub version: i64,
+}
+
+impl From<Case> for CaseResponse {
+    fn from(c: Case) -> Self {
+        CaseResponse {
+            is_closed: c.is_closed(),
+            id: c.id,
+            organization_id: c.org_id,
+            case_number: c.case_number,
+            subject: c.subject,
+            description: c.description,
+            status: c.status.as_str(),
+            priority: c.priority.as_str(),
+            case_type: c.case_type.as_str(),
+            channel: c.channel.as_str(),
+            queue_id: c.queue_id,
+            owner_id: c.owner_id,
+            requester_id: c.requester_id,
+            contact_id: c.contact_id,
+            account_id: c.account_id,
+            opportunity_id: c.opportunity_id,
+            tags: c.tags,
+            custom_fields: c.custom_fields,
+            resolution_notes: c.resolution_notes,
+            due_at: c.due_at,
+            is_waiting: c.is_waiting,
+            resolved_at: c.resolved_at,
+            closed_at: c.closed_at,
+            created_by: c.created_by,
+            updated_by: c.updated_by,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+            version: c.version,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountSummaryResponse {
+    pub id: String,
+    pub name: String,
+    pub tier: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContactSummaryResponse {
+    pub id: String,
+    pub name: String,
+    pub email: Option<String>,
+}
+
+/// A case in a list, with its account and contact summaries.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CaseListItemResponse {
+    #[serde(flatten)]
+    pub case: CaseResponse,
+    pub account: Option<AccountSummaryResponse>,
+    pub contact: Option<ContactSummaryResponse>,
+}
+
+impl From<CaseListItem> for CaseListItemResponse {
+    fn from(i: CaseListItem) -> Self {
+        CaseListItemResponse {
+            case: i.case.into(),
+            account: i
+                .account
+                .map(|AccountSummary { id, name, tier }| AccountSummaryResponse { id, name, tier }),
+            contact: i.contact.map(
+                |ContactSummary { id, name, email }| ContactSummaryResponse { id, name, email },
+            ),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OpportunityRef {
+    /// The opportunity's id in the system that owns it.
+    pub id: String,
+}
+
+/// A case with its account, contact, opportunity reference and whole comment thread.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CaseDetailResponse {
+    #[serde(flatten)]
+    pub case: CaseResponse,
+    pub account: Option<AccountResponse>,
+    pub contact: Option<ContactResponse>,
+    pub opportunity: Option<OpportunityRef>,
+    pub comments: Vec<CommentResponse>,
+}
+
+impl From<CaseDetail> for CaseDetailResponse {
+    fn from(d: CaseDetail) -> Self {
+        CaseDetailResponse {
+            opportunity: d
+                .case
+                .opportunity_id
+                .clone()
+                .map(|id| OpportunityRef { id }),
+            case: d.case.into(),
+            account: d.account.map(|a: Account| a.into()),
+            contact: d.contact.map(|c: Contact| c.into()),
+            comments: d.comments.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CommentResponse {
+    pub id: String,
+    pub case_id: String,
+    pub body: String,
+    /// true: an internal note; false: a reply the customer sees.
+    pub internal: bool,
+    pub author_id: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: jiff::Timestamp,
+}
+
+impl From<Comment> for CommentResponse {
+    fn from(c: Comment) -> Self {
+        CommentResponse {
+            id: c.id,
+            case_id: c.case_id,
+            body: c.body,
+            internal: c.internal,
+            author_id: c.author_id,
+            created_at: c.created_at,
+        }
+    }
+}
+
+/// One timeline entry. Field changes carry `field`, `old` and `new`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TimelineEventResponse {
+    pub id: String,
+    /// case.created, case.imported, field.changed, status.changed, comment.added, case.deleted
+    pub kind: String,
+    /// Who did it.
+    pub actor_id: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: jiff::Timestamp,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub old: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub new: Option<Value>,
+    #[schema(value_type = Object)]
+    pub data: Value,
+}
+
+impl From<Event> for TimelineEventResponse {
+    fn from(e: Event) -> Self {
+        let field = e
+            .data
+            .get("field")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        let (old, new) = match field {
+            Some(_) => (e.data.get("old").cloned(), e.data.get("new").cloned()),
+            None => (None, None),
+        };
+        TimelineEventResponse {
+            id: format!("evt_{}", e.seq),
+            kind: e.kind,
+            actor_id: e.actor_id,
+            created_at: e.created_at,
+            field,
+            old,
+            new,
+            data: e.data,
+        }
+    }
+}
+
+/// A created resource: 201 with `Location` (and `ETag` when versioned); a replay of an
+/// idempotent request also says `Idempotent-Replayed: true`.
+pub fn created<T: Serialize>(
+    location: String,
+    version: Option<i64>,
+    replayed: bool,
+    body: T,
+) -> Response {
+    let mut resp = (StatusCode::CREATED, Json(body)).into_response();
+    let h = resp.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&location) {
+        h.insert(header::LOCATION, v);
+    }
+    if let Some(v) = version.and_then(|v| HeaderValue::from_str(&etag(v)).ok()) {
+        h.insert(header::ETAG, v);
+    }
+    if replayed {
+        h.insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    resp
+}
+
+fn with_etag<T: Serialize>(version: i64, body: T) -> Response {
+    let mut resp = Json(body).into_response();
+    if let Ok(v) = HeaderValue::from_str(&etag(version)) {
+        resp.headers_mut().insert(header::ETAG, v);
+    }
+    resp
+}
+
+// ---- handlers ---------------------------------------------------------------------------------
+
+/// Create a case.
+#[utoipa::path(post, path = "/api/v1/cases", tag = TAG, request_body = CreateCaseRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key")),
+    responses((status = 201, body = CaseResponse), (status = 422, body = Problem), (status = 401, body = Problem)))]
+pub async fn create_case(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    key: IdempotencyKey,
+    body: JsonBody<CreateCaseRequest>,
+) -> Result<Response, ApiError> {
+    let idem = key.with(&body.request_hash)?;
+    let input = body.value.into_domain()?;
+    let Created { value, replayed } = s.app.create_case(&actor, input, idem).await?;
+    Ok(created(
+        format!("/api/v1/cases/{}", value.id),
+        Some(value.version),
+        replayed,
+        CaseResponse::from(value),
+    ))
+}
+
+const LIST_PARAMS: &[&str] = &[
+    "status",
+    "priority",
+    "type",
+    "queue_id",
+    "owner_id",
+    "unassigned",
+    "requester_id",
+    "contact_id",
+    "account_id",
+    "tag",
+    "created_after",
+    "created_before",
+    "updated_after",
+    "updated_before",
+    "closed_after",
+    "closed_before",
+    "q",
+    "ordering",
+];
+
+fn read_list_query(q: QueryPairs) -> Result<ListRequest, ApiError> {
+    let mut r = QueryReader::new(q, LIST_PARAMS);
+    let mut filter = CaseFilter::default();
+    for (name, out) in [("status", 0), ("priority", 1), ("type", 2)] {
+        for v in r.all(name) {
+            let res = match out {
+                0 => Status::parse(&v).map(|s| filter.statuses.push(s)),
+                1 => Priority::parse(&v).map(|p| filter.priorities.push(p)),
+                _ => CaseType::parse(&v).map(|t| filter.types.push(t)),
+            };
+            if let Err(m) = res {
+                r.error(name, m);
+            }
+        }
+    }
+    filter.queue_id = r.one("queue_id");
+    filter.owner_id = r.one("owner_id");
+    filter.requester_id = r.one("requester_id");
+    filter.contact_id = r.one("contact_id");
+    filter.account_id = r.one("account_id");
+    filter.tag = r.parse("tag", text::tag);
+    filter.unassigned = r
+        .parse("unassigned", |v| match v {
+            "true" | "1" => Ok(true),
+            "false" | "0" => Ok(false),
+            _ => Err("must be true or false".into()),
+        })
+        .unwrap_or(false);
+    let range = |r: &mut QueryReader, prefix: &str| Range {
+        from: r.parse(&format!("{prefix}_after"), parse_instant),
+        to: r.parse(&format!("{prefix}_before"), parse_instant),
+    };
+    filter.created = range(&mut r, "created");
+    filter.updated = range(&mut r, "updated");
+    filter.closed = range(&mut r, "closed");
+    if let Some(q) = r.one("q") {
+        if q.chars().count() > 500 {
+            r.error("q", "must be at most 500 characters");
+        }
+        filter.terms = search_terms(&q);
+    }
+    let ordering = r.parse("ordering", Ordering::parse).unwrap_or_default();
+    let page = r.page();
+    r.finish()?;
+    Ok(ListRequest {
+        filter,
+        ordering,
+        limit: page.limit,
+        cursor: page.cursor,
+    })
+}
+
+/// List cases, filtered and ordered, a page at a time.
+#[utoipa::path(get, path = "/api/v1/cases", tag = TAG,
+    params(
+        ("status" = Option<String>, Query, description = "One or more statuses (comma-separated or repeated)"),
+        ("priority" = Option<String>, Query), ("type" = Option<String>, Query),
+        ("queue_id" = Option<String>, Query), ("owner_id" = Option<String>, Query),
+        ("unassigned" = Option<bool>, Query), ("requester_id" = Option<String>, Query),
+        ("contact_id" = Option<String>, Query), ("account_id" = Option<String>, Query), ("tag" = Option<String>, Query),
+        ("created_after" = Option<String>, Query), ("created_before" = Option<String>, Query),
+        ("updated_after" = Option<String>, Query), ("updated_before" = Option<String>, Query),
+        ("closed_after" = Option<String>, Query), ("closed_before" = Option<String>, Query),
+        ("q" = Option<String>, Query, description = "Full text over subject, description and comments"),
+        ("ordering" = Option<String>, Query, description = "created_at, -created_at (default), updated_at, -updated_at, priority, -priority"),
+        ("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
+    responses((status = 200, body = ListResponse<CaseListItemResponse>), (status = 422, body = Problem)))]
+pub async fn list_cases(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    q: QueryPairs,
+) -> Result<Json<ListResponse<CaseListItemResponse>>, ApiError> {
+    let req = read_list_query(q)?;
+    let page = s.app.list_cases(&actor, &req).await?;
+    Ok(Json(ListResponse::new(page, CaseListItemResponse::from)))
+}
+
+/// Get a case with its account, contact, opportunity and comments.
+#[utoipa::path(get, path = "/api/v1/cases/{id}", tag = TAG, params(("id" = String, Path)),
+    responses((status = 200, body = CaseDetailResponse), (status = 404, body = Problem)))]
+pub async fn get_case(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let detail = s.app.case_detail(&actor, &id).await?;
+    Ok(with_etag(
+        detail.case.version,
+        CaseDetailResponse::from(detail),
+    ))
+}
+
+/// Change a case. Send `If-Match` with the ETag you read to refuse lost updates (412).
+#[utoipa::path(patch, path = "/api/v1/cases/{id}", tag = TAG, request_body = UpdateCaseRequest,
+    params(("id" = String, Path), ("If-Match" = Option<String>, Header)),
+    responses((status = 200, body = CaseResponse), (status = 409, body = Problem), (status = 412, body = Problem), (status = 422, body = Problem)))]
+pub async fn update_case(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: JsonBody<UpdateCaseRequest>,
+) -> Result<Response, ApiError> {
+    let expected = if_match(&headers)?;
+    let patch = body.value.into_domain()?;
+    let case = s.app.update_case(&actor, &id, patch, expected).await?;
+    Ok(with_etag(case.version, CaseResponse::from(case)))
+}
+
+/// Delete a case (admins). It disappears from lists and lookups.
+#[utoipa::path(delete, path = "/api/v1/cases/{id}", tag = TAG, params(("id" = String, Path)),
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn delete_case(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    s.app.delete_case(&actor, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A case's comments, oldest first.
+#[utoipa::path(get, path = "/api/v1/cases/{id}/comments", tag = TAG,
+    params(("id" = String, Path), ("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
+    responses((status = 200, body = ListResponse<CommentResponse>), (status = 404, body = Problem)))]
+pub async fn list_comments(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    Path(id): Path<String>,
+    q: QueryPairs,
+) -> Result<Json<ListResponse<CommentResponse>>, ApiError> {
+    let page = simple_page(q)?;
+    let comments = s.app.list_comments(&actor, &id, &page).await?;
+    Ok(Json(ListResponse::new(comments, CommentResponse::from)))
+}
+
+/// Add a reply (`internal: false`) or an internal note (`internal: true`).
+#[utoipa::path(post, path = "/api/v1/cases/{id}/comments", tag = TAG, request_body = CreateCommentRequest,
+    params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    responses((status = 201, body = CommentResponse), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn create_comment(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    Path(id): Path<String>,
+    key: IdempotencyKey,
+    body: JsonBody<CreateCommentRequest>,
+) -> Result<Response, ApiError> {
+    let idem = key.with(&body.request_hash)?;
+    let req = body.value;
+    let Created { value, replayed } = s
+        .app
+        .add_comment(&actor, &id, &req.body, req.internal, idem)
+        .await?;
+    Ok(created(
+        format!("/api/v1/cases/{id}/comments"),
+        None,
+        replayed,
+        CommentResponse::from(value),
+    ))
+}
+
+/// Everything that happened to a case, in order.
+#[utoipa::path(get, path = "/api/v1/cases/{id}/timeline", tag = TAG,
+    params(("id" = String, Path), ("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
+    responses((status = 200, body = ListResponse<TimelineEventResponse>), (status = 404, body = Problem)))]
+pub async fn timeline(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    Path(id): Path<String>,
+    q: QueryPairs,
+) -> Result<Json<ListResponse<TimelineEventResponse>>, ApiError> {
+    let page = simple_page(q)?;
+    let events = s.app.timeline(&actor, &id, &page).await?;
+    Ok(Json(ListResponse::new(events, TimelineEventResponse::from)))
+}

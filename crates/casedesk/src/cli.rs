@@ -1,0 +1,216 @@
+//! The command line: `serve`, `migrate`, `admin …` and `bench`.
+
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use casedesk_core::admin::BootstrapOptions;
+use casedesk_core::{App, SystemClock};
+use casedesk_web::HttpConfig;
+use clap::{Parser, Subcommand};
+
+use crate::server::{self, ServeConfig};
+use crate::telemetry::{self, LogFormat};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "casedesk",
+    version,
+    about = "A self-hosted helpdesk and case-management server"
+)]
+pub struct Cli {
+    /// Database: an SQLite file (created if missing) or postgres://user@host/db.
+    #[arg(
+        long,
+        global = true,
+        env = "CASEDESK_DATABASE_URL",
+        default_value = "casedesk.db"
+    )]
+    pub database_url: String,
+    /// Log lines as human-readable text or one JSON object per line.
+    #[arg(
+        long,
+        global = true,
+        env = "CASEDESK_LOG_FORMAT",
+        value_enum,
+        default_value = "text"
+    )]
+    pub log_format: LogFormat,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (migrates the database first; bootstraps an empty one).
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "CASEDESK_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// Database connections (SQLite: readers; PostgreSQL: all).
+        #[arg(long, env = "CASEDESK_DB_MAX_CONNECTIONS", default_value_t = 16)]
+        max_connections: u32,
+        /// Largest JSON request body, in bytes.
+        #[arg(long, env = "CASEDESK_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
+        max_body_bytes: usize,
+    },
+    /// Bring the database schema up to date and exit.
+    Migrate,
+    /// Operator commands that work directly on the database.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// Load benchmark: seed cases, then measure the API over HTTP.
+    Bench(crate::bench::BenchArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create an organization; prints its id.
+    CreateOrg {
+        #[arg(long)]
+        name: String,
+        /// IANA time zone of the organization.
+        #[arg(long, default_value = "UTC")]
+        time_zone: String,
+    },
+    /// Create a user; prints its id and password.
+    CreateUser {
+        /// Organization id (org_…).
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: Option<String>,
+        /// admin or agent.
+        #[arg(long, default_value = "agent")]
+        role: String,
+        /// Default: a random password, printed once.
+        #[arg(long, env = "CASEDESK_USER_PASSWORD")]
+        password: Option<String>,
+    },
+    /// Create an API token for a user; prints the secret once.
+    CreateToken {
+        /// User id (usr_…).
+        #[arg(long)]
+        user: String,
+        #[arg(long, default_value = "cli")]
+        name: String,
+    },
+}
+
+fn bootstrap_options() -> BootstrapOptions {
+    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    BootstrapOptions {
+        token: var("CASEDESK_BOOTSTRAP_TOKEN"),
+        password: var("CASEDESK_BOOTSTRAP_PASSWORD"),
+        email: var("CASEDESK_BOOTSTRAP_EMAIL"),
+        org_name: var("CASEDESK_BOOTSTRAP_ORG"),
+    }
+}
+
+fn app_error(e: casedesk_core::AppError) -> anyhow::Error {
+    match e {
+        casedesk_core::AppError::Validation(fields) => {
+            let parts: Vec<String> = fields
+                .iter()
+                .map(|f| format!("{}: {}", f.field, f.message))
+                .collect();
+            anyhow::anyhow!("invalid input: {}", parts.join("; "))
+        }
+        other => anyhow::anyhow!("{other}"),
+    }
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    telemetry::init(cli.log_format);
+    match cli.command {
+        Command::Serve {
+            listen,
+            max_connections,
+            max_body_bytes,
+        } => {
+            let opts = bootstrap_options();
+            let (token_given, password_given) = (opts.token.is_some(), opts.password.is_some());
+            let config = ServeConfig {
+                database_url: cli.database_url,
+                listen,
+                bootstrap: opts,
+                http: HttpConfig {
+                    max_body_bytes,
+                    ..HttpConfig::default()
+                },
+                max_connections,
+            };
+            let running = server::start(config, server::shutdown_signal()).await?;
+            if let Some(b) = &running.bootstrap {
+                // Printed on purpose, once, to standard output — never logged.
+                println!(
+                    "casedesk: first start — created organization {:?} ({}) and admin {} ({})",
+                    b.org.name, b.org.id, b.admin.email, b.admin.id
+                );
+                if token_given {
+                    println!("  API token: the one in CASEDESK_BOOTSTRAP_TOKEN");
+                } else {
+                    println!("  API token: {}", b.token);
+                }
+                if password_given {
+                    println!("  password:  the one in CASEDESK_BOOTSTRAP_PASSWORD");
+                } else {
+                    println!("  password:  {}", b.password);
+                }
+                println!("These are shown once; store them now.");
+            }
+            println!("casedesk: listening on http://{}", running.addr);
+            running.task.await.context("server task")??;
+            Ok(())
+        }
+        Command::Migrate => {
+            let store = server::open_store(&cli.database_url, 2).await?;
+            store.close().await;
+            println!("casedesk: database is up to date");
+            Ok(())
+        }
+        Command::Admin(cmd) => {
+            let store = server::open_store(&cli.database_url, 2).await?;
+            let app = App::new(store.clone(), std::sync::Arc::new(SystemClock));
+            let result = admin(&app, cmd).await;
+            store.close().await;
+            result
+        }
+        Command::Bench(args) => crate::bench::run(args).await,
+    }
+}
+
+async fn admin(app: &App, cmd: AdminCommand) -> anyhow::Result<()> {
+    match cmd {
+        AdminCommand::CreateOrg { name, time_zone } => {
+            let org = app.create_org(&name, &time_zone).await.map_err(app_error)?;
+            println!("{}", org.id);
+        }
+        AdminCommand::CreateUser {
+            org,
+            email,
+            name,
+            role,
+            password,
+        } => {
+            let given = password.is_some();
+            let (user, password) = app
+                .admin_create_user(&org, &email, name.as_deref(), &role, password)
+                .await
+                .map_err(app_error)?;
+            println!("{}", user.id);
+            if !given {
+                println!("password: {password}");
+            }
+        }
+        AdminCommand::CreateToken { user, name } => {
+            let (_, secret) = app
+                .admin_create_token(&user, &name)
+                .await
+                .map_err(app_error)?;
+            println!("{secret}");
+        }
+    }
+    Ok(())
+}

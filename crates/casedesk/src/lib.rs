@@ -1,0 +1,14 @@
+//! casedesk: the server binary's library — configuration, start-up, serving and shutdown — so
+//! the integration tests run exactly what `casedesk serve` runs.
+//!
+//! - [`server`]: open the database, migrate, bootstrap, serve until told to stop.
+//! - [`cli`]: the command line.
+//! - [`bench`]: `casedesk bench`, the load benchmark.
+//! - [`telemetry`]: logging setup.
+
+#![forbid(unsafe_code)]
+
+pub mod bench;
+pub mod cli;
+pub mod server;
+pub mod telemetry;

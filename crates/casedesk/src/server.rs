@@ -1,0 +1,124 @@
+//! Start-up and shutdown of `casedesk serve`.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use casedesk_core::admin::{Bootstrap, BootstrapOptions};
+use casedesk_core::{App, SystemClock};
+use casedesk_store::{ConnectOptions, Store};
+use casedesk_web::HttpConfig;
+use tokio::net::TcpListener;
+
+/// Everything `serve` needs to know.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    pub database_url: String,
+    pub listen: SocketAddr,
+    pub bootstrap: BootstrapOptions,
+    pub http: HttpConfig,
+    pub max_connections: u32,
+}
+
+/// Opens the database named by `url` and brings its schema up to date.
+pub async fn open_store(url: &str, max_connections: u32) -> anyhow::Result<Store> {
+    let store = Store::connect(url, &ConnectOptions { max_connections })
+        .await
+        .with_context(|| format!("opening database {}", redact(url)))?;
+    store.migrate().await.context("migrating the database")?;
+    Ok(store)
+}
+
+/// A database URL without its password, for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let creds = &url[scheme + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// A running server.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub bootstrap: Option<Bootstrap>,
+    pub task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+/// Opens the database, bootstraps an empty one, binds, and serves until `shutdown` completes;
+/// then stops accepting, lets in-flight requests finish, and closes the database.
+pub async fn start(
+    config: ServeConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<Running> {
+    let store = open_store(&config.database_url, config.max_connections).await?;
+    let app = App::new(store.clone(), Arc::new(SystemClock));
+    let bootstrap = app
+        .bootstrap(config.bootstrap.clone())
+        .await
+        .map_err(|e| anyhow::anyhow!("bootstrap: {e:?}"))?;
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("binding {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    let router = casedesk_web::router(app, &config.http);
+    tracing::info!(listen = %addr, backend = ?store.kind(), "casedesk is serving");
+    let task = tokio::spawn(async move {
+        axum::serve(listener, router)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .context("serving")?;
+        store.close().await;
+        tracing::info!("casedesk stopped");
+        Ok(())
+    });
+    Ok(Running {
+        addr,
+        bootstrap,
+        task,
+    })
+}
+
+/// Completes on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn redact_hides_passwords_only() {
+        assert_eq!(
+            redact("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact("casedesk.db"), "casedesk.db");
+    }
+}
