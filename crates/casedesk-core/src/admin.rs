@@ -39,17 +39,14 @@ impl App {
             return Ok(None);
         }
         if let Some(t) = &opts.token {
-            if t.len() < MIN_TOKEN_LEN || t.len() > 256 || !t.bytes().all(|b| b.is_ascii_graphic())
-            {
+            if t.len() < MIN_TOKEN_LEN || t.len() > 256 || !t.bytes().all(|b| b.is_ascii_graphic()) {
                 return Err(AppError::field(
                     "CASEDESK_BOOTSTRAP_TOKEN",
                     format!("must be {MIN_TOKEN_LEN} to 256 visible ASCII characters"),
                 ));
             }
         }
-        let org = self
-            .create_org(opts.org_name.as_deref().unwrap_or("casedesk"), "UTC")
-            .await?;
+        let org = self.create_org(opts.org_name.as_deref().unwrap_or("casedesk"), "UTC").await?;
         let password = opts.password.unwrap_or_else(|| random_secret(20));
         let admin = self
             .create_user_in(
@@ -63,21 +60,13 @@ impl App {
                 },
             )
             .await?;
-        let (_, token) = self
-            .issue_token(&org.id, &admin.id, "bootstrap", opts.token, None)
-            .await?;
-        Ok(Some(Bootstrap {
-            org,
-            admin,
-            token,
-            password,
-        }))
+        let (_, token) = self.issue_token(&org.id, &admin.id, "bootstrap", opts.token, None).await?;
+        Ok(Some(Bootstrap { org, admin, token, password }))
     }
 
     pub async fn create_org(&self, name: &str, time_zone: &str) -> Result<Org> {
         let name = text::required_line(name, 200).map_err(|m| AppError::field("name", m))?;
-        TimeZone::get(time_zone)
-            .map_err(|e| AppError::field("time_zone", format!("unknown time zone: {e}")))?;
+        TimeZone::get(time_zone).map_err(|e| AppError::field("time_zone", format!("unknown time zone: {e}")))?;
         let now = self.clock.now();
         let org = Org {
             id: IdKind::Org.new_id(),
@@ -106,10 +95,7 @@ impl App {
             .map_err(|_| AppError::field("org", format!("no such organization: {org_id}")))?;
         let password = password.unwrap_or_else(|| random_secret(20));
         if password.chars().count() < MIN_PASSWORD {
-            return Err(AppError::field(
-                "password",
-                format!("must have at least {MIN_PASSWORD} characters"),
-            ));
+            return Err(AppError::field("password", format!("must have at least {MIN_PASSWORD} characters")));
         }
         let user = self
             .create_user_in(
@@ -127,17 +113,12 @@ impl App {
     }
 
     /// `casedesk admin create-token`: a token for any existing user.
-    pub async fn admin_create_token(
-        &self,
-        user_id: &str,
-        name: &str,
-    ) -> Result<(ApiToken, String)> {
+    pub async fn admin_create_token(&self, user_id: &str, name: &str) -> Result<(ApiToken, String)> {
         let user = self
             .store
             .find_user(user_id)
             .await
             .map_err(|_| AppError::field("user", format!("no such user: {user_id}")))?;
-        self.issue_token(&user.org_id, &user.id, name, None, None)
-            .await
+        self.issue_token(&user.org_id, &user.id, name, None, None).await
     }
 }

@@ -27,20 +27,14 @@ pub fn hash_password(password: &str) -> Result<String> {
 }
 
 pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|parsed| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok()
-    })
+    PasswordHash::new(hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
 }
 
 /// A new random secret of `len` alphanumeric characters.
 pub fn random_secret(len: usize) -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     let mut rng = rand::rng();
-    (0..len)
-        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
-        .collect()
+    (0..len).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
 }
 
 pub fn new_token_secret() -> String {
@@ -71,16 +65,10 @@ impl App {
             return Err(AppError::Unauthorized);
         };
         let now = self.clock.now();
-        if token.revoked_at.is_some()
-            || token.expires_at.is_some_and(|e| e <= now)
-            || !user.is_active
-        {
+        if token.revoked_at.is_some() || token.expires_at.is_some_and(|e| e <= now) || !user.is_active {
             return Err(AppError::Unauthorized);
         }
-        if token
-            .last_used_at
-            .is_none_or(|t| now.duration_since(t) > TOUCH_EVERY)
-        {
+        if token.last_used_at.is_none_or(|t| now.duration_since(t) > TOUCH_EVERY) {
             let store = self.store.clone();
             let id = token.id.clone();
             // Bookkeeping only: a failure here must not fail the request.
@@ -90,11 +78,7 @@ impl App {
                 }
             });
         }
-        Ok(Actor {
-            org_id: user.org_id,
-            user_id: user.id,
-            role: user.role,
-        })
+        Ok(Actor { org_id: user.org_id, user_id: user.id, role: user.role })
     }
 
     /// Stores a token for `user_id` with the given secret (or a new one); returns its metadata
@@ -119,9 +103,7 @@ impl App {
             expires_at,
             revoked_at: None,
         };
-        self.store
-            .insert_token(&token, &token_hash(&secret))
-            .await?;
+        self.store.insert_token(&token, &token_hash(&secret)).await?;
         Ok((token, secret))
     }
 }

@@ -60,9 +60,8 @@ struct Refs<'a> {
 impl App {
     async fn org_time_zone(&self, org_id: &str) -> Result<TimeZone> {
         let org = self.store.get_org(org_id).await?;
-        TimeZone::get(&org.time_zone).map_err(|e| {
-            AppError::Internal(format!("organization time zone {}: {e}", org.time_zone))
-        })
+        TimeZone::get(&org.time_zone)
+            .map_err(|e| AppError::Internal(format!("organization time zone {}: {e}", org.time_zone)))
     }
 
     /// The time zone a due date needs: the organization's when a bare date is given (noon there),
@@ -79,27 +78,11 @@ impl App {
     async fn check_refs(&self, org_id: &str, refs: Refs<'_>) -> Result<()> {
         let mut errors = Vec::new();
         let checks = [
-            (
-                "queue_id",
-                refs.queue_id,
-                Some((IdKind::Queue, RefKind::Queue)),
-            ),
-            (
-                "owner_id",
-                refs.owner_id,
-                Some((IdKind::User, RefKind::User)),
-            ),
+            ("queue_id", refs.queue_id, Some((IdKind::Queue, RefKind::Queue))),
+            ("owner_id", refs.owner_id, Some((IdKind::User, RefKind::User))),
             ("requester_id", refs.requester_id, None),
-            (
-                "contact_id",
-                refs.contact_id,
-                Some((IdKind::Contact, RefKind::Contact)),
-            ),
-            (
-                "account_id",
-                refs.account_id,
-                Some((IdKind::Account, RefKind::Account)),
-            ),
+            ("contact_id", refs.contact_id, Some((IdKind::Contact, RefKind::Contact))),
+            ("account_id", refs.account_id, Some((IdKind::Account, RefKind::Account))),
         ];
         for (field, id, kind) in checks {
             let Some(id) = id else { continue };
@@ -113,10 +96,7 @@ impl App {
             let Some((id_kind, ref_kind)) = kind.filter(|(k, _)| k.matches(id)) else {
                 let what = match field {
                     "requester_id" => "a user (usr_…) or contact (cnt_…) id".to_string(),
-                    _ => format!(
-                        "an id starting with {}",
-                        kind.map_or("?", |(k, _)| k.prefix())
-                    ),
+                    _ => format!("an id starting with {}", kind.map_or("?", |(k, _)| k.prefix())),
                 };
                 errors.push(FieldError::new(field, format!("must be {what}")));
                 continue;
@@ -126,29 +106,14 @@ impl App {
                 errors.push(FieldError::new(field, format!("no such record: {id}")));
             }
         }
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(AppError::Validation(errors))
-        }
+        if errors.is_empty() { Ok(()) } else { Err(AppError::Validation(errors)) }
     }
 
-    pub async fn create_case(
-        &self,
-        actor: &Actor,
-        mut input: NewCase,
-        idem: Option<IdemKey>,
-    ) -> Result<Created<Case>> {
+    pub async fn create_case(&self, actor: &Actor, mut input: NewCase, idem: Option<IdemKey>) -> Result<Created<Case>> {
         actor.require(Action::WriteCases, "create cases")?;
         if let Some(prev) = self.idem_previous(actor, idem.as_ref()).await? {
-            let value = self
-                .store
-                .get_case(&actor.org_id, &prev.resource_id)
-                .await?;
-            return Ok(Created {
-                value,
-                replayed: true,
-            });
+            let value = self.store.get_case(&actor.org_id, &prev.resource_id).await?;
+            return Ok(Created { value, replayed: true });
         }
         self.check_refs(
             &actor.org_id,
@@ -164,39 +129,21 @@ impl App {
         // A case about a contact belongs to the contact's account unless told otherwise.
         if input.account_id.is_none() {
             if let Some(contact_id) = &input.contact_id {
-                input.account_id = self
-                    .store
-                    .get_contact(&actor.org_id, contact_id)
-                    .await?
-                    .account_id;
+                input.account_id = self.store.get_contact(&actor.org_id, contact_id).await?.account_id;
             }
         }
         let tz = self.tz_for(&actor.org_id, Some(input.due_at)).await?;
-        let ctx = Ctx {
-            org_id: &actor.org_id,
-            actor_id: &actor.user_id,
-            now: self.clock.now(),
-            tz: &tz,
-        };
+        let ctx = Ctx { org_id: &actor.org_id, actor_id: &actor.user_id, now: self.clock.now(), tz: &tz };
         let case = Case::create(input, &ctx)?;
         let rec = self.idem_record(actor, idem.as_ref(), &case.id, 201);
         match self.store.create_case(&case, rec.as_ref()).await {
-            Ok(value) => Ok(Created {
-                value,
-                replayed: false,
-            }),
-            Err(StoreError::Duplicate(m)) => {
-                match self.idem_after_duplicate(actor, idem.as_ref()).await? {
-                    Some(prev) => Ok(Created {
-                        value: self
-                            .store
-                            .get_case(&actor.org_id, &prev.resource_id)
-                            .await?,
-                        replayed: true,
-                    }),
-                    None => Err(StoreError::Duplicate(m).into()),
+            Ok(value) => Ok(Created { value, replayed: false }),
+            Err(StoreError::Duplicate(m)) => match self.idem_after_duplicate(actor, idem.as_ref()).await? {
+                Some(prev) => {
+                    Ok(Created { value: self.store.get_case(&actor.org_id, &prev.resource_id).await?, replayed: true })
                 }
-            }
+                None => Err(StoreError::Duplicate(m).into()),
+            },
             Err(e) => Err(e.into()),
         }
     }
@@ -216,32 +163,14 @@ impl App {
             Some(c) => Some(self.store.get_contact(&actor.org_id, c).await?),
             None => None,
         };
-        let comments = self
-            .store
-            .list_comments(
-                &actor.org_id,
-                &case.id,
-                &PageRequest::first(DETAIL_COMMENTS),
-            )
-            .await?
-            .items;
-        Ok(CaseDetail {
-            case,
-            account,
-            contact,
-            comments,
-        })
+        let comments =
+            self.store.list_comments(&actor.org_id, &case.id, &PageRequest::first(DETAIL_COMMENTS)).await?.items;
+        Ok(CaseDetail { case, account, contact, comments })
     }
 
     /// Applies `patch`. With `if_match`, the case must still be at that version (else 412);
     /// without, a concurrent change is re-read and the patch applied on top of it.
-    pub async fn update_case(
-        &self,
-        actor: &Actor,
-        id: &str,
-        patch: CasePatch,
-        if_match: Option<i64>,
-    ) -> Result<Case> {
+    pub async fn update_case(&self, actor: &Actor, id: &str, patch: CasePatch, if_match: Option<i64>) -> Result<Case> {
         actor.require(Action::WriteCases, "update cases")?;
         self.check_refs(
             &actor.org_id,
@@ -261,22 +190,13 @@ impl App {
                 return Err(AppError::PreconditionFailed);
             }
             let now = self.clock.now();
-            let ctx = Ctx {
-                org_id: &actor.org_id,
-                actor_id: &actor.user_id,
-                now,
-                tz: &tz,
-            };
+            let ctx = Ctx { org_id: &actor.org_id, actor_id: &actor.user_id, now, tz: &tz };
             let (next, changes) = current.apply(patch.clone(), &ctx)?;
             if changes.is_empty() {
                 return Ok(current);
             }
             let events = timeline::changes(&changes, now);
-            match self
-                .store
-                .update_case(&next, current.version, &events, &actor.user_id)
-                .await
-            {
+            match self.store.update_case(&next, current.version, &events, &actor.user_id).await {
                 Ok(()) => return Ok(next),
                 Err(StoreError::Stale) if if_match.is_some() => {
                     return Err(AppError::PreconditionFailed);
@@ -291,9 +211,7 @@ impl App {
     pub async fn delete_case(&self, actor: &Actor, id: &str) -> Result<()> {
         actor.require(Action::DeleteCase, "delete cases")?;
         let case = self.store.get_case(&actor.org_id, id).await?;
-        self.store
-            .soft_delete_case(&case, self.clock.now(), &actor.user_id)
-            .await?;
+        self.store.soft_delete_case(&case, self.clock.now(), &actor.user_id).await?;
         Ok(())
     }
 
@@ -312,49 +230,23 @@ impl App {
     ) -> Result<Created<Comment>> {
         actor.require(Action::WriteCases, "comment on cases")?;
         if let Some(prev) = self.idem_previous(actor, idem.as_ref()).await? {
-            let value = self
-                .store
-                .get_comment(&actor.org_id, &prev.resource_id)
-                .await?;
-            return Ok(Created {
-                value,
-                replayed: true,
-            });
+            let value = self.store.get_comment(&actor.org_id, &prev.resource_id).await?;
+            return Ok(Created { value, replayed: true });
         }
         for _ in 0..UPDATE_ATTEMPTS {
-            let case = self
-                .store
-                .get_case_for_update(&actor.org_id, case_id)
-                .await?;
-            let comment = Comment::new(
-                &actor.org_id,
-                &case,
-                &actor.user_id,
-                body,
-                internal,
-                self.clock.now(),
-            )?;
+            let case = self.store.get_case_for_update(&actor.org_id, case_id).await?;
+            let comment = Comment::new(&actor.org_id, &case, &actor.user_id, body, internal, self.clock.now())?;
             let next = timeline::case_after_comment(&case, &comment, &actor.user_id);
             let rec = self.idem_record(actor, idem.as_ref(), &comment.id, 201);
-            match self
-                .store
-                .add_comment(&comment, &next, case.version, rec.as_ref())
-                .await
-            {
+            match self.store.add_comment(&comment, &next, case.version, rec.as_ref()).await {
                 Ok(()) => {
-                    return Ok(Created {
-                        value: comment,
-                        replayed: false,
-                    });
+                    return Ok(Created { value: comment, replayed: false });
                 }
                 Err(StoreError::Stale) => continue,
                 Err(StoreError::Duplicate(m)) => {
                     return match self.idem_after_duplicate(actor, idem.as_ref()).await? {
                         Some(prev) => Ok(Created {
-                            value: self
-                                .store
-                                .get_comment(&actor.org_id, &prev.resource_id)
-                                .await?,
+                            value: self.store.get_comment(&actor.org_id, &prev.resource_id).await?,
                             replayed: true,
                         }),
                         None => Err(StoreError::Duplicate(m).into()),
@@ -366,30 +258,14 @@ impl App {
         Err(StoreError::Stale.into())
     }
 
-    pub async fn list_comments(
-        &self,
-        actor: &Actor,
-        case_id: &str,
-        page: &PageRequest,
-    ) -> Result<Page<Comment>> {
+    pub async fn list_comments(&self, actor: &Actor, case_id: &str, page: &PageRequest) -> Result<Page<Comment>> {
         let case = self.get_case(actor, case_id).await?;
-        Ok(self
-            .store
-            .list_comments(&actor.org_id, &case.id, page)
-            .await?)
+        Ok(self.store.list_comments(&actor.org_id, &case.id, page).await?)
     }
 
-    pub async fn timeline(
-        &self,
-        actor: &Actor,
-        case_id: &str,
-        page: &PageRequest,
-    ) -> Result<Page<Event>> {
+    pub async fn timeline(&self, actor: &Actor, case_id: &str, page: &PageRequest) -> Result<Page<Event>> {
         let case = self.get_case(actor, case_id).await?;
-        Ok(self
-            .store
-            .list_events(&actor.org_id, &case.id, page)
-            .await?)
+        Ok(self.store.list_events(&actor.org_id, &case.id, page).await?)
     }
 
     /// Imports historical cases: all of them or, if any is invalid, none (422 naming
@@ -402,16 +278,10 @@ impl App {
     ) -> Result<Created<Vec<ImportedRef>>> {
         actor.require(Action::ImportCases, "import cases")?;
         if inputs.is_empty() || inputs.len() > MAX_IMPORT {
-            return Err(AppError::field(
-                "cases",
-                format!("must hold 1 to {MAX_IMPORT} cases"),
-            ));
+            return Err(AppError::field("cases", format!("must hold 1 to {MAX_IMPORT} cases")));
         }
         if let Some(prev) = self.idem_previous(actor, idem.as_ref()).await? {
-            return Ok(Created {
-                value: parse_import_record(&prev.resource_id)?,
-                replayed: true,
-            });
+            return Ok(Created { value: parse_import_record(&prev.resource_id)?, replayed: true });
         }
         let tz = self.org_time_zone(&actor.org_id).await?;
         let now = self.clock.now();
@@ -431,16 +301,8 @@ impl App {
                 push_prefixed(&mut errors, &prefix, e)?;
                 continue;
             }
-            let created_by = input
-                .created_by
-                .clone()
-                .unwrap_or_else(|| actor.user_id.clone());
-            let ctx = Ctx {
-                org_id: &actor.org_id,
-                actor_id: &created_by,
-                now,
-                tz: &tz,
-            };
+            let created_by = input.created_by.clone().unwrap_or_else(|| actor.user_id.clone());
+            let ctx = Ctx { org_id: &actor.org_id, actor_id: &created_by, now, tz: &tz };
             let mut case = match case::import(input.case, input.times, &ctx) {
                 Ok(c) => c,
                 Err(e) => {
@@ -450,28 +312,16 @@ impl App {
             };
             if let Some(n) = input.case_number {
                 if n < 1 || !numbers.insert(n) {
-                    errors.add(
-                        format!("{prefix}.case_number"),
-                        "must be a positive number, unique in the import",
-                    );
+                    errors.add(format!("{prefix}.case_number"), "must be a positive number, unique in the import");
                 }
                 case.case_number = n;
             }
             let mut comments = Vec::with_capacity(input.comments.len());
             for (j, c) in input.comments.into_iter().enumerate() {
                 let author = c.author_id.unwrap_or_else(|| created_by.clone());
-                match Comment::historical(
-                    &actor.org_id,
-                    &case.id,
-                    &author,
-                    &c.body,
-                    c.internal,
-                    c.created_at,
-                ) {
+                match Comment::historical(&actor.org_id, &case.id, &author, &c.body, c.internal, c.created_at) {
                     Ok(comment) => comments.push(comment),
-                    Err(e) => {
-                        push_prefixed(&mut errors, &format!("{prefix}.comments[{j}]"), e.into())?
-                    }
+                    Err(e) => push_prefixed(&mut errors, &format!("{prefix}.comments[{j}]"), e.into())?,
                 }
             }
             out.push(ImportedCase { case, comments });
@@ -486,7 +336,8 @@ impl App {
             }),
             Err(StoreError::Duplicate(_)) => Err(AppError::Conflict {
                 code: "case_number_taken",
-                message: "a kept case_number is already used in this organization, or the import was already done".into(),
+                message: "a kept case_number is already used in this organization, or the import was already done"
+                    .into(),
             }),
             Err(e) => Err(e.into()),
         }
@@ -505,16 +356,9 @@ fn parse_import_record(s: &str) -> Result<Vec<ImportedRef>> {
     s.split(',')
         .filter(|p| !p.is_empty())
         .map(|p| {
-            let (id, n) = p
-                .split_once(':')
-                .ok_or_else(|| AppError::Internal(format!("bad import record {p:?}")))?;
-            let case_number = n
-                .parse()
-                .map_err(|_| AppError::Internal(format!("bad import record {p:?}")))?;
-            Ok(ImportedRef {
-                id: id.to_string(),
-                case_number,
-            })
+            let (id, n) = p.split_once(':').ok_or_else(|| AppError::Internal(format!("bad import record {p:?}")))?;
+            let case_number = n.parse().map_err(|_| AppError::Internal(format!("bad import record {p:?}")))?;
+            Ok(ImportedRef { id: id.to_string(), case_number })
         })
         .collect()
 }

@@ -29,20 +29,16 @@ pub struct UserInput {
 
 fn check_password(p: &str, errors: &mut Errors) {
     if p.chars().count() < MIN_PASSWORD || p.len() > 1024 {
-        errors.add(
-            "password",
-            format!("must have {MIN_PASSWORD} to 1024 characters"),
-        );
+        errors.add("password", format!("must have {MIN_PASSWORD} to 1024 characters"));
     }
 }
 
 /// Turns a duplicate-key failure into a 409 naming what is taken.
 fn taken(e: StoreError, what: &'static str) -> AppError {
     match e {
-        StoreError::Duplicate(_) => AppError::Conflict {
-            code: "duplicate",
-            message: format!("{what} is already taken"),
-        },
+        StoreError::Duplicate(_) => {
+            AppError::Conflict { code: "duplicate", message: format!("{what} is already taken") }
+        }
         other => other.into(),
     }
 }
@@ -82,9 +78,7 @@ impl App {
             check_password(p, &mut errors);
         }
         errors.finish()?;
-        let (Some(email), Some(name), Some(role), Some(availability)) =
-            (email, name, role, availability)
-        else {
+        let (Some(email), Some(name), Some(role), Some(availability)) = (email, name, role, availability) else {
             return Err(AppError::Internal("validated user fields missing".into()));
         };
         let hash = input.password.as_deref().map(hash_password).transpose()?;
@@ -100,10 +94,7 @@ impl App {
             created_at: now,
             updated_at: now,
         };
-        self.store
-            .insert_user(&user, hash.as_deref())
-            .await
-            .map_err(|e| taken(e, "that email"))?;
+        self.store.insert_user(&user, hash.as_deref()).await.map_err(|e| taken(e, "that email"))?;
         Ok(user)
     }
 
@@ -122,10 +113,7 @@ impl App {
         let own = id == actor.user_id;
         let admin_only = input.email.is_some() || input.role.is_some() || input.is_active.is_some();
         if !own || admin_only {
-            actor.require(
-                Action::ManageUsers,
-                "change other users, roles, emails or activation",
-            )?;
+            actor.require(Action::ManageUsers, "change other users, roles, emails or activation")?;
         }
         let mut user = self.store.get_user(&actor.org_id, id).await?;
         let mut errors = Errors::new();
@@ -142,10 +130,7 @@ impl App {
         if let Some(r) = &input.role {
             if let Some(r) = errors.take("role", Role::parse(r)) {
                 if own && r != Role::Admin && user.role == Role::Admin {
-                    errors.add(
-                        "role",
-                        "an admin cannot demote themselves; ask another admin",
-                    );
+                    errors.add("role", "an admin cannot demote themselves; ask another admin");
                 }
                 user.role = r;
             }
@@ -167,24 +152,13 @@ impl App {
         errors.finish()?;
         let hash = input.password.as_deref().map(hash_password).transpose()?;
         user.updated_at = self.clock.now();
-        self.store
-            .update_user(&user, hash.as_deref())
-            .await
-            .map_err(|e| taken(e, "that email"))?;
+        self.store.update_user(&user, hash.as_deref()).await.map_err(|e| taken(e, "that email"))?;
         Ok(user)
     }
 
     /// Deactivates a user: they can no longer sign in or use their tokens; their history stays.
     pub async fn deactivate_user(&self, actor: &Actor, id: &str) -> Result<User> {
-        self.update_user(
-            actor,
-            id,
-            UserInput {
-                is_active: Some(false),
-                ..Default::default()
-            },
-        )
-        .await
+        self.update_user(actor, id, UserInput { is_active: Some(false), ..Default::default() }).await
     }
 
     // ---- tokens -----------------------------------------------------------------------------
@@ -203,15 +177,8 @@ impl App {
             actor.require(Action::ManageOwnTokens, "create tokens")?;
         } else {
             actor.require(Action::ManageAllTokens, "create tokens for other users")?;
-            if !self
-                .store
-                .exists(RefKind::User, &actor.org_id, user_id)
-                .await?
-            {
-                return Err(AppError::field(
-                    "user_id",
-                    format!("no such user: {user_id}"),
-                ));
+            if !self.store.exists(RefKind::User, &actor.org_id, user_id).await? {
+                return Err(AppError::field("user_id", format!("no such user: {user_id}")));
             }
         }
         let mut errors = Errors::new();
@@ -220,23 +187,12 @@ impl App {
             errors.add("expires_at", "must be in the future");
         }
         errors.finish()?;
-        self.issue_token(
-            &actor.org_id,
-            user_id,
-            &name.unwrap_or_default(),
-            None,
-            expires_at,
-        )
-        .await
+        self.issue_token(&actor.org_id, user_id, &name.unwrap_or_default(), None, expires_at).await
     }
 
     /// Admins see every token of the organization; agents their own.
     pub async fn list_tokens(&self, actor: &Actor, page: &PageRequest) -> Result<Page<ApiToken>> {
-        let mine = if actor.require(Action::ManageAllTokens, "").is_ok() {
-            None
-        } else {
-            Some(actor.user_id.as_str())
-        };
+        let mine = if actor.require(Action::ManageAllTokens, "").is_ok() { None } else { Some(actor.user_id.as_str()) };
         Ok(self.store.list_tokens(&actor.org_id, mine, page).await?)
     }
 
@@ -244,13 +200,9 @@ impl App {
         let token = self.store.get_token(&actor.org_id, id).await?;
         if token.user_id != actor.user_id {
             // Another user's token: 404 for agents, as if it did not exist.
-            actor
-                .require(Action::ManageAllTokens, "")
-                .map_err(|_| AppError::NotFound)?;
+            actor.require(Action::ManageAllTokens, "").map_err(|_| AppError::NotFound)?;
         }
-        self.store
-            .revoke_token(&actor.org_id, id, self.clock.now())
-            .await?;
+        self.store.revoke_token(&actor.org_id, id, self.clock.now()).await?;
         Ok(self.store.get_token(&actor.org_id, id).await?)
     }
 
@@ -265,10 +217,7 @@ impl App {
         actor.require(Action::WriteDirectory, "create accounts")?;
         if let Some(prev) = self.idem_previous(actor, idem.as_ref()).await? {
             return Ok(Created {
-                value: self
-                    .store
-                    .get_account(&actor.org_id, &prev.resource_id)
-                    .await?,
+                value: self.store.get_account(&actor.org_id, &prev.resource_id).await?,
                 replayed: true,
             });
         }
@@ -285,22 +234,14 @@ impl App {
         let account = Account::apply(blank, input, true)?;
         let rec = self.idem_record(actor, idem.as_ref(), &account.id, 201);
         match self.store.insert_account(&account, rec.as_ref()).await {
-            Ok(()) => Ok(Created {
-                value: account,
-                replayed: false,
-            }),
-            Err(StoreError::Duplicate(m)) => {
-                match self.idem_after_duplicate(actor, idem.as_ref()).await? {
-                    Some(prev) => Ok(Created {
-                        value: self
-                            .store
-                            .get_account(&actor.org_id, &prev.resource_id)
-                            .await?,
-                        replayed: true,
-                    }),
-                    None => Err(StoreError::Duplicate(m).into()),
-                }
-            }
+            Ok(()) => Ok(Created { value: account, replayed: false }),
+            Err(StoreError::Duplicate(m)) => match self.idem_after_duplicate(actor, idem.as_ref()).await? {
+                Some(prev) => Ok(Created {
+                    value: self.store.get_account(&actor.org_id, &prev.resource_id).await?,
+                    replayed: true,
+                }),
+                None => Err(StoreError::Duplicate(m).into()),
+            },
             Err(e) => Err(e.into()),
         }
     }
@@ -315,12 +256,7 @@ impl App {
         Ok(self.store.list_accounts(&actor.org_id, page).await?)
     }
 
-    pub async fn update_account(
-        &self,
-        actor: &Actor,
-        id: &str,
-        input: AccountInput,
-    ) -> Result<Account> {
+    pub async fn update_account(&self, actor: &Actor, id: &str, input: AccountInput) -> Result<Account> {
         actor.require(Action::WriteDirectory, "change accounts")?;
         let current = self.store.get_account(&actor.org_id, id).await?;
         let mut next = Account::apply(current.clone(), input, false)?;
@@ -338,19 +274,10 @@ impl App {
 
     // ---- contacts ---------------------------------------------------------------------------
 
-    async fn check_account_ref(
-        &self,
-        org_id: &str,
-        account_id: Option<&Option<String>>,
-    ) -> Result<()> {
+    async fn check_account_ref(&self, org_id: &str, account_id: Option<&Option<String>>) -> Result<()> {
         if let Some(Some(a)) = account_id {
-            if !IdKind::Account.matches(a)
-                || !self.store.exists(RefKind::Account, org_id, a).await?
-            {
-                return Err(AppError::field(
-                    "account_id",
-                    format!("no such account: {a}"),
-                ));
+            if !IdKind::Account.matches(a) || !self.store.exists(RefKind::Account, org_id, a).await? {
+                return Err(AppError::field("account_id", format!("no such account: {a}")));
             }
         }
         Ok(())
@@ -365,15 +292,11 @@ impl App {
         actor.require(Action::WriteDirectory, "create contacts")?;
         if let Some(prev) = self.idem_previous(actor, idem.as_ref()).await? {
             return Ok(Created {
-                value: self
-                    .store
-                    .get_contact(&actor.org_id, &prev.resource_id)
-                    .await?,
+                value: self.store.get_contact(&actor.org_id, &prev.resource_id).await?,
                 replayed: true,
             });
         }
-        self.check_account_ref(&actor.org_id, input.account_id.as_ref())
-            .await?;
+        self.check_account_ref(&actor.org_id, input.account_id.as_ref()).await?;
         let now = self.clock.now();
         let blank = Contact {
             id: IdKind::Contact.new_id(),
@@ -389,22 +312,14 @@ impl App {
         let contact = Contact::apply(blank, input, true)?;
         let rec = self.idem_record(actor, idem.as_ref(), &contact.id, 201);
         match self.store.insert_contact(&contact, rec.as_ref()).await {
-            Ok(()) => Ok(Created {
-                value: contact,
-                replayed: false,
-            }),
-            Err(StoreError::Duplicate(m)) => {
-                match self.idem_after_duplicate(actor, idem.as_ref()).await? {
-                    Some(prev) => Ok(Created {
-                        value: self
-                            .store
-                            .get_contact(&actor.org_id, &prev.resource_id)
-                            .await?,
-                        replayed: true,
-                    }),
-                    None => Err(StoreError::Duplicate(m).into()),
-                }
-            }
+            Ok(()) => Ok(Created { value: contact, replayed: false }),
+            Err(StoreError::Duplicate(m)) => match self.idem_after_duplicate(actor, idem.as_ref()).await? {
+                Some(prev) => Ok(Created {
+                    value: self.store.get_contact(&actor.org_id, &prev.resource_id).await?,
+                    replayed: true,
+                }),
+                None => Err(StoreError::Duplicate(m).into()),
+            },
             Err(e) => Err(e.into()),
         }
     }
@@ -421,21 +336,12 @@ impl App {
         page: &PageRequest,
     ) -> Result<Page<Contact>> {
         actor.require(Action::ReadDirectory, "read contacts")?;
-        Ok(self
-            .store
-            .list_contacts(&actor.org_id, filter, page)
-            .await?)
+        Ok(self.store.list_contacts(&actor.org_id, filter, page).await?)
     }
 
-    pub async fn update_contact(
-        &self,
-        actor: &Actor,
-        id: &str,
-        input: ContactInput,
-    ) -> Result<Contact> {
+    pub async fn update_contact(&self, actor: &Actor, id: &str, input: ContactInput) -> Result<Contact> {
         actor.require(Action::WriteDirectory, "change contacts")?;
-        self.check_account_ref(&actor.org_id, input.account_id.as_ref())
-            .await?;
+        self.check_account_ref(&actor.org_id, input.account_id.as_ref()).await?;
         let current = self.store.get_contact(&actor.org_id, id).await?;
         let mut next = Contact::apply(current.clone(), input, false)?;
         if next != current {
@@ -461,10 +367,7 @@ impl App {
         actor.require(Action::ManageQueues, "create queues")?;
         if let Some(prev) = self.idem_previous(actor, idem.as_ref()).await? {
             return Ok(Created {
-                value: self
-                    .store
-                    .get_queue(&actor.org_id, &prev.resource_id)
-                    .await?,
+                value: self.store.get_queue(&actor.org_id, &prev.resource_id).await?,
                 replayed: true,
             });
         }
@@ -481,22 +384,13 @@ impl App {
         };
         let rec = self.idem_record(actor, idem.as_ref(), &q.id, 201);
         match self.store.insert_queue(&q, rec.as_ref()).await {
-            Ok(()) => Ok(Created {
-                value: q,
-                replayed: false,
-            }),
-            Err(StoreError::Duplicate(m)) => {
-                match self.idem_after_duplicate(actor, idem.as_ref()).await? {
-                    Some(prev) => Ok(Created {
-                        value: self
-                            .store
-                            .get_queue(&actor.org_id, &prev.resource_id)
-                            .await?,
-                        replayed: true,
-                    }),
-                    None => Err(StoreError::Duplicate(m).into()),
+            Ok(()) => Ok(Created { value: q, replayed: false }),
+            Err(StoreError::Duplicate(m)) => match self.idem_after_duplicate(actor, idem.as_ref()).await? {
+                Some(prev) => {
+                    Ok(Created { value: self.store.get_queue(&actor.org_id, &prev.resource_id).await?, replayed: true })
                 }
-            }
+                None => Err(StoreError::Duplicate(m).into()),
+            },
             Err(e) => Err(e.into()),
         }
     }
@@ -515,14 +409,9 @@ impl App {
         actor.require(Action::ManageQueues, "change queues")?;
         let mut q = self.store.get_queue(&actor.org_id, id).await?;
         let method = AssignmentMethod::parse(&q.assignment_method).map_err(AppError::Internal)?;
-        let (name, description, method) =
-            queue::validate(input, Some((&q.name, &q.description, method)))?;
+        let (name, description, method) = queue::validate(input, Some((&q.name, &q.description, method)))?;
         if (name.as_str(), description.as_str(), method.as_str())
-            != (
-                q.name.as_str(),
-                q.description.as_str(),
-                q.assignment_method.as_str(),
-            )
+            != (q.name.as_str(), q.description.as_str(), q.assignment_method.as_str())
         {
             q.name = name;
             q.description = description;

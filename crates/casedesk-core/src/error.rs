@@ -52,21 +52,15 @@ impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => AppError::NotFound,
-            StoreError::Duplicate(m) => AppError::Conflict {
-                code: "duplicate",
-                message: format!("already exists ({m})"),
-            },
-            StoreError::InUse(m) => AppError::Conflict {
-                code: "in_use",
-                message: m,
-            },
+            StoreError::Duplicate(m) => {
+                AppError::Conflict { code: "duplicate", message: format!("already exists ({m})") }
+            }
+            StoreError::InUse(m) => AppError::Conflict { code: "in_use", message: m },
             StoreError::Stale => AppError::Conflict {
                 code: "concurrent_update",
                 message: "the record was changed by another request; retry".into(),
             },
-            StoreError::InvalidCursor => {
-                AppError::field("cursor", "is not a cursor this list issued")
-            }
+            StoreError::InvalidCursor => AppError::field("cursor", "is not a cursor this list issued"),
             StoreError::Corrupt(m) => AppError::Internal(m),
             StoreError::Database(e) => AppError::Internal(e.to_string()),
         }

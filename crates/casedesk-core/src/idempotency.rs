@@ -17,15 +17,9 @@ impl IdemKey {
     /// Validates the header value: 1 to 255 visible ASCII characters.
     pub fn new(key: &str, request_hash: String) -> Result<Self> {
         if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(AppError::field(
-                "Idempotency-Key",
-                "must be 1 to 255 visible ASCII characters",
-            ));
+            return Err(AppError::field("Idempotency-Key", "must be 1 to 255 visible ASCII characters"));
         }
-        Ok(Self {
-            key: key.to_string(),
-            request_hash,
-        })
+        Ok(Self { key: key.to_string(), request_hash })
     }
 }
 
@@ -45,11 +39,7 @@ impl App {
         key: Option<&IdemKey>,
     ) -> Result<Option<IdempotencyRecord>> {
         let Some(k) = key else { return Ok(None) };
-        match self
-            .store
-            .get_idempotency(&actor.org_id, &actor.user_id, &k.key)
-            .await?
-        {
+        match self.store.get_idempotency(&actor.org_id, &actor.user_id, &k.key).await? {
             Some(rec) if rec.request_hash != k.request_hash => Err(AppError::IdempotencyMismatch),
             other => Ok(other),
         }

@@ -42,11 +42,7 @@ pub struct Actor {
 impl Actor {
     /// Fails with 403 unless the actor's role allows `action`.
     pub fn require(&self, action: Action, what: &'static str) -> Result<()> {
-        if policy::can(self.role, action) {
-            Ok(())
-        } else {
-            Err(AppError::Forbidden(what))
-        }
+        if policy::can(self.role, action) { Ok(()) } else { Err(AppError::Forbidden(what)) }
     }
 }
 

@@ -69,10 +69,7 @@ impl Status {
             "resolved" | "solved" => Status::Resolved,
             "closed" => Status::Closed,
             _ => {
-                return Err(format!(
-                    "unknown status {s:?}; expected one of {}",
-                    Status::expected()
-                ));
+                return Err(format!("unknown status {s:?}; expected one of {}", Status::expected()));
             }
         })
     }
@@ -102,10 +99,7 @@ impl Priority {
             "high" => Priority::High,
             "critical" | "urgent" => Priority::Critical,
             _ => {
-                return Err(format!(
-                    "unknown priority {s:?}; expected one of {}",
-                    Priority::expected()
-                ));
+                return Err(format!("unknown priority {s:?}; expected one of {}", Priority::expected()));
             }
         })
     }
@@ -122,10 +116,7 @@ impl Priority {
                 Some(5) => Ok(Priority::Critical),
                 _ => Err("a numeric priority is 1 to 5".into()),
             },
-            _ => Err(format!(
-                "must be one of {} (or 1 to 5)",
-                Priority::expected()
-            )),
+            _ => Err(format!("must be one of {} (or 1 to 5)", Priority::expected())),
         }
     }
 
@@ -170,12 +161,7 @@ impl CaseType {
             .iter()
             .copied()
             .find(|t| t.as_str().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| {
-                format!(
-                    "unknown type {s:?}; expected one of {}",
-                    CaseType::expected()
-                )
-            })
+            .ok_or_else(|| format!("unknown type {s:?}; expected one of {}", CaseType::expected()))
     }
 }
 
@@ -207,12 +193,7 @@ impl Channel {
             .iter()
             .copied()
             .find(|c| c.as_str() == norm)
-            .ok_or_else(|| {
-                format!(
-                    "unknown channel {s:?}; expected one of {}",
-                    Channel::expected()
-                )
-            })
+            .ok_or_else(|| format!("unknown channel {s:?}; expected one of {}", Channel::expected()))
     }
 }
 
@@ -244,9 +225,7 @@ impl DueInput {
                 .at(12, 0, 0, 0)
                 .to_zoned(tz.clone())
                 .map(|z| z.timestamp())
-                .map_err(|e| {
-                    format!("cannot place that date in the organization's time zone: {e}")
-                }),
+                .map_err(|e| format!("cannot place that date in the organization's time zone: {e}")),
         }
     }
 }
@@ -403,21 +382,13 @@ pub fn normalize_tags(tags: &[String], errors: &mut Errors) -> Vec<String> {
 /// Checks a custom_fields object's size. Validation against field definitions comes with
 /// case categories.
 pub fn check_custom_fields(fields: &Map<String, Value>, errors: &mut Errors) {
-    let size = serde_json::to_vec(fields)
-        .map(|v| v.len())
-        .unwrap_or(usize::MAX);
+    let size = serde_json::to_vec(fields).map(|v| v.len()).unwrap_or(usize::MAX);
     if size > MAX_CUSTOM_FIELDS_BYTES {
-        errors.add(
-            "custom_fields",
-            format!("must be at most {MAX_CUSTOM_FIELDS_BYTES} bytes of JSON"),
-        );
+        errors.add("custom_fields", format!("must be at most {MAX_CUSTOM_FIELDS_BYTES} bytes of JSON"));
     }
     for key in fields.keys() {
         if key.is_empty() || key.len() > 64 {
-            errors.add(
-                format!("custom_fields.{key}"),
-                "a custom field key has 1 to 64 characters",
-            );
+            errors.add(format!("custom_fields.{key}"), "a custom field key has 1 to 64 characters");
         }
     }
 }
@@ -431,22 +402,11 @@ impl Case {
     /// Builds a new case from validated input. `case_number` is assigned by the store.
     pub fn create(input: NewCase, ctx: &Ctx<'_>) -> Result<Case, DomainError> {
         let mut errors = Errors::new();
-        let subject = errors.take(
-            "subject",
-            text::required_line(&input.subject, text::MAX_LINE),
-        );
-        let description = errors.take(
-            "description",
-            text::bounded(&input.description, text::MAX_BODY),
-        );
+        let subject = errors.take("subject", text::required_line(&input.subject, text::MAX_LINE));
+        let description = errors.take("description", text::bounded(&input.description, text::MAX_BODY));
         let tags = normalize_tags(&input.tags, &mut errors);
         check_custom_fields(&input.custom_fields, &mut errors);
-        let resolution_notes = opt_text(
-            "resolution_notes",
-            input.resolution_notes,
-            text::MAX_BODY,
-            &mut errors,
-        );
+        let resolution_notes = opt_text("resolution_notes", input.resolution_notes, text::MAX_BODY, &mut errors);
         let opportunity_id = opt_text("opportunity_id", input.opportunity_id, 200, &mut errors);
         let case_type = input.case_type.unwrap_or(CaseType::Question);
         let due_at = match input.due_at {
@@ -458,16 +418,15 @@ impl Case {
             None => None,
         };
         if input.status == Some(Status::Closed) {
-            errors.add("status", "a case cannot be created closed; import historical cases through /api/v1/imports/cases");
+            errors.add(
+                "status",
+                "a case cannot be created closed; import historical cases through /api/v1/imports/cases",
+            );
         }
         errors.finish()?;
 
         // Seed 001: a new case has no assignee; one that is created assigned is already open.
-        let status = input.status.unwrap_or(if input.owner_id.is_some() {
-            Status::Open
-        } else {
-            Status::New
-        });
+        let status = input.status.unwrap_or(if input.owner_id.is_some() { Status::Open } else { Status::New });
         let now = ctx.now;
         Ok(Case {
             id: crate::ids::IdKind::Case.new_id(),
@@ -481,9 +440,7 @@ impl Case {
             channel: input.channel.unwrap_or(Channel::Api),
             queue_id: input.queue_id,
             owner_id: input.owner_id,
-            requester_id: input
-                .requester_id
-                .unwrap_or_else(|| ctx.actor_id.to_string()),
+            requester_id: input.requester_id.unwrap_or_else(|| ctx.actor_id.to_string()),
             contact_id: input.contact_id,
             account_id: input.account_id,
             opportunity_id,
@@ -504,18 +461,11 @@ impl Case {
 
     /// Applies `patch`, returning the new case and the fields that changed (empty when the patch
     /// changes nothing, in which case the case is returned untouched).
-    pub fn apply(
-        &self,
-        patch: CasePatch,
-        ctx: &Ctx<'_>,
-    ) -> Result<(Case, Vec<Change>), DomainError> {
+    pub fn apply(&self, patch: CasePatch, ctx: &Ctx<'_>) -> Result<(Case, Vec<Change>), DomainError> {
         if self.is_closed() {
             return Err(DomainError::Conflict {
                 code: CASE_CLOSED,
-                message: format!(
-                    "case #{} is closed: a closed case cannot be updated or reopened",
-                    self.case_number
-                ),
+                message: format!("case #{} is closed: a closed case cannot be updated or reopened", self.case_number),
             });
         }
         let mut errors = Errors::new();
@@ -595,10 +545,7 @@ impl Case {
         match patch.status {
             Some(status) => next.status = status,
             // Seed 001: assigning a new case makes it open.
-            None if self.status == Status::New
-                && self.owner_id.is_none()
-                && next.owner_id.is_some() =>
-            {
+            None if self.status == Status::New && self.owner_id.is_none() && next.owner_id.is_some() => {
                 next.status = Status::Open
             }
             None => {}
@@ -635,80 +582,31 @@ impl Case {
 }
 
 fn opt_json<T: ToString>(v: &Option<T>) -> Value {
-    v.as_ref()
-        .map_or(Value::Null, |s| Value::String(s.to_string()))
+    v.as_ref().map_or(Value::Null, |s| Value::String(s.to_string()))
 }
 
 /// The user-visible fields that differ between two versions of a case.
 fn diff(old: &Case, new: &Case, changes: &mut Vec<Change>) {
     let mut push = |field: &'static str, o: Value, n: Value| {
         if o != n {
-            changes.push(Change {
-                field,
-                old: o,
-                new: n,
-            });
+            changes.push(Change { field, old: o, new: n });
         }
     };
     push("subject", json!(old.subject), json!(new.subject));
-    push(
-        "description",
-        json!(old.description),
-        json!(new.description),
-    );
-    push(
-        "status",
-        json!(old.status.as_str()),
-        json!(new.status.as_str()),
-    );
-    push(
-        "priority",
-        json!(old.priority.as_str()),
-        json!(new.priority.as_str()),
-    );
-    push(
-        "type",
-        json!(old.case_type.as_str()),
-        json!(new.case_type.as_str()),
-    );
-    push(
-        "channel",
-        json!(old.channel.as_str()),
-        json!(new.channel.as_str()),
-    );
+    push("description", json!(old.description), json!(new.description));
+    push("status", json!(old.status.as_str()), json!(new.status.as_str()));
+    push("priority", json!(old.priority.as_str()), json!(new.priority.as_str()));
+    push("type", json!(old.case_type.as_str()), json!(new.case_type.as_str()));
+    push("channel", json!(old.channel.as_str()), json!(new.channel.as_str()));
     push("queue_id", opt_json(&old.queue_id), opt_json(&new.queue_id));
     push("owner_id", opt_json(&old.owner_id), opt_json(&new.owner_id));
-    push(
-        "requester_id",
-        json!(old.requester_id),
-        json!(new.requester_id),
-    );
-    push(
-        "contact_id",
-        opt_json(&old.contact_id),
-        opt_json(&new.contact_id),
-    );
-    push(
-        "account_id",
-        opt_json(&old.account_id),
-        opt_json(&new.account_id),
-    );
-    push(
-        "opportunity_id",
-        opt_json(&old.opportunity_id),
-        opt_json(&new.opportunity_id),
-    );
+    push("requester_id", json!(old.requester_id), json!(new.requester_id));
+    push("contact_id", opt_json(&old.contact_id), opt_json(&new.contact_id));
+    push("account_id", opt_json(&old.account_id), opt_json(&new.account_id));
+    push("opportunity_id", opt_json(&old.opportunity_id), opt_json(&new.opportunity_id));
     push("tags", json!(old.tags), json!(new.tags));
-    push(
-        "custom_fields",
-        Value::Object(old.custom_fields.clone()),
-        Value::Object(new.custom_fields.clone()),
-    );
-    push(
-        "resolution_notes",
-        opt_json(&old.resolution_notes),
-        opt_json(&new.resolution_notes),
-    );
+    push("custom_fields", Value::Object(old.custom_fields.clone()), Value::Object(new.custom_fields.clone()));
+    push("resolution_notes", opt_json(&old.resolution_notes), opt_json(&new.resolution_notes));
     push("due_at", opt_json(&old.due_at), opt_json(&new.due_at));
 }
 
@@ -722,15 +620,7 @@ mod tests {
 
     fn new_case(input: NewCase) -> Result<Case, DomainError> {
         let (tz, now) = ctx(Timestamp::from_second(1_700_000_000).expect("ts"));
-        Case::create(
-            input,
-            &Ctx {
-                org_id: "org_1",
-                actor_id: "usr_1",
-                now,
-                tz: &tz,
-            },
-        )
+        Case::create(input, &Ctx { org_id: "org_1", actor_id: "usr_1", now, tz: &tz })
     }
 
     fn patch(case: &Case, p: CasePatch) -> Result<(Case, Vec<Change>), DomainError> {
@@ -748,11 +638,7 @@ mod tests {
     }
 
     fn basic() -> Case {
-        new_case(NewCase {
-            subject: "Order #4521 arrived damaged".into(),
-            ..Default::default()
-        })
-        .expect("valid")
+        new_case(NewCase { subject: "Order #4521 arrived damaged".into(), ..Default::default() }).expect("valid")
     }
 
     #[test]
@@ -775,22 +661,15 @@ mod tests {
         assert_eq!(c.status, Status::New);
         assert_eq!(c.priority, Priority::Medium);
         assert_eq!(c.case_type, CaseType::Question);
-        assert_eq!(
-            c.requester_id, "usr_1",
-            "the requester defaults to the submitter"
-        );
+        assert_eq!(c.requester_id, "usr_1", "the requester defaults to the submitter");
         assert!(c.is_waiting);
         assert_eq!(c.version, 1);
     }
 
     #[test]
     fn a_case_created_with_an_owner_is_open() {
-        let c = new_case(NewCase {
-            subject: "x".into(),
-            owner_id: Some("usr_9".into()),
-            ..Default::default()
-        })
-        .expect("valid");
+        let c = new_case(NewCase { subject: "x".into(), owner_id: Some("usr_9".into()), ..Default::default() })
+            .expect("valid");
         assert_eq!(c.status, Status::Open);
     }
 
@@ -804,9 +683,7 @@ mod tests {
             ..Default::default()
         })
         .expect_err("invalid");
-        let DomainError::Validation(fields) = err else {
-            panic!("not a validation error")
-        };
+        let DomainError::Validation(fields) = err else { panic!("not a validation error") };
         let names: Vec<_> = fields.iter().map(|f| f.field.as_str()).collect();
         assert_eq!(names, ["subject", "tags[1]", "due_at", "status"]);
     }
@@ -829,21 +706,10 @@ mod tests {
         let c = basic();
         let (next, changes) = patch(
             &c,
-            CasePatch {
-                priority: Some(Priority::High),
-                subject: Some(c.subject.clone()),
-                ..Default::default()
-            },
+            CasePatch { priority: Some(Priority::High), subject: Some(c.subject.clone()), ..Default::default() },
         )
         .expect("ok");
-        assert_eq!(
-            changes,
-            vec![Change {
-                field: "priority",
-                old: json!("medium"),
-                new: json!("high")
-            }]
-        );
+        assert_eq!(changes, vec![Change { field: "priority", old: json!("medium"), new: json!("high") }]);
         assert_eq!(next.version, 2);
         assert_eq!(next.updated_by, "usr_2");
     }
@@ -851,14 +717,8 @@ mod tests {
     #[test]
     fn a_patch_that_changes_nothing_is_a_no_op() {
         let c = basic();
-        let (next, changes) = patch(
-            &c,
-            CasePatch {
-                priority: Some(Priority::Medium),
-                ..Default::default()
-            },
-        )
-        .expect("ok");
+        let (next, changes) =
+            patch(&c, CasePatch { priority: Some(Priority::Medium), ..Default::default() }).expect("ok");
         assert!(changes.is_empty());
         assert_eq!(next, c);
     }
@@ -866,14 +726,8 @@ mod tests {
     #[test]
     fn assigning_a_new_case_opens_it() {
         let c = basic();
-        let (next, changes) = patch(
-            &c,
-            CasePatch {
-                owner_id: Some(Some("usr_5".into())),
-                ..Default::default()
-            },
-        )
-        .expect("ok");
+        let (next, changes) =
+            patch(&c, CasePatch { owner_id: Some(Some("usr_5".into())), ..Default::default() }).expect("ok");
         assert_eq!(next.status, Status::Open);
         assert!(changes.iter().any(|ch| ch.field == "status"));
     }
@@ -892,44 +746,20 @@ mod tests {
         .expect("resolve");
         assert!(resolved.resolved_at.is_some());
         assert!(!resolved.is_waiting);
-        let (reopened, _) = patch(
-            &resolved,
-            CasePatch {
-                status: Some(Status::Open),
-                ..Default::default()
-            },
-        )
-        .expect("a resolved case can be reopened");
+        let (reopened, _) = patch(&resolved, CasePatch { status: Some(Status::Open), ..Default::default() })
+            .expect("a resolved case can be reopened");
         assert!(reopened.resolved_at.is_none());
         assert!(reopened.is_waiting);
-        let (closed, _) = patch(
-            &reopened,
-            CasePatch {
-                status: Some(Status::Closed),
-                ..Default::default()
-            },
-        )
-        .expect("close");
+        let (closed, _) =
+            patch(&reopened, CasePatch { status: Some(Status::Closed), ..Default::default() }).expect("close");
         assert!(closed.closed_at.is_some());
         assert!(closed.is_closed());
         for p in [
-            CasePatch {
-                status: Some(Status::Open),
-                ..Default::default()
-            },
-            CasePatch {
-                subject: Some("again".into()),
-                ..Default::default()
-            },
+            CasePatch { status: Some(Status::Open), ..Default::default() },
+            CasePatch { subject: Some("again".into()), ..Default::default() },
         ] {
             let err = patch(&closed, p).expect_err("closed is final");
-            assert!(matches!(
-                err,
-                DomainError::Conflict {
-                    code: CASE_CLOSED,
-                    ..
-                }
-            ));
+            assert!(matches!(err, DomainError::Conflict { code: CASE_CLOSED, .. }));
         }
     }
 
@@ -942,14 +772,8 @@ mod tests {
             ..Default::default()
         })
         .expect("valid");
-        let (next, changes) = patch(
-            &c,
-            CasePatch {
-                case_type: Some(CaseType::Question),
-                ..Default::default()
-            },
-        )
-        .expect("ok");
+        let (next, changes) =
+            patch(&c, CasePatch { case_type: Some(CaseType::Question), ..Default::default() }).expect("ok");
         assert_eq!(next.due_at, None);
         assert!(changes.iter().any(|ch| ch.field == "due_at"));
     }
@@ -974,10 +798,7 @@ pub fn import(mut input: NewCase, times: ImportTimes, ctx: &Ctx<'_>) -> Result<C
     if updated_at < times.created_at {
         errors.add("updated_at", "must not be before created_at");
     }
-    for (field, t) in [
-        ("resolved_at", times.resolved_at),
-        ("closed_at", times.closed_at),
-    ] {
+    for (field, t) in [("resolved_at", times.resolved_at), ("closed_at", times.closed_at)] {
         if t.is_some_and(|t| t < times.created_at) {
             errors.add(field, "must not be before created_at");
         }
@@ -994,9 +815,7 @@ pub fn import(mut input: NewCase, times: ImportTimes, ctx: &Ctx<'_>) -> Result<C
         _ => None,
     };
     case.resolved_at = match status {
-        Status::Resolved | Status::Closed => {
-            Some(times.resolved_at.or(case.closed_at).unwrap_or(updated_at))
-        }
+        Status::Resolved | Status::Closed => Some(times.resolved_at.or(case.closed_at).unwrap_or(updated_at)),
         _ => None,
     };
     case.is_waiting = status.is_active();
@@ -1010,23 +829,14 @@ mod import_tests {
     #[test]
     fn imports_keep_history_and_may_be_closed() {
         let tz = TimeZone::UTC;
-        let ctx = Ctx {
-            org_id: "org_1",
-            actor_id: "usr_1",
-            now: "2026-11-01T00:00:00Z".parse().expect("ts"),
-            tz: &tz,
-        };
+        let ctx = Ctx { org_id: "org_1", actor_id: "usr_1", now: "2026-11-01T00:00:00Z".parse().expect("ts"), tz: &tz };
         let times = ImportTimes {
             created_at: "2024-01-01T10:00:00Z".parse().expect("ts"),
             updated_at: Some("2024-01-03T10:00:00Z".parse().expect("ts")),
             resolved_at: None,
             closed_at: None,
         };
-        let input = NewCase {
-            subject: "old".into(),
-            status: Some(Status::Closed),
-            ..Default::default()
-        };
+        let input = NewCase { subject: "old".into(), status: Some(Status::Closed), ..Default::default() };
         let c = import(input, times, &ctx).expect("valid");
         assert_eq!(c.status, Status::Closed);
         assert_eq!(c.created_at, times.created_at);
@@ -1034,35 +844,9 @@ mod import_tests {
         assert_eq!(c.resolved_at, times.updated_at);
         assert!(!c.is_waiting);
 
-        let backwards = ImportTimes {
-            updated_at: Some("2023-01-01T00:00:00Z".parse().expect("ts")),
-            ..times
-        };
-        assert!(
-            import(
-                NewCase {
-                    subject: "old".into(),
-                    ..Default::default()
-                },
-                backwards,
-                &ctx
-            )
-            .is_err()
-        );
-        let open_with_closed_at = ImportTimes {
-            closed_at: times.updated_at,
-            ..times
-        };
-        assert!(
-            import(
-                NewCase {
-                    subject: "x".into(),
-                    ..Default::default()
-                },
-                open_with_closed_at,
-                &ctx
-            )
-            .is_err()
-        );
+        let backwards = ImportTimes { updated_at: Some("2023-01-01T00:00:00Z".parse().expect("ts")), ..times };
+        assert!(import(NewCase { subject: "old".into(), ..Default::default() }, backwards, &ctx).is_err());
+        let open_with_closed_at = ImportTimes { closed_at: times.updated_at, ..times };
+        assert!(import(NewCase { subject: "x".into(), ..Default::default() }, open_with_closed_at, &ctx).is_err());
     }
 }

@@ -39,9 +39,7 @@ impl IdKind {
     /// wrong prefix is always a mistake worth naming (a contact id where an account id belongs).
     pub fn matches(self, id: &str) -> bool {
         id.strip_prefix(self.prefix()).is_some_and(|rest| {
-            !rest.is_empty()
-                && rest.len() <= 64
-                && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            !rest.is_empty() && rest.len() <= 64 && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
         })
     }
 }

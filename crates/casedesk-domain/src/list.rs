@@ -48,10 +48,7 @@ impl Ordering {
     }
 
     pub const fn descending(self) -> bool {
-        matches!(
-            self,
-            Ordering::CreatedDesc | Ordering::UpdatedDesc | Ordering::PriorityDesc
-        )
+        matches!(self, Ordering::CreatedDesc | Ordering::UpdatedDesc | Ordering::PriorityDesc)
     }
 }
 
@@ -100,11 +97,7 @@ pub struct ListRequest {
 /// lower-cased, at most 16 of them. Quotes, operators and punctuation are not syntax here, so
 /// no input can make the index's own query language fail.
 pub fn search_terms(q: &str) -> Vec<String> {
-    q.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(|w| w.to_lowercase())
-        .take(16)
-        .collect()
+    q.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(|w| w.to_lowercase()).take(16).collect()
 }
 
 #[cfg(test)]
@@ -129,10 +122,7 @@ mod tests {
 
     #[test]
     fn search_terms_strip_syntax() {
-        assert_eq!(
-            search_terms("Order #4521 \"arrived\" damaged*"),
-            ["order", "4521", "arrived", "damaged"]
-        );
+        assert_eq!(search_terms("Order #4521 \"arrived\" damaged*"), ["order", "4521", "arrived", "damaged"]);
         assert!(search_terms("  ** ").is_empty());
     }
 

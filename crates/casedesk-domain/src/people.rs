@@ -28,9 +28,7 @@ impl Availability {
             "available" | "online" => Ok(Availability::Available),
             "away" | "busy" => Ok(Availability::Away),
             "offline" => Ok(Availability::Offline),
-            _ => Err(format!(
-                "unknown availability {s:?}; expected one of available, away, offline"
-            )),
+            _ => Err(format!("unknown availability {s:?}; expected one of available, away, offline")),
         }
     }
 }
@@ -104,11 +102,7 @@ fn opt_line(field: &str, v: Opt<String>, max: usize, errors: &mut Errors) -> Opt
 
 impl Account {
     /// Applies `input` to `base` (a fresh account when creating), validating every field.
-    pub fn apply(
-        mut base: Account,
-        input: AccountInput,
-        creating: bool,
-    ) -> Result<Account, DomainError> {
+    pub fn apply(mut base: Account, input: AccountInput, creating: bool) -> Result<Account, DomainError> {
         let mut errors = Errors::new();
         match input.name {
             Some(n) => {
@@ -131,11 +125,7 @@ impl Account {
 }
 
 impl Contact {
-    pub fn apply(
-        mut base: Contact,
-        input: ContactInput,
-        creating: bool,
-    ) -> Result<Contact, DomainError> {
+    pub fn apply(mut base: Contact, input: ContactInput, creating: bool) -> Result<Contact, DomainError> {
         let mut errors = Errors::new();
         if let Some(n) = input.name {
             if let Some(n) = errors.take("name", text::required_line(&n, 200)) {
@@ -143,9 +133,7 @@ impl Contact {
             }
         }
         match input.email {
-            Some(Some(e)) if !e.trim().is_empty() => {
-                base.email = errors.take("email", text::email(&e))
-            }
+            Some(Some(e)) if !e.trim().is_empty() => base.email = errors.take("email", text::email(&e)),
             Some(_) => base.email = None,
             None => {}
         }
@@ -163,9 +151,7 @@ impl Contact {
             match (&base.email, &base.phone) {
                 (Some(e), _) => base.name = e.clone(),
                 (None, Some(p)) => base.name = p.clone(),
-                (None, None) if creating => {
-                    errors.add("name", "a contact needs a name, an email or a phone")
-                }
+                (None, None) if creating => errors.add("name", "a contact needs a name, an email or a phone"),
                 (None, None) => {}
             }
         }
@@ -196,10 +182,7 @@ mod tests {
     fn a_contact_known_by_email_only_is_named_after_it() {
         let c = Contact::apply(
             blank_contact(),
-            ContactInput {
-                email: Some(Some("Ana@X.com".into())),
-                ..Default::default()
-            },
+            ContactInput { email: Some(Some("Ana@X.com".into())), ..Default::default() },
             true,
         )
         .expect("ok");
@@ -212,16 +195,11 @@ mod tests {
         assert!(Contact::apply(blank_contact(), ContactInput::default(), true).is_err());
         let err = Contact::apply(
             blank_contact(),
-            ContactInput {
-                email: Some(Some("nope".into())),
-                ..Default::default()
-            },
+            ContactInput { email: Some(Some("nope".into())), ..Default::default() },
             true,
         )
         .expect_err("bad email");
-        let DomainError::Validation(f) = err else {
-            panic!()
-        };
+        let DomainError::Validation(f) = err else { panic!() };
         assert_eq!(f[0].field, "email");
     }
 
@@ -237,19 +215,9 @@ mod tests {
             updated_at: Timestamp::UNIX_EPOCH,
         };
         assert!(Account::apply(base.clone(), AccountInput::default(), true).is_err());
-        let named = Account {
-            name: "Acme".into(),
-            ..base
-        };
-        let a = Account::apply(
-            named,
-            AccountInput {
-                tier: Some(Some("VIP".into())),
-                ..Default::default()
-            },
-            false,
-        )
-        .expect("ok");
+        let named = Account { name: "Acme".into(), ..base };
+        let a = Account::apply(named, AccountInput { tier: Some(Some("VIP".into())), ..Default::default() }, false)
+            .expect("ok");
         assert_eq!(a.tier.as_deref(), Some("vip"));
     }
 }

@@ -49,8 +49,7 @@ pub fn can(role: Role, action: Action) -> bool {
         Role::Admin => true,
         Role::Agent => match action {
             ReadCases | WriteCases | ReadDirectory | WriteDirectory | ManageOwnTokens => true,
-            DeleteCase | ImportCases | DeleteDirectoryEntry | ManageUsers | ManageAllTokens
-            | ManageQueues => false,
+            DeleteCase | ImportCases | DeleteDirectoryEntry | ManageUsers | ManageAllTokens | ManageQueues => false,
         },
     }
 }

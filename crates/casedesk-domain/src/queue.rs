@@ -32,9 +32,7 @@ impl AssignmentMethod {
             "least_active" => Ok(AssignmentMethod::LeastActive),
             "skills" => Ok(AssignmentMethod::Skills),
             "manual" => Ok(AssignmentMethod::Manual),
-            _ => Err(format!(
-                "unknown assignment_method {s:?}; expected round_robin, least_active, skills or manual"
-            )),
+            _ => Err(format!("unknown assignment_method {s:?}; expected round_robin, least_active, skills or manual")),
         }
     }
 }
@@ -85,35 +83,16 @@ mod tests {
 
     #[test]
     fn methods_parse_and_queues_validate() {
-        assert_eq!(
-            AssignmentMethod::parse("round-robin"),
-            Ok(AssignmentMethod::RoundRobin)
-        );
+        assert_eq!(AssignmentMethod::parse("round-robin"), Ok(AssignmentMethod::RoundRobin));
         assert!(AssignmentMethod::parse("random").is_err());
-        let (n, d, m) = validate(
-            QueueInput {
-                name: Some("Tier 1".into()),
-                ..Default::default()
-            },
-            None,
-        )
-        .expect("ok");
-        assert_eq!(
-            (n.as_str(), d.as_str(), m),
-            ("Tier 1", "", AssignmentMethod::Manual)
-        );
+        let (n, d, m) = validate(QueueInput { name: Some("Tier 1".into()), ..Default::default() }, None).expect("ok");
+        assert_eq!((n.as_str(), d.as_str(), m), ("Tier 1", "", AssignmentMethod::Manual));
         assert!(validate(QueueInput::default(), None).is_err());
         let kept = validate(
-            QueueInput {
-                assignment_method: Some("least_active".into()),
-                ..Default::default()
-            },
+            QueueInput { assignment_method: Some("least_active".into()), ..Default::default() },
             Some(("Q", "desc", AssignmentMethod::Manual)),
         )
         .expect("ok");
-        assert_eq!(
-            kept,
-            ("Q".into(), "desc".into(), AssignmentMethod::LeastActive)
-        );
+        assert_eq!(kept, ("Q".into(), "desc".into(), AssignmentMethod::LeastActive));
     }
 }

@@ -53,10 +53,7 @@ pub fn tag(value: &str) -> Result<String, String> {
     if v.is_empty() || v.chars().count() > 64 {
         return Err("a tag has 1 to 64 characters".into());
     }
-    if !v
-        .chars()
-        .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | ':' | '.'))
-    {
+    if !v.chars().all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | ':' | '.')) {
         return Err("a tag has only letters, digits, '-', '_', ':' and '.'".into());
     }
     Ok(v)
@@ -71,10 +68,7 @@ mod tests {
         assert_eq!(required_line("  hi ", 10).as_deref(), Ok("hi"));
         assert!(required_line("   ", 10).is_err());
         assert!(required_line("abcdefghijk", 10).is_err());
-        assert!(
-            required_line("ééééé", 5).is_ok(),
-            "lengths count characters, not bytes"
-        );
+        assert!(required_line("ééééé", 5).is_ok(), "lengths count characters, not bytes");
     }
 
     #[test]

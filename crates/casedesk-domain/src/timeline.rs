@@ -61,11 +61,7 @@ pub fn changes(changes: &[Change], at: Timestamp) -> Vec<NewEvent> {
     changes
         .iter()
         .map(|c| NewEvent {
-            kind: if c.field == "status" {
-                STATUS_CHANGED
-            } else {
-                FIELD_CHANGED
-            },
+            kind: if c.field == "status" { STATUS_CHANGED } else { FIELD_CHANGED },
             data: json!({ "field": c.field, "old": c.old, "new": c.new }),
             created_at: at,
         })
@@ -96,18 +92,12 @@ impl Comment {
         now: Timestamp,
     ) -> Result<Comment, DomainError> {
         let mut errors = Errors::new();
-        let body = errors.take(
-            "body",
-            text::required_line(body, text::MAX_BODY).map(|_| body.to_string()),
-        );
+        let body = errors.take("body", text::required_line(body, text::MAX_BODY).map(|_| body.to_string()));
         errors.finish()?;
         if case.is_closed() {
             return Err(DomainError::Conflict {
                 code: crate::case::CASE_CLOSED,
-                message: format!(
-                    "case #{} is closed: a closed case takes no more comments",
-                    case.case_number
-                ),
+                message: format!("case #{} is closed: a closed case takes no more comments", case.case_number),
             });
         }
         Ok(Comment {

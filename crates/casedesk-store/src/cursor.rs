@@ -28,17 +28,12 @@ pub fn encode(ordering: &str, keys: &[Key]) -> String {
 /// Decodes a cursor for `ordering`, which must have `shape.len()` keys of the given kinds
 /// (`true` = integer).
 pub fn decode(cursor: &str, ordering: &str, shape: &[bool]) -> Result<Vec<Key>, StoreError> {
-    let bytes = URL_SAFE_NO_PAD
-        .decode(cursor.trim())
-        .map_err(|_| StoreError::InvalidCursor)?;
+    let bytes = URL_SAFE_NO_PAD.decode(cursor.trim()).map_err(|_| StoreError::InvalidCursor)?;
     let v: Value = serde_json::from_slice(&bytes).map_err(|_| StoreError::InvalidCursor)?;
     if v.get("o").and_then(Value::as_str) != Some(ordering) {
         return Err(StoreError::InvalidCursor);
     }
-    let keys = v
-        .get("k")
-        .and_then(Value::as_array)
-        .ok_or(StoreError::InvalidCursor)?;
+    let keys = v.get("k").and_then(Value::as_array).ok_or(StoreError::InvalidCursor)?;
     if keys.len() != shape.len() {
         return Err(StoreError::InvalidCursor);
     }
@@ -59,14 +54,8 @@ mod tests {
     #[test]
     fn round_trip_and_refusals() {
         let c = encode("-created_at", &[Key::Int(42), Key::Int(7)]);
-        assert_eq!(
-            decode(&c, "-created_at", &[true, true]).ok(),
-            Some(vec![Key::Int(42), Key::Int(7)])
-        );
-        assert!(
-            decode(&c, "created_at", &[true, true]).is_err(),
-            "another ordering"
-        );
+        assert_eq!(decode(&c, "-created_at", &[true, true]).ok(), Some(vec![Key::Int(42), Key::Int(7)]));
+        assert!(decode(&c, "created_at", &[true, true]).is_err(), "another ordering");
         assert!(decode(&c, "-created_at", &[true]).is_err(), "another shape");
         assert!(decode("not base64!", "-created_at", &[true, true]).is_err());
         assert!(decode(&encode("x", &[Key::Text("a".into())]), "x", &[true]).is_err());

@@ -29,12 +29,8 @@ impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
         match &e {
             sqlx::Error::RowNotFound => StoreError::NotFound,
-            sqlx::Error::Database(db) if db.is_unique_violation() => {
-                StoreError::Duplicate(db.message().to_string())
-            }
-            sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
-                StoreError::InUse(db.message().to_string())
-            }
+            sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Duplicate(db.message().to_string()),
+            sqlx::Error::Database(db) if db.is_foreign_key_violation() => StoreError::InUse(db.message().to_string()),
             _ => StoreError::Database(e),
         }
     }

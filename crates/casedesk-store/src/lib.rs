@@ -47,13 +47,8 @@ pub enum BackendKind {
 
 #[derive(Clone)]
 enum Backend {
-    Sqlite {
-        writer: sqlx::SqlitePool,
-        reader: sqlx::SqlitePool,
-    },
-    Postgres {
-        pool: sqlx::PgPool,
-    },
+    Sqlite { writer: sqlx::SqlitePool, reader: sqlx::SqlitePool },
+    Postgres { pool: sqlx::PgPool },
 }
 
 /// The database, behind one API for both backends. Cheap to clone.
@@ -88,9 +83,7 @@ pub struct ConnectOptions {
 
 impl Default for ConnectOptions {
     fn default() -> Self {
-        Self {
-            max_connections: 16,
-        }
+        Self { max_connections: 16 }
     }
 }
 
@@ -105,15 +98,9 @@ impl Store {
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(connect)
                 .await?;
-            return Ok(Store {
-                backend: Backend::Postgres { pool },
-            });
+            return Ok(Store { backend: Backend::Postgres { pool } });
         }
-        let url = if url.starts_with("sqlite:") {
-            url.to_string()
-        } else {
-            format!("sqlite://{url}")
-        };
+        let url = if url.starts_with("sqlite:") { url.to_string() } else { format!("sqlite://{url}") };
         let connect = SqliteConnectOptions::from_str(&url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -134,9 +121,7 @@ impl Store {
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(connect.read_only(true))
             .await?;
-        Ok(Store {
-            backend: Backend::Sqlite { writer, reader },
-        })
+        Ok(Store { backend: Backend::Sqlite { writer, reader } })
     }
 
     pub fn kind(&self) -> BackendKind {
@@ -229,12 +214,7 @@ impl Store {
         dispatch!(self, read, get_token(org_id, id))
     }
 
-    pub async fn list_tokens(
-        &self,
-        org_id: &str,
-        user_id: Option<&str>,
-        page: &PageRequest,
-    ) -> Result<Page<ApiToken>> {
+    pub async fn list_tokens(&self, org_id: &str, user_id: Option<&str>, page: &PageRequest) -> Result<Page<ApiToken>> {
         dispatch!(self, read, list_tokens(org_id, user_id, page))
     }
 
@@ -244,11 +224,7 @@ impl Store {
 
     // ---- accounts, contacts, queues ---------------------------------------------------------
 
-    pub async fn insert_account(
-        &self,
-        a: &Account,
-        idem: Option<&IdempotencyRecord>,
-    ) -> Result<()> {
+    pub async fn insert_account(&self, a: &Account, idem: Option<&IdempotencyRecord>) -> Result<()> {
         dispatch!(self, write, insert_account(a, idem))
     }
 
@@ -269,11 +245,7 @@ impl Store {
         dispatch!(self, write, delete_account(org_id, id))
     }
 
-    pub async fn insert_contact(
-        &self,
-        c: &Contact,
-        idem: Option<&IdempotencyRecord>,
-    ) -> Result<()> {
+    pub async fn insert_contact(&self, c: &Contact, idem: Option<&IdempotencyRecord>) -> Result<()> {
         dispatch!(self, write, insert_contact(c, idem))
     }
 
@@ -343,20 +315,11 @@ impl Store {
         events: &[NewEvent],
         actor_id: &str,
     ) -> Result<()> {
-        dispatch!(
-            self,
-            write,
-            update_case(case, expected_version, events, actor_id)
-        )
+        dispatch!(self, write, update_case(case, expected_version, events, actor_id))
     }
 
     /// Hides a case from every list and lookup (it stays in the database for restore).
-    pub async fn soft_delete_case(
-        &self,
-        case: &Case,
-        now: Timestamp,
-        actor_id: &str,
-    ) -> Result<()> {
+    pub async fn soft_delete_case(&self, case: &Case, now: Timestamp, actor_id: &str) -> Result<()> {
         dispatch!(self, write, soft_delete_case(case, now, actor_id))
     }
 
@@ -383,32 +346,18 @@ impl Store {
         expected_version: i64,
         idem: Option<&IdempotencyRecord>,
     ) -> Result<()> {
-        dispatch!(
-            self,
-            write,
-            add_comment(comment, case, expected_version, idem)
-        )
+        dispatch!(self, write, add_comment(comment, case, expected_version, idem))
     }
 
     pub async fn get_comment(&self, org_id: &str, id: &str) -> Result<Comment> {
         dispatch!(self, read, get_comment(org_id, id))
     }
 
-    pub async fn list_comments(
-        &self,
-        org_id: &str,
-        case_id: &str,
-        page: &PageRequest,
-    ) -> Result<Page<Comment>> {
+    pub async fn list_comments(&self, org_id: &str, case_id: &str, page: &PageRequest) -> Result<Page<Comment>> {
         dispatch!(self, read, list_comments(org_id, case_id, page))
     }
 
-    pub async fn list_events(
-        &self,
-        org_id: &str,
-        case_id: &str,
-        page: &PageRequest,
-    ) -> Result<Page<Event>> {
+    pub async fn list_events(&self, org_id: &str, case_id: &str, page: &PageRequest) -> Result<Page<Event>> {
         dispatch!(self, read, list_events(org_id, case_id, page))
     }
 
@@ -425,12 +374,7 @@ impl Store {
         dispatch!(self, write, import_cases(org_id, cases, actor_id, idem))
     }
 
-    pub async fn get_idempotency(
-        &self,
-        org_id: &str,
-        user_id: &str,
-        key: &str,
-    ) -> Result<Option<IdempotencyRecord>> {
+    pub async fn get_idempotency(&self, org_id: &str, user_id: &str, key: &str) -> Result<Option<IdempotencyRecord>> {
         dispatch!(self, read, get_idempotency(org_id, user_id, key))
     }
 

@@ -9,17 +9,17 @@ use crate::Result;
 const SQLITE: &[(i64, &str)] = &[(1, include_str!("../migrations/sqlite/0001_init.sql"))];
 const POSTGRES: &[(i64, &str)] = &[(1, include_str!("../migrations/postgres/0001_init.sql"))];
 
-const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS casedesk_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)";
+const CREATE_TABLE: &str =
+    "CREATE TABLE IF NOT EXISTS casedesk_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)";
 
 pub async fn sqlite(pool: &sqlx::SqlitePool) -> Result<()> {
     sqlx::query(CREATE_TABLE).execute(pool).await?;
     for (version, sql) in SQLITE {
         let mut tx = pool.begin().await?;
-        let done: Option<i64> =
-            sqlx::query_scalar("SELECT version FROM casedesk_migrations WHERE version = $1")
-                .bind(version)
-                .fetch_optional(&mut *tx)
-                .await?;
+        let done: Option<i64> = sqlx::query_scalar("SELECT version FROM casedesk_migrations WHERE version = $1")
+            .bind(version)
+            .fetch_optional(&mut *tx)
+            .await?;
         if done.is_none() {
             sqlx::raw_sql(*sql).execute(&mut *tx).await?;
             sqlx::query("INSERT INTO casedesk_migrations (version, applied_at) VALUES ($1, $2)")
@@ -38,16 +38,13 @@ pub async fn postgres(pool: &sqlx::PgPool) -> Result<()> {
     // Several instances may start together: the advisory lock makes them take turns, and the
     // second finds the work done.
     let mut tx = pool.begin().await?;
-    sqlx::query("SELECT pg_advisory_xact_lock(7243501)")
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query("SELECT pg_advisory_xact_lock(7243501)").execute(&mut *tx).await?;
     sqlx::query(CREATE_TABLE).execute(&mut *tx).await?;
     for (version, sql) in POSTGRES {
-        let done: Option<i64> =
-            sqlx::query_scalar("SELECT version FROM casedesk_migrations WHERE version = $1")
-                .bind(version)
-                .fetch_optional(&mut *tx)
-                .await?;
+        let done: Option<i64> = sqlx::query_scalar("SELECT version FROM casedesk_migrations WHERE version = $1")
+            .bind(version)
+            .fetch_optional(&mut *tx)
+            .await?;
         if done.is_none() {
             sqlx::raw_sql(*sql).execute(&mut *tx).await?;
             sqlx::query("INSERT INTO casedesk_migrations (version, applied_at) VALUES ($1, $2)")

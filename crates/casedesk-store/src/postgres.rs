@@ -19,12 +19,7 @@ pub(crate) const INSERT_CASE: &str = "INSERT INTO cases (id, org_id, case_number
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, \
     $25, $26, $27, to_tsvector('simple', $4 || ' ' || $5)) RETURNING seq";
 
-pub(crate) async fn index_new_case(
-    tx: &mut Tx<'_>,
-    seq: i64,
-    case: &Case,
-    comments_text: &str,
-) -> Result<()> {
+pub(crate) async fn index_new_case(tx: &mut Tx<'_>, seq: i64, case: &Case, comments_text: &str) -> Result<()> {
     if !comments_text.is_empty() {
         reindex_case(tx, seq, &case.id).await?;
     }
@@ -45,10 +40,7 @@ pub(crate) async fn reindex_case(tx: &mut Tx<'_>, seq: i64, case_id: &str) -> Re
 }
 
 pub(crate) async fn unindex_case(tx: &mut Tx<'_>, seq: i64) -> Result<()> {
-    sqlx::query("UPDATE cases SET search = ''::tsvector WHERE seq = $1")
-        .bind(seq)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query("UPDATE cases SET search = ''::tsvector WHERE seq = $1").bind(seq).execute(&mut **tx).await?;
     Ok(())
 }
 

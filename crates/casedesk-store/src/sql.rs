@@ -36,8 +36,7 @@ impl Sql {
     pub fn and_in(&mut self, column: &str, values: impl IntoIterator<Item = Arg>) {
         let placeholders: Vec<String> = values.into_iter().map(|v| self.arg(v)).collect();
         if !placeholders.is_empty() {
-            self.text
-                .push_str(&format!(" AND {column} IN ({})", placeholders.join(", ")));
+            self.text.push_str(&format!(" AND {column} IN ({})", placeholders.join(", ")));
         }
     }
 }
@@ -58,13 +57,7 @@ fn sort_columns(o: Ordering) -> &'static [&'static str] {
 }
 
 /// The cursor that continues after a row with these sort values.
-pub fn case_cursor(
-    o: Ordering,
-    priority: i64,
-    created_at: i64,
-    updated_at: i64,
-    seq: i64,
-) -> String {
+pub fn case_cursor(o: Ordering, priority: i64, created_at: i64, updated_at: i64, seq: i64) -> String {
     let keys = match o {
         Ordering::CreatedAsc | Ordering::CreatedDesc => vec![Key::Int(created_at), Key::Int(seq)],
         Ordering::UpdatedAsc | Ordering::UpdatedDesc => vec![Key::Int(updated_at), Key::Int(seq)],
@@ -77,11 +70,7 @@ pub fn case_cursor(
 
 /// Builds the case-list query. `full_text` adds the backend's full-text condition for the
 /// search terms. Fetches `limit + 1` rows so the caller knows whether there is a next page.
-pub fn list_cases(
-    org_id: &str,
-    req: &ListRequest,
-    full_text: impl Fn(&mut Sql, &[String]),
-) -> Result<Sql, StoreError> {
+pub fn list_cases(org_id: &str, req: &ListRequest, full_text: impl Fn(&mut Sql, &[String])) -> Result<Sql, StoreError> {
     let f = &req.filter;
     let mut q = Sql::default();
     q.push("SELECT ").push(CASE_COLUMNS).push(
@@ -91,18 +80,9 @@ pub fn list_cases(
     );
     let p = q.arg(Arg::Text(org_id.to_string()));
     q.push(&p).push(" AND c.deleted_at IS NULL");
-    q.and_in(
-        "c.status",
-        f.statuses.iter().map(|s| Arg::Text(s.as_str().into())),
-    );
-    q.and_in(
-        "c.priority",
-        f.priorities.iter().map(|p| Arg::Int(p.rank())),
-    );
-    q.and_in(
-        "c.case_type",
-        f.types.iter().map(|t| Arg::Text(t.as_str().into())),
-    );
+    q.and_in("c.status", f.statuses.iter().map(|s| Arg::Text(s.as_str().into())));
+    q.and_in("c.priority", f.priorities.iter().map(|p| Arg::Int(p.rank())));
+    q.and_in("c.case_type", f.types.iter().map(|t| Arg::Text(t.as_str().into())));
     let eq = |q: &mut Sql, col: &str, v: &Option<String>| {
         if let Some(v) = v {
             let p = q.arg(Arg::Text(v.clone()));
@@ -120,15 +100,9 @@ pub fn list_cases(
     if let Some(tag) = &f.tag {
         let o = q.arg(Arg::Text(org_id.to_string()));
         let t = q.arg(Arg::Text(tag.clone()));
-        q.push(&format!(
-            " AND c.seq IN (SELECT case_seq FROM case_tags WHERE org_id = {o} AND tag = {t})"
-        ));
+        q.push(&format!(" AND c.seq IN (SELECT case_seq FROM case_tags WHERE org_id = {o} AND tag = {t})"));
     }
-    for (col, range) in [
-        ("c.created_at", &f.created),
-        ("c.updated_at", &f.updated),
-        ("c.closed_at", &f.closed),
-    ] {
+    for (col, range) in [("c.created_at", &f.created), ("c.updated_at", &f.updated), ("c.closed_at", &f.closed)] {
         if let Some(from) = range.from {
             let p = q.arg(Arg::Int(from.as_microsecond() as i64));
             q.push(&format!(" AND {col} >= {p}"));
@@ -152,12 +126,7 @@ pub fn list_cases(
                 Key::Text(s) => q.arg(Arg::Text(s)),
             })
             .collect();
-        q.push(&format!(
-            " AND ({}) {} ({})",
-            cols.join(", "),
-            if desc { "<" } else { ">" },
-            placeholders.join(", ")
-        ));
+        q.push(&format!(" AND ({}) {} ({})", cols.join(", "), if desc { "<" } else { ">" }, placeholders.join(", ")));
     }
     let dir = if desc { " DESC" } else { " ASC" };
     let order: Vec<String> = cols.iter().map(|c| format!("{c}{dir}")).collect();

@@ -17,21 +17,14 @@ pub(crate) const INSERT_CASE: &str = "INSERT INTO cases (id, org_id, case_number
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, \
     $25, $26, $27) RETURNING seq";
 
-pub(crate) async fn index_new_case(
-    tx: &mut Tx<'_>,
-    seq: i64,
-    case: &Case,
-    comments_text: &str,
-) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO cases_fts (rowid, subject, description, comments) VALUES ($1, $2, $3, $4)",
-    )
-    .bind(seq)
-    .bind(&case.subject)
-    .bind(&case.description)
-    .bind(comments_text)
-    .execute(&mut **tx)
-    .await?;
+pub(crate) async fn index_new_case(tx: &mut Tx<'_>, seq: i64, case: &Case, comments_text: &str) -> Result<()> {
+    sqlx::query("INSERT INTO cases_fts (rowid, subject, description, comments) VALUES ($1, $2, $3, $4)")
+        .bind(seq)
+        .bind(&case.subject)
+        .bind(&case.description)
+        .bind(comments_text)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 
@@ -51,24 +44,16 @@ pub(crate) async fn reindex_case(tx: &mut Tx<'_>, seq: i64, case_id: &str) -> Re
 }
 
 pub(crate) async fn unindex_case(tx: &mut Tx<'_>, seq: i64) -> Result<()> {
-    sqlx::query("DELETE FROM cases_fts WHERE rowid = $1")
-        .bind(seq)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query("DELETE FROM cases_fts WHERE rowid = $1").bind(seq).execute(&mut **tx).await?;
     Ok(())
 }
 
 /// Every term quoted, so FTS5 reads them as words (never as `AND`, `NEAR` or column filters);
 /// space-separated quoted words are an implicit AND.
 pub(crate) fn full_text_condition(q: &mut Sql, terms: &[String]) {
-    let query: Vec<String> = terms
-        .iter()
-        .map(|t| format!("\"{}\"", t.replace('"', "")))
-        .collect();
+    let query: Vec<String> = terms.iter().map(|t| format!("\"{}\"", t.replace('"', ""))).collect();
     let p = q.arg(Arg::Text(query.join(" ")));
-    q.push(&format!(
-        " AND c.seq IN (SELECT rowid FROM cases_fts WHERE cases_fts MATCH {p})"
-    ));
+    q.push(&format!(" AND c.seq IN (SELECT rowid FROM cases_fts WHERE cases_fts MATCH {p})"));
 }
 
 pub mod q {

@@ -28,17 +28,15 @@ use std::collections::{BTreeSet, HashSet};
 use std::ops::Deref;
 use std::path::PathBuf;
 
-use casedesk_domain::case::{
-    Case, CasePatch, CaseType, Ctx, ImportTimes, NewCase, Priority, Status,
-};
+use casedesk_domain::case::{Case, CasePatch, CaseType, Ctx, ImportTimes, NewCase, Priority, Status};
 use casedesk_domain::ids::IdKind;
 use casedesk_domain::list::{CaseFilter, ListRequest, Ordering, Range};
 use casedesk_domain::people::{Account, Availability, Contact, User};
 use casedesk_domain::policy::Role;
 use casedesk_domain::timeline::{self, Comment, Event};
 use casedesk_store::{
-    ApiToken, BackendKind, ConnectOptions, ContactFilter, IdempotencyRecord, ImportedCase, Org,
-    Page, PageRequest, Queue, RefKind, Store, StoreError,
+    ApiToken, BackendKind, ConnectOptions, ContactFilter, IdempotencyRecord, ImportedCase, Org, Page, PageRequest,
+    Queue, RefKind, Store, StoreError,
 };
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
@@ -48,15 +46,8 @@ use serde_json::json;
 
 /// Direct access to the database under test, for what the `Store` API deliberately hides.
 enum Raw {
-    Sqlite {
-        path: PathBuf,
-        _dir: tempfile::TempDir,
-    },
-    Postgres {
-        admin: sqlx::PgPool,
-        schema: String,
-        _drop: DropSchema,
-    },
+    Sqlite { path: PathBuf, _dir: tempfile::TempDir },
+    Postgres { admin: sqlx::PgPool, schema: String, _drop: DropSchema },
 }
 
 /// Drops a test's PostgreSQL schema when the test ends, also when its scenario panicked (then
@@ -71,19 +62,11 @@ impl Drop for DropSchema {
         let (url, schema) = (self.url.clone(), self.schema.clone());
         // Drop runs on the test's runtime, which cannot block on a future: use a thread with its own.
         let cleanup = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .ok()?;
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
             rt.block_on(async {
-                let pool = sqlx::postgres::PgPoolOptions::new()
-                    .max_connections(1)
-                    .connect(&url)
-                    .await
-                    .ok()?;
+                let pool = sqlx::postgres::PgPoolOptions::new().max_connections(1).connect(&url).await.ok()?;
                 // Never hang a test run on a lock left by a connection still closing.
-                let sql =
-                    format!("SET lock_timeout = '5s'; DROP SCHEMA IF EXISTS {schema} CASCADE");
+                let sql = format!("SET lock_timeout = '5s'; DROP SCHEMA IF EXISTS {schema} CASCADE");
                 let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&pool).await;
                 pool.close().await;
                 Some(())
@@ -110,18 +93,12 @@ impl TestDb {
     async fn sqlite() -> TestDb {
         let dir = tempfile::tempdir().expect("temporary directory");
         let path = dir.path().join("casedesk.db");
-        let store = Store::connect(
-            path.to_str().expect("utf-8 temp path"),
-            &ConnectOptions::default(),
-        )
-        .await
-        .expect("open the SQLite store");
+        let store = Store::connect(path.to_str().expect("utf-8 temp path"), &ConnectOptions::default())
+            .await
+            .expect("open the SQLite store");
         store.migrate().await.expect("migrate SQLite");
         assert_eq!(store.kind(), BackendKind::Sqlite);
-        TestDb {
-            store,
-            raw: Raw::Sqlite { path, _dir: dir },
-        }
+        TestDb { store, raw: Raw::Sqlite { path, _dir: dir } }
     }
 
     /// A fresh schema in the PostgreSQL test database, or `None` (a local skip) when
@@ -136,9 +113,7 @@ impl TestDb {
                          (set it to e.g. postgres://postgres@127.0.0.1:5432/test)"
                     );
                 }
-                eprintln!(
-                    "note: CASEDESK_TEST_DATABASE_URL is not set; skipping the PostgreSQL run of this scenario"
-                );
+                eprintln!("note: CASEDESK_TEST_DATABASE_URL is not set; skipping the PostgreSQL run of this scenario");
                 return None;
             }
         };
@@ -152,10 +127,7 @@ impl TestDb {
             .execute(&admin)
             .await
             .expect("create the test schema");
-        let drop = DropSchema {
-            url: url.clone(),
-            schema: schema.clone(),
-        };
+        let drop = DropSchema { url: url.clone(), schema: schema.clone() };
         let sep = if url.contains('?') { '&' } else { '?' };
         let store_url = format!("{url}{sep}options=-c%20search_path%3D{schema}");
         let store = Store::connect(&store_url, &ConnectOptions { max_connections: 4 })
@@ -163,23 +135,14 @@ impl TestDb {
             .expect("open the PostgreSQL store");
         store.migrate().await.expect("migrate PostgreSQL");
         assert_eq!(store.kind(), BackendKind::Postgres);
-        Some(TestDb {
-            store,
-            raw: Raw::Postgres {
-                admin,
-                schema,
-                _drop: drop,
-            },
-        })
+        Some(TestDb { store, raw: Raw::Postgres { admin, schema, _drop: drop } })
     }
 
     /// The stored password hash of a user (no `Store` method returns it).
     async fn password_hash(&self, user_id: &str) -> Option<String> {
         match &self.raw {
             Raw::Sqlite { path, .. } => {
-                let opts = sqlx::sqlite::SqliteConnectOptions::new()
-                    .filename(path)
-                    .read_only(true);
+                let opts = sqlx::sqlite::SqliteConnectOptions::new().filename(path).read_only(true);
                 let pool = sqlx::sqlite::SqlitePoolOptions::new()
                     .max_connections(1)
                     .connect_with(opts)
@@ -193,9 +156,9 @@ impl TestDb {
                 pool.close().await;
                 hash
             }
-            Raw::Postgres { admin, schema, .. } => sqlx::query_scalar(sqlx::AssertSqlSafe(
-                format!("SELECT password_hash FROM {schema}.users WHERE id = $1"),
-            ))
+            Raw::Postgres { admin, schema, .. } => sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                "SELECT password_hash FROM {schema}.users WHERE id = $1"
+            )))
             .bind(user_id)
             .fetch_one(admin)
             .await
@@ -207,10 +170,7 @@ impl TestDb {
     /// the PostgreSQL schema.
     async fn finish(self) {
         self.store.close().await;
-        assert!(
-            self.store.ping().await.is_err(),
-            "a closed store answers no queries"
-        );
+        assert!(self.store.ping().await.is_err(), "a closed store answers no queries");
         if let Raw::Postgres { admin, .. } = &self.raw {
             admin.close().await;
         }
@@ -344,16 +304,8 @@ fn user(org_id: &str, email: &str, role: Role, at: Timestamp) -> User {
 async fn tenant(store: &Store, name: &str) -> Tenant {
     let o = org(name, t(0));
     store.insert_org(&o).await.unwrap();
-    let admin = user(
-        &o.id,
-        &format!("admin@{}.example", name.to_lowercase()),
-        Role::Admin,
-        t(0),
-    );
-    store
-        .insert_user(&admin, Some("$argon2id$admin"))
-        .await
-        .unwrap();
+    let admin = user(&o.id, &format!("admin@{}.example", name.to_lowercase()), Role::Admin, t(0));
+    store.insert_user(&admin, Some("$argon2id$admin")).await.unwrap();
     Tenant { org: o.id, admin }
 }
 
@@ -396,33 +348,18 @@ fn queue(org_id: &str, name: &str, at: Timestamp) -> Queue {
 }
 
 fn subject(s: &str) -> NewCase {
-    NewCase {
-        subject: s.into(),
-        ..Default::default()
-    }
+    NewCase { subject: s.into(), ..Default::default() }
 }
 
 /// A new case built by the domain (`case_number` still 0).
 fn new_case(org_id: &str, actor: &str, now: Timestamp, input: NewCase) -> Case {
     let tz = TimeZone::UTC;
-    Case::create(
-        input,
-        &Ctx {
-            org_id,
-            actor_id: actor,
-            now,
-            tz: &tz,
-        },
-    )
-    .expect("a valid new case")
+    Case::create(input, &Ctx { org_id, actor_id: actor, now, tz: &tz }).expect("a valid new case")
 }
 
 /// Builds a case with the domain and stores it; returns it with its number.
 async fn create(store: &Store, org_id: &str, actor: &str, now: Timestamp, input: NewCase) -> Case {
-    let case = store
-        .create_case(&new_case(org_id, actor, now, input), None)
-        .await
-        .unwrap();
+    let case = store.create_case(&new_case(org_id, actor, now, input), None).await.unwrap();
     assert!(case.case_number > 0);
     case
 }
@@ -430,27 +367,10 @@ async fn create(store: &Store, org_id: &str, actor: &str, now: Timestamp, input:
 /// Applies `patch` with the domain and stores the result with its timeline events.
 async fn change(store: &Store, case: &Case, actor: &str, now: Timestamp, patch: CasePatch) -> Case {
     let tz = TimeZone::UTC;
-    let (next, changes) = case
-        .apply(
-            patch,
-            &Ctx {
-                org_id: &case.org_id,
-                actor_id: actor,
-                now,
-                tz: &tz,
-            },
-        )
-        .expect("a valid patch");
+    let (next, changes) =
+        case.apply(patch, &Ctx { org_id: &case.org_id, actor_id: actor, now, tz: &tz }).expect("a valid patch");
     assert!(!changes.is_empty(), "the patch changes something");
-    store
-        .update_case(
-            &next,
-            case.version,
-            &timeline::changes(&changes, now),
-            actor,
-        )
-        .await
-        .unwrap();
+    store.update_case(&next, case.version, &timeline::changes(&changes, now), actor).await.unwrap();
     next
 }
 
@@ -465,10 +385,7 @@ async fn comment(
 ) -> (Comment, Case) {
     let c = Comment::new(&case.org_id, case, author, body, internal, now).expect("a valid comment");
     let next = timeline::case_after_comment(case, &c, author);
-    store
-        .add_comment(&c, &next, case.version, None)
-        .await
-        .unwrap();
+    store.add_comment(&c, &next, case.version, None).await.unwrap();
     (c, next)
 }
 
@@ -482,22 +399,10 @@ async fn walk<T: std::fmt::Debug>(
     let mut out: Vec<T> = Vec::new();
     let mut cursor = None;
     for _ in 0..1000 {
-        let page = fetch(PageRequest {
-            limit,
-            cursor: cursor.take(),
-        })
-        .await
-        .unwrap();
-        assert!(
-            page.items.len() <= limit as usize,
-            "a page holds at most `limit` items"
-        );
+        let page = fetch(PageRequest { limit, cursor: cursor.take() }).await.unwrap();
+        assert!(page.items.len() <= limit as usize, "a page holds at most `limit` items");
         if page.next_cursor.is_some() {
-            assert_eq!(
-                page.items.len(),
-                limit as usize,
-                "a page with a next cursor is full"
-            );
+            assert_eq!(page.items.len(), limit as usize, "a page with a next cursor is full");
         }
         out.extend(page.items);
         match page.next_cursor {
@@ -518,12 +423,7 @@ fn assert_unique(ids: &[String]) {
 }
 
 fn list(filter: CaseFilter) -> ListRequest {
-    ListRequest {
-        filter,
-        ordering: Ordering::CreatedDesc,
-        limit: 200,
-        cursor: None,
-    }
+    ListRequest { filter, ordering: Ordering::CreatedDesc, limit: 200, cursor: None }
 }
 
 /// The ids of one page of cases (all of them with the default limit of 200).
@@ -534,30 +434,15 @@ async fn case_ids(store: &Store, org_id: &str, filter: CaseFilter) -> Vec<String
 }
 
 /// Every case matching `filter` in `ordering`, fetched `limit` at a time.
-async fn walk_cases(
-    store: &Store,
-    org_id: &str,
-    filter: &CaseFilter,
-    ordering: Ordering,
-    limit: u32,
-) -> Vec<String> {
+async fn walk_cases(store: &Store, org_id: &str, filter: &CaseFilter, ordering: Ordering, limit: u32) -> Vec<String> {
     let mut out = Vec::new();
     let mut cursor = None;
     for _ in 0..1000 {
-        let req = ListRequest {
-            filter: filter.clone(),
-            ordering,
-            limit,
-            cursor: cursor.take(),
-        };
+        let req = ListRequest { filter: filter.clone(), ordering, limit, cursor: cursor.take() };
         let page = store.list_cases(org_id, &req).await.unwrap();
         assert!(page.items.len() <= limit as usize);
         if page.next_cursor.is_some() {
-            assert_eq!(
-                page.items.len(),
-                limit as usize,
-                "a page with a next cursor is full"
-            );
+            assert_eq!(page.items.len(), limit as usize, "a page with a next cursor is full");
         }
         out.extend(page.items.into_iter().map(|i| i.case.id));
         match page.next_cursor {
@@ -588,37 +473,19 @@ fn set(ids: Vec<String>) -> BTreeSet<String> {
 async fn scenario_housekeeping(store: &Store) {
     store.ping().await.unwrap();
     let a = tenant(store, "Acme").await;
-    let case = create(
-        store,
-        &a.org,
-        &a.admin.id,
-        t(1),
-        subject("still here after a second migrate"),
-    )
-    .await;
+    let case = create(store, &a.org, &a.admin.id, t(1), subject("still here after a second migrate")).await;
     store.analyze().await.unwrap();
     store.migrate().await.unwrap();
     assert_eq!(store.get_case(&a.org, &case.id).await.unwrap(), case);
     assert_eq!(store.count_orgs().await.unwrap(), 1);
-    assert!(matches!(
-        store.kind(),
-        BackendKind::Sqlite | BackendKind::Postgres
-    ));
+    assert!(matches!(store.kind(), BackendKind::Sqlite | BackendKind::Postgres));
 }
 
 async fn scenario_orgs(store: &Store) {
-    assert_eq!(
-        store.count_orgs().await.unwrap(),
-        0,
-        "a fresh database has no organization"
-    );
+    assert_eq!(store.count_orgs().await.unwrap(), 0, "a fresh database has no organization");
     let a = org("Acme", t(1));
-    let b = Org {
-        status: "suspended".into(),
-        time_zone: "Europe/Lisbon".into(),
-        updated_at: t(5),
-        ..org("Globex", t(2))
-    };
+    let b =
+        Org { status: "suspended".into(), time_zone: "Europe/Lisbon".into(), updated_at: t(5), ..org("Globex", t(2)) };
     store.insert_org(&a).await.unwrap();
     assert_eq!(store.count_orgs().await.unwrap(), 1);
     store.insert_org(&b).await.unwrap();
@@ -646,63 +513,29 @@ async fn scenario_users(db: &TestDb) {
     }
     for u in &users {
         assert_eq!(&store.get_user(&a.org, &u.id).await.unwrap(), u);
-        assert_eq!(
-            &store.find_user(&u.id).await.unwrap(),
-            u,
-            "find_user looks in any organization"
-        );
+        assert_eq!(&store.find_user(&u.id).await.unwrap(), u, "find_user looks in any organization");
     }
     assert_eq!(store.find_user(&b.admin.id).await.unwrap(), b.admin);
-    assert_err!(
-        store.get_user(&b.org, &users[1].id).await,
-        StoreError::NotFound
-    );
-    assert_err!(
-        store.get_user(&a.org, "usr_missing").await,
-        StoreError::NotFound
-    );
+    assert_err!(store.get_user(&b.org, &users[1].id).await, StoreError::NotFound);
+    assert_err!(store.get_user(&a.org, "usr_missing").await, StoreError::NotFound);
     assert_err!(store.find_user("usr_missing").await, StoreError::NotFound);
 
     // Newest first by (created_at, id), over pages of two, with no overlap.
     let mut expected = users.clone();
     expected.sort_by(|x, y| (y.created_at, &y.id).cmp(&(x.created_at, &x.id)));
-    let listed = walk(
-        2,
-        |u: &User| u.id.clone(),
-        async |p| store.list_users(&a.org, &p).await,
-    )
-    .await;
+    let listed = walk(2, |u: &User| u.id.clone(), async |p| store.list_users(&a.org, &p).await).await;
     assert_eq!(listed, expected);
-    let first = store
-        .list_users(&a.org, &PageRequest::first(2))
-        .await
-        .unwrap();
+    let first = store.list_users(&a.org, &PageRequest::first(2)).await.unwrap();
     assert_eq!(first.items.len(), 2);
     assert!(first.next_cursor.is_some());
-    let all = store
-        .list_users(&a.org, &PageRequest::first(6))
-        .await
-        .unwrap();
+    let all = store.list_users(&a.org, &PageRequest::first(6)).await.unwrap();
     assert_eq!(all.items.len(), 6);
-    assert!(
-        all.next_cursor.is_none(),
-        "an exactly full last page has no next cursor"
-    );
-    let globex = store
-        .list_users(&b.org, &PageRequest::first(50))
-        .await
-        .unwrap();
-    assert_eq!(
-        globex.items,
-        vec![b.admin.clone()],
-        "another organization's users are not listed"
-    );
+    assert!(all.next_cursor.is_none(), "an exactly full last page has no next cursor");
+    let globex = store.list_users(&b.org, &PageRequest::first(50)).await.unwrap();
+    assert_eq!(globex.items, vec![b.admin.clone()], "another organization's users are not listed");
 
     // Update: every field, and the password hash only when one is given.
-    assert_eq!(
-        db.password_hash(&a.admin.id).await.as_deref(),
-        Some("$argon2id$admin")
-    );
+    assert_eq!(db.password_hash(&a.admin.id).await.as_deref(), Some("$argon2id$admin"));
     let mut admin = a.admin.clone();
     admin.name = "Ana Admin".into();
     admin.email = "ana@acme.example".into();
@@ -710,68 +543,35 @@ async fn scenario_users(db: &TestDb) {
     admin.updated_at = t(40);
     store.update_user(&admin, None).await.unwrap();
     assert_eq!(store.get_user(&a.org, &admin.id).await.unwrap(), admin);
-    assert_eq!(
-        db.password_hash(&admin.id).await.as_deref(),
-        Some("$argon2id$admin"),
-        "None keeps the hash (COALESCE)"
-    );
-    store
-        .update_user(&admin, Some("$argon2id$new"))
-        .await
-        .unwrap();
-    assert_eq!(
-        db.password_hash(&admin.id).await.as_deref(),
-        Some("$argon2id$new")
-    );
-    assert_eq!(
-        db.password_hash(&users[1].id).await,
-        None,
-        "a user inserted without a password has no hash"
-    );
+    assert_eq!(db.password_hash(&admin.id).await.as_deref(), Some("$argon2id$admin"), "None keeps the hash (COALESCE)");
+    store.update_user(&admin, Some("$argon2id$new")).await.unwrap();
+    assert_eq!(db.password_hash(&admin.id).await.as_deref(), Some("$argon2id$new"));
+    assert_eq!(db.password_hash(&users[1].id).await, None, "a user inserted without a password has no hash");
 
     let mut agent = users[1].clone();
     agent.role = Role::Admin;
     agent.availability = Availability::Offline;
     agent.is_active = false;
     agent.updated_at = t(41);
-    store
-        .update_user(&agent, Some("$argon2id$agent"))
-        .await
-        .unwrap();
+    store.update_user(&agent, Some("$argon2id$agent")).await.unwrap();
     assert_eq!(store.get_user(&a.org, &agent.id).await.unwrap(), agent);
-    assert_eq!(
-        db.password_hash(&agent.id).await.as_deref(),
-        Some("$argon2id$agent")
-    );
+    assert_eq!(db.password_hash(&agent.id).await.as_deref(), Some("$argon2id$agent"));
 
     let ghost = user(&a.org, "ghost@acme.example", Role::Agent, t(1));
     assert_err!(store.update_user(&ghost, None).await, StoreError::NotFound);
     let mut foreign = b.admin.clone();
     foreign.org_id = a.org.clone();
     foreign.name = "hijacked".into();
-    assert_err!(
-        store.update_user(&foreign, None).await,
-        StoreError::NotFound
-    );
-    assert_eq!(
-        store.get_user(&b.org, &b.admin.id).await.unwrap(),
-        b.admin,
-        "another org's user is untouched"
-    );
+    assert_err!(store.update_user(&foreign, None).await, StoreError::NotFound);
+    assert_eq!(store.get_user(&b.org, &b.admin.id).await.unwrap(), b.admin, "another org's user is untouched");
 
     // An email is taken once.
     let dup = user(&a.org, "agent0@acme.example", Role::Agent, t(50));
-    assert_err!(
-        store.insert_user(&dup, None).await,
-        StoreError::Duplicate(_)
-    );
+    assert_err!(store.insert_user(&dup, None).await, StoreError::Duplicate(_));
     assert_err!(store.get_user(&a.org, &dup.id).await, StoreError::NotFound);
     let mut clash = users[2].clone();
     clash.email = admin.email.clone();
-    assert_err!(
-        store.update_user(&clash, None).await,
-        StoreError::Duplicate(_)
-    );
+    assert_err!(store.update_user(&clash, None).await, StoreError::Duplicate(_));
 }
 
 fn token(org_id: &str, user_id: &str, name: &str, at: Timestamp) -> ApiToken {
@@ -800,208 +600,71 @@ async fn scenario_tokens(store: &Store) {
         if i == 0 {
             tok.expires_at = Some(t(100_000));
         }
-        store
-            .insert_token(&tok, &format!("hash-admin-{i}"))
-            .await
-            .unwrap();
+        store.insert_token(&tok, &format!("hash-admin-{i}")).await.unwrap();
         admin_tokens.push(tok);
     }
     let agent_token = token(&a.org, &agent.id, "agent", t(12));
-    store
-        .insert_token(&agent_token, "hash-agent")
-        .await
-        .unwrap();
+    store.insert_token(&agent_token, "hash-agent").await.unwrap();
     let globex_token = token(&b.org, &b.admin.id, "globex", t(13));
-    store
-        .insert_token(&globex_token, "hash-globex")
-        .await
-        .unwrap();
+    store.insert_token(&globex_token, "hash-globex").await.unwrap();
 
     // find_token: the token and its user, by hash.
-    let (found, found_user) = store
-        .find_token("hash-admin-0")
-        .await
-        .unwrap()
-        .expect("a known hash");
+    let (found, found_user) = store.find_token("hash-admin-0").await.unwrap().expect("a known hash");
     assert_eq!(found, admin_tokens[0]);
     assert_eq!(found_user, a.admin);
-    let (found, found_user) = store
-        .find_token("hash-agent")
-        .await
-        .unwrap()
-        .expect("a known hash");
+    let (found, found_user) = store.find_token("hash-agent").await.unwrap().expect("a known hash");
     assert_eq!((found, found_user), (agent_token.clone(), agent.clone()));
     assert!(store.find_token("hash-unknown").await.unwrap().is_none());
     let dup = token(&a.org, &a.admin.id, "dup", t(14));
-    assert_err!(
-        store.insert_token(&dup, "hash-agent").await,
-        StoreError::Duplicate(_)
-    );
+    assert_err!(store.insert_token(&dup, "hash-agent").await, StoreError::Duplicate(_));
 
     // get_token, scoped by organization.
-    assert_eq!(
-        store.get_token(&a.org, &admin_tokens[1].id).await.unwrap(),
-        admin_tokens[1]
-    );
-    assert_err!(
-        store.get_token(&b.org, &admin_tokens[1].id).await,
-        StoreError::NotFound
-    );
-    assert_err!(
-        store.get_token(&a.org, "tok_missing").await,
-        StoreError::NotFound
-    );
+    assert_eq!(store.get_token(&a.org, &admin_tokens[1].id).await.unwrap(), admin_tokens[1]);
+    assert_err!(store.get_token(&b.org, &admin_tokens[1].id).await, StoreError::NotFound);
+    assert_err!(store.get_token(&a.org, "tok_missing").await, StoreError::NotFound);
 
     // touch_token records the last use.
     store.touch_token(&agent_token.id, t(20)).await.unwrap();
-    assert_eq!(
-        store
-            .get_token(&a.org, &agent_token.id)
-            .await
-            .unwrap()
-            .last_used_at,
-        Some(t(20))
-    );
+    assert_eq!(store.get_token(&a.org, &agent_token.id).await.unwrap().last_used_at, Some(t(20)));
     store.touch_token(&agent_token.id, t(21)).await.unwrap();
     let touched = store.get_token(&a.org, &agent_token.id).await.unwrap();
-    assert_eq!(
-        touched,
-        ApiToken {
-            last_used_at: Some(t(21)),
-            ..agent_token.clone()
-        }
-    );
-    assert_eq!(
-        store
-            .find_token("hash-agent")
-            .await
-            .unwrap()
-            .expect("found")
-            .0
-            .last_used_at,
-        Some(t(21))
-    );
+    assert_eq!(touched, ApiToken { last_used_at: Some(t(21)), ..agent_token.clone() });
+    assert_eq!(store.find_token("hash-agent").await.unwrap().expect("found").0.last_used_at, Some(t(21)));
 
     // list_tokens: newest first, optionally one user's, never another org's.
-    let all = walk(
-        2,
-        |t: &ApiToken| t.id.clone(),
-        async |p| store.list_tokens(&a.org, None, &p).await,
-    )
-    .await;
+    let all = walk(2, |t: &ApiToken| t.id.clone(), async |p| store.list_tokens(&a.org, None, &p).await).await;
     let all_ids: Vec<&str> = all.iter().map(|t| t.id.as_str()).collect();
-    let mut expected = vec![
-        &admin_tokens[0],
-        &admin_tokens[1],
-        &admin_tokens[2],
-        &agent_token,
-    ];
+    let mut expected = [&admin_tokens[0], &admin_tokens[1], &admin_tokens[2], &agent_token];
     expected.sort_by(|x, y| (y.created_at, &y.id).cmp(&(x.created_at, &x.id)));
-    assert_eq!(
-        all_ids,
-        expected.iter().map(|t| t.id.as_str()).collect::<Vec<_>>()
-    );
-    let admins = walk(
-        2,
-        |t: &ApiToken| t.id.clone(),
-        async |p| store.list_tokens(&a.org, Some(&a.admin.id), &p).await,
-    )
-    .await;
-    assert_eq!(
-        admins,
-        vec![
-            admin_tokens[2].clone(),
-            admin_tokens[1].clone(),
-            admin_tokens[0].clone()
-        ]
-    );
-    let agents = store
-        .list_tokens(&a.org, Some(&agent.id), &PageRequest::first(10))
-        .await
-        .unwrap();
-    assert_eq!(
-        agents
-            .items
-            .iter()
-            .map(|t| t.id.clone())
-            .collect::<Vec<_>>(),
-        vec![agent_token.id.clone()]
-    );
-    let none = store
-        .list_tokens(&a.org, Some(&b.admin.id), &PageRequest::first(10))
-        .await
-        .unwrap();
-    assert!(
-        none.items.is_empty(),
-        "another org's user has no tokens here"
-    );
-    let globex = store
-        .list_tokens(&b.org, None, &PageRequest::first(10))
-        .await
-        .unwrap();
+    assert_eq!(all_ids, expected.iter().map(|t| t.id.as_str()).collect::<Vec<_>>());
+    let admins =
+        walk(2, |t: &ApiToken| t.id.clone(), async |p| store.list_tokens(&a.org, Some(&a.admin.id), &p).await).await;
+    assert_eq!(admins, vec![admin_tokens[2].clone(), admin_tokens[1].clone(), admin_tokens[0].clone()]);
+    let agents = store.list_tokens(&a.org, Some(&agent.id), &PageRequest::first(10)).await.unwrap();
+    assert_eq!(agents.items.iter().map(|t| t.id.clone()).collect::<Vec<_>>(), vec![agent_token.id.clone()]);
+    let none = store.list_tokens(&a.org, Some(&b.admin.id), &PageRequest::first(10)).await.unwrap();
+    assert!(none.items.is_empty(), "another org's user has no tokens here");
+    let globex = store.list_tokens(&b.org, None, &PageRequest::first(10)).await.unwrap();
     assert_eq!(globex.items, vec![globex_token.clone()]);
 
     // revoke_token: stamps the first revocation time; again is a no-op; unknown is NotFound.
-    store
-        .revoke_token(&a.org, &admin_tokens[1].id, t(30))
-        .await
-        .unwrap();
+    store.revoke_token(&a.org, &admin_tokens[1].id, t(30)).await.unwrap();
+    assert_eq!(store.get_token(&a.org, &admin_tokens[1].id).await.unwrap().revoked_at, Some(t(30)));
+    store.revoke_token(&a.org, &admin_tokens[1].id, t(40)).await.unwrap();
     assert_eq!(
-        store
-            .get_token(&a.org, &admin_tokens[1].id)
-            .await
-            .unwrap()
-            .revoked_at,
-        Some(t(30))
-    );
-    store
-        .revoke_token(&a.org, &admin_tokens[1].id, t(40))
-        .await
-        .unwrap();
-    assert_eq!(
-        store
-            .get_token(&a.org, &admin_tokens[1].id)
-            .await
-            .unwrap()
-            .revoked_at,
+        store.get_token(&a.org, &admin_tokens[1].id).await.unwrap().revoked_at,
         Some(t(30)),
         "revoking is idempotent"
     );
+    assert_eq!(store.find_token("hash-admin-1").await.unwrap().expect("still found").0.revoked_at, Some(t(30)));
     assert_eq!(
-        store
-            .find_token("hash-admin-1")
-            .await
-            .unwrap()
-            .expect("still found")
-            .0
-            .revoked_at,
-        Some(t(30))
-    );
-    assert_eq!(
-        store
-            .get_token(&a.org, &admin_tokens[0].id)
-            .await
-            .unwrap()
-            .revoked_at,
+        store.get_token(&a.org, &admin_tokens[0].id).await.unwrap().revoked_at,
         None,
         "other tokens are untouched"
     );
-    assert_err!(
-        store.revoke_token(&a.org, "tok_missing", t(30)).await,
-        StoreError::NotFound
-    );
-    assert_err!(
-        store.revoke_token(&b.org, &admin_tokens[0].id, t(30)).await,
-        StoreError::NotFound
-    );
-    assert_eq!(
-        store
-            .get_token(&a.org, &admin_tokens[0].id)
-            .await
-            .unwrap()
-            .revoked_at,
-        None
-    );
+    assert_err!(store.revoke_token(&a.org, "tok_missing", t(30)).await, StoreError::NotFound);
+    assert_err!(store.revoke_token(&b.org, &admin_tokens[0].id, t(30)).await, StoreError::NotFound);
+    assert_eq!(store.get_token(&a.org, &admin_tokens[0].id).await.unwrap().revoked_at, None);
 }
 
 // ---- scenarios: accounts, contacts, queues -----------------------------------------------------
@@ -1010,44 +673,22 @@ async fn scenario_accounts(store: &Store) {
     let a = tenant(store, "Acme").await;
     let b = tenant(store, "Globex").await;
     let mut accounts = Vec::new();
-    for (i, name) in ["Initech", "Umbrella", "Hooli", "Stark"]
-        .into_iter()
-        .enumerate()
-    {
-        let acc = account(
-            &a.org,
-            name,
-            (i % 2 == 0).then_some("gold"),
-            t(i as i64 + 1),
-        );
+    for (i, name) in ["Initech", "Umbrella", "Hooli", "Stark"].into_iter().enumerate() {
+        let acc = account(&a.org, name, (i % 2 == 0).then_some("gold"), t(i as i64 + 1));
         store.insert_account(&acc, None).await.unwrap();
         accounts.push(acc);
     }
     let other = account(&b.org, "Wayne", None, t(1));
     store.insert_account(&other, None).await.unwrap();
-    assert_err!(
-        store.insert_account(&accounts[0], None).await,
-        StoreError::Duplicate(_)
-    );
+    assert_err!(store.insert_account(&accounts[0], None).await, StoreError::Duplicate(_));
 
     for acc in &accounts {
         assert_eq!(&store.get_account(&a.org, &acc.id).await.unwrap(), acc);
     }
-    assert_err!(
-        store.get_account(&a.org, &other.id).await,
-        StoreError::NotFound
-    );
-    assert_err!(
-        store.get_account(&a.org, "acc_missing").await,
-        StoreError::NotFound
-    );
+    assert_err!(store.get_account(&a.org, &other.id).await, StoreError::NotFound);
+    assert_err!(store.get_account(&a.org, "acc_missing").await, StoreError::NotFound);
 
-    let listed = walk(
-        3,
-        |x: &Account| x.id.clone(),
-        async |p| store.list_accounts(&a.org, &p).await,
-    )
-    .await;
+    let listed = walk(3, |x: &Account| x.id.clone(), async |p| store.list_accounts(&a.org, &p).await).await;
     let mut expected = accounts.clone();
     expected.reverse();
     assert_eq!(listed, expected, "newest first, only this organization's");
@@ -1060,41 +701,25 @@ async fn scenario_accounts(store: &Store) {
         ..accounts[0].clone()
     };
     store.update_account(&updated).await.unwrap();
-    assert_eq!(
-        store.get_account(&a.org, &updated.id).await.unwrap(),
-        updated
-    );
-    let foreign = Account {
-        org_id: a.org.clone(),
-        name: "hijacked".into(),
-        ..other.clone()
-    };
+    assert_eq!(store.get_account(&a.org, &updated.id).await.unwrap(), updated);
+    let foreign = Account { org_id: a.org.clone(), name: "hijacked".into(), ..other.clone() };
     assert_err!(store.update_account(&foreign).await, StoreError::NotFound);
     assert_eq!(store.get_account(&b.org, &other.id).await.unwrap(), other);
 
     // In use by a contact.
     let k = contact(&a.org, "Kim", Some(&accounts[1].id), t(10));
     store.insert_contact(&k, None).await.unwrap();
-    assert_err!(
-        store.delete_account(&a.org, &accounts[1].id).await,
-        StoreError::InUse(_)
-    );
+    assert_err!(store.delete_account(&a.org, &accounts[1].id).await, StoreError::InUse(_));
     // In use by a case (and by no contact).
     let case = create(
         store,
         &a.org,
         &a.admin.id,
         t(11),
-        NewCase {
-            account_id: Some(accounts[2].id.clone()),
-            ..subject("account case")
-        },
+        NewCase { account_id: Some(accounts[2].id.clone()), ..subject("account case") },
     )
     .await;
-    assert_err!(
-        store.delete_account(&a.org, &accounts[2].id).await,
-        StoreError::InUse(_)
-    );
+    assert_err!(store.delete_account(&a.org, &accounts[2].id).await, StoreError::InUse(_));
     assert_eq!(
         store.get_account(&a.org, &accounts[2].id).await.unwrap(),
         accounts[2],
@@ -1102,56 +727,20 @@ async fn scenario_accounts(store: &Store) {
     );
 
     // Once nothing refers to it, it can go.
-    let k2 = Contact {
-        account_id: None,
-        updated_at: t(12),
-        ..k.clone()
-    };
+    let k2 = Contact { account_id: None, updated_at: t(12), ..k.clone() };
     store.update_contact(&k2).await.unwrap();
     store.delete_account(&a.org, &accounts[1].id).await.unwrap();
-    assert_err!(
-        store.get_account(&a.org, &accounts[1].id).await,
-        StoreError::NotFound
-    );
-    change(
-        store,
-        &case,
-        &a.admin.id,
-        t(13),
-        CasePatch {
-            account_id: Some(None),
-            ..Default::default()
-        },
-    )
-    .await;
+    assert_err!(store.get_account(&a.org, &accounts[1].id).await, StoreError::NotFound);
+    change(store, &case, &a.admin.id, t(13), CasePatch { account_id: Some(None), ..Default::default() }).await;
     store.delete_account(&a.org, &accounts[2].id).await.unwrap();
-    assert_err!(
-        store.get_account(&a.org, &accounts[2].id).await,
-        StoreError::NotFound
-    );
+    assert_err!(store.get_account(&a.org, &accounts[2].id).await, StoreError::NotFound);
 
     store.delete_account(&a.org, &accounts[3].id).await.unwrap();
-    assert_err!(
-        store.delete_account(&a.org, &accounts[3].id).await,
-        StoreError::NotFound
-    );
-    assert_err!(
-        store.delete_account(&a.org, "acc_missing").await,
-        StoreError::NotFound
-    );
-    assert_err!(
-        store.delete_account(&a.org, &other.id).await,
-        StoreError::NotFound
-    );
-    assert_eq!(
-        store.get_account(&b.org, &other.id).await.unwrap(),
-        other,
-        "another org's account is not deleted"
-    );
-    let left = store
-        .list_accounts(&a.org, &PageRequest::first(10))
-        .await
-        .unwrap();
+    assert_err!(store.delete_account(&a.org, &accounts[3].id).await, StoreError::NotFound);
+    assert_err!(store.delete_account(&a.org, "acc_missing").await, StoreError::NotFound);
+    assert_err!(store.delete_account(&a.org, &other.id).await, StoreError::NotFound);
+    assert_eq!(store.get_account(&b.org, &other.id).await.unwrap(), other, "another org's account is not deleted");
+    let left = store.list_accounts(&a.org, &PageRequest::first(10)).await.unwrap();
     assert_eq!(left.items, vec![updated]);
 }
 
@@ -1169,92 +758,36 @@ async fn scenario_contacts(store: &Store) {
         ..contact(&a.org, "Kim", Some(&acc.id), t(2))
     };
     let lee = contact(&a.org, "Lee", Some(&acc.id), t(3));
-    let max = Contact {
-        external_id: Some("ext-2".into()),
-        ..contact(&a.org, "Max", Some(&acc2.id), t(4))
-    };
-    let ned = Contact {
-        email: None,
-        ..contact(&a.org, "Ned", None, t(5))
-    };
-    let zed = Contact {
-        external_id: Some("ext-1".into()),
-        ..contact(&b.org, "Kim", None, t(6))
-    };
+    let max = Contact { external_id: Some("ext-2".into()), ..contact(&a.org, "Max", Some(&acc2.id), t(4)) };
+    let ned = Contact { email: None, ..contact(&a.org, "Ned", None, t(5)) };
+    let zed = Contact { external_id: Some("ext-1".into()), ..contact(&b.org, "Kim", None, t(6)) };
     for c in [&kim, &lee, &max, &ned, &zed] {
         store.insert_contact(c, None).await.unwrap();
     }
-    assert_err!(
-        store.insert_contact(&kim, None).await,
-        StoreError::Duplicate(_)
-    );
+    assert_err!(store.insert_contact(&kim, None).await, StoreError::Duplicate(_));
     assert_eq!(store.get_contact(&a.org, &kim.id).await.unwrap(), kim);
     assert_eq!(store.get_contact(&a.org, &ned.id).await.unwrap(), ned);
-    assert_err!(
-        store.get_contact(&a.org, &zed.id).await,
-        StoreError::NotFound
-    );
-    assert_err!(
-        store.get_contact(&b.org, &kim.id).await,
-        StoreError::NotFound
-    );
+    assert_err!(store.get_contact(&a.org, &zed.id).await, StoreError::NotFound);
+    assert_err!(store.get_contact(&b.org, &kim.id).await, StoreError::NotFound);
 
-    let all = walk(
-        2,
-        |c: &Contact| c.id.clone(),
-        async |p| {
-            store
-                .list_contacts(&a.org, &ContactFilter::default(), &p)
-                .await
-        },
-    )
-    .await;
-    assert_eq!(
-        all,
-        vec![ned.clone(), max.clone(), lee.clone(), kim.clone()]
-    );
+    let all =
+        walk(2, |c: &Contact| c.id.clone(), async |p| store.list_contacts(&a.org, &ContactFilter::default(), &p).await)
+            .await;
+    assert_eq!(all, vec![ned.clone(), max.clone(), lee.clone(), kim.clone()]);
 
-    let by_account = ContactFilter {
-        account_id: Some(acc.id.clone()),
-        ..Default::default()
-    };
-    let listed = walk(
-        1,
-        |c: &Contact| c.id.clone(),
-        async |p| store.list_contacts(&a.org, &by_account, &p).await,
-    )
-    .await;
+    let by_account = ContactFilter { account_id: Some(acc.id.clone()), ..Default::default() };
+    let listed =
+        walk(1, |c: &Contact| c.id.clone(), async |p| store.list_contacts(&a.org, &by_account, &p).await).await;
     assert_eq!(listed, vec![lee.clone(), kim.clone()]);
-    let by_email = ContactFilter {
-        email: Some("max@customer.example".into()),
-        ..Default::default()
-    };
+    let by_email = ContactFilter { email: Some("max@customer.example".into()), ..Default::default() };
+    assert_eq!(store.list_contacts(&a.org, &by_email, &PageRequest::first(10)).await.unwrap().items, vec![max.clone()]);
+    let by_external = ContactFilter { external_id: Some("ext-1".into()), ..Default::default() };
     assert_eq!(
-        store
-            .list_contacts(&a.org, &by_email, &PageRequest::first(10))
-            .await
-            .unwrap()
-            .items,
-        vec![max.clone()]
-    );
-    let by_external = ContactFilter {
-        external_id: Some("ext-1".into()),
-        ..Default::default()
-    };
-    assert_eq!(
-        store
-            .list_contacts(&a.org, &by_external, &PageRequest::first(10))
-            .await
-            .unwrap()
-            .items,
+        store.list_contacts(&a.org, &by_external, &PageRequest::first(10)).await.unwrap().items,
         vec![kim.clone()]
     );
     assert_eq!(
-        store
-            .list_contacts(&b.org, &by_external, &PageRequest::first(10))
-            .await
-            .unwrap()
-            .items,
+        store.list_contacts(&b.org, &by_external, &PageRequest::first(10)).await.unwrap().items,
         vec![zed.clone()]
     );
     let both = ContactFilter {
@@ -1262,27 +795,9 @@ async fn scenario_contacts(store: &Store) {
         email: Some("lee@customer.example".into()),
         external_id: None,
     };
-    assert_eq!(
-        store
-            .list_contacts(&a.org, &both, &PageRequest::first(10))
-            .await
-            .unwrap()
-            .items,
-        vec![lee.clone()]
-    );
-    let mismatch = ContactFilter {
-        account_id: Some(acc2.id.clone()),
-        external_id: Some("ext-1".into()),
-        email: None,
-    };
-    assert!(
-        store
-            .list_contacts(&a.org, &mismatch, &PageRequest::first(10))
-            .await
-            .unwrap()
-            .items
-            .is_empty()
-    );
+    assert_eq!(store.list_contacts(&a.org, &both, &PageRequest::first(10)).await.unwrap().items, vec![lee.clone()]);
+    let mismatch = ContactFilter { account_id: Some(acc2.id.clone()), external_id: Some("ext-1".into()), email: None };
+    assert!(store.list_contacts(&a.org, &mismatch, &PageRequest::first(10)).await.unwrap().items.is_empty());
 
     let moved = Contact {
         account_id: Some(acc2.id.clone()),
@@ -1296,18 +811,10 @@ async fn scenario_contacts(store: &Store) {
     store.update_contact(&moved).await.unwrap();
     assert_eq!(store.get_contact(&a.org, &lee.id).await.unwrap(), moved);
     assert_eq!(
-        store
-            .list_contacts(&a.org, &by_account, &PageRequest::first(10))
-            .await
-            .unwrap()
-            .items,
+        store.list_contacts(&a.org, &by_account, &PageRequest::first(10)).await.unwrap().items,
         vec![kim.clone()]
     );
-    let foreign = Contact {
-        org_id: a.org.clone(),
-        name: "hijacked".into(),
-        ..zed.clone()
-    };
+    let foreign = Contact { org_id: a.org.clone(), name: "hijacked".into(), ..zed.clone() };
     assert_err!(store.update_contact(&foreign).await, StoreError::NotFound);
     assert_eq!(store.get_contact(&b.org, &zed.id).await.unwrap(), zed);
 
@@ -1317,65 +824,20 @@ async fn scenario_contacts(store: &Store) {
         &a.org,
         &a.admin.id,
         t(30),
-        NewCase {
-            contact_id: Some(kim.id.clone()),
-            ..subject("kim's case")
-        },
+        NewCase { contact_id: Some(kim.id.clone()), ..subject("kim's case") },
     )
     .await;
-    assert_err!(
-        store.delete_contact(&a.org, &kim.id).await,
-        StoreError::InUse(_)
-    );
-    create(
-        store,
-        &a.org,
-        &a.admin.id,
-        t(31),
-        NewCase {
-            requester_id: Some(max.id.clone()),
-            ..subject("max asked")
-        },
-    )
-    .await;
-    assert_err!(
-        store.delete_contact(&a.org, &max.id).await,
-        StoreError::InUse(_)
-    );
-    assert_eq!(
-        store.get_contact(&a.org, &kim.id).await.unwrap(),
-        kim,
-        "a refused delete keeps the contact"
-    );
-    change(
-        store,
-        &case,
-        &a.admin.id,
-        t(32),
-        CasePatch {
-            contact_id: Some(None),
-            ..Default::default()
-        },
-    )
-    .await;
+    assert_err!(store.delete_contact(&a.org, &kim.id).await, StoreError::InUse(_));
+    create(store, &a.org, &a.admin.id, t(31), NewCase { requester_id: Some(max.id.clone()), ..subject("max asked") })
+        .await;
+    assert_err!(store.delete_contact(&a.org, &max.id).await, StoreError::InUse(_));
+    assert_eq!(store.get_contact(&a.org, &kim.id).await.unwrap(), kim, "a refused delete keeps the contact");
+    change(store, &case, &a.admin.id, t(32), CasePatch { contact_id: Some(None), ..Default::default() }).await;
     store.delete_contact(&a.org, &kim.id).await.unwrap();
-    assert_err!(
-        store.get_contact(&a.org, &kim.id).await,
-        StoreError::NotFound
-    );
-    assert_err!(
-        store.delete_contact(&a.org, &kim.id).await,
-        StoreError::NotFound
-    );
-    assert_err!(
-        store.delete_contact(&a.org, &zed.id).await,
-        StoreError::NotFound
-    );
-    assert_eq!(
-        store.get_contact(&b.org, &zed.id).await.unwrap(),
-        zed,
-        "another org's contact is not deleted"
-    );
+    assert_err!(store.get_contact(&a.org, &kim.id).await, StoreError::NotFound);
+    assert_err!(store.delete_contact(&a.org, &kim.id).await, StoreError::NotFound);
+    assert_err!(store.delete_contact(&a.org, &zed.id).await, StoreError::NotFound);
+    assert_eq!(store.get_contact(&b.org, &zed.id).await.unwrap(), zed, "another org's contact is not deleted");
 }
 
 async fn scenario_queues(store: &Store) {
@@ -1389,33 +851,13 @@ async fn scenario_queues(store: &Store) {
     }
     let other = queue(&b.org, "tier1", t(1));
     store.insert_queue(&other, None).await.unwrap();
-    assert_err!(
-        store.insert_queue(&queues[0], None).await,
-        StoreError::Duplicate(_)
-    );
-    assert_eq!(
-        store.get_queue(&a.org, &queues[1].id).await.unwrap(),
-        queues[1]
-    );
-    assert_err!(
-        store.get_queue(&a.org, &other.id).await,
-        StoreError::NotFound
-    );
-    assert_err!(
-        store.get_queue(&a.org, "q_missing").await,
-        StoreError::NotFound
-    );
+    assert_err!(store.insert_queue(&queues[0], None).await, StoreError::Duplicate(_));
+    assert_eq!(store.get_queue(&a.org, &queues[1].id).await.unwrap(), queues[1]);
+    assert_err!(store.get_queue(&a.org, &other.id).await, StoreError::NotFound);
+    assert_err!(store.get_queue(&a.org, "q_missing").await, StoreError::NotFound);
 
-    let listed = walk(
-        2,
-        |q: &Queue| q.id.clone(),
-        async |p| store.list_queues(&a.org, &p).await,
-    )
-    .await;
-    assert_eq!(
-        listed,
-        vec![queues[2].clone(), queues[1].clone(), queues[0].clone()]
-    );
+    let listed = walk(2, |q: &Queue| q.id.clone(), async |p| store.list_queues(&a.org, &p).await).await;
+    assert_eq!(listed, vec![queues[2].clone(), queues[1].clone(), queues[0].clone()]);
 
     let renamed = Queue {
         name: "Tier 1".into(),
@@ -1426,10 +868,7 @@ async fn scenario_queues(store: &Store) {
     };
     store.update_queue(&renamed).await.unwrap();
     assert_eq!(store.get_queue(&a.org, &renamed.id).await.unwrap(), renamed);
-    let foreign = Queue {
-        org_id: a.org.clone(),
-        ..other.clone()
-    };
+    let foreign = Queue { org_id: a.org.clone(), ..other.clone() };
     assert_err!(store.update_queue(&foreign).await, StoreError::NotFound);
 
     let case = create(
@@ -1437,48 +876,24 @@ async fn scenario_queues(store: &Store) {
         &a.org,
         &a.admin.id,
         t(10),
-        NewCase {
-            queue_id: Some(queues[0].id.clone()),
-            ..subject("queued")
-        },
+        NewCase { queue_id: Some(queues[0].id.clone()), ..subject("queued") },
     )
     .await;
-    assert_err!(
-        store.delete_queue(&a.org, &queues[0].id).await,
-        StoreError::InUse(_)
-    );
-    assert_eq!(
-        store.get_queue(&a.org, &queues[0].id).await.unwrap(),
-        renamed
-    );
+    assert_err!(store.delete_queue(&a.org, &queues[0].id).await, StoreError::InUse(_));
+    assert_eq!(store.get_queue(&a.org, &queues[0].id).await.unwrap(), renamed);
     change(
         store,
         &case,
         &a.admin.id,
         t(11),
-        CasePatch {
-            queue_id: Some(Some(queues[1].id.clone())),
-            ..Default::default()
-        },
+        CasePatch { queue_id: Some(Some(queues[1].id.clone())), ..Default::default() },
     )
     .await;
     store.delete_queue(&a.org, &queues[0].id).await.unwrap();
-    assert_err!(
-        store.get_queue(&a.org, &queues[0].id).await,
-        StoreError::NotFound
-    );
-    assert_err!(
-        store.delete_queue(&a.org, &queues[1].id).await,
-        StoreError::InUse(_)
-    );
-    assert_err!(
-        store.delete_queue(&a.org, &queues[0].id).await,
-        StoreError::NotFound
-    );
-    assert_err!(
-        store.delete_queue(&a.org, &other.id).await,
-        StoreError::NotFound
-    );
+    assert_err!(store.get_queue(&a.org, &queues[0].id).await, StoreError::NotFound);
+    assert_err!(store.delete_queue(&a.org, &queues[1].id).await, StoreError::InUse(_));
+    assert_err!(store.delete_queue(&a.org, &queues[0].id).await, StoreError::NotFound);
+    assert_err!(store.delete_queue(&a.org, &other.id).await, StoreError::NotFound);
     assert_eq!(store.get_queue(&b.org, &other.id).await.unwrap(), other);
 }
 
@@ -1500,46 +915,19 @@ async fn scenario_exists(store: &Store) {
         (RefKind::Queue, &q.id),
         (RefKind::Case, &case.id),
     ] {
-        assert!(
-            store.exists(kind, &a.org, id).await.unwrap(),
-            "{kind:?} {id} exists in its org"
-        );
-        assert!(
-            !store.exists(kind, &b.org, id).await.unwrap(),
-            "{kind:?} {id} does not exist for another org"
-        );
-        assert!(
-            !store.exists(kind, &a.org, "x_missing").await.unwrap(),
-            "{kind:?}: a missing id"
-        );
+        assert!(store.exists(kind, &a.org, id).await.unwrap(), "{kind:?} {id} exists in its org");
+        assert!(!store.exists(kind, &b.org, id).await.unwrap(), "{kind:?} {id} does not exist for another org");
+        assert!(!store.exists(kind, &a.org, "x_missing").await.unwrap(), "{kind:?}: a missing id");
     }
     // Kinds are not interchangeable.
-    assert!(
-        !store
-            .exists(RefKind::Contact, &a.org, &acc.id)
-            .await
-            .unwrap()
-    );
+    assert!(!store.exists(RefKind::Contact, &a.org, &acc.id).await.unwrap());
     assert!(!store.exists(RefKind::User, &a.org, &k.id).await.unwrap());
     // A deactivated user cannot be referred to; a deleted case is gone.
-    let gone = User {
-        is_active: false,
-        updated_at: t(3),
-        ..user(&a.org, "gone@acme.example", Role::Agent, t(1))
-    };
+    let gone = User { is_active: false, updated_at: t(3), ..user(&a.org, "gone@acme.example", Role::Agent, t(1)) };
     store.insert_user(&gone, None).await.unwrap();
-    assert!(
-        !store.exists(RefKind::User, &a.org, &gone.id).await.unwrap(),
-        "an inactive user does not count"
-    );
-    store
-        .soft_delete_case(&case, t(4), &a.admin.id)
-        .await
-        .unwrap();
-    assert!(
-        !store.exists(RefKind::Case, &a.org, &case.id).await.unwrap(),
-        "a deleted case does not count"
-    );
+    assert!(!store.exists(RefKind::User, &a.org, &gone.id).await.unwrap(), "an inactive user does not count");
+    store.soft_delete_case(&case, t(4), &a.admin.id).await.unwrap();
+    assert!(!store.exists(RefKind::Case, &a.org, &case.id).await.unwrap(), "a deleted case does not count");
 }
 
 // ---- scenarios: cases --------------------------------------------------------------------------
@@ -1550,57 +938,20 @@ async fn scenario_case_numbers_and_lookup(store: &Store) {
     let mut acme = Vec::new();
     let mut globex = Vec::new();
     for i in 0..3 {
-        acme.push(
-            create(
-                store,
-                &a.org,
-                &a.admin.id,
-                t(2 * i),
-                subject(&format!("acme {i}")),
-            )
-            .await,
-        );
-        globex.push(
-            create(
-                store,
-                &b.org,
-                &b.admin.id,
-                t(2 * i + 1),
-                subject(&format!("globex {i}")),
-            )
-            .await,
-        );
+        acme.push(create(store, &a.org, &a.admin.id, t(2 * i), subject(&format!("acme {i}"))).await);
+        globex.push(create(store, &b.org, &b.admin.id, t(2 * i + 1), subject(&format!("globex {i}"))).await);
     }
-    assert_eq!(
-        acme.iter().map(|c| c.case_number).collect::<Vec<_>>(),
-        vec![1, 2, 3]
-    );
-    assert_eq!(
-        globex.iter().map(|c| c.case_number).collect::<Vec<_>>(),
-        vec![1, 2, 3],
-        "each org counts on its own"
-    );
+    assert_eq!(acme.iter().map(|c| c.case_number).collect::<Vec<_>>(), vec![1, 2, 3]);
+    assert_eq!(globex.iter().map(|c| c.case_number).collect::<Vec<_>>(), vec![1, 2, 3], "each org counts on its own");
 
     for c in acme.iter().chain(&globex) {
         let stored = store.get_case(&c.org_id, &c.id).await.unwrap();
         assert_eq!(&stored, c, "the stored case is the case created");
-        assert_eq!(
-            &store.get_case_for_update(&c.org_id, &c.id).await.unwrap(),
-            c
-        );
+        assert_eq!(&store.get_case_for_update(&c.org_id, &c.id).await.unwrap(), c);
     }
-    assert_err!(
-        store.get_case(&b.org, &acme[0].id).await,
-        StoreError::NotFound
-    );
-    assert_err!(
-        store.get_case_for_update(&b.org, &acme[0].id).await,
-        StoreError::NotFound
-    );
-    assert_err!(
-        store.get_case(&a.org, "case_missing").await,
-        StoreError::NotFound
-    );
+    assert_err!(store.get_case(&b.org, &acme[0].id).await, StoreError::NotFound);
+    assert_err!(store.get_case_for_update(&b.org, &acme[0].id).await, StoreError::NotFound);
+    assert_err!(store.get_case(&a.org, "case_missing").await, StoreError::NotFound);
 
     // Every field survives the round trip.
     let q = queue(&a.org, "tier1", t(10));
@@ -1638,10 +989,7 @@ async fn scenario_case_numbers_and_lookup(store: &Store) {
     )
     .await;
     assert_eq!(full.case_number, 4);
-    assert_eq!(
-        full.tags,
-        vec!["shipping".to_string(), "damage".to_string()]
-    );
+    assert_eq!(full.tags, vec!["shipping".to_string(), "damage".to_string()]);
     assert_eq!(store.get_case(&a.org, &full.id).await.unwrap(), full);
 }
 
@@ -1671,45 +1019,17 @@ async fn scenario_update_case_versions(store: &Store) {
     let tz = TimeZone::UTC;
     let (stale, changes) = case
         .apply(
-            CasePatch {
-                subject: Some("someone else's edit".into()),
-                ..Default::default()
-            },
-            &Ctx {
-                org_id: &a.org,
-                actor_id: &a.admin.id,
-                now: t(3),
-                tz: &tz,
-            },
+            CasePatch { subject: Some("someone else's edit".into()), ..Default::default() },
+            &Ctx { org_id: &a.org, actor_id: &a.admin.id, now: t(3), tz: &tz },
         )
         .unwrap();
     assert_err!(
-        store
-            .update_case(
-                &stale,
-                case.version,
-                &timeline::changes(&changes, t(3)),
-                &a.admin.id
-            )
-            .await,
+        store.update_case(&stale, case.version, &timeline::changes(&changes, t(3)), &a.admin.id).await,
         StoreError::Stale
     );
-    assert_eq!(
-        store.get_case(&a.org, &case.id).await.unwrap(),
-        v2,
-        "a stale write changes nothing"
-    );
-    let events = store
-        .list_events(&a.org, &case.id, &PageRequest::first(50))
-        .await
-        .unwrap()
-        .items;
-    assert!(
-        events
-            .iter()
-            .all(|e| e.data.get("field") != Some(&json!("subject"))),
-        "a stale write records no event"
-    );
+    assert_eq!(store.get_case(&a.org, &case.id).await.unwrap(), v2, "a stale write changes nothing");
+    let events = store.list_events(&a.org, &case.id, &PageRequest::first(50)).await.unwrap().items;
+    assert!(events.iter().all(|e| e.data.get("field") != Some(&json!("subject"))), "a stale write records no event");
 
     // Version 2 wins, and resolving then closing stamps the times.
     let v3 = change(
@@ -1726,41 +1046,21 @@ async fn scenario_update_case_versions(store: &Store) {
     .await;
     assert_eq!(store.get_case(&a.org, &case.id).await.unwrap(), v3);
     assert_eq!(v3.resolved_at, Some(t(4)));
-    let v4 = change(
-        store,
-        &v3,
-        &a.admin.id,
-        t(5),
-        CasePatch {
-            status: Some(Status::Closed),
-            ..Default::default()
-        },
-    )
-    .await;
+    let v4 =
+        change(store, &v3, &a.admin.id, t(5), CasePatch { status: Some(Status::Closed), ..Default::default() }).await;
     let stored = store.get_case_for_update(&a.org, &case.id).await.unwrap();
     assert_eq!(stored, v4);
-    assert_eq!(
-        (stored.version, stored.closed_at, stored.updated_at),
-        (4, Some(t(5)), t(5))
-    );
+    assert_eq!((stored.version, stored.closed_at, stored.updated_at), (4, Some(t(5)), t(5)));
 
     // The version must match exactly: a future version is as wrong as a past one.
     let mut ahead = v4.clone();
     ahead.version = 6;
-    assert_err!(
-        store.update_case(&ahead, 5, &[], &a.admin.id).await,
-        StoreError::Stale
-    );
+    assert_err!(store.update_case(&ahead, 5, &[], &a.admin.id).await, StoreError::Stale);
     // Another org cannot write the case, whatever version it claims.
     let mut foreign = v4.clone();
     foreign.org_id = b.org.clone();
     foreign.version = 5;
-    assert!(
-        store
-            .update_case(&foreign, 4, &[], &b.admin.id)
-            .await
-            .is_err()
-    );
+    assert!(store.update_case(&foreign, 4, &[], &b.admin.id).await.is_err());
     assert_eq!(store.get_case(&a.org, &case.id).await.unwrap(), v4);
 }
 
@@ -1772,48 +1072,19 @@ async fn scenario_tags_follow_updates(store: &Store) {
         &a.org,
         &a.admin.id,
         t(1),
-        NewCase {
-            tags: vec!["billing".into(), "VIP".into()],
-            ..subject("one")
-        },
+        NewCase { tags: vec!["billing".into(), "VIP".into()], ..subject("one") },
     )
     .await;
-    let c2 = create(
-        store,
-        &a.org,
-        &a.admin.id,
-        t(2),
-        NewCase {
-            tags: vec!["billing".into()],
-            ..subject("two")
-        },
-    )
-    .await;
-    create(
-        store,
-        &b.org,
-        &b.admin.id,
-        t(3),
-        NewCase {
-            tags: vec!["vip".into()],
-            ..subject("globex")
-        },
-    )
-    .await;
-    let tag = |t: &str| CaseFilter {
-        tag: Some(t.into()),
-        ..Default::default()
-    };
+    let c2 = create(store, &a.org, &a.admin.id, t(2), NewCase { tags: vec!["billing".into()], ..subject("two") }).await;
+    create(store, &b.org, &b.admin.id, t(3), NewCase { tags: vec!["vip".into()], ..subject("globex") }).await;
+    let tag = |t: &str| CaseFilter { tag: Some(t.into()), ..Default::default() };
 
     assert_eq!(
         case_ids(store, &a.org, tag("vip")).await,
         vec![c1.id.clone()],
         "tags are stored lower-cased; other orgs are not listed"
     );
-    assert_eq!(
-        case_ids(store, &a.org, tag("billing")).await,
-        vec![c2.id.clone(), c1.id.clone()]
-    );
+    assert_eq!(case_ids(store, &a.org, tag("billing")).await, vec![c2.id.clone(), c1.id.clone()]);
     assert!(case_ids(store, &a.org, tag("refund")).await.is_empty());
 
     let c1 = change(
@@ -1821,152 +1092,50 @@ async fn scenario_tags_follow_updates(store: &Store) {
         &c1,
         &a.admin.id,
         t(4),
-        CasePatch {
-            tags: Some(vec!["refund".into(), "vip".into()]),
-            ..Default::default()
-        },
+        CasePatch { tags: Some(vec!["refund".into(), "vip".into()]), ..Default::default() },
     )
     .await;
-    assert_eq!(
-        store.get_case(&a.org, &c1.id).await.unwrap().tags,
-        vec!["refund".to_string(), "vip".to_string()]
-    );
-    assert_eq!(
-        case_ids(store, &a.org, tag("billing")).await,
-        vec![c2.id.clone()],
-        "a removed tag no longer matches"
-    );
-    assert_eq!(
-        case_ids(store, &a.org, tag("refund")).await,
-        vec![c1.id.clone()],
-        "an added tag matches"
-    );
-    assert_eq!(
-        case_ids(store, &a.org, tag("vip")).await,
-        vec![c1.id.clone()],
-        "a kept tag still matches"
-    );
+    assert_eq!(store.get_case(&a.org, &c1.id).await.unwrap().tags, vec!["refund".to_string(), "vip".to_string()]);
+    assert_eq!(case_ids(store, &a.org, tag("billing")).await, vec![c2.id.clone()], "a removed tag no longer matches");
+    assert_eq!(case_ids(store, &a.org, tag("refund")).await, vec![c1.id.clone()], "an added tag matches");
+    assert_eq!(case_ids(store, &a.org, tag("vip")).await, vec![c1.id.clone()], "a kept tag still matches");
 
     // A change of other fields leaves the tags alone.
-    let c1 = change(
-        store,
-        &c1,
-        &a.admin.id,
-        t(5),
-        CasePatch {
-            priority: Some(Priority::Low),
-            ..Default::default()
-        },
-    )
-    .await;
-    assert_eq!(
-        case_ids(store, &a.org, tag("refund")).await,
-        vec![c1.id.clone()]
-    );
-    change(
-        store,
-        &c1,
-        &a.admin.id,
-        t(6),
-        CasePatch {
-            tags: Some(vec![]),
-            ..Default::default()
-        },
-    )
-    .await;
+    let c1 =
+        change(store, &c1, &a.admin.id, t(5), CasePatch { priority: Some(Priority::Low), ..Default::default() }).await;
+    assert_eq!(case_ids(store, &a.org, tag("refund")).await, vec![c1.id.clone()]);
+    change(store, &c1, &a.admin.id, t(6), CasePatch { tags: Some(vec![]), ..Default::default() }).await;
     assert!(case_ids(store, &a.org, tag("refund")).await.is_empty());
     assert!(case_ids(store, &a.org, tag("vip")).await.is_empty());
 }
 
 async fn scenario_soft_delete(store: &Store) {
     let a = tenant(store, "Acme").await;
-    let keep = create(
-        store,
-        &a.org,
-        &a.admin.id,
-        t(1),
-        NewCase {
-            tags: vec!["x".into()],
-            ..subject("keep the zebra")
-        },
-    )
-    .await;
-    let gone = create(
-        store,
-        &a.org,
-        &a.admin.id,
-        t(2),
-        NewCase {
-            tags: vec!["x".into()],
-            ..subject("delete the zebra")
-        },
-    )
-    .await;
+    let keep =
+        create(store, &a.org, &a.admin.id, t(1), NewCase { tags: vec!["x".into()], ..subject("keep the zebra") }).await;
+    let gone =
+        create(store, &a.org, &a.admin.id, t(2), NewCase { tags: vec!["x".into()], ..subject("delete the zebra") })
+            .await;
     let (note, gone) = comment(store, &gone, &a.admin.id, "a giraffe note", true, t(3)).await;
 
-    store
-        .soft_delete_case(&gone, t(4), &a.admin.id)
-        .await
-        .unwrap();
+    store.soft_delete_case(&gone, t(4), &a.admin.id).await.unwrap();
     assert_err!(store.get_case(&a.org, &gone.id).await, StoreError::NotFound);
-    assert_err!(
-        store.get_case_for_update(&a.org, &gone.id).await,
-        StoreError::NotFound
-    );
+    assert_err!(store.get_case_for_update(&a.org, &gone.id).await, StoreError::NotFound);
+    assert_eq!(case_ids(store, &a.org, CaseFilter::default()).await, vec![keep.id.clone()]);
     assert_eq!(
-        case_ids(store, &a.org, CaseFilter::default()).await,
+        case_ids(store, &a.org, CaseFilter { tag: Some("x".into()), ..Default::default() }).await,
         vec![keep.id.clone()]
     );
     assert_eq!(
-        case_ids(
-            store,
-            &a.org,
-            CaseFilter {
-                tag: Some("x".into()),
-                ..Default::default()
-            }
-        )
-        .await,
-        vec![keep.id.clone()]
-    );
-    assert_eq!(
-        case_ids(
-            store,
-            &a.org,
-            CaseFilter {
-                terms: vec!["zebra".into()],
-                ..Default::default()
-            }
-        )
-        .await,
+        case_ids(store, &a.org, CaseFilter { terms: vec!["zebra".into()], ..Default::default() }).await,
         vec![keep.id.clone()]
     );
     assert!(
-        case_ids(
-            store,
-            &a.org,
-            CaseFilter {
-                terms: vec!["giraffe".into()],
-                ..Default::default()
-            }
-        )
-        .await
-        .is_empty()
+        case_ids(store, &a.org, CaseFilter { terms: vec!["giraffe".into()], ..Default::default() }).await.is_empty()
     );
-    assert_err!(
-        store.get_comment(&a.org, &note.id).await,
-        StoreError::NotFound
-    );
-    assert_err!(
-        store.soft_delete_case(&gone, t(5), &a.admin.id).await,
-        StoreError::NotFound
-    );
-    assert_err!(
-        store
-            .update_case(&gone, gone.version, &[], &a.admin.id)
-            .await,
-        StoreError::Stale
-    );
+    assert_err!(store.get_comment(&a.org, &note.id).await, StoreError::NotFound);
+    assert_err!(store.soft_delete_case(&gone, t(5), &a.admin.id).await, StoreError::NotFound);
+    assert_err!(store.update_case(&gone, gone.version, &[], &a.admin.id).await, StoreError::Stale);
     // The case number stays used.
     let next = create(store, &a.org, &a.admin.id, t(6), subject("after")).await;
     assert_eq!(next.case_number, 3);
@@ -2001,10 +1170,7 @@ async fn list_world(store: &Store) -> ListWorld {
     store.insert_account(&acc1, None).await.unwrap();
     store.insert_account(&acc2, None).await.unwrap();
     let k1 = contact(&a.org, "Kim", Some(&acc1.id), t(0));
-    let k2 = Contact {
-        email: None,
-        ..contact(&a.org, "Lee", Some(&acc2.id), t(0))
-    };
+    let k2 = Contact { email: None, ..contact(&a.org, "Lee", Some(&acc2.id), t(0)) };
     store.insert_contact(&k1, None).await.unwrap();
     store.insert_contact(&k2, None).await.unwrap();
     let admin = a.admin.id.clone();
@@ -2081,49 +1247,16 @@ async fn list_world(store: &Store) -> ListWorld {
         cases.push(create(store, &a.org, &admin, t(10 + i as i64), input).await);
     }
     // Later activity: c4 resolved at 50, c5 closed at 60, c1 commented at 70, c0 reprioritised at 80.
-    cases[4] = change(
-        store,
-        &cases[4],
-        &agent.id,
-        t(50),
-        CasePatch {
-            status: Some(Status::Resolved),
-            ..Default::default()
-        },
-    )
-    .await;
-    cases[5] = change(
-        store,
-        &cases[5],
-        &agent.id,
-        t(60),
-        CasePatch {
-            status: Some(Status::Closed),
-            ..Default::default()
-        },
-    )
-    .await;
-    cases[1] = comment(
-        store,
-        &cases[1],
-        &agent.id,
-        "the parcel arrived crushed",
-        false,
-        t(70),
-    )
-    .await
-    .1;
-    cases[0] = change(
-        store,
-        &cases[0],
-        &admin,
-        t(80),
-        CasePatch {
-            priority: Some(Priority::Medium),
-            ..Default::default()
-        },
-    )
-    .await;
+    cases[4] =
+        change(store, &cases[4], &agent.id, t(50), CasePatch { status: Some(Status::Resolved), ..Default::default() })
+            .await;
+    cases[5] =
+        change(store, &cases[5], &agent.id, t(60), CasePatch { status: Some(Status::Closed), ..Default::default() })
+            .await;
+    cases[1] = comment(store, &cases[1], &agent.id, "the parcel arrived crushed", false, t(70)).await.1;
+    cases[0] =
+        change(store, &cases[0], &admin, t(80), CasePatch { priority: Some(Priority::Medium), ..Default::default() })
+            .await;
 
     // The same words and references in another organization must never show up.
     let b = tenant(store, "Globex").await;
@@ -2132,24 +1265,11 @@ async fn list_world(store: &Store) -> ListWorld {
         &b.org,
         &b.admin.id,
         t(12),
-        NewCase {
-            tags: vec!["vip".into(), "hardware".into()],
-            ..subject("Printer refund VPN")
-        },
+        NewCase { tags: vec!["vip".into(), "hardware".into()], ..subject("Printer refund VPN") },
     )
     .await;
 
-    ListWorld {
-        a,
-        agent,
-        q1,
-        q2,
-        acc1,
-        acc2,
-        k1,
-        k2,
-        cases,
-    }
+    ListWorld { a, agent, q1, q2, acc1, acc2, k1, k2, cases }
 }
 
 async fn scenario_list_filters(store: &Store) {
@@ -2163,290 +1283,75 @@ async fn scenario_list_filters(store: &Store) {
     };
 
     check(CaseFilter::default(), &[0, 1, 2, 3, 4, 5, 6], "none").await;
+    check(CaseFilter { statuses: vec![Status::Open], ..Default::default() }, &[1, 2], "status open").await;
+    check(CaseFilter { statuses: vec![Status::New], ..Default::default() }, &[0, 3], "status new").await;
     check(
-        CaseFilter {
-            statuses: vec![Status::Open],
-            ..Default::default()
-        },
-        &[1, 2],
-        "status open",
-    )
-    .await;
-    check(
-        CaseFilter {
-            statuses: vec![Status::New],
-            ..Default::default()
-        },
-        &[0, 3],
-        "status new",
-    )
-    .await;
-    check(
-        CaseFilter {
-            statuses: vec![Status::Resolved, Status::Closed],
-            ..Default::default()
-        },
+        CaseFilter { statuses: vec![Status::Resolved, Status::Closed], ..Default::default() },
         &[4, 5],
         "status resolved|closed",
     )
     .await;
     check(
-        CaseFilter {
-            statuses: vec![Status::Pending, Status::OnHold],
-            ..Default::default()
-        },
+        CaseFilter { statuses: vec![Status::Pending, Status::OnHold], ..Default::default() },
         &[6],
         "status pending|on_hold",
     )
     .await;
+    check(CaseFilter { priorities: vec![Priority::Low], ..Default::default() }, &[4, 6], "priority low").await;
     check(
-        CaseFilter {
-            priorities: vec![Priority::Low],
-            ..Default::default()
-        },
-        &[4, 6],
-        "priority low",
-    )
-    .await;
-    check(
-        CaseFilter {
-            priorities: vec![Priority::Medium],
-            ..Default::default()
-        },
+        CaseFilter { priorities: vec![Priority::Medium], ..Default::default() },
         &[0, 3, 5],
         "priority medium (c0 changed)",
     )
     .await;
     check(
-        CaseFilter {
-            priorities: vec![Priority::High, Priority::Critical],
-            ..Default::default()
-        },
+        CaseFilter { priorities: vec![Priority::High, Priority::Critical], ..Default::default() },
         &[1, 2],
         "priority high|critical",
     )
     .await;
+    check(CaseFilter { types: vec![CaseType::Task], ..Default::default() }, &[3, 6], "type task").await;
     check(
-        CaseFilter {
-            types: vec![CaseType::Task],
-            ..Default::default()
-        },
-        &[3, 6],
-        "type task",
-    )
-    .await;
-    check(
-        CaseFilter {
-            types: vec![CaseType::Incident, CaseType::Problem],
-            ..Default::default()
-        },
+        CaseFilter { types: vec![CaseType::Incident, CaseType::Problem], ..Default::default() },
         &[0, 2, 5],
         "type incident|problem",
     )
     .await;
+    check(CaseFilter { queue_id: Some(w.q1.id.clone()), ..Default::default() }, &[0, 2, 5], "queue 1").await;
+    check(CaseFilter { queue_id: Some(w.q2.id.clone()), ..Default::default() }, &[1, 4], "queue 2").await;
+    check(CaseFilter { owner_id: Some(w.agent.id.clone()), ..Default::default() }, &[1, 4, 5], "owner agent").await;
+    check(CaseFilter { owner_id: Some(w.a.admin.id.clone()), ..Default::default() }, &[2], "owner admin").await;
+    check(CaseFilter { unassigned: true, ..Default::default() }, &[0, 3, 6], "unassigned").await;
+    check(CaseFilter { requester_id: Some(w.k1.id.clone()), ..Default::default() }, &[0, 3], "requester k1").await;
     check(
-        CaseFilter {
-            queue_id: Some(w.q1.id.clone()),
-            ..Default::default()
-        },
-        &[0, 2, 5],
-        "queue 1",
-    )
-    .await;
-    check(
-        CaseFilter {
-            queue_id: Some(w.q2.id.clone()),
-            ..Default::default()
-        },
-        &[1, 4],
-        "queue 2",
-    )
-    .await;
-    check(
-        CaseFilter {
-            owner_id: Some(w.agent.id.clone()),
-            ..Default::default()
-        },
-        &[1, 4, 5],
-        "owner agent",
-    )
-    .await;
-    check(
-        CaseFilter {
-            owner_id: Some(w.a.admin.id.clone()),
-            ..Default::default()
-        },
-        &[2],
-        "owner admin",
-    )
-    .await;
-    check(
-        CaseFilter {
-            unassigned: true,
-            ..Default::default()
-        },
-        &[0, 3, 6],
-        "unassigned",
-    )
-    .await;
-    check(
-        CaseFilter {
-            requester_id: Some(w.k1.id.clone()),
-            ..Default::default()
-        },
-        &[0, 3],
-        "requester k1",
-    )
-    .await;
-    check(
-        CaseFilter {
-            requester_id: Some(w.a.admin.id.clone()),
-            ..Default::default()
-        },
+        CaseFilter { requester_id: Some(w.a.admin.id.clone()), ..Default::default() },
         &[2, 4, 5],
         "requester admin (default)",
     )
     .await;
-    check(
-        CaseFilter {
-            contact_id: Some(w.k2.id.clone()),
-            ..Default::default()
-        },
-        &[1, 6],
-        "contact k2",
-    )
-    .await;
-    check(
-        CaseFilter {
-            account_id: Some(w.acc1.id.clone()),
-            ..Default::default()
-        },
-        &[0, 3],
-        "account 1",
-    )
-    .await;
-    check(
-        CaseFilter {
-            account_id: Some(w.acc2.id.clone()),
-            ..Default::default()
-        },
-        &[1, 6],
-        "account 2",
-    )
-    .await;
-    check(
-        CaseFilter {
-            tag: Some("hardware".into()),
-            ..Default::default()
-        },
-        &[0, 5],
-        "tag hardware",
-    )
-    .await;
-    check(
-        CaseFilter {
-            tag: Some("vip".into()),
-            ..Default::default()
-        },
-        &[1],
-        "tag vip",
-    )
-    .await;
+    check(CaseFilter { contact_id: Some(w.k2.id.clone()), ..Default::default() }, &[1, 6], "contact k2").await;
+    check(CaseFilter { account_id: Some(w.acc1.id.clone()), ..Default::default() }, &[0, 3], "account 1").await;
+    check(CaseFilter { account_id: Some(w.acc2.id.clone()), ..Default::default() }, &[1, 6], "account 2").await;
+    check(CaseFilter { tag: Some("hardware".into()), ..Default::default() }, &[0, 5], "tag hardware").await;
+    check(CaseFilter { tag: Some("vip".into()), ..Default::default() }, &[1], "tag vip").await;
 
     // Ranges are half-open: [from, to).
-    let range = |from: Option<i64>, to: Option<i64>| Range {
-        from: from.map(t),
-        to: to.map(t),
-    };
-    check(
-        CaseFilter {
-            created: range(Some(12), Some(15)),
-            ..Default::default()
-        },
-        &[2, 3, 4],
-        "created [12, 15)",
-    )
-    .await;
-    check(
-        CaseFilter {
-            created: range(Some(15), None),
-            ..Default::default()
-        },
-        &[5, 6],
-        "created from 15",
-    )
-    .await;
-    check(
-        CaseFilter {
-            created: range(None, Some(11)),
-            ..Default::default()
-        },
-        &[0],
-        "created before 11",
-    )
-    .await;
-    check(
-        CaseFilter {
-            updated: range(Some(50), Some(80)),
-            ..Default::default()
-        },
-        &[1, 4, 5],
-        "updated [50, 80)",
-    )
-    .await;
-    check(
-        CaseFilter {
-            updated: range(Some(80), None),
-            ..Default::default()
-        },
-        &[0],
-        "updated from 80",
-    )
-    .await;
-    check(
-        CaseFilter {
-            updated: range(None, Some(50)),
-            ..Default::default()
-        },
-        &[2, 3, 6],
-        "updated before 50",
-    )
-    .await;
-    check(
-        CaseFilter {
-            closed: range(Some(55), Some(65)),
-            ..Default::default()
-        },
-        &[5],
-        "closed [55, 65)",
-    )
-    .await;
-    check(
-        CaseFilter {
-            closed: range(None, Some(60)),
-            ..Default::default()
-        },
-        &[],
-        "closed before 60",
-    )
-    .await;
-    check(
-        CaseFilter {
-            closed: range(Some(0), None),
-            ..Default::default()
-        },
-        &[5],
-        "closed at all",
-    )
-    .await;
+    let range = |from: Option<i64>, to: Option<i64>| Range { from: from.map(t), to: to.map(t) };
+    check(CaseFilter { created: range(Some(12), Some(15)), ..Default::default() }, &[2, 3, 4], "created [12, 15)")
+        .await;
+    check(CaseFilter { created: range(Some(15), None), ..Default::default() }, &[5, 6], "created from 15").await;
+    check(CaseFilter { created: range(None, Some(11)), ..Default::default() }, &[0], "created before 11").await;
+    check(CaseFilter { updated: range(Some(50), Some(80)), ..Default::default() }, &[1, 4, 5], "updated [50, 80)")
+        .await;
+    check(CaseFilter { updated: range(Some(80), None), ..Default::default() }, &[0], "updated from 80").await;
+    check(CaseFilter { updated: range(None, Some(50)), ..Default::default() }, &[2, 3, 6], "updated before 50").await;
+    check(CaseFilter { closed: range(Some(55), Some(65)), ..Default::default() }, &[5], "closed [55, 65)").await;
+    check(CaseFilter { closed: range(None, Some(60)), ..Default::default() }, &[], "closed before 60").await;
+    check(CaseFilter { closed: range(Some(0), None), ..Default::default() }, &[5], "closed at all").await;
 
     // Filters combine with AND.
     check(
-        CaseFilter {
-            queue_id: Some(w.q1.id.clone()),
-            statuses: vec![Status::New, Status::Open],
-            ..Default::default()
-        },
+        CaseFilter { queue_id: Some(w.q1.id.clone()), statuses: vec![Status::New, Status::Open], ..Default::default() },
         &[0, 2],
         "queue 1 and active",
     )
@@ -2474,11 +1379,7 @@ async fn scenario_list_filters(store: &Store) {
     )
     .await;
     check(
-        CaseFilter {
-            unassigned: true,
-            owner_id: Some(w.agent.id.clone()),
-            ..Default::default()
-        },
+        CaseFilter { unassigned: true, owner_id: Some(w.agent.id.clone()), ..Default::default() },
         &[],
         "unassigned and an owner",
     )
@@ -2487,22 +1388,11 @@ async fn scenario_list_filters(store: &Store) {
     // The same filters page through with keyset cursors.
     let filter = CaseFilter {
         statuses: vec![Status::New, Status::Open, Status::Pending, Status::Resolved],
-        priorities: vec![
-            Priority::Low,
-            Priority::Medium,
-            Priority::High,
-            Priority::Critical,
-        ],
+        priorities: vec![Priority::Low, Priority::Medium, Priority::High, Priority::Critical],
         ..Default::default()
     };
     let paged = walk_cases(store, org, &filter, Ordering::CreatedAsc, 2).await;
-    assert_eq!(
-        paged,
-        [0, 1, 2, 3, 4, 6]
-            .iter()
-            .map(|&i| c[i].id.clone())
-            .collect::<Vec<_>>()
-    );
+    assert_eq!(paged, [0, 1, 2, 3, 4, 6].iter().map(|&i| c[i].id.clone()).collect::<Vec<_>>());
 }
 
 async fn scenario_full_text(store: &Store) {
@@ -2513,10 +1403,7 @@ async fn scenario_full_text(store: &Store) {
         set(case_ids(
             store,
             org,
-            CaseFilter {
-                terms: terms.iter().map(|s| s.to_string()).collect(),
-                ..Default::default()
-            },
+            CaseFilter { terms: terms.iter().map(|s| s.to_string()).collect(), ..Default::default() },
         )
         .await)
     };
@@ -2526,35 +1413,15 @@ async fn scenario_full_text(store: &Store) {
     assert_eq!(search(&["paper"]).await, of(&[0]), "a description word");
     assert_eq!(search(&["crushed"]).await, of(&[1]), "a comment word");
     assert_eq!(search(&["4521"]).await, of(&[1]), "a number");
-    assert_eq!(
-        search(&["dark"]).await,
-        of(&[5, 6]),
-        "in several cases' descriptions"
-    );
-    assert_eq!(
-        search(&["refund", "crushed"]).await,
-        of(&[1]),
-        "all terms, across subject and comments"
-    );
-    assert_eq!(
-        search(&["printer", "crushed"]).await,
-        of(&[]),
-        "every term must occur"
-    );
+    assert_eq!(search(&["dark"]).await, of(&[5, 6]), "in several cases' descriptions");
+    assert_eq!(search(&["refund", "crushed"]).await, of(&[1]), "all terms, across subject and comments");
+    assert_eq!(search(&["printer", "crushed"]).await, of(&[]), "every term must occur");
     assert_eq!(search(&["nonexistent"]).await, of(&[]));
-    assert_eq!(
-        search(&["or"]).await,
-        of(&[]),
-        "query-syntax words are plain words"
-    );
+    assert_eq!(search(&["or"]).await, of(&[]), "query-syntax words are plain words");
     assert_eq!(search(&["near"]).await, of(&[]));
 
     // Terms combine with the other filters.
-    let dark_open = CaseFilter {
-        terms: vec!["dark".into()],
-        statuses: vec![Status::Pending],
-        ..Default::default()
-    };
+    let dark_open = CaseFilter { terms: vec!["dark".into()], statuses: vec![Status::Pending], ..Default::default() };
     assert_eq!(set(case_ids(store, org, dark_open).await), of(&[6]));
 
     // An edited subject or description is re-indexed; a new comment is indexed.
@@ -2563,54 +1430,28 @@ async fn scenario_full_text(store: &Store) {
         &c[0],
         &w.a.admin.id,
         t(90),
-        CasePatch {
-            subject: Some("Scanner jammed".into()),
-            ..Default::default()
-        },
+        CasePatch { subject: Some("Scanner jammed".into()), ..Default::default() },
     )
     .await;
-    assert_eq!(
-        search(&["printer"]).await,
-        of(&[]),
-        "the old subject no longer matches"
-    );
+    assert_eq!(search(&["printer"]).await, of(&[]), "the old subject no longer matches");
     assert_eq!(search(&["scanner"]).await, of(&[0]));
-    assert_eq!(
-        search(&["paper"]).await,
-        of(&[0]),
-        "the description still matches"
-    );
+    assert_eq!(search(&["paper"]).await, of(&[0]), "the description still matches");
     let c3 = change(
         store,
         &c[3],
         &w.a.admin.id,
         t(91),
-        CasePatch {
-            description: Some("two factor token lost".into()),
-            ..Default::default()
-        },
+        CasePatch { description: Some("two factor token lost".into()), ..Default::default() },
     )
     .await;
     assert_eq!(search(&["locked"]).await, of(&[]));
     assert_eq!(search(&["token"]).await, of(&[3]));
     comment(store, &c0, &w.agent.id, "replaced the roller", false, t(92)).await;
     comment(store, &c3, &w.agent.id, "token reissued", true, t(93)).await;
-    assert_eq!(
-        search(&["roller"]).await,
-        of(&[0]),
-        "a comment on a case with no comments before"
-    );
+    assert_eq!(search(&["roller"]).await, of(&[0]), "a comment on a case with no comments before");
     assert_eq!(search(&["scanner", "roller", "paper"]).await, of(&[0]));
-    assert_eq!(
-        search(&["crushed"]).await,
-        of(&[1]),
-        "earlier comments stay indexed"
-    );
-    assert_eq!(
-        search(&["reissued", "lost"]).await,
-        of(&[3]),
-        "internal notes are searchable by agents"
-    );
+    assert_eq!(search(&["crushed"]).await, of(&[1]), "earlier comments stay indexed");
+    assert_eq!(search(&["reissued", "lost"]).await, of(&[3]), "internal notes are searchable by agents");
 }
 
 async fn scenario_orderings_and_keyset_pages(store: &Store) {
@@ -2630,10 +1471,7 @@ async fn scenario_orderings_and_keyset_pages(store: &Store) {
     ];
     let mut cases = Vec::new();
     for i in 0..7 {
-        let input = NewCase {
-            priority: Some(priorities[i]),
-            ..subject(&format!("case {i}"))
-        };
+        let input = NewCase { priority: Some(priorities[i]), ..subject(&format!("case {i}")) };
         cases.push(create(store, &a.org, &admin, t(created[i]), input).await);
     }
     // Activity that reorders by updated_at; c3 and c4 keep their tied times.
@@ -2642,10 +1480,7 @@ async fn scenario_orderings_and_keyset_pages(store: &Store) {
         &cases[0],
         &admin,
         t(30),
-        CasePatch {
-            subject: Some("case 0 edited".into()),
-            ..Default::default()
-        },
+        CasePatch { subject: Some("case 0 edited".into()), ..Default::default() },
     )
     .await;
     cases[2] = change(
@@ -2653,15 +1488,10 @@ async fn scenario_orderings_and_keyset_pages(store: &Store) {
         &cases[2],
         &admin,
         t(20),
-        CasePatch {
-            subject: Some("case 2 edited".into()),
-            ..Default::default()
-        },
+        CasePatch { subject: Some("case 2 edited".into()), ..Default::default() },
     )
     .await;
-    cases[5] = comment(store, &cases[5], &admin, "activity", false, t(25))
-        .await
-        .1;
+    cases[5] = comment(store, &cases[5], &admin, "activity", false, t(25)).await.1;
 
     // Insertion order is the final tie-breaker (the row's sequence), so sort on the index.
     let idx: Vec<usize> = (0..7).collect();
@@ -2671,9 +1501,7 @@ async fn scenario_orderings_and_keyset_pages(store: &Store) {
         if desc {
             v.reverse();
         }
-        v.into_iter()
-            .map(|i| cases[i].id.clone())
-            .collect::<Vec<_>>()
+        v.into_iter().map(|i| cases[i].id.clone()).collect::<Vec<_>>()
     };
     let by_created = |i: usize| (cases[i].created_at.as_second(), 0i64, i);
     let by_updated = |i: usize| (cases[i].updated_at.as_second(), 0i64, i);
@@ -2689,9 +1517,7 @@ async fn scenario_orderings_and_keyset_pages(store: &Store) {
     ];
     // Sanity check of the expectations themselves, in case numbers.
     let numbers = |ids: &[String]| {
-        ids.iter()
-            .map(|id| cases.iter().find(|c| &c.id == id).unwrap().case_number)
-            .collect::<Vec<_>>()
+        ids.iter().map(|id| cases.iter().find(|c| &c.id == id).unwrap().case_number).collect::<Vec<_>>()
     };
     assert_eq!(numbers(&expectations[0].1), vec![1, 2, 3, 4, 5, 6, 7]);
     assert_eq!(numbers(&expectations[2].1), vec![2, 4, 5, 7, 3, 6, 1]);
@@ -2700,30 +1526,16 @@ async fn scenario_orderings_and_keyset_pages(store: &Store) {
     for (ordering, expected) in &expectations {
         for limit in [2, 3, 7, 50] {
             let got = walk_cases(store, &a.org, &CaseFilter::default(), *ordering, limit).await;
-            assert_eq!(
-                &got,
-                expected,
-                "ordering {} with pages of {limit}",
-                ordering.as_str()
-            );
+            assert_eq!(&got, expected, "ordering {} with pages of {limit}", ordering.as_str());
         }
         let first = store
             .list_cases(
                 &a.org,
-                &ListRequest {
-                    filter: CaseFilter::default(),
-                    ordering: *ordering,
-                    limit: 7,
-                    cursor: None,
-                },
+                &ListRequest { filter: CaseFilter::default(), ordering: *ordering, limit: 7, cursor: None },
             )
             .await
             .unwrap();
-        assert!(
-            first.next_cursor.is_none(),
-            "{}: an exactly full page has no next cursor",
-            ordering.as_str()
-        );
+        assert!(first.next_cursor.is_none(), "{}: an exactly full page has no next cursor", ordering.as_str());
     }
 
     // A filtered walk with a full-text term: the cursor's placeholders follow the filter's.
@@ -2747,51 +1559,23 @@ async fn scenario_list_summaries(store: &Store) {
         &a.org,
         &a.admin.id,
         t(2),
-        NewCase {
-            account_id: Some(acc.id.clone()),
-            contact_id: Some(k.id.clone()),
-            ..subject("both")
-        },
+        NewCase { account_id: Some(acc.id.clone()), contact_id: Some(k.id.clone()), ..subject("both") },
     )
     .await;
-    let only_account = create(
-        store,
-        &a.org,
-        &a.admin.id,
-        t(3),
-        NewCase {
-            account_id: Some(acc.id.clone()),
-            ..subject("account")
-        },
-    )
-    .await;
-    let bare = Contact {
-        email: None,
-        ..contact(&a.org, "Anon", None, t(1))
-    };
+    let only_account =
+        create(store, &a.org, &a.admin.id, t(3), NewCase { account_id: Some(acc.id.clone()), ..subject("account") })
+            .await;
+    let bare = Contact { email: None, ..contact(&a.org, "Anon", None, t(1)) };
     store.insert_contact(&bare, None).await.unwrap();
-    let only_contact = create(
-        store,
-        &a.org,
-        &a.admin.id,
-        t(4),
-        NewCase {
-            contact_id: Some(bare.id.clone()),
-            ..subject("contact")
-        },
-    )
-    .await;
+    let only_contact =
+        create(store, &a.org, &a.admin.id, t(4), NewCase { contact_id: Some(bare.id.clone()), ..subject("contact") })
+            .await;
     let neither = create(store, &a.org, &a.admin.id, t(5), subject("neither")).await;
 
     let items = store
         .list_cases(
             &a.org,
-            &ListRequest {
-                filter: CaseFilter::default(),
-                ordering: Ordering::CreatedAsc,
-                limit: 10,
-                cursor: None,
-            },
+            &ListRequest { filter: CaseFilter::default(), ordering: Ordering::CreatedAsc, limit: 10, cursor: None },
         )
         .await
         .unwrap()
@@ -2801,11 +1585,8 @@ async fn scenario_list_summaries(store: &Store) {
         vec![&both, &only_account, &only_contact, &neither],
         "list items carry the full case"
     );
-    let acc_summary = casedesk_store::AccountSummary {
-        id: acc.id.clone(),
-        name: "Initech".into(),
-        tier: Some("gold".into()),
-    };
+    let acc_summary =
+        casedesk_store::AccountSummary { id: acc.id.clone(), name: "Initech".into(), tier: Some("gold".into()) };
     let kim_summary = casedesk_store::ContactSummary {
         id: k.id.clone(),
         name: "Kim".into(),
@@ -2818,35 +1599,17 @@ async fn scenario_list_summaries(store: &Store) {
     assert_eq!(items[2].account, None);
     assert_eq!(
         items[2].contact,
-        Some(casedesk_store::ContactSummary {
-            id: bare.id.clone(),
-            name: "Anon".into(),
-            email: None
-        })
+        Some(casedesk_store::ContactSummary { id: bare.id.clone(), name: "Anon".into(), email: None })
     );
-    assert_eq!(
-        (items[3].account.clone(), items[3].contact.clone()),
-        (None, None)
-    );
+    assert_eq!((items[3].account.clone(), items[3].contact.clone()), (None, None));
 
     // Summaries are read live, not copied into the case.
     store
-        .update_account(&Account {
-            name: "Initech Corp".into(),
-            tier: None,
-            updated_at: t(9),
-            ..acc.clone()
-        })
+        .update_account(&Account { name: "Initech Corp".into(), tier: None, updated_at: t(9), ..acc.clone() })
         .await
         .unwrap();
     let items = store
-        .list_cases(
-            &a.org,
-            &list(CaseFilter {
-                account_id: Some(acc.id.clone()),
-                ..Default::default()
-            }),
-        )
+        .list_cases(&a.org, &list(CaseFilter { account_id: Some(acc.id.clone()), ..Default::default() }))
         .await
         .unwrap()
         .items;
@@ -2854,11 +1617,7 @@ async fn scenario_list_summaries(store: &Store) {
     for i in &items {
         assert_eq!(
             i.account,
-            Some(casedesk_store::AccountSummary {
-                id: acc.id.clone(),
-                name: "Initech Corp".into(),
-                tier: None
-            })
+            Some(casedesk_store::AccountSummary { id: acc.id.clone(), name: "Initech Corp".into(), tier: None })
         );
     }
 }
@@ -2867,28 +1626,13 @@ async fn scenario_invalid_cursors(store: &Store) {
     let a = tenant(store, "Acme").await;
     let mut last = None;
     for i in 0..3 {
-        last = Some(
-            create(
-                store,
-                &a.org,
-                &a.admin.id,
-                t(i),
-                subject(&format!("case {i}")),
-            )
-            .await,
-        );
+        last = Some(create(store, &a.org, &a.admin.id, t(i), subject(&format!("case {i}"))).await);
     }
     let case = last.unwrap();
     comment(store, &case, &a.admin.id, "one", false, t(10)).await;
     let case = store.get_case(&a.org, &case.id).await.unwrap();
     comment(store, &case, &a.admin.id, "two", false, t(11)).await;
-    store
-        .insert_user(
-            &user(&a.org, "second@acme.example", Role::Agent, t(1)),
-            None,
-        )
-        .await
-        .unwrap();
+    store.insert_user(&user(&a.org, "second@acme.example", Role::Agent, t(1)), None).await.unwrap();
 
     let req = |ordering: Ordering, cursor: Option<String>| ListRequest {
         filter: CaseFilter::default(),
@@ -2896,151 +1640,52 @@ async fn scenario_invalid_cursors(store: &Store) {
         limit: 1,
         cursor,
     };
-    let case_cursor = store
-        .list_cases(&a.org, &req(Ordering::CreatedDesc, None))
-        .await
-        .unwrap()
-        .next_cursor
-        .expect("a next page");
-    let user_cursor = store
-        .list_users(&a.org, &PageRequest::first(1))
-        .await
-        .unwrap()
-        .next_cursor
-        .expect("a next page");
-    let comment_cursor = store
-        .list_comments(&a.org, &case.id, &PageRequest::first(1))
-        .await
-        .unwrap()
-        .next_cursor
-        .expect("a next page");
-    let event_cursor = store
-        .list_events(&a.org, &case.id, &PageRequest::first(1))
-        .await
-        .unwrap()
-        .next_cursor
-        .expect("a next page");
+    let case_cursor =
+        store.list_cases(&a.org, &req(Ordering::CreatedDesc, None)).await.unwrap().next_cursor.expect("a next page");
+    let user_cursor = store.list_users(&a.org, &PageRequest::first(1)).await.unwrap().next_cursor.expect("a next page");
+    let comment_cursor =
+        store.list_comments(&a.org, &case.id, &PageRequest::first(1)).await.unwrap().next_cursor.expect("a next page");
+    let event_cursor =
+        store.list_events(&a.org, &case.id, &PageRequest::first(1)).await.unwrap().next_cursor.expect("a next page");
 
-    for bad in [
-        "",
-        "not a cursor!",
-        "eyJvIjoiLWNyZWF0ZWRfYXQiLCJrIjpbMV19",
-        "e30",
-    ] {
+    for bad in ["", "not a cursor!", "eyJvIjoiLWNyZWF0ZWRfYXQiLCJrIjpbMV19", "e30"] {
         assert_err!(
-            store
-                .list_cases(&a.org, &req(Ordering::CreatedDesc, Some(bad.into())))
-                .await,
+            store.list_cases(&a.org, &req(Ordering::CreatedDesc, Some(bad.into()))).await,
             StoreError::InvalidCursor
         );
         assert_err!(
-            store
-                .list_users(
-                    &a.org,
-                    &PageRequest {
-                        limit: 1,
-                        cursor: Some(bad.into())
-                    }
-                )
-                .await,
+            store.list_users(&a.org, &PageRequest { limit: 1, cursor: Some(bad.into()) }).await,
             StoreError::InvalidCursor
         );
         assert_err!(
-            store
-                .list_comments(
-                    &a.org,
-                    &case.id,
-                    &PageRequest {
-                        limit: 1,
-                        cursor: Some(bad.into())
-                    }
-                )
-                .await,
+            store.list_comments(&a.org, &case.id, &PageRequest { limit: 1, cursor: Some(bad.into()) }).await,
             StoreError::InvalidCursor
         );
         assert_err!(
-            store
-                .list_events(
-                    &a.org,
-                    &case.id,
-                    &PageRequest {
-                        limit: 1,
-                        cursor: Some(bad.into())
-                    }
-                )
-                .await,
+            store.list_events(&a.org, &case.id, &PageRequest { limit: 1, cursor: Some(bad.into()) }).await,
             StoreError::InvalidCursor
         );
     }
     // A cursor only continues the list and ordering that issued it.
-    assert!(
-        store
-            .list_cases(
-                &a.org,
-                &req(Ordering::CreatedDesc, Some(case_cursor.clone()))
-            )
-            .await
-            .is_ok()
-    );
-    for other in [
-        Ordering::CreatedAsc,
-        Ordering::UpdatedDesc,
-        Ordering::PriorityDesc,
-    ] {
-        assert_err!(
-            store
-                .list_cases(&a.org, &req(other, Some(case_cursor.clone())))
-                .await,
-            StoreError::InvalidCursor
-        );
+    assert!(store.list_cases(&a.org, &req(Ordering::CreatedDesc, Some(case_cursor.clone()))).await.is_ok());
+    for other in [Ordering::CreatedAsc, Ordering::UpdatedDesc, Ordering::PriorityDesc] {
+        assert_err!(store.list_cases(&a.org, &req(other, Some(case_cursor.clone()))).await, StoreError::InvalidCursor);
     }
     assert_err!(
-        store
-            .list_cases(
-                &a.org,
-                &req(Ordering::CreatedDesc, Some(user_cursor.clone()))
-            )
-            .await,
+        store.list_cases(&a.org, &req(Ordering::CreatedDesc, Some(user_cursor.clone()))).await,
         StoreError::InvalidCursor
     );
-    let with = |c: &String| PageRequest {
-        limit: 1,
-        cursor: Some(c.clone()),
-    };
+    let with = |c: &String| PageRequest { limit: 1, cursor: Some(c.clone()) };
+    assert_err!(store.list_users(&a.org, &with(&case_cursor)).await, StoreError::InvalidCursor);
+    assert_err!(store.list_accounts(&a.org, &with(&user_cursor)).await, StoreError::InvalidCursor);
     assert_err!(
-        store.list_users(&a.org, &with(&case_cursor)).await,
+        store.list_contacts(&a.org, &ContactFilter::default(), &with(&user_cursor)).await,
         StoreError::InvalidCursor
     );
-    assert_err!(
-        store.list_accounts(&a.org, &with(&user_cursor)).await,
-        StoreError::InvalidCursor
-    );
-    assert_err!(
-        store
-            .list_contacts(&a.org, &ContactFilter::default(), &with(&user_cursor))
-            .await,
-        StoreError::InvalidCursor
-    );
-    assert_err!(
-        store.list_queues(&a.org, &with(&user_cursor)).await,
-        StoreError::InvalidCursor
-    );
-    assert_err!(
-        store.list_tokens(&a.org, None, &with(&user_cursor)).await,
-        StoreError::InvalidCursor
-    );
-    assert_err!(
-        store
-            .list_comments(&a.org, &case.id, &with(&event_cursor))
-            .await,
-        StoreError::InvalidCursor
-    );
-    assert_err!(
-        store
-            .list_events(&a.org, &case.id, &with(&comment_cursor))
-            .await,
-        StoreError::InvalidCursor
-    );
+    assert_err!(store.list_queues(&a.org, &with(&user_cursor)).await, StoreError::InvalidCursor);
+    assert_err!(store.list_tokens(&a.org, None, &with(&user_cursor)).await, StoreError::InvalidCursor);
+    assert_err!(store.list_comments(&a.org, &case.id, &with(&event_cursor)).await, StoreError::InvalidCursor);
+    assert_err!(store.list_events(&a.org, &case.id, &with(&comment_cursor)).await, StoreError::InvalidCursor);
 }
 
 // ---- scenarios: comments and the timeline -------------------------------------------------------
@@ -3050,162 +1695,65 @@ async fn scenario_comments(store: &Store) {
     let b = tenant(store, "Globex").await;
     let agent = user(&a.org, "agent@acme.example", Role::Agent, t(0));
     store.insert_user(&agent, None).await.unwrap();
-    let case = create(
-        store,
-        &a.org,
-        &a.admin.id,
-        t(1),
-        subject("Where is my parcel"),
-    )
-    .await;
+    let case = create(store, &a.org, &a.admin.id, t(1), subject("Where is my parcel")).await;
     let other = create(store, &a.org, &a.admin.id, t(2), subject("unrelated")).await;
     assert!(case.is_waiting);
 
     // An internal note is activity but does not answer the requester.
-    let (note, case) = comment(
-        store,
-        &case,
-        &agent.id,
-        "checked the courier portal",
-        true,
-        t(10),
-    )
-    .await;
+    let (note, case) = comment(store, &case, &agent.id, "checked the courier portal", true, t(10)).await;
     let stored = store.get_case(&a.org, &case.id).await.unwrap();
     assert_eq!(stored, case);
     assert_eq!(
-        (
-            stored.version,
-            stored.updated_at,
-            stored.is_waiting,
-            stored.updated_by.as_str()
-        ),
+        (stored.version, stored.updated_at, stored.is_waiting, stored.updated_by.as_str()),
         (2, t(10), true, agent.id.as_str())
     );
     // A public reply answers.
-    let (reply, case) = comment(
-        store,
-        &case,
-        &agent.id,
-        "your parcel left the depot",
-        false,
-        t(11),
-    )
-    .await;
+    let (reply, case) = comment(store, &case, &agent.id, "your parcel left the depot", false, t(11)).await;
     assert!(!store.get_case(&a.org, &case.id).await.unwrap().is_waiting);
     // Several comments in one second come back in id order.
-    let (third, case) = comment(
-        store,
-        &case,
-        &a.admin.id,
-        "courier confirms delivery tomorrow",
-        false,
-        t(12),
-    )
-    .await;
+    let (third, case) = comment(store, &case, &a.admin.id, "courier confirms delivery tomorrow", false, t(12)).await;
     let (fourth, case) = comment(store, &case, &agent.id, "customer thanked us", true, t(12)).await;
-    comment(
-        store,
-        &other,
-        &agent.id,
-        "a comment elsewhere",
-        false,
-        t(13),
-    )
-    .await;
+    comment(store, &other, &agent.id, "a comment elsewhere", false, t(13)).await;
 
     assert_eq!(store.get_comment(&a.org, &note.id).await.unwrap(), note);
     assert_eq!(store.get_comment(&a.org, &reply.id).await.unwrap(), reply);
-    assert_err!(
-        store.get_comment(&b.org, &note.id).await,
-        StoreError::NotFound
-    );
-    assert_err!(
-        store.get_comment(&a.org, "cmt_missing").await,
-        StoreError::NotFound
-    );
+    assert_err!(store.get_comment(&b.org, &note.id).await, StoreError::NotFound);
+    assert_err!(store.get_comment(&a.org, "cmt_missing").await, StoreError::NotFound);
 
     // Oldest first, page by page, only this case's.
     let mut expected = vec![note.clone(), reply.clone(), third.clone(), fourth.clone()];
     expected.sort_by(|x, y| (x.created_at, &x.id).cmp(&(y.created_at, &y.id)));
     for limit in [1, 2, 3, 10] {
-        let listed = walk(
-            limit,
-            |c: &Comment| c.id.clone(),
-            async |p| store.list_comments(&a.org, &case.id, &p).await,
-        )
-        .await;
+        let listed =
+            walk(limit, |c: &Comment| c.id.clone(), async |p| store.list_comments(&a.org, &case.id, &p).await).await;
         assert_eq!(listed, expected, "pages of {limit}");
     }
-    assert!(
-        store
-            .list_comments(&b.org, &case.id, &PageRequest::first(10))
-            .await
-            .unwrap()
-            .items
-            .is_empty()
-    );
+    assert!(store.list_comments(&b.org, &case.id, &PageRequest::first(10)).await.unwrap().items.is_empty());
 
     // The text is searchable at once.
-    let search = async |w: &str| {
-        case_ids(
-            store,
-            &a.org,
-            CaseFilter {
-                terms: vec![w.into()],
-                ..Default::default()
-            },
-        )
-        .await
-    };
+    let search =
+        async |w: &str| case_ids(store, &a.org, CaseFilter { terms: vec![w.into()], ..Default::default() }).await;
     assert_eq!(search("depot").await, vec![case.id.clone()]);
     assert_eq!(search("courier").await, vec![case.id.clone()]);
     assert_eq!(search("elsewhere").await, vec![other.id.clone()]);
 
     // The version check applies: a comment against a stale case is refused and not stored.
     let stale_base = store.get_case(&a.org, &other.id).await.unwrap();
-    let late = Comment::new(
-        &a.org,
-        &other,
-        &agent.id,
-        "lost in a race with zanzibar",
-        false,
-        t(20),
-    )
-    .unwrap();
+    let late = Comment::new(&a.org, &other, &agent.id, "lost in a race with zanzibar", false, t(20)).unwrap();
     let next = timeline::case_after_comment(&other, &late, &agent.id);
-    assert_err!(
-        store.add_comment(&late, &next, other.version, None).await,
-        StoreError::Stale
-    );
-    assert_err!(
-        store.get_comment(&a.org, &late.id).await,
-        StoreError::NotFound
-    );
+    assert_err!(store.add_comment(&late, &next, other.version, None).await, StoreError::Stale);
+    assert_err!(store.get_comment(&a.org, &late.id).await, StoreError::NotFound);
     assert_eq!(store.get_case(&a.org, &other.id).await.unwrap(), stale_base);
     assert!(search("zanzibar").await.is_empty());
     // With the current version it goes through; the list reflects the new activity time.
     let current = store.get_case_for_update(&a.org, &other.id).await.unwrap();
-    let (late, other) = comment(
-        store,
-        &current,
-        &agent.id,
-        "lost in a race with zanzibar",
-        false,
-        t(21),
-    )
-    .await;
+    let (late, other) = comment(store, &current, &agent.id, "lost in a race with zanzibar", false, t(21)).await;
     assert_eq!(store.get_comment(&a.org, &late.id).await.unwrap(), late);
     assert_eq!(search("zanzibar").await, vec![other.id.clone()]);
     let newest = store
         .list_cases(
             &a.org,
-            &ListRequest {
-                filter: CaseFilter::default(),
-                ordering: Ordering::UpdatedDesc,
-                limit: 1,
-                cursor: None,
-            },
+            &ListRequest { filter: CaseFilter::default(), ordering: Ordering::UpdatedDesc, limit: 1, cursor: None },
         )
         .await
         .unwrap();
@@ -3217,65 +1765,29 @@ async fn scenario_events(store: &Store) {
     let b = tenant(store, "Globex").await;
     let agent = user(&a.org, "agent@acme.example", Role::Agent, t(0));
     store.insert_user(&agent, None).await.unwrap();
-    let case = create(
-        store,
-        &a.org,
-        &a.admin.id,
-        t(1),
-        NewCase {
-            tags: vec!["one".into()],
-            ..subject("timeline")
-        },
-    )
-    .await;
+    let case =
+        create(store, &a.org, &a.admin.id, t(1), NewCase { tags: vec!["one".into()], ..subject("timeline") }).await;
     let case = change(
         store,
         &case,
         &agent.id,
         t(2),
-        CasePatch {
-            priority: Some(Priority::High),
-            status: Some(Status::Pending),
-            ..Default::default()
-        },
+        CasePatch { priority: Some(Priority::High), status: Some(Status::Pending), ..Default::default() },
     )
     .await;
     let (note, case) = comment(store, &case, &agent.id, "a note", true, t(3)).await;
-    let case = change(
-        store,
-        &case,
-        &a.admin.id,
-        t(4),
-        CasePatch {
-            tags: Some(vec!["two".into()]),
-            ..Default::default()
-        },
-    )
-    .await;
+    let case =
+        change(store, &case, &a.admin.id, t(4), CasePatch { tags: Some(vec!["two".into()]), ..Default::default() })
+            .await;
     // Another case's events are not mixed in.
     let other = create(store, &a.org, &a.admin.id, t(2), subject("other")).await;
-    change(
-        store,
-        &other,
-        &a.admin.id,
-        t(3),
-        CasePatch {
-            priority: Some(Priority::Low),
-            ..Default::default()
-        },
-    )
-    .await;
+    change(store, &other, &a.admin.id, t(3), CasePatch { priority: Some(Priority::Low), ..Default::default() }).await;
 
-    let events = store
-        .list_events(&a.org, &case.id, &PageRequest::first(50))
-        .await
-        .unwrap();
+    let events = store.list_events(&a.org, &case.id, &PageRequest::first(50)).await.unwrap();
     assert!(events.next_cursor.is_none());
     let events = events.items;
-    let summary: Vec<(&str, Option<&str>, Timestamp)> = events
-        .iter()
-        .map(|e| (e.kind.as_str(), e.actor_id.as_deref(), e.created_at))
-        .collect();
+    let summary: Vec<(&str, Option<&str>, Timestamp)> =
+        events.iter().map(|e| (e.kind.as_str(), e.actor_id.as_deref(), e.created_at)).collect();
     assert_eq!(
         summary,
         vec![
@@ -3286,83 +1798,37 @@ async fn scenario_events(store: &Store) {
             (timeline::FIELD_CHANGED, Some(a.admin.id.as_str()), t(4)),
         ]
     );
-    assert!(
-        events
-            .iter()
-            .all(|e| e.org_id == a.org && e.case_id == case.id)
-    );
-    assert!(
-        events.windows(2).all(|w| w[0].seq < w[1].seq),
-        "seq increases"
-    );
+    assert!(events.iter().all(|e| e.org_id == a.org && e.case_id == case.id));
+    assert!(events.windows(2).all(|w| w[0].seq < w[1].seq), "seq increases");
     assert_eq!(events[0].data["case_number"], json!(1));
     assert_eq!(events[0].data["subject"], json!("timeline"));
     assert_eq!(events[0].data["status"], json!("new"));
-    assert_eq!(
-        events[1].data,
-        json!({"field": "status", "old": "new", "new": "pending"})
-    );
-    assert_eq!(
-        events[2].data,
-        json!({"field": "priority", "old": "medium", "new": "high"})
-    );
-    assert_eq!(
-        events[3].data,
-        json!({"comment_id": note.id, "internal": true, "author_id": agent.id})
-    );
-    assert_eq!(
-        events[4].data,
-        json!({"field": "tags", "old": ["one"], "new": ["two"]})
-    );
+    assert_eq!(events[1].data, json!({"field": "status", "old": "new", "new": "pending"}));
+    assert_eq!(events[2].data, json!({"field": "priority", "old": "medium", "new": "high"}));
+    assert_eq!(events[3].data, json!({"comment_id": note.id, "internal": true, "author_id": agent.id}));
+    assert_eq!(events[4].data, json!({"field": "tags", "old": ["one"], "new": ["two"]}));
 
     for limit in [1, 2, 4] {
-        let walked = walk(
-            limit,
-            |e: &Event| e.seq.to_string(),
-            async |p| store.list_events(&a.org, &case.id, &p).await,
-        )
-        .await;
+        let walked =
+            walk(limit, |e: &Event| e.seq.to_string(), async |p| store.list_events(&a.org, &case.id, &p).await).await;
         assert_eq!(walked, events, "pages of {limit}");
     }
     assert!(
-        store
-            .list_events(&b.org, &case.id, &PageRequest::first(50))
-            .await
-            .unwrap()
-            .items
-            .is_empty(),
+        store.list_events(&b.org, &case.id, &PageRequest::first(50)).await.unwrap().items.is_empty(),
         "another org sees no events"
     );
-    let other_events = store
-        .list_events(&a.org, &other.id, &PageRequest::first(50))
-        .await
-        .unwrap()
-        .items;
+    let other_events = store.list_events(&a.org, &other.id, &PageRequest::first(50)).await.unwrap().items;
     assert_eq!(
-        other_events
-            .iter()
-            .map(|e| e.kind.as_str())
-            .collect::<Vec<_>>(),
+        other_events.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(),
         vec![timeline::CASE_CREATED, timeline::FIELD_CHANGED]
     );
 
     // Deleting records who did it and when.
-    store
-        .soft_delete_case(&case, t(9), &agent.id)
-        .await
-        .unwrap();
-    let after = store
-        .list_events(&a.org, &case.id, &PageRequest::first(50))
-        .await
-        .unwrap()
-        .items;
+    store.soft_delete_case(&case, t(9), &agent.id).await.unwrap();
+    let after = store.list_events(&a.org, &case.id, &PageRequest::first(50)).await.unwrap().items;
     let last = after.last().unwrap();
     assert_eq!(
-        (
-            last.kind.as_str(),
-            last.actor_id.as_deref(),
-            last.created_at
-        ),
+        (last.kind.as_str(), last.actor_id.as_deref(), last.created_at),
         (timeline::CASE_DELETED, Some(agent.id.as_str()), t(9))
     );
 }
@@ -3384,17 +1850,8 @@ fn historical(org_id: &str, actor: &str, number: i64, words: &str, base: i64) ->
         description: format!("imported {words}"),
         ..subject(&format!("Legacy {words}"))
     };
-    let mut case = casedesk_domain::case::import(
-        input,
-        times,
-        &Ctx {
-            org_id,
-            actor_id: actor,
-            now: t(0),
-            tz: &tz,
-        },
-    )
-    .expect("a valid import");
+    let mut case = casedesk_domain::case::import(input, times, &Ctx { org_id, actor_id: actor, now: t(0), tz: &tz })
+        .expect("a valid import");
     case.case_number = number;
     let first = Comment::historical(
         org_id,
@@ -3405,12 +1862,8 @@ fn historical(org_id: &str, actor: &str, number: i64, words: &str, base: i64) ->
         t(base + 10),
     )
     .unwrap();
-    let second =
-        Comment::historical(org_id, &case.id, actor, "second reply", true, t(base + 20)).unwrap();
-    ImportedCase {
-        case,
-        comments: vec![first, second],
-    }
+    let second = Comment::historical(org_id, &case.id, actor, "second reply", true, t(base + 20)).unwrap();
+    ImportedCase { case, comments: vec![first, second] }
 }
 
 async fn scenario_import(store: &Store) {
@@ -3424,10 +1877,7 @@ async fn scenario_import(store: &Store) {
         historical(&a.org, &admin, 0, "beta", -90_000),
         historical(&a.org, &admin, 5, "gamma", -80_000),
     ];
-    let imported = store
-        .import_cases(&a.org, &batch, &admin, None)
-        .await
-        .unwrap();
+    let imported = store.import_cases(&a.org, &batch, &admin, None).await.unwrap();
     assert_eq!(imported.len(), 3);
     assert_eq!(
         imported.iter().map(|c| c.case_number).collect::<Vec<_>>(),
@@ -3435,23 +1885,11 @@ async fn scenario_import(store: &Store) {
         "kept numbers stay; a kept number moves the counter past it"
     );
     for (got, want) in imported.iter().zip(&batch) {
-        assert_eq!(
-            got,
-            &Case {
-                case_number: got.case_number,
-                ..want.case.clone()
-            }
-        );
+        assert_eq!(got, &Case { case_number: got.case_number, ..want.case.clone() });
         let stored = store.get_case(&a.org, &want.case.id).await.unwrap();
         assert_eq!(&stored, got, "stored as imported");
-        assert_eq!(
-            stored.created_at, want.case.created_at,
-            "the original creation time is kept"
-        );
-        assert_eq!(
-            stored.closed_at, want.case.closed_at,
-            "the original closing time is kept"
-        );
+        assert_eq!(stored.created_at, want.case.created_at, "the original creation time is kept");
+        assert_eq!(stored.closed_at, want.case.closed_at, "the original closing time is kept");
         assert_eq!(
             (stored.closed_at, stored.resolved_at, stored.updated_at),
             (
@@ -3461,24 +1899,12 @@ async fn scenario_import(store: &Store) {
             )
         );
         assert_eq!(stored.status, Status::Closed);
-        let comments = store
-            .list_comments(&a.org, &want.case.id, &PageRequest::first(10))
-            .await
-            .unwrap()
-            .items;
+        let comments = store.list_comments(&a.org, &want.case.id, &PageRequest::first(10)).await.unwrap().items;
         assert_eq!(comments, want.comments);
-        let events = store
-            .list_events(&a.org, &want.case.id, &PageRequest::first(10))
-            .await
-            .unwrap()
-            .items;
+        let events = store.list_events(&a.org, &want.case.id, &PageRequest::first(10)).await.unwrap().items;
         assert_eq!(
             events.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(),
-            vec![
-                timeline::CASE_IMPORTED,
-                timeline::COMMENT_ADDED,
-                timeline::COMMENT_ADDED
-            ]
+            vec![timeline::CASE_IMPORTED, timeline::COMMENT_ADDED, timeline::COMMENT_ADDED]
         );
         assert_eq!(events[0].created_at, want.case.created_at);
         assert_eq!(events[0].data["case_number"], json!(got.case_number));
@@ -3489,56 +1915,24 @@ async fn scenario_import(store: &Store) {
     let next = create(store, &a.org, &admin, t(2), subject("after the import")).await;
     assert_eq!(next.case_number, 12);
     // A kept number below the counter does not move it back.
-    let low = store
-        .import_cases(
-            &a.org,
-            &[historical(&a.org, &admin, 3, "delta", -70_000)],
-            &admin,
-            None,
-        )
-        .await
-        .unwrap();
+    let low =
+        store.import_cases(&a.org, &[historical(&a.org, &admin, 3, "delta", -70_000)], &admin, None).await.unwrap();
     assert_eq!(low[0].case_number, 3);
-    assert_eq!(
-        create(store, &a.org, &admin, t(3), subject("later"))
-            .await
-            .case_number,
-        13
-    );
+    assert_eq!(create(store, &a.org, &admin, t(3), subject("later")).await.case_number, 13);
 
     // Imported cases list by their original times and are searchable by subject and description.
     let oldest = store
         .list_cases(
             &a.org,
-            &ListRequest {
-                filter: CaseFilter::default(),
-                ordering: Ordering::CreatedAsc,
-                limit: 1,
-                cursor: None,
-            },
+            &ListRequest { filter: CaseFilter::default(), ordering: Ordering::CreatedAsc, limit: 1, cursor: None },
         )
         .await
         .unwrap();
     assert_eq!(oldest.items[0].case.id, batch[0].case.id);
-    let closed = CaseFilter {
-        closed: Range {
-            from: Some(t(-95_000)),
-            to: Some(t(0)),
-        },
-        ..Default::default()
-    };
-    assert_eq!(
-        set(case_ids(store, &a.org, closed).await),
-        ids_of(&[&batch[1].case, &batch[2].case, &low[0]])
-    );
-    let terms = |w: &str| CaseFilter {
-        terms: vec![w.into()],
-        ..Default::default()
-    };
-    assert_eq!(
-        case_ids(store, &a.org, terms("beta")).await,
-        vec![batch[1].case.id.clone()]
-    );
+    let closed = CaseFilter { closed: Range { from: Some(t(-95_000)), to: Some(t(0)) }, ..Default::default() };
+    assert_eq!(set(case_ids(store, &a.org, closed).await), ids_of(&[&batch[1].case, &batch[2].case, &low[0]]));
+    let terms = |w: &str| CaseFilter { terms: vec![w.into()], ..Default::default() };
+    assert_eq!(case_ids(store, &a.org, terms("beta")).await, vec![batch[1].case.id.clone()]);
     assert_eq!(set(case_ids(store, &a.org, terms("legacy")).await).len(), 4);
     // An empty batch is a no-op.
     let empty = store.import_cases(&a.org, &[], &admin, None).await.unwrap();
@@ -3554,19 +1948,8 @@ async fn scenario_import(store: &Store) {
 async fn scenario_imported_comments_are_searchable(store: &Store) {
     let a = tenant(store, "Acme").await;
     let batch = vec![historical(&a.org, &a.admin.id, 0, "alpha", -1000)];
-    store
-        .import_cases(&a.org, &batch, &a.admin.id, None)
-        .await
-        .unwrap();
-    let found = case_ids(
-        store,
-        &a.org,
-        CaseFilter {
-            terms: vec!["kumquat".into()],
-            ..Default::default()
-        },
-    )
-    .await;
+    store.import_cases(&a.org, &batch, &a.admin.id, None).await.unwrap();
+    let found = case_ids(store, &a.org, CaseFilter { terms: vec!["kumquat".into()], ..Default::default() }).await;
     assert_eq!(found, vec![batch[0].case.id.clone()]);
 }
 
@@ -3579,48 +1962,17 @@ async fn scenario_import_is_all_or_nothing(store: &Store) {
         historical(&a.org, &admin, 7, "first", -5000),
         historical(&a.org, &admin, live.case_number, "second", -4000),
     ];
-    assert_err!(
-        store.import_cases(&a.org, &batch, &admin, None).await,
-        StoreError::Duplicate(_)
-    );
+    assert_err!(store.import_cases(&a.org, &batch, &admin, None).await, StoreError::Duplicate(_));
     for imported in &batch {
-        assert_err!(
-            store.get_case(&a.org, &imported.case.id).await,
-            StoreError::NotFound
-        );
-        assert_err!(
-            store.get_comment(&a.org, &imported.comments[0].id).await,
-            StoreError::NotFound
-        );
-        assert!(
-            store
-                .list_events(&a.org, &imported.case.id, &PageRequest::first(10))
-                .await
-                .unwrap()
-                .items
-                .is_empty()
-        );
+        assert_err!(store.get_case(&a.org, &imported.case.id).await, StoreError::NotFound);
+        assert_err!(store.get_comment(&a.org, &imported.comments[0].id).await, StoreError::NotFound);
+        assert!(store.list_events(&a.org, &imported.case.id, &PageRequest::first(10)).await.unwrap().items.is_empty());
     }
-    assert_eq!(
-        case_ids(store, &a.org, CaseFilter::default()).await,
-        vec![live.id.clone()]
-    );
-    assert_eq!(
-        create(store, &a.org, &admin, t(2), subject("next"))
-            .await
-            .case_number,
-        2,
-        "the counter did not move"
-    );
+    assert_eq!(case_ids(store, &a.org, CaseFilter::default()).await, vec![live.id.clone()]);
+    assert_eq!(create(store, &a.org, &admin, t(2), subject("next")).await.case_number, 2, "the counter did not move");
 }
 
-fn idem(
-    org_id: &str,
-    user_id: &str,
-    key: &str,
-    resource_id: &str,
-    at: Timestamp,
-) -> IdempotencyRecord {
+fn idem(org_id: &str, user_id: &str, key: &str, resource_id: &str, at: Timestamp) -> IdempotencyRecord {
     IdempotencyRecord {
         org_id: org_id.into(),
         user_id: user_id.into(),
@@ -3641,99 +1993,34 @@ async fn scenario_idempotency(store: &Store) {
 
     let rec = idem(&a.org, &admin, "key-1", "acc_123", t(1));
     store.insert_idempotency(&rec).await.unwrap();
+    assert_eq!(store.get_idempotency(&a.org, &admin, "key-1").await.unwrap(), Some(rec.clone()));
+    assert_eq!(store.get_idempotency(&a.org, &admin, "key-2").await.unwrap(), None);
+    assert_eq!(store.get_idempotency(&a.org, &agent.id, "key-1").await.unwrap(), None, "keys are per user");
+    assert_eq!(store.get_idempotency(&b.org, &admin, "key-1").await.unwrap(), None, "keys are per organization");
+    let again = IdempotencyRecord { request_hash: "other".into(), status_code: 200, ..rec.clone() };
+    assert_err!(store.insert_idempotency(&again).await, StoreError::Duplicate(_));
     assert_eq!(
-        store
-            .get_idempotency(&a.org, &admin, "key-1")
-            .await
-            .unwrap(),
-        Some(rec.clone())
-    );
-    assert_eq!(
-        store
-            .get_idempotency(&a.org, &admin, "key-2")
-            .await
-            .unwrap(),
-        None
-    );
-    assert_eq!(
-        store
-            .get_idempotency(&a.org, &agent.id, "key-1")
-            .await
-            .unwrap(),
-        None,
-        "keys are per user"
-    );
-    assert_eq!(
-        store
-            .get_idempotency(&b.org, &admin, "key-1")
-            .await
-            .unwrap(),
-        None,
-        "keys are per organization"
-    );
-    let again = IdempotencyRecord {
-        request_hash: "other".into(),
-        status_code: 200,
-        ..rec.clone()
-    };
-    assert_err!(
-        store.insert_idempotency(&again).await,
-        StoreError::Duplicate(_)
-    );
-    assert_eq!(
-        store
-            .get_idempotency(&a.org, &admin, "key-1")
-            .await
-            .unwrap(),
+        store.get_idempotency(&a.org, &admin, "key-1").await.unwrap(),
         Some(rec.clone()),
         "the first record stays"
     );
-    let theirs = IdempotencyRecord {
-        status_code: 200,
-        ..idem(&a.org, &agent.id, "key-1", "acc_456", t(2))
-    };
+    let theirs = IdempotencyRecord { status_code: 200, ..idem(&a.org, &agent.id, "key-1", "acc_456", t(2)) };
     store.insert_idempotency(&theirs).await.unwrap();
-    assert_eq!(
-        store
-            .get_idempotency(&a.org, &agent.id, "key-1")
-            .await
-            .unwrap(),
-        Some(theirs)
-    );
+    assert_eq!(store.get_idempotency(&a.org, &agent.id, "key-1").await.unwrap(), Some(theirs));
 
     // create_case records the key in its transaction; reusing the key refuses the whole write.
     let first = new_case(&a.org, &admin, t(3), subject("created once"));
     let first_rec = idem(&a.org, &admin, "create-1", &first.id, t(3));
     let created = store.create_case(&first, Some(&first_rec)).await.unwrap();
     assert_eq!(created.case_number, 1);
-    assert_eq!(
-        store
-            .get_idempotency(&a.org, &admin, "create-1")
-            .await
-            .unwrap(),
-        Some(first_rec.clone())
-    );
+    assert_eq!(store.get_idempotency(&a.org, &admin, "create-1").await.unwrap(), Some(first_rec.clone()));
     let second = new_case(&a.org, &admin, t(4), subject("created twice"));
     let second_rec = idem(&a.org, &admin, "create-1", &second.id, t(4));
-    assert_err!(
-        store.create_case(&second, Some(&second_rec)).await,
-        StoreError::Duplicate(_)
-    );
-    assert_err!(
-        store.get_case(&a.org, &second.id).await,
-        StoreError::NotFound
-    );
+    assert_err!(store.create_case(&second, Some(&second_rec)).await, StoreError::Duplicate(_));
+    assert_err!(store.get_case(&a.org, &second.id).await, StoreError::NotFound);
+    assert_eq!(store.get_idempotency(&a.org, &admin, "create-1").await.unwrap(), Some(first_rec));
     assert_eq!(
-        store
-            .get_idempotency(&a.org, &admin, "create-1")
-            .await
-            .unwrap(),
-        Some(first_rec)
-    );
-    assert_eq!(
-        create(store, &a.org, &admin, t(5), subject("next"))
-            .await
-            .case_number,
+        create(store, &a.org, &admin, t(5), subject("next")).await.case_number,
         2,
         "the refused create used no number"
     );
@@ -3742,126 +2029,54 @@ async fn scenario_idempotency(store: &Store) {
     let c = Comment::new(&a.org, &created, &admin, "once", false, t(6)).unwrap();
     let next = timeline::case_after_comment(&created, &c, &admin);
     let crec = idem(&a.org, &admin, "comment-1", &c.id, t(6));
-    store
-        .add_comment(&c, &next, created.version, Some(&crec))
-        .await
-        .unwrap();
-    assert_eq!(
-        store
-            .get_idempotency(&a.org, &admin, "comment-1")
-            .await
-            .unwrap(),
-        Some(crec.clone())
-    );
+    store.add_comment(&c, &next, created.version, Some(&crec)).await.unwrap();
+    assert_eq!(store.get_idempotency(&a.org, &admin, "comment-1").await.unwrap(), Some(crec.clone()));
     let c2 = Comment::new(&a.org, &next, &admin, "twice", false, t(7)).unwrap();
     let next2 = timeline::case_after_comment(&next, &c2, &admin);
     assert_err!(
-        store
-            .add_comment(
-                &c2,
-                &next2,
-                next.version,
-                Some(&idem(&a.org, &admin, "comment-1", &c2.id, t(7)))
-            )
-            .await,
+        store.add_comment(&c2, &next2, next.version, Some(&idem(&a.org, &admin, "comment-1", &c2.id, t(7)))).await,
         StoreError::Duplicate(_)
     );
-    assert_err!(
-        store.get_comment(&a.org, &c2.id).await,
-        StoreError::NotFound
-    );
-    assert_eq!(
-        store.get_case(&a.org, &created.id).await.unwrap(),
-        next,
-        "the refused comment did not touch the case"
-    );
+    assert_err!(store.get_comment(&a.org, &c2.id).await, StoreError::NotFound);
+    assert_eq!(store.get_case(&a.org, &created.id).await.unwrap(), next, "the refused comment did not touch the case");
 
     // insert_account, insert_contact and insert_queue too.
     let acc = account(&a.org, "Initech", None, t(9));
     let acc_rec = idem(&a.org, &admin, "account-1", &acc.id, t(9));
     store.insert_account(&acc, Some(&acc_rec)).await.unwrap();
-    assert_eq!(
-        store
-            .get_idempotency(&a.org, &admin, "account-1")
-            .await
-            .unwrap(),
-        Some(acc_rec.clone())
-    );
+    assert_eq!(store.get_idempotency(&a.org, &admin, "account-1").await.unwrap(), Some(acc_rec.clone()));
     let acc2 = account(&a.org, "Hooli", None, t(9));
-    assert_err!(
-        store.insert_account(&acc2, Some(&acc_rec)).await,
-        StoreError::Duplicate(_)
-    );
-    assert_err!(
-        store.get_account(&a.org, &acc2.id).await,
-        StoreError::NotFound
-    );
+    assert_err!(store.insert_account(&acc2, Some(&acc_rec)).await, StoreError::Duplicate(_));
+    assert_err!(store.get_account(&a.org, &acc2.id).await, StoreError::NotFound);
     let k = contact(&a.org, "Kim", None, t(9));
     let k_rec = idem(&a.org, &admin, "contact-1", &k.id, t(9));
     store.insert_contact(&k, Some(&k_rec)).await.unwrap();
-    assert_eq!(
-        store
-            .get_idempotency(&a.org, &admin, "contact-1")
-            .await
-            .unwrap(),
-        Some(k_rec.clone())
-    );
+    assert_eq!(store.get_idempotency(&a.org, &admin, "contact-1").await.unwrap(), Some(k_rec.clone()));
     let k2 = contact(&a.org, "Lee", None, t(9));
-    assert_err!(
-        store.insert_contact(&k2, Some(&k_rec)).await,
-        StoreError::Duplicate(_)
-    );
-    assert_err!(
-        store.get_contact(&a.org, &k2.id).await,
-        StoreError::NotFound
-    );
+    assert_err!(store.insert_contact(&k2, Some(&k_rec)).await, StoreError::Duplicate(_));
+    assert_err!(store.get_contact(&a.org, &k2.id).await, StoreError::NotFound);
     let q = queue(&a.org, "tier1", t(9));
     let q_rec = idem(&a.org, &admin, "queue-1", &q.id, t(9));
     store.insert_queue(&q, Some(&q_rec)).await.unwrap();
-    assert_eq!(
-        store
-            .get_idempotency(&a.org, &admin, "queue-1")
-            .await
-            .unwrap(),
-        Some(q_rec.clone())
-    );
+    assert_eq!(store.get_idempotency(&a.org, &admin, "queue-1").await.unwrap(), Some(q_rec.clone()));
     let q2 = queue(&a.org, "tier2", t(9));
-    assert_err!(
-        store.insert_queue(&q2, Some(&q_rec)).await,
-        StoreError::Duplicate(_)
-    );
+    assert_err!(store.insert_queue(&q2, Some(&q_rec)).await, StoreError::Duplicate(_));
     assert_err!(store.get_queue(&a.org, &q2.id).await, StoreError::NotFound);
 
     // And import_cases.
     let batch = vec![historical(&a.org, &admin, 0, "imported", -1000)];
     let irec = idem(&a.org, &admin, "import-1", "import", t(8));
-    let imported = store
-        .import_cases(&a.org, &batch, &admin, Some(&irec))
-        .await
-        .unwrap();
-    let stored = IdempotencyRecord {
-        resource_id: format!("{}:{}", imported[0].id, imported[0].case_number),
-        ..irec.clone()
-    };
+    let imported = store.import_cases(&a.org, &batch, &admin, Some(&irec)).await.unwrap();
+    let stored =
+        IdempotencyRecord { resource_id: format!("{}:{}", imported[0].id, imported[0].case_number), ..irec.clone() };
     assert_eq!(
-        store
-            .get_idempotency(&a.org, &admin, "import-1")
-            .await
-            .unwrap(),
+        store.get_idempotency(&a.org, &admin, "import-1").await.unwrap(),
         Some(stored),
         "the record names the created cases as id:number"
     );
     let batch2 = vec![historical(&a.org, &admin, 0, "imported again", -900)];
-    assert_err!(
-        store
-            .import_cases(&a.org, &batch2, &admin, Some(&irec))
-            .await,
-        StoreError::Duplicate(_)
-    );
-    assert_err!(
-        store.get_case(&a.org, &batch2[0].case.id).await,
-        StoreError::NotFound
-    );
+    assert_err!(store.import_cases(&a.org, &batch2, &admin, Some(&irec)).await, StoreError::Duplicate(_));
+    assert_err!(store.get_case(&a.org, &batch2[0].case.id).await, StoreError::NotFound);
 }
 
 /// Another organization's id answers NotFound, exactly like a missing one (DESIGN.md §1,
@@ -3878,23 +2093,7 @@ async fn scenario_delete_refuses_other_orgs_records_as_not_found(store: &Store) 
     store.insert_account(&acc, None).await.unwrap();
     let k = contact(&a.org, "Kim", Some(&acc.id), t(1));
     store.insert_contact(&k, None).await.unwrap();
-    create(
-        store,
-        &a.org,
-        &a.admin.id,
-        t(2),
-        NewCase {
-            contact_id: Some(k.id.clone()),
-            ..subject("kim's")
-        },
-    )
-    .await;
-    assert_err!(
-        store.delete_contact(&b.org, &k.id).await,
-        StoreError::NotFound
-    );
-    assert_err!(
-        store.delete_account(&b.org, &acc.id).await,
-        StoreError::NotFound
-    );
+    create(store, &a.org, &a.admin.id, t(2), NewCase { contact_id: Some(k.id.clone()), ..subject("kim's") }).await;
+    assert_err!(store.delete_contact(&b.org, &k.id).await, StoreError::NotFound);
+    assert_err!(store.delete_account(&b.org, &acc.id).await, StoreError::NotFound);
 }

@@ -75,47 +75,23 @@ fn classify(e: &ApiError) -> (&'static str, StatusCode, &'static str) {
     match e {
         ApiError::MalformedJson(_) => ("malformed_json", S::BAD_REQUEST, "Malformed JSON"),
         ApiError::BadRequest(_) => ("bad_request", S::BAD_REQUEST, "Bad request"),
-        ApiError::TooLarge => (
-            "payload_too_large",
-            S::PAYLOAD_TOO_LARGE,
-            "Payload too large",
-        ),
-        ApiError::UnsupportedMediaType => (
-            "unsupported_media_type",
-            S::UNSUPPORTED_MEDIA_TYPE,
-            "Unsupported media type",
-        ),
+        ApiError::TooLarge => ("payload_too_large", S::PAYLOAD_TOO_LARGE, "Payload too large"),
+        ApiError::UnsupportedMediaType => {
+            ("unsupported_media_type", S::UNSUPPORTED_MEDIA_TYPE, "Unsupported media type")
+        }
         ApiError::NoRoute => ("not_found", S::NOT_FOUND, "Not found"),
-        ApiError::MethodNotAllowed => (
-            "method_not_allowed",
-            S::METHOD_NOT_ALLOWED,
-            "Method not allowed",
-        ),
+        ApiError::MethodNotAllowed => ("method_not_allowed", S::METHOD_NOT_ALLOWED, "Method not allowed"),
         ApiError::App(app) => match app {
-            AppError::Validation(_) => (
-                "validation_failed",
-                S::UNPROCESSABLE_ENTITY,
-                "Validation failed",
-            ),
+            AppError::Validation(_) => ("validation_failed", S::UNPROCESSABLE_ENTITY, "Validation failed"),
             AppError::Conflict { code, .. } => (code, S::CONFLICT, "Conflict"),
             AppError::Unauthorized => ("unauthorized", S::UNAUTHORIZED, "Unauthorized"),
             AppError::Forbidden(_) => ("forbidden", S::FORBIDDEN, "Forbidden"),
             AppError::NotFound => ("not_found", S::NOT_FOUND, "Not found"),
-            AppError::PreconditionFailed => (
-                "precondition_failed",
-                S::PRECONDITION_FAILED,
-                "Precondition failed",
-            ),
-            AppError::IdempotencyMismatch => (
-                "idempotency_key_reused",
-                S::UNPROCESSABLE_ENTITY,
-                "Idempotency key reused",
-            ),
-            AppError::Internal(_) => (
-                "internal_error",
-                S::INTERNAL_SERVER_ERROR,
-                "Internal server error",
-            ),
+            AppError::PreconditionFailed => ("precondition_failed", S::PRECONDITION_FAILED, "Precondition failed"),
+            AppError::IdempotencyMismatch => {
+                ("idempotency_key_reused", S::UNPROCESSABLE_ENTITY, "Idempotency key reused")
+            }
+            AppError::Internal(_) => ("internal_error", S::INTERNAL_SERVER_ERROR, "Internal server error"),
         },
     }
 }
@@ -134,27 +110,17 @@ impl IntoResponse for ApiError {
             ApiError::App(app) => match app {
                 AppError::Validation(fields) => {
                     let names: Vec<String> = fields.iter().map(|f| f.field.clone()).collect();
-                    errors = fields
-                        .into_iter()
-                        .map(|f| ProblemField {
-                            field: f.field,
-                            message: f.message,
-                        })
-                        .collect();
+                    errors = fields.into_iter().map(|f| ProblemField { field: f.field, message: f.message }).collect();
                     format!("invalid field(s): {}", names.join(", "))
                 }
                 AppError::Conflict { message, .. } => message,
-                AppError::Unauthorized => {
-                    "send a valid API token as 'Authorization: Bearer <token>'".into()
-                }
+                AppError::Unauthorized => "send a valid API token as 'Authorization: Bearer <token>'".into(),
                 AppError::Forbidden(what) => format!("your role does not allow you to {what}"),
                 AppError::NotFound => "no such record".into(),
                 AppError::PreconditionFailed => {
                     "the record changed since the version in If-Match; fetch it again".into()
                 }
-                AppError::IdempotencyMismatch => {
-                    "this Idempotency-Key was used with a different request".into()
-                }
+                AppError::IdempotencyMismatch => "this Idempotency-Key was used with a different request".into(),
                 AppError::Internal(cause) => {
                     // Logged once, here, where it is handled; the client gets nothing of it.
                     tracing::error!(error = %cause, "internal error");
@@ -172,13 +138,9 @@ impl IntoResponse for ApiError {
         };
         let body = serde_json::to_vec(&problem).unwrap_or_default();
         let mut resp = (status, body).into_response();
-        resp.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/problem+json"),
-        );
+        resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
         if status == StatusCode::UNAUTHORIZED {
-            resp.headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         resp
     }

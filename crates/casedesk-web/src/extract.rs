@@ -21,15 +21,9 @@ pub struct Auth(pub Actor);
 impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let value = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .ok_or(AppError::Unauthorized)?;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let value =
+            parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or(AppError::Unauthorized)?;
         let (scheme, token) = value.trim().split_once(' ').ok_or(AppError::Unauthorized)?;
         if !scheme.eq_ignore_ascii_case("bearer") {
             return Err(AppError::Unauthorized.into());
@@ -68,10 +62,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
         hasher.update(fingerprint.as_bytes());
         hasher.update([0]);
         hasher.update(&bytes);
-        Ok(JsonBody {
-            value,
-            request_hash: hex::encode(hasher.finalize()),
-        })
+        Ok(JsonBody { value, request_hash: hex::encode(hasher.finalize()) })
     }
 }
 
@@ -89,8 +80,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             });
         }
     };
-    de.end()
-        .map_err(|e| ApiError::MalformedJson(e.to_string()))?;
+    de.end().map_err(|e| ApiError::MalformedJson(e.to_string()))?;
     Ok(value)
 }
 
@@ -99,41 +89,18 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 fn data_error(path: &str, e: &serde_json::Error) -> ApiError {
     let msg = e.to_string();
     let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
-    let named = ["unknown field `", "missing field `"].iter().find_map(|p| {
-        msg.strip_prefix(p)
-            .and_then(|rest| rest.split('`').next())
-            .map(str::to_string)
-    });
+    let named = ["unknown field `", "missing field `"]
+        .iter()
+        .find_map(|p| msg.strip_prefix(p).and_then(|rest| rest.split('`').next()).map(str::to_string));
     let parent = if path == "." { "" } else { path };
     let (field, message) = match named {
         Some(name) if msg.starts_with("unknown") => {
-            let field = if parent.is_empty() {
-                name
-            } else {
-                format!("{parent}.{name}")
-            };
-            let expected = msg
-                .split_once(", expected ")
-                .map(|(_, e)| format!("; expected {e}"))
-                .unwrap_or_default();
+            let field = if parent.is_empty() { name } else { format!("{parent}.{name}") };
+            let expected = msg.split_once(", expected ").map(|(_, e)| format!("; expected {e}")).unwrap_or_default();
             (field, format!("unknown field{expected}"))
         }
-        Some(name) => (
-            if parent.is_empty() {
-                name
-            } else {
-                format!("{parent}.{name}")
-            },
-            "is required".to_string(),
-        ),
-        None => (
-            if parent.is_empty() {
-                "body".to_string()
-            } else {
-                parent.to_string()
-            },
-            msg,
-        ),
+        Some(name) => (if parent.is_empty() { name } else { format!("{parent}.{name}") }, "is required".to_string()),
+        None => (if parent.is_empty() { "body".to_string() } else { parent.to_string() }, msg),
     };
     ApiError::fields(vec![FieldError::new(field, message)])
 }
@@ -158,10 +125,7 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
 impl IdempotencyKey {
     /// Pairs the key with the request's hash.
     pub fn with(self, request_hash: &str) -> Result<Option<IdemKey>, ApiError> {
-        self.0
-            .map(|k| IdemKey::new(&k, request_hash.to_string()))
-            .transpose()
-            .map_err(ApiError::from)
+        self.0.map(|k| IdemKey::new(&k, request_hash.to_string())).transpose().map_err(ApiError::from)
     }
 }
 
@@ -170,17 +134,15 @@ pub fn if_match(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
     let Some(v) = headers.get(header::IF_MATCH) else {
         return Ok(None);
     };
-    let s = v
-        .to_str()
-        .map_err(|_| ApiError::BadRequest("If-Match must be an ETag".into()))?
-        .trim();
+    let s = v.to_str().map_err(|_| ApiError::BadRequest("If-Match must be an ETag".into()))?.trim();
     if s == "*" {
         return Ok(None);
     }
     let s = s.strip_prefix("W/").unwrap_or(s);
-    s.trim_matches('"').parse::<i64>().map(Some).map_err(|_| {
-        ApiError::BadRequest(format!("If-Match {s} is not an ETag this server issued"))
-    })
+    s.trim_matches('"')
+        .parse::<i64>()
+        .map(Some)
+        .map_err(|_| ApiError::BadRequest(format!("If-Match {s} is not an ETag this server issued")))
 }
 
 /// The ETag of a record at `version`.
@@ -197,9 +159,7 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryPairs {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let q = parts.uri.query().unwrap_or_default();
-        Ok(QueryPairs(
-            form_urlencoded::parse(q.as_bytes()).into_owned().collect(),
-        ))
+        Ok(QueryPairs(form_urlencoded::parse(q.as_bytes()).into_owned().collect()))
     }
 }
 
@@ -234,26 +194,14 @@ mod tests {
 
     #[test]
     fn json_errors_name_the_field() {
-        assert_eq!(
-            field_of(r#"{"subject":"a","priorty":"high"}"#).as_deref(),
-            Some("priorty")
-        );
-        assert_eq!(
-            field_of(r#"{"priority":"high"}"#).as_deref(),
-            Some("subject")
-        );
+        assert_eq!(field_of(r#"{"subject":"a","priorty":"high"}"#).as_deref(), Some("priorty"));
+        assert_eq!(field_of(r#"{"priority":"high"}"#).as_deref(), Some("subject"));
         assert_eq!(field_of(r#"{"subject":5}"#).as_deref(), Some("subject"));
         assert_eq!(
             field_of(r#"{"subject":"a","cases":[{"subject":"x"},{"subjekt":"y"}]}"#).as_deref(),
             Some("cases[1].subjekt")
         );
-        assert!(matches!(
-            parse_json::<Outer>(b"{\"subject\":"),
-            Err(ApiError::MalformedJson(_))
-        ));
-        assert!(matches!(
-            parse_json::<Outer>(b"{\"subject\":\"a\"} trailing"),
-            Err(ApiError::MalformedJson(_))
-        ));
+        assert!(matches!(parse_json::<Outer>(b"{\"subject\":"), Err(ApiError::MalformedJson(_))));
+        assert!(matches!(parse_json::<Outer>(b"{\"subject\":\"a\"} trailing"), Err(ApiError::MalformedJson(_))));
     }
 }

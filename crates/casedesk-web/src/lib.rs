@@ -45,10 +45,7 @@ pub struct HttpConfig {
 
 impl Default for HttpConfig {
     fn default() -> Self {
-        Self {
-            max_body_bytes: 1024 * 1024,
-            max_import_bytes: 32 * 1024 * 1024,
-        }
+        Self { max_body_bytes: 1024 * 1024, max_import_bytes: 32 * 1024 * 1024 }
     }
 }
 
@@ -87,11 +84,7 @@ pub fn api_routes(config: &HttpConfig) -> (Router<AppState>, utoipa::openapi::Op
         .layer(DefaultBodyLimit::max(config.max_import_bytes));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(cases::list_cases, cases::create_case))
-        .routes(routes!(
-            cases::get_case,
-            cases::update_case,
-            cases::delete_case
-        ))
+        .routes(routes!(cases::get_case, cases::update_case, cases::delete_case))
         .routes(routes!(cases::list_comments, cases::create_comment))
         .routes(routes!(cases::timeline))
         .routes(routes!(d::list_users, d::create_user))
@@ -99,17 +92,9 @@ pub fn api_routes(config: &HttpConfig) -> (Router<AppState>, utoipa::openapi::Op
         .routes(routes!(d::list_tokens, d::create_token))
         .routes(routes!(d::revoke_token))
         .routes(routes!(d::list_accounts, d::create_account))
-        .routes(routes!(
-            d::get_account,
-            d::update_account,
-            d::delete_account
-        ))
+        .routes(routes!(d::get_account, d::update_account, d::delete_account))
         .routes(routes!(d::list_contacts, d::create_contact))
-        .routes(routes!(
-            d::get_contact,
-            d::update_contact,
-            d::delete_contact
-        ))
+        .routes(routes!(d::get_contact, d::update_contact, d::delete_contact))
         .routes(routes!(d::list_queues, d::create_queue))
         .routes(routes!(d::get_queue, d::update_queue, d::delete_queue))
         .merge(imports)

@@ -12,28 +12,13 @@ use crate::server::{self, ServeConfig};
 use crate::telemetry::{self, LogFormat};
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "casedesk",
-    version,
-    about = "A self-hosted helpdesk and case-management server"
-)]
+#[command(name = "casedesk", version, about = "A self-hosted helpdesk and case-management server")]
 pub struct Cli {
     /// Database: an SQLite file (created if missing) or postgres://user@host/db.
-    #[arg(
-        long,
-        global = true,
-        env = "CASEDESK_DATABASE_URL",
-        default_value = "casedesk.db"
-    )]
+    #[arg(long, global = true, env = "CASEDESK_DATABASE_URL", default_value = "casedesk.db")]
     pub database_url: String,
     /// Log lines as human-readable text or one JSON object per line.
-    #[arg(
-        long,
-        global = true,
-        env = "CASEDESK_LOG_FORMAT",
-        value_enum,
-        default_value = "text"
-    )]
+    #[arg(long, global = true, env = "CASEDESK_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
     #[command(subcommand)]
     pub command: Command,
@@ -111,10 +96,7 @@ fn bootstrap_options() -> BootstrapOptions {
 fn app_error(e: casedesk_core::AppError) -> anyhow::Error {
     match e {
         casedesk_core::AppError::Validation(fields) => {
-            let parts: Vec<String> = fields
-                .iter()
-                .map(|f| format!("{}: {}", f.field, f.message))
-                .collect();
+            let parts: Vec<String> = fields.iter().map(|f| format!("{}: {}", f.field, f.message)).collect();
             anyhow::anyhow!("invalid input: {}", parts.join("; "))
         }
         other => anyhow::anyhow!("{other}"),
@@ -124,21 +106,14 @@ fn app_error(e: casedesk_core::AppError) -> anyhow::Error {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     telemetry::init(cli.log_format);
     match cli.command {
-        Command::Serve {
-            listen,
-            max_connections,
-            max_body_bytes,
-        } => {
+        Command::Serve { listen, max_connections, max_body_bytes } => {
             let opts = bootstrap_options();
             let (token_given, password_given) = (opts.token.is_some(), opts.password.is_some());
             let config = ServeConfig {
                 database_url: cli.database_url,
                 listen,
                 bootstrap: opts,
-                http: HttpConfig {
-                    max_body_bytes,
-                    ..HttpConfig::default()
-                },
+                http: HttpConfig { max_body_bytes, ..HttpConfig::default() },
                 max_connections,
             };
             let running = server::start(config, server::shutdown_signal()).await?;
@@ -187,28 +162,17 @@ async fn admin(app: &App, cmd: AdminCommand) -> anyhow::Result<()> {
             let org = app.create_org(&name, &time_zone).await.map_err(app_error)?;
             println!("{}", org.id);
         }
-        AdminCommand::CreateUser {
-            org,
-            email,
-            name,
-            role,
-            password,
-        } => {
+        AdminCommand::CreateUser { org, email, name, role, password } => {
             let given = password.is_some();
-            let (user, password) = app
-                .admin_create_user(&org, &email, name.as_deref(), &role, password)
-                .await
-                .map_err(app_error)?;
+            let (user, password) =
+                app.admin_create_user(&org, &email, name.as_deref(), &role, password).await.map_err(app_error)?;
             println!("{}", user.id);
             if !given {
                 println!("password: {password}");
             }
         }
         AdminCommand::CreateToken { user, name } => {
-            let (_, secret) = app
-                .admin_create_token(&user, &name)
-                .await
-                .map_err(app_error)?;
+            let (_, secret) = app.admin_create_token(&user, &name).await.map_err(app_error)?;
             println!("{secret}");
         }
     }

@@ -59,30 +59,18 @@ pub async fn start(
 ) -> anyhow::Result<Running> {
     let store = open_store(&config.database_url, config.max_connections).await?;
     let app = App::new(store.clone(), Arc::new(SystemClock));
-    let bootstrap = app
-        .bootstrap(config.bootstrap.clone())
-        .await
-        .map_err(|e| anyhow::anyhow!("bootstrap: {e:?}"))?;
-    let listener = TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("binding {}", config.listen))?;
+    let bootstrap = app.bootstrap(config.bootstrap.clone()).await.map_err(|e| anyhow::anyhow!("bootstrap: {e:?}"))?;
+    let listener = TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
     let addr = listener.local_addr()?;
     let router = casedesk_web::router(app, &config.http);
     tracing::info!(listen = %addr, backend = ?store.kind(), "casedesk is serving");
     let task = tokio::spawn(async move {
-        axum::serve(listener, router)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .context("serving")?;
+        axum::serve(listener, router).with_graceful_shutdown(shutdown).await.context("serving")?;
         store.close().await;
         tracing::info!("casedesk stopped");
         Ok(())
     });
-    Ok(Running {
-        addr,
-        bootstrap,
-        task,
-    })
+    Ok(Running { addr, bootstrap, task })
 }
 
 /// Completes on SIGTERM or Ctrl-C.
@@ -114,10 +102,7 @@ mod tests {
 
     #[test]
     fn redact_hides_passwords_only() {
-        assert_eq!(
-            redact("postgres://u:secret@h:5432/db"),
-            "postgres://u:***@h:5432/db"
-        );
+        assert_eq!(redact("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
         assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
         assert_eq!(redact("casedesk.db"), "casedesk.db");
     }

@@ -7,9 +7,7 @@ use axum::response::{IntoResponse, Response};
 use casedesk_core::cases::CaseDetail;
 use casedesk_core::idempotency::Created;
 use casedesk_core::store::{AccountSummary, CaseListItem, ContactSummary};
-use casedesk_domain::case::{
-    Case, CasePatch, CaseType, Channel, DueInput, NewCase, Priority, Status,
-};
+use casedesk_domain::case::{Case, CasePatch, CaseType, Channel, DueInput, NewCase, Priority, Status};
 use casedesk_domain::list::{CaseFilter, ListRequest, Ordering, Range, search_terms};
 use casedesk_domain::people::{Account, Contact};
 use casedesk_domain::timeline::{Comment, Event};
@@ -79,12 +77,7 @@ pub struct UpdateCaseRequest {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub priority: Option<Option<Value>>,
-    #[serde(
-        default,
-        rename = "type",
-        alias = "case_type",
-        deserialize_with = "nullable"
-    )]
+    #[serde(default, rename = "type", alias = "case_type", deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub case_type: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
@@ -146,18 +139,10 @@ impl CreateCaseRequest {
         let input = NewCase {
             subject: self.subject,
             description: self.description.unwrap_or_default(),
-            status: self
-                .status
-                .and_then(|s| e.take("status", Status::parse(&s))),
-            priority: self
-                .priority
-                .and_then(|p| parse_priority(&mut e, "priority", &p)),
-            case_type: self
-                .case_type
-                .and_then(|t| e.take("type", CaseType::parse(&t))),
-            channel: self
-                .channel
-                .and_then(|c| e.take("channel", Channel::parse(&c))),
+            status: self.status.and_then(|s| e.take("status", Status::parse(&s))),
+            priority: self.priority.and_then(|p| parse_priority(&mut e, "priority", &p)),
+            case_type: self.case_type.and_then(|t| e.take("type", CaseType::parse(&t))),
+            channel: self.channel.and_then(|c| e.take("channel", Channel::parse(&c))),
             queue_id: validated_ref(&mut e, "queue_id", self.queue_id),
             owner_id: validated_ref(&mut e, "owner_id", self.owner_id),
             requester_id: validated_ref(&mut e, "requester_id", self.requester_id),
@@ -167,9 +152,7 @@ impl CreateCaseRequest {
             tags: self.tags.unwrap_or_default(),
             custom_fields: self.custom_fields.unwrap_or_default(),
             resolution_notes: self.resolution_notes,
-            due_at: self
-                .due_at
-                .and_then(|d| e.take("due_at", DueInput::parse(&d))),
+            due_at: self.due_at.and_then(|d| e.take("due_at", DueInput::parse(&d))),
         };
         e.finish()?;
         Ok(input)
@@ -213,8 +196,7 @@ impl UpdateCaseRequest {
             channel: channel.and_then(|c| e.take("channel", Channel::parse(&c))),
             queue_id: clearable_ref(&mut e, "queue_id", self.queue_id),
             owner_id: clearable_ref(&mut e, "owner_id", self.owner_id),
-            requester_id: requester
-                .and_then(|r| e.take("requester_id", text::required_line(&r, 100))),
+            requester_id: requester.and_then(|r| e.take("requester_id", text::required_line(&r, 100))),
             contact_id: clearable_ref(&mut e, "contact_id", self.contact_id),
             account_id: clearable_ref(&mut e, "account_id", self.account_id),
             opportunity_id: self.opportunity_id,
@@ -342,12 +324,8 @@ impl From<CaseListItem> for CaseListItemResponse {
     fn from(i: CaseListItem) -> Self {
         CaseListItemResponse {
             case: i.case.into(),
-            account: i
-                .account
-                .map(|AccountSummary { id, name, tier }| AccountSummaryResponse { id, name, tier }),
-            contact: i.contact.map(
-                |ContactSummary { id, name, email }| ContactSummaryResponse { id, name, email },
-            ),
+            account: i.account.map(|AccountSummary { id, name, tier }| AccountSummaryResponse { id, name, tier }),
+            contact: i.contact.map(|ContactSummary { id, name, email }| ContactSummaryResponse { id, name, email }),
         }
     }
 }
@@ -372,11 +350,7 @@ pub struct CaseDetailResponse {
 impl From<CaseDetail> for CaseDetailResponse {
     fn from(d: CaseDetail) -> Self {
         CaseDetailResponse {
-            opportunity: d
-                .case
-                .opportunity_id
-                .clone()
-                .map(|id| OpportunityRef { id }),
+            opportunity: d.case.opportunity_id.clone().map(|id| OpportunityRef { id }),
             case: d.case.into(),
             account: d.account.map(|a: Account| a.into()),
             contact: d.contact.map(|c: Contact| c.into()),
@@ -434,11 +408,7 @@ pub struct TimelineEventResponse {
 
 impl From<Event> for TimelineEventResponse {
     fn from(e: Event) -> Self {
-        let field = e
-            .data
-            .get("field")
-            .and_then(Value::as_str)
-            .map(str::to_string);
+        let field = e.data.get("field").and_then(Value::as_str).map(str::to_string);
         let (old, new) = match field {
             Some(_) => (e.data.get("old").cloned(), e.data.get("new").cloned()),
             None => (None, None),
@@ -458,12 +428,7 @@ impl From<Event> for TimelineEventResponse {
 
 /// A created resource: 201 with `Location` (and `ETag` when versioned); a replay of an
 /// idempotent request also says `Idempotent-Replayed: true`.
-pub fn created<T: Serialize>(
-    location: String,
-    version: Option<i64>,
-    replayed: bool,
-    body: T,
-) -> Response {
+pub fn created<T: Serialize>(location: String, version: Option<i64>, replayed: bool, body: T) -> Response {
     let mut resp = (StatusCode::CREATED, Json(body)).into_response();
     let h = resp.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&location) {
@@ -501,12 +466,7 @@ pub async fn create_case(
     let idem = key.with(&body.request_hash)?;
     let input = body.value.into_domain()?;
     let Created { value, replayed } = s.app.create_case(&actor, input, idem).await?;
-    Ok(created(
-        format!("/api/v1/cases/{}", value.id),
-        Some(value.version),
-        replayed,
-        CaseResponse::from(value),
-    ))
+    Ok(created(format!("/api/v1/cases/{}", value.id), Some(value.version), replayed, CaseResponse::from(value)))
 }
 
 const LIST_PARAMS: &[&str] = &[
@@ -574,12 +534,7 @@ fn read_list_query(q: QueryPairs) -> Result<ListRequest, ApiError> {
     let ordering = r.parse("ordering", Ordering::parse).unwrap_or_default();
     let page = r.page();
     r.finish()?;
-    Ok(ListRequest {
-        filter,
-        ordering,
-        limit: page.limit,
-        cursor: page.cursor,
-    })
+    Ok(ListRequest { filter, ordering, limit: page.limit, cursor: page.cursor })
 }
 
 /// List cases, filtered and ordered, a page at a time.
@@ -616,10 +571,7 @@ pub async fn get_case(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let detail = s.app.case_detail(&actor, &id).await?;
-    Ok(with_etag(
-        detail.case.version,
-        CaseDetailResponse::from(detail),
-    ))
+    Ok(with_etag(detail.case.version, CaseDetailResponse::from(detail)))
 }
 
 /// Change a case. Send `If-Match` with the ETag you read to refuse lost updates (412).
@@ -679,16 +631,8 @@ pub async fn create_comment(
 ) -> Result<Response, ApiError> {
     let idem = key.with(&body.request_hash)?;
     let req = body.value;
-    let Created { value, replayed } = s
-        .app
-        .add_comment(&actor, &id, &req.body, req.internal, idem)
-        .await?;
-    Ok(created(
-        format!("/api/v1/cases/{id}/comments"),
-        None,
-        replayed,
-        CommentResponse::from(value),
-    ))
+    let Created { value, replayed } = s.app.add_comment(&actor, &id, &req.body, req.internal, idem).await?;
+    Ok(created(format!("/api/v1/cases/{id}/comments"), None, replayed, CommentResponse::from(value)))
 }
 
 /// Everything that happened to a case, in order.

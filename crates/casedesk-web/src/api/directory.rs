@@ -101,12 +101,7 @@ pub async fn create_user(
             },
         )
         .await?;
-    Ok(created(
-        format!("/api/v1/users/{}", user.id),
-        None,
-        false,
-        UserResponse::from(user),
-    ))
+    Ok(created(format!("/api/v1/users/{}", user.id), None, false, UserResponse::from(user)))
 }
 
 /// List the organization's users.
@@ -118,10 +113,7 @@ pub async fn list_users(
     q: QueryPairs,
 ) -> Result<Json<ListResponse<UserResponse>>, ApiError> {
     let page = simple_page(q)?;
-    Ok(Json(ListResponse::new(
-        s.app.list_users(&actor, &page).await?,
-        UserResponse::from,
-    )))
+    Ok(Json(ListResponse::new(s.app.list_users(&actor, &page).await?, UserResponse::from)))
 }
 
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", params(("id" = String, Path)),
@@ -235,24 +227,14 @@ pub async fn create_token(
     body: JsonBody<CreateTokenRequest>,
 ) -> Result<Response, ApiError> {
     let r = body.value;
-    let expires_at = r
-        .expires_at
-        .as_deref()
-        .map(parse_instant)
-        .transpose()
-        .map_err(|m| ApiError::field("expires_at", m))?;
-    let (token, secret) = s
-        .app
-        .create_token(&actor, &r.name, r.user_id.as_deref(), expires_at)
-        .await?;
+    let expires_at =
+        r.expires_at.as_deref().map(parse_instant).transpose().map_err(|m| ApiError::field("expires_at", m))?;
+    let (token, secret) = s.app.create_token(&actor, &r.name, r.user_id.as_deref(), expires_at).await?;
     Ok(created(
         format!("/api/v1/tokens/{}", token.id),
         None,
         false,
-        TokenCreatedResponse {
-            token: token.into(),
-            secret,
-        },
+        TokenCreatedResponse { token: token.into(), secret },
     ))
 }
 
@@ -265,10 +247,7 @@ pub async fn list_tokens(
     q: QueryPairs,
 ) -> Result<Json<ListResponse<TokenResponse>>, ApiError> {
     let page = simple_page(q)?;
-    Ok(Json(ListResponse::new(
-        s.app.list_tokens(&actor, &page).await?,
-        TokenResponse::from,
-    )))
+    Ok(Json(ListResponse::new(s.app.list_tokens(&actor, &page).await?, TokenResponse::from)))
 }
 
 /// Revoke a token. It stops working at once.
@@ -324,11 +303,7 @@ pub struct AccountRequest {
 
 impl From<AccountRequest> for AccountInput {
     fn from(r: AccountRequest) -> Self {
-        AccountInput {
-            name: r.name,
-            domain: r.domain,
-            tier: r.tier,
-        }
+        AccountInput { name: r.name, domain: r.domain, tier: r.tier }
     }
 }
 
@@ -342,16 +317,8 @@ pub async fn create_account(
     body: JsonBody<AccountRequest>,
 ) -> Result<Response, ApiError> {
     let idem = key.with(&body.request_hash)?;
-    let Created { value, replayed } = s
-        .app
-        .create_account(&actor, body.value.into(), idem)
-        .await?;
-    Ok(created(
-        format!("/api/v1/accounts/{}", value.id),
-        None,
-        replayed,
-        AccountResponse::from(value),
-    ))
+    let Created { value, replayed } = s.app.create_account(&actor, body.value.into(), idem).await?;
+    Ok(created(format!("/api/v1/accounts/{}", value.id), None, replayed, AccountResponse::from(value)))
 }
 
 #[utoipa::path(get, path = "/api/v1/accounts", tag = "accounts", params(("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
@@ -362,10 +329,7 @@ pub async fn list_accounts(
     q: QueryPairs,
 ) -> Result<Json<ListResponse<AccountResponse>>, ApiError> {
     let page = simple_page(q)?;
-    Ok(Json(ListResponse::new(
-        s.app.list_accounts(&actor, &page).await?,
-        AccountResponse::from,
-    )))
+    Ok(Json(ListResponse::new(s.app.list_accounts(&actor, &page).await?, AccountResponse::from)))
 }
 
 #[utoipa::path(get, path = "/api/v1/accounts/{id}", tag = "accounts", params(("id" = String, Path)),
@@ -386,12 +350,7 @@ pub async fn update_account(
     Path(id): Path<String>,
     body: JsonBody<AccountRequest>,
 ) -> Result<Json<AccountResponse>, ApiError> {
-    Ok(Json(
-        s.app
-            .update_account(&actor, &id, body.value.into())
-            .await?
-            .into(),
-    ))
+    Ok(Json(s.app.update_account(&actor, &id, body.value.into()).await?.into()))
 }
 
 /// Delete an account (admins); refused (409) while contacts or cases refer to it.
@@ -478,16 +437,8 @@ pub async fn create_contact(
     body: JsonBody<ContactRequest>,
 ) -> Result<Response, ApiError> {
     let idem = key.with(&body.request_hash)?;
-    let Created { value, replayed } = s
-        .app
-        .create_contact(&actor, body.value.into(), idem)
-        .await?;
-    Ok(created(
-        format!("/api/v1/contacts/{}", value.id),
-        None,
-        replayed,
-        ContactResponse::from(value),
-    ))
+    let Created { value, replayed } = s.app.create_contact(&actor, body.value.into(), idem).await?;
+    Ok(created(format!("/api/v1/contacts/{}", value.id), None, replayed, ContactResponse::from(value)))
 }
 
 /// List contacts, optionally by account, email or external id.
@@ -508,10 +459,7 @@ pub async fn list_contacts(
     };
     let page = r.page();
     r.finish()?;
-    Ok(Json(ListResponse::new(
-        s.app.list_contacts(&actor, &filter, &page).await?,
-        ContactResponse::from,
-    )))
+    Ok(Json(ListResponse::new(s.app.list_contacts(&actor, &filter, &page).await?, ContactResponse::from)))
 }
 
 #[utoipa::path(get, path = "/api/v1/contacts/{id}", tag = "contacts", params(("id" = String, Path)),
@@ -532,12 +480,7 @@ pub async fn update_contact(
     Path(id): Path<String>,
     body: JsonBody<ContactRequest>,
 ) -> Result<Json<ContactResponse>, ApiError> {
-    Ok(Json(
-        s.app
-            .update_contact(&actor, &id, body.value.into())
-            .await?
-            .into(),
-    ))
+    Ok(Json(s.app.update_contact(&actor, &id, body.value.into()).await?.into()))
 }
 
 /// Delete a contact (admins); refused (409) while cases refer to it.
@@ -590,11 +533,7 @@ pub struct QueueRequest {
 
 impl From<QueueRequest> for QueueInput {
     fn from(r: QueueRequest) -> Self {
-        QueueInput {
-            name: r.name,
-            description: r.description,
-            assignment_method: r.assignment_method,
-        }
+        QueueInput { name: r.name, description: r.description, assignment_method: r.assignment_method }
     }
 }
 
@@ -610,12 +549,7 @@ pub async fn create_queue(
 ) -> Result<Response, ApiError> {
     let idem = key.with(&body.request_hash)?;
     let Created { value, replayed } = s.app.create_queue(&actor, body.value.into(), idem).await?;
-    Ok(created(
-        format!("/api/v1/case-queues/{}", value.id),
-        None,
-        replayed,
-        QueueResponse::from(value),
-    ))
+    Ok(created(format!("/api/v1/case-queues/{}", value.id), None, replayed, QueueResponse::from(value)))
 }
 
 #[utoipa::path(get, path = "/api/v1/case-queues", tag = "queues", params(("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
@@ -626,10 +560,7 @@ pub async fn list_queues(
     q: QueryPairs,
 ) -> Result<Json<ListResponse<QueueResponse>>, ApiError> {
     let page = simple_page(q)?;
-    Ok(Json(ListResponse::new(
-        s.app.list_queues(&actor, &page).await?,
-        QueueResponse::from,
-    )))
+    Ok(Json(ListResponse::new(s.app.list_queues(&actor, &page).await?, QueueResponse::from)))
 }
 
 #[utoipa::path(get, path = "/api/v1/case-queues/{id}", tag = "queues", params(("id" = String, Path)),
@@ -650,12 +581,7 @@ pub async fn update_queue(
     Path(id): Path<String>,
     body: JsonBody<QueueRequest>,
 ) -> Result<Json<QueueResponse>, ApiError> {
-    Ok(Json(
-        s.app
-            .update_queue(&actor, &id, body.value.into())
-            .await?
-            .into(),
-    ))
+    Ok(Json(s.app.update_queue(&actor, &id, body.value.into()).await?.into()))
 }
 
 /// Delete a queue (admins); refused (409) while cases are in it.

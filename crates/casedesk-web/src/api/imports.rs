@@ -92,18 +92,9 @@ fn time(e: &mut Errors, field: String, v: &str) -> Option<jiff::Timestamp> {
 fn convert(i: usize, c: ImportCase, e: &mut Errors) -> Option<ImportCaseInput> {
     let p = format!("cases[{i}]");
     let created_at = time(e, format!("{p}.created_at"), &c.created_at);
-    let updated_at = c
-        .updated_at
-        .as_deref()
-        .and_then(|v| time(e, format!("{p}.updated_at"), v));
-    let resolved_at = c
-        .resolved_at
-        .as_deref()
-        .and_then(|v| time(e, format!("{p}.resolved_at"), v));
-    let closed_at = c
-        .closed_at
-        .as_deref()
-        .and_then(|v| time(e, format!("{p}.closed_at"), v));
+    let updated_at = c.updated_at.as_deref().and_then(|v| time(e, format!("{p}.updated_at"), v));
+    let resolved_at = c.resolved_at.as_deref().and_then(|v| time(e, format!("{p}.resolved_at"), v));
+    let closed_at = c.closed_at.as_deref().and_then(|v| time(e, format!("{p}.closed_at"), v));
     let mut comments = Vec::with_capacity(c.comments.len());
     for (j, m) in c.comments.into_iter().enumerate() {
         if let Some(at) = time(e, format!("{p}.comments[{j}].created_at"), &m.created_at) {
@@ -147,12 +138,7 @@ fn convert(i: usize, c: ImportCase, e: &mut Errors) -> Option<ImportCaseInput> {
     Some(ImportCaseInput {
         case,
         case_number: c.case_number,
-        times: ImportTimes {
-            created_at: created_at?,
-            updated_at,
-            resolved_at,
-            closed_at,
-        },
+        times: ImportTimes { created_at: created_at?, updated_at, resolved_at, closed_at },
         created_by: c.created_by,
         comments,
     })
@@ -171,26 +157,11 @@ pub async fn import_cases(
 ) -> Result<Response, ApiError> {
     let idem = key.with(&body.request_hash)?;
     let mut errors = Errors::new();
-    let inputs: Vec<ImportCaseInput> = body
-        .value
-        .cases
-        .into_iter()
-        .enumerate()
-        .filter_map(|(i, c)| convert(i, c, &mut errors))
-        .collect();
+    let inputs: Vec<ImportCaseInput> =
+        body.value.cases.into_iter().enumerate().filter_map(|(i, c)| convert(i, c, &mut errors)).collect();
     errors.finish()?;
     let Created { value, replayed } = s.app.import_cases(&actor, inputs, idem).await?;
-    let data: Vec<ImportedCaseResponse> = value
-        .into_iter()
-        .map(|ImportedRef { id, case_number }| ImportedCaseResponse { id, case_number })
-        .collect();
-    Ok(created(
-        "/api/v1/cases".into(),
-        None,
-        replayed,
-        ImportResponse {
-            imported: data.len(),
-            data,
-        },
-    ))
+    let data: Vec<ImportedCaseResponse> =
+        value.into_iter().map(|ImportedRef { id, case_number }| ImportedCaseResponse { id, case_number }).collect();
+    Ok(created("/api/v1/cases".into(), None, replayed, ImportResponse { imported: data.len(), data }))
 }

@@ -28,11 +28,7 @@ pub struct ListResponse<T> {
 impl<T> ListResponse<T> {
     pub fn new<U>(page: casedesk_core::store::Page<U>, f: impl Fn(U) -> T) -> Self {
         let has_more = page.next_cursor.is_some();
-        ListResponse {
-            data: page.items.into_iter().map(f).collect(),
-            next_cursor: page.next_cursor,
-            has_more,
-        }
+        ListResponse { data: page.items.into_iter().map(f).collect(), next_cursor: page.next_cursor, has_more }
     }
 }
 
@@ -58,10 +54,7 @@ impl QueryReader {
             if k != "limit" && k != "cursor" && !allowed.contains(&k.as_str()) {
                 errors.push(FieldError::new(
                     k.clone(),
-                    format!(
-                        "unknown query parameter; expected one of limit, cursor, {}",
-                        allowed.join(", ")
-                    ),
+                    format!("unknown query parameter; expected one of limit, cursor, {}", allowed.join(", ")),
                 ));
             }
         }
@@ -73,25 +66,15 @@ impl QueryReader {
         self.pairs
             .iter()
             .filter(|(k, _)| k == name)
-            .flat_map(|(_, v)| {
-                v.split(',')
-                    .map(|s| s.trim().to_string())
-                    .filter(|s| !s.is_empty())
-                    .collect::<Vec<_>>()
-            })
+            .flat_map(|(_, v)| v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect::<Vec<_>>())
             .collect()
     }
 
     pub fn one(&mut self, name: &str) -> Option<String> {
-        let mut values = self
-            .pairs
-            .iter()
-            .filter(|(k, _)| k == name)
-            .map(|(_, v)| v.clone());
+        let mut values = self.pairs.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone());
         let first = values.next();
         if values.next().is_some() {
-            self.errors
-                .push(FieldError::new(name, "give this parameter once"));
+            self.errors.push(FieldError::new(name, "give this parameter once"));
         }
         first.filter(|v| !v.is_empty())
     }
@@ -113,18 +96,11 @@ impl QueryReader {
 
     pub fn page(&mut self) -> PageRequest {
         let limit = self.parse("limit", parse_limit).unwrap_or(DEFAULT_LIMIT);
-        PageRequest {
-            limit,
-            cursor: self.one("cursor"),
-        }
+        PageRequest { limit, cursor: self.one("cursor") }
     }
 
     pub fn finish(self) -> Result<(), ApiError> {
-        if self.errors.is_empty() {
-            Ok(())
-        } else {
-            Err(ApiError::fields(self.errors))
-        }
+        if self.errors.is_empty() { Ok(()) } else { Err(ApiError::fields(self.errors)) }
     }
 }
 
@@ -144,9 +120,7 @@ pub fn parse_instant(s: &str) -> Result<Timestamp, String> {
         .ok()
         .and_then(|d| d.to_zoned(jiff::tz::TimeZone::UTC).ok())
         .map(|z| z.timestamp())
-        .ok_or_else(|| {
-            "must be an RFC 3339 time (2026-03-01T12:00:00Z) or a date (2026-03-01)".to_string()
-        })
+        .ok_or_else(|| "must be an RFC 3339 time (2026-03-01T12:00:00Z) or a date (2026-03-01)".to_string())
 }
 
 /// Lists a page of `T` with only `limit` and `cursor` allowed.
