@@ -390,8 +390,21 @@ pub async fn update_account(pool: &Pool, a: &Account) -> Result<()> {
     Ok(())
 }
 
+/// Fails with NotFound unless `table` has row `id` in the organization. Checked before anything
+/// else, so another organization's id is indistinguishable from a missing one.
+async fn must_exist(tx: &mut Tx<'_>, table: &str, org_id: &str, id: &str) -> Result<()> {
+    let sql = match table {
+        "accounts" => "SELECT COUNT(*) FROM accounts WHERE org_id = $1 AND id = $2",
+        "contacts" => "SELECT COUNT(*) FROM contacts WHERE org_id = $1 AND id = $2",
+        _ => "SELECT COUNT(*) FROM case_queues WHERE org_id = $1 AND id = $2",
+    };
+    let n: i64 = sqlx::query_scalar(sql).bind(org_id).bind(id).fetch_one(&mut **tx).await?;
+    if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+}
+
 pub async fn delete_account(pool: &Pool, org_id: &str, id: &str) -> Result<()> {
     let mut tx = pool.begin().await?;
+    must_exist(&mut tx, "accounts", org_id, id).await?;
     let contacts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM contacts WHERE account_id = $1").bind(id).fetch_one(&mut *tx).await?;
     let cases: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cases WHERE account_id = $1").bind(id).fetch_one(&mut *tx).await?;
     if contacts + cases > 0 {
@@ -493,6 +506,7 @@ pub async fn update_contact(pool: &Pool, c: &Contact) -> Result<()> {
 
 pub async fn delete_contact(pool: &Pool, org_id: &str, id: &str) -> Result<()> {
     let mut tx = pool.begin().await?;
+    must_exist(&mut tx, "contacts", org_id, id).await?;
     let cases: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cases WHERE contact_id = $1 OR requester_id = $1")
         .bind(id)
         .fetch_one(&mut *tx)
@@ -583,6 +597,7 @@ pub async fn update_queue(pool: &Pool, q: &Queue) -> Result<()> {
 
 pub async fn delete_queue(pool: &Pool, org_id: &str, id: &str) -> Result<()> {
     let mut tx = pool.begin().await?;
+    must_exist(&mut tx, "case_queues", org_id, id).await?;
     let cases: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cases WHERE org_id = $1 AND queue_id = $2")
         .bind(org_id)
         .bind(id)

@@ -95,7 +95,14 @@ fn data_error(path: &str, e: &serde_json::Error) -> ApiError {
     let parent = if path == "." { "" } else { path };
     let (field, message) = match named {
         Some(name) if msg.starts_with("unknown") => {
-            let field = if parent.is_empty() { name } else { format!("{parent}.{name}") };
+            // serde_path_to_error already ends the path with the unknown key.
+            let field = if parent.is_empty() || parent == name {
+                name
+            } else if parent.ends_with(&format!(".{name}")) {
+                parent.to_string()
+            } else {
+                format!("{parent}.{name}")
+            };
             let expected = msg.split_once(", expected ").map(|(_, e)| format!("; expected {e}")).unwrap_or_default();
             (field, format!("unknown field{expected}"))
         }

@@ -1,0 +1,200 @@
+//! `spawn_app`: a fresh database and a running server per test.
+//!
+//! Backend: SQLite in a temporary directory by default. With `CASEDESK_TEST_BACKEND=postgres`
+//! the server runs on the PostgreSQL at `CASEDESK_TEST_DATABASE_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/test`), in a fresh schema per test. When `CI=true` an
+//! unreachable PostgreSQL fails the test instead of skipping anything.
+
+use std::sync::Arc;
+
+use casedesk::server::{ServeConfig, start};
+use casedesk_core::admin::BootstrapOptions;
+use casedesk_core::{App, SystemClock};
+use casedesk_web::HttpConfig;
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use tokio::sync::oneshot;
+
+pub const ADMIN_TOKEN: &str = "cdk_test_admin_token_0123456789";
+pub const ADMIN_PASSWORD: &str = "test-password-123";
+
+#[allow(dead_code)] // Not every test module uses every field.
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub token: String,
+    pub org_id: String,
+    pub admin_id: String,
+    pub database_url: String,
+    /// Direct access for setting up other organizations (operator commands).
+    pub core: App,
+    _dir: Option<tempfile::TempDir>,
+    _stop: oneshot::Sender<()>,
+}
+
+/// A response: status, headers and JSON body (Null when empty or not JSON).
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Resp {
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
+    }
+
+    /// Asserts a problem+json answer with this status and code.
+    #[track_caller]
+    pub fn assert_problem(&self, status: u16, code: &str) {
+        assert_eq!(self.status.as_u16(), status, "status; body: {}", self.body);
+        assert_eq!(self.body["code"], code, "code; body: {}", self.body);
+        assert_eq!(self.header("content-type").as_deref(), Some("application/problem+json"));
+    }
+
+    /// The fields named by a 422.
+    pub fn error_fields(&self) -> Vec<String> {
+        self.body["errors"]
+            .as_array()
+            .map(|a| a.iter().map(|e| e["field"].as_str().unwrap_or("").to_string()).collect())
+            .unwrap_or_default()
+    }
+}
+
+async fn database_url() -> (String, Option<tempfile::TempDir>) {
+    if std::env::var("CASEDESK_TEST_BACKEND").as_deref() == Ok("postgres") {
+        let base = std::env::var("CASEDESK_TEST_DATABASE_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+        let schema = format!("api_{}", uuid_hex());
+        let pool =
+            sqlx::PgPool::connect(&base).await.unwrap_or_else(|e| panic!("PostgreSQL at {base} is unreachable: {e}"));
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+            .execute(&pool)
+            .await
+            .expect("create schema");
+        pool.close().await;
+        let sep = if base.contains('?') { '&' } else { '?' };
+        return (format!("{base}{sep}options=-c%20search_path%3D{schema}"), None);
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("casedesk.db");
+    (path.to_string_lossy().into_owned(), Some(dir))
+}
+
+fn uuid_hex() -> String {
+    use rand::Rng;
+    let mut rng = rand::rng();
+    (0..16).map(|_| format!("{:x}", rng.random_range(0..16u8))).collect()
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(HttpConfig::default()).await
+}
+
+pub async fn spawn_app_with(http: HttpConfig) -> TestApp {
+    let (database_url, dir) = database_url().await;
+    let (stop, stopped) = oneshot::channel::<()>();
+    let config = ServeConfig {
+        database_url: database_url.clone(),
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        bootstrap: BootstrapOptions {
+            token: Some(ADMIN_TOKEN.into()),
+            password: Some(ADMIN_PASSWORD.into()),
+            email: Some("admin@example.com".into()),
+            org_name: Some("Acme Support".into()),
+        },
+        http,
+        max_connections: 4,
+    };
+    let running = start(config, async {
+        let _ = stopped.await;
+    })
+    .await
+    .expect("server starts");
+    let b = running.bootstrap.expect("a fresh database is bootstrapped");
+    let store = casedesk::server::open_store(&database_url, 2).await.expect("second store");
+    TestApp {
+        base: format!("http://{}", running.addr),
+        client: reqwest::Client::new(),
+        token: ADMIN_TOKEN.into(),
+        org_id: b.org.id,
+        admin_id: b.admin.id,
+        database_url,
+        core: App::new(store, Arc::new(SystemClock)),
+        _dir: dir,
+        _stop: stop,
+    }
+}
+
+impl TestApp {
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> Resp {
+        let mut req = self.client.request(method, format!("{}{}", self.base, path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.header("content-type", "application/json").body(b.to_string());
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let resp = req.send().await.expect("request");
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let bytes = resp.bytes().await.expect("body");
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Resp { status, headers, body }
+    }
+
+    pub async fn get(&self, path: &str) -> Resp {
+        self.call(Method::GET, path, Some(&self.token), None, &[]).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Resp {
+        self.call(Method::POST, path, Some(&self.token), Some(&body), &[]).await
+    }
+
+    pub async fn patch(&self, path: &str, body: Value) -> Resp {
+        self.call(Method::PATCH, path, Some(&self.token), Some(&body), &[]).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Resp {
+        self.call(Method::DELETE, path, Some(&self.token), None, &[]).await
+    }
+
+    /// Creates a case and returns its JSON.
+    pub async fn create_case(&self, body: Value) -> Value {
+        let r = self.post("/api/v1/cases", body).await;
+        assert_eq!(r.status, StatusCode::CREATED, "create case: {}", r.body);
+        r.body
+    }
+
+    /// A second organization with its own admin; returns that admin's token.
+    pub async fn other_org(&self) -> (String, String) {
+        let org = self.core.create_org("Other Inc", "UTC").await.expect("org");
+        let (user, _) = self
+            .core
+            .admin_create_user(&org.id, &format!("admin-{}@other.example", uuid_hex()), None, "admin", None)
+            .await
+            .expect("user");
+        let (_, token) = self.core.admin_create_token(&user.id, "test").await.expect("token");
+        (org.id, token)
+    }
+
+    /// An agent of this organization; returns (user id, token).
+    pub async fn agent(&self) -> (String, String) {
+        let r = self.post("/api/v1/users", serde_json::json!({"email": format!("agent-{}@example.com", uuid_hex()), "name": "Agent", "role": "agent"})).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let id = r.body["id"].as_str().unwrap().to_string();
+        let t = self.post("/api/v1/tokens", serde_json::json!({"name": "agent", "user_id": id})).await;
+        assert_eq!(t.status, StatusCode::CREATED, "{}", t.body);
+        (id, t.body["secret"].as_str().unwrap().to_string())
+    }
+}

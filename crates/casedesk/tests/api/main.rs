@@ -1,0 +1,16 @@
+//! The API suite: the real server on a real socket, driven over HTTP, on SQLite by default and
+//! on PostgreSQL when `CASEDESK_TEST_BACKEND=postgres` (see `helpers`).
+//!
+//! One test binary (modules below) so the application is linked once.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod helpers;
+
+mod cases;
+mod directory;
+mod errors;
+mod list;
+mod openapi;
+mod server;
+mod tenancy;

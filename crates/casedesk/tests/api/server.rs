@@ -1,0 +1,164 @@
+//! The real binary: first-start bootstrap, the admin commands, `migrate`, health probes and a
+//! clean exit on SIGTERM.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_casedesk");
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn run(db: &str, args: &[&str]) -> String {
+    let out = Command::new(BIN).arg("--database-url").arg(db).args(args).output().unwrap();
+    assert!(out.status.success(), "casedesk {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+async fn wait_ready(base: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(r) = reqwest::get(format!("{base}/readyz")).await {
+            if r.status().is_success() {
+                return;
+            }
+        }
+        assert!(Instant::now() < deadline, "server did not become ready");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn serve_bootstraps_once_and_exits_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("casedesk.db");
+    let db = db.to_str().unwrap();
+    let port = free_port();
+    let child = Command::new(BIN)
+        .args(["--database-url", db, "serve", "--listen", &format!("127.0.0.1:{port}")])
+        .env("CASEDESK_BOOTSTRAP_TOKEN", "unattended-install-token-42")
+        .env("CASEDESK_BOOTSTRAP_PASSWORD", "unattended-password")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    wait_ready(&base).await;
+    let health: Value = reqwest::get(format!("{base}/healthz")).await.unwrap().json().await.unwrap();
+    assert_eq!(health["status"], "ok");
+    let client = reqwest::Client::new();
+    let me =
+        client.get(format!("{base}/api/v1/users")).bearer_auth("unattended-install-token-42").send().await.unwrap();
+    assert_eq!(me.status(), 200, "the bootstrap token from the environment works");
+    let users: Value = me.json().await.unwrap();
+    assert_eq!(users["data"][0]["role"], "admin");
+
+    // SIGTERM: the server stops accepting, finishes, and exits 0.
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "exit status {:?}; stderr: {}", out.status, String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("first start"), "{stdout}");
+    assert!(!stdout.contains("unattended-install-token-42"), "a given secret is not echoed");
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("unattended-install-token-42"), "no secret in a log line");
+    assert!(std::path::Path::new(db).exists(), "casedesk.db was created");
+
+    // A second start on the same database does not bootstrap again.
+    let port = free_port();
+    let child = Command::new(BIN)
+        .args(["--database-url", db, "serve", "--listen", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_ready(&format!("http://127.0.0.1:{port}")).await;
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("first start"));
+}
+
+#[tokio::test]
+async fn generated_bootstrap_credentials_are_printed_once_and_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("casedesk.db");
+    let port = free_port();
+    let mut child = Command::new(BIN)
+        .args(["--database-url", db.to_str().unwrap(), "serve", "--listen", &format!("127.0.0.1:{port}")])
+        .env_remove("CASEDESK_BOOTSTRAP_TOKEN")
+        .env_remove("CASEDESK_BOOTSTRAP_PASSWORD")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    wait_ready(&base).await;
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    child.wait().unwrap();
+    let mut stdout = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut stdout).unwrap();
+    let token = stdout.lines().find_map(|l| l.trim().strip_prefix("API token: ")).expect("token printed").to_string();
+    assert!(token.starts_with("cdk_"));
+    assert!(stdout.lines().any(|l| l.trim().starts_with("password: ")));
+    // The printed token authenticates against the same database.
+    let port = free_port();
+    let mut child = Command::new(BIN)
+        .args(["--database-url", db.to_str().unwrap(), "serve", "--listen", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    wait_ready(&base).await;
+    let r = reqwest::Client::new().get(format!("{base}/api/v1/cases")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    child.wait().unwrap();
+}
+
+#[tokio::test]
+async fn admin_commands_create_orgs_users_and_tokens() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("casedesk.db");
+    let db = db.to_str().unwrap();
+    assert!(run(db, &["migrate"]).contains("up to date"));
+    let org = run(db, &["admin", "create-org", "--name", "Globex", "--time-zone", "Europe/Lisbon"]).trim().to_string();
+    assert!(org.starts_with("org_"), "{org}");
+    let out = run(db, &["admin", "create-user", "--org", &org, "--email", "hank@globex.example", "--role", "admin"]);
+    let user = out.lines().next().unwrap().trim().to_string();
+    assert!(user.starts_with("usr_"));
+    assert!(out.contains("password: "));
+    let token = run(db, &["admin", "create-token", "--user", &user]).trim().to_string();
+    assert!(token.starts_with("cdk_"));
+    let bad = Command::new(BIN)
+        .args(["--database-url", db, "admin", "create-user", "--org", "org_missing", "--email", "x@y.example"])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("no such organization"));
+
+    let port = free_port();
+    let mut child = Command::new(BIN)
+        .args(["--database-url", db, "--log-format", "json", "serve", "--listen", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    wait_ready(&base).await;
+    let r = reqwest::Client::new().get(format!("{base}/api/v1/users")).bearer_auth(&token).send().await.unwrap();
+    let users: Value = r.json().await.unwrap();
+    assert_eq!(users["data"][0]["email"], "hank@globex.example");
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    child.wait().unwrap();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    let first = stderr.lines().next().expect("a log line");
+    let line: Value =
+        serde_json::from_str(first).unwrap_or_else(|e| panic!("--log-format json writes JSON lines ({e}): {first}"));
+    assert!(line.get("level").is_some());
+}
