@@ -38,13 +38,13 @@ impl App {
         if self.store.count_orgs().await? > 0 {
             return Ok(None);
         }
-        if let Some(t) = &opts.token {
-            if t.len() < MIN_TOKEN_LEN || t.len() > 256 || !t.bytes().all(|b| b.is_ascii_graphic()) {
-                return Err(AppError::field(
-                    "CASEDESK_BOOTSTRAP_TOKEN",
-                    format!("must be {MIN_TOKEN_LEN} to 256 visible ASCII characters"),
-                ));
-            }
+        if let Some(t) = &opts.token
+            && (t.len() < MIN_TOKEN_LEN || t.len() > 256 || !t.bytes().all(|b| b.is_ascii_graphic()))
+        {
+            return Err(AppError::field(
+                "CASEDESK_BOOTSTRAP_TOKEN",
+                format!("must be {MIN_TOKEN_LEN} to 256 visible ASCII characters"),
+            ));
         }
         let org = self.create_org(opts.org_name.as_deref().unwrap_or("casedesk"), "UTC").await?;
         let password = opts.password.unwrap_or_else(|| random_secret(20));

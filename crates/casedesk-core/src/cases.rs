@@ -127,10 +127,10 @@ impl App {
         )
         .await?;
         // A case about a contact belongs to the contact's account unless told otherwise.
-        if input.account_id.is_none() {
-            if let Some(contact_id) = &input.contact_id {
-                input.account_id = self.store.get_contact(&actor.org_id, contact_id).await?.account_id;
-            }
+        if input.account_id.is_none()
+            && let Some(contact_id) = &input.contact_id
+        {
+            input.account_id = self.store.get_contact(&actor.org_id, contact_id).await?.account_id;
         }
         let tz = self.tz_for(&actor.org_id, Some(input.due_at)).await?;
         let ctx = Ctx { org_id: &actor.org_id, actor_id: &actor.user_id, now: self.clock.now(), tz: &tz };

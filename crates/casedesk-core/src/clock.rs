@@ -16,7 +16,7 @@ pub struct SystemClock;
 impl Clock for SystemClock {
     fn now(&self) -> Timestamp {
         let now = Timestamp::now();
-        Timestamp::from_microsecond(now.as_microsecond() as i64).unwrap_or(now)
+        Timestamp::from_microsecond(now.as_microsecond()).unwrap_or(now)
     }
 }
 

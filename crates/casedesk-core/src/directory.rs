@@ -117,28 +117,28 @@ impl App {
         }
         let mut user = self.store.get_user(&actor.org_id, id).await?;
         let mut errors = Errors::new();
-        if let Some(e) = &input.email {
-            if let Some(e) = errors.take("email", text::email(e)) {
-                user.email = e;
-            }
+        if let Some(e) = &input.email
+            && let Some(e) = errors.take("email", text::email(e))
+        {
+            user.email = e;
         }
-        if let Some(n) = &input.name {
-            if let Some(n) = errors.take("name", text::required_line(n, 200)) {
-                user.name = n;
-            }
+        if let Some(n) = &input.name
+            && let Some(n) = errors.take("name", text::required_line(n, 200))
+        {
+            user.name = n;
         }
-        if let Some(r) = &input.role {
-            if let Some(r) = errors.take("role", Role::parse(r)) {
-                if own && r != Role::Admin && user.role == Role::Admin {
-                    errors.add("role", "an admin cannot demote themselves; ask another admin");
-                }
-                user.role = r;
+        if let Some(r) = &input.role
+            && let Some(r) = errors.take("role", Role::parse(r))
+        {
+            if own && r != Role::Admin && user.role == Role::Admin {
+                errors.add("role", "an admin cannot demote themselves; ask another admin");
             }
+            user.role = r;
         }
-        if let Some(a) = &input.availability {
-            if let Some(a) = errors.take("availability", Availability::parse(a)) {
-                user.availability = a;
-            }
+        if let Some(a) = &input.availability
+            && let Some(a) = errors.take("availability", Availability::parse(a))
+        {
+            user.availability = a;
         }
         if let Some(active) = input.is_active {
             if own && !active {
@@ -275,10 +275,10 @@ impl App {
     // ---- contacts ---------------------------------------------------------------------------
 
     async fn check_account_ref(&self, org_id: &str, account_id: Option<&Option<String>>) -> Result<()> {
-        if let Some(Some(a)) = account_id {
-            if !IdKind::Account.matches(a) || !self.store.exists(RefKind::Account, org_id, a).await? {
-                return Err(AppError::field("account_id", format!("no such account: {a}")));
-            }
+        if let Some(Some(a)) = account_id
+            && (!IdKind::Account.matches(a) || !self.store.exists(RefKind::Account, org_id, a).await?)
+        {
+            return Err(AppError::field("account_id", format!("no such account: {a}")));
         }
         Ok(())
     }

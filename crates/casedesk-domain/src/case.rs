@@ -370,10 +370,10 @@ pub fn normalize_tags(tags: &[String], errors: &mut Errors) -> Vec<String> {
     }
     let mut out: Vec<String> = Vec::with_capacity(tags.len());
     for (i, t) in tags.iter().enumerate() {
-        if let Some(t) = errors.take(&format!("tags[{i}]"), text::tag(t)) {
-            if !out.contains(&t) {
-                out.push(t);
-            }
+        if let Some(t) = errors.take(&format!("tags[{i}]"), text::tag(t))
+            && !out.contains(&t)
+        {
+            out.push(t);
         }
     }
     out
@@ -472,15 +472,15 @@ impl Case {
         let mut next = self.clone();
         let mut changes = Vec::new();
 
-        if let Some(s) = patch.subject {
-            if let Some(s) = errors.take("subject", text::required_line(&s, text::MAX_LINE)) {
-                next.subject = s;
-            }
+        if let Some(s) = patch.subject
+            && let Some(s) = errors.take("subject", text::required_line(&s, text::MAX_LINE))
+        {
+            next.subject = s;
         }
-        if let Some(d) = patch.description {
-            if let Some(d) = errors.take("description", text::bounded(&d, text::MAX_BODY)) {
-                next.description = d;
-            }
+        if let Some(d) = patch.description
+            && let Some(d) = errors.take("description", text::bounded(&d, text::MAX_BODY))
+        {
+            next.description = d;
         }
         if let Some(tags) = patch.tags {
             next.tags = normalize_tags(&tags, &mut errors);

@@ -127,10 +127,10 @@ impl Account {
 impl Contact {
     pub fn apply(mut base: Contact, input: ContactInput, creating: bool) -> Result<Contact, DomainError> {
         let mut errors = Errors::new();
-        if let Some(n) = input.name {
-            if let Some(n) = errors.take("name", text::required_line(&n, 200)) {
-                base.name = n;
-            }
+        if let Some(n) = input.name
+            && let Some(n) = errors.take("name", text::required_line(&n, 200))
+        {
+            base.name = n;
         }
         match input.email {
             Some(Some(e)) if !e.trim().is_empty() => base.email = errors.take("email", text::email(&e)),

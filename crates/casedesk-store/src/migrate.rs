@@ -24,7 +24,7 @@ pub async fn sqlite(pool: &sqlx::SqlitePool) -> Result<()> {
             sqlx::raw_sql(*sql).execute(&mut *tx).await?;
             sqlx::query("INSERT INTO casedesk_migrations (version, applied_at) VALUES ($1, $2)")
                 .bind(version)
-                .bind(Timestamp::now().as_microsecond() as i64)
+                .bind(Timestamp::now().as_microsecond())
                 .execute(&mut *tx)
                 .await?;
             tracing::info!(migration.version = version, "applied migration");
@@ -49,7 +49,7 @@ pub async fn postgres(pool: &sqlx::PgPool) -> Result<()> {
             sqlx::raw_sql(*sql).execute(&mut *tx).await?;
             sqlx::query("INSERT INTO casedesk_migrations (version, applied_at) VALUES ($1, $2)")
                 .bind(version)
-                .bind(Timestamp::now().as_microsecond() as i64)
+                .bind(Timestamp::now().as_microsecond())
                 .execute(&mut *tx)
                 .await?;
             tracing::info!(migration.version = version, "applied migration");

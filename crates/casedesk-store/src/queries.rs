@@ -21,7 +21,7 @@ type Tx<'a> = sqlx::Transaction<'a, DB>;
 type DbRow = <DB as sqlx::Database>::Row;
 
 fn us(t: Timestamp) -> i64 {
-    t.as_microsecond() as i64
+    t.as_microsecond()
 }
 
 fn opt_us(t: Option<Timestamp>) -> Option<i64> {

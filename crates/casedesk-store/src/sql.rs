@@ -104,11 +104,11 @@ pub fn list_cases(org_id: &str, req: &ListRequest, full_text: impl Fn(&mut Sql, 
     }
     for (col, range) in [("c.created_at", &f.created), ("c.updated_at", &f.updated), ("c.closed_at", &f.closed)] {
         if let Some(from) = range.from {
-            let p = q.arg(Arg::Int(from.as_microsecond() as i64));
+            let p = q.arg(Arg::Int(from.as_microsecond()));
             q.push(&format!(" AND {col} >= {p}"));
         }
         if let Some(to) = range.to {
-            let p = q.arg(Arg::Int(to.as_microsecond() as i64));
+            let p = q.arg(Arg::Int(to.as_microsecond()));
             q.push(&format!(" AND {col} < {p}"));
         }
     }

@@ -21,10 +21,10 @@ fn run(db: &str, args: &[&str]) -> String {
 async fn wait_ready(base: &str) {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        if let Ok(r) = reqwest::get(format!("{base}/readyz")).await {
-            if r.status().is_success() {
-                return;
-            }
+        if let Ok(r) = reqwest::get(format!("{base}/readyz")).await
+            && r.status().is_success()
+        {
+            return;
         }
         assert!(Instant::now() < deadline, "server did not become ready");
         tokio::time::sleep(Duration::from_millis(50)).await;
