@@ -12,6 +12,7 @@
 //! - [`queue`]: case queues and their assignment methods.
 //! - [`list`]: the validated filter and ordering of a case list.
 //! - [`timeline`]: timeline events and comments.
+//! - [`search`]: the words full-text search indexes and matches.
 //! - [`text`]: small validators shared by the others (lengths, email).
 
 #![forbid(unsafe_code)]
@@ -23,6 +24,7 @@ pub mod list;
 pub mod people;
 pub mod policy;
 pub mod queue;
+pub mod search;
 pub mod text;
 pub mod timeline;
 

@@ -93,11 +93,9 @@ pub struct ListRequest {
     pub cursor: Option<String>,
 }
 
-/// Splits free text into the words a full-text index knows: runs of letters and digits,
-/// lower-cased, at most 16 of them. Quotes, operators and punctuation are not syntax here, so
-/// no input can make the index's own query language fail.
+/// The words of a free-text query (see [`crate::search::terms`]).
 pub fn search_terms(q: &str) -> Vec<String> {
-    q.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(|w| w.to_lowercase()).take(16).collect()
+    crate::search::terms(q)
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! The PostgreSQL backend: the shared queries compiled for `sqlx::Postgres`, plus its own
 //! full-text search (`cases.search`, a tsvector with a GIN index, filled on insert).
 
-use casedesk_domain::case::Case;
+use casedesk_domain::search::SearchDoc;
 
 use crate::Result;
 use crate::sql::{Arg, Sql};
@@ -11,31 +11,25 @@ type Tx<'a> = sqlx::Transaction<'a, DB>;
 
 pub(crate) const ANALYZE: &str = "ANALYZE";
 
-/// Fills `search` from subject ($4) and description ($5) in the same statement, so a new case is
-/// searchable without a second write.
+/// Fills `search` from the folded subject ($28, weighted higher), description ($29) and comments
+/// ($30) in the same statement, so a new case is searchable without a second write.
 pub(crate) const INSERT_CASE: &str = "INSERT INTO cases (id, org_id, case_number, subject, description, status, priority, \
     case_type, channel, queue_id, owner_id, requester_id, contact_id, account_id, opportunity_id, tags, custom_fields, \
     resolution_notes, due_at, is_waiting, resolved_at, closed_at, created_by, updated_by, created_at, updated_at, version, search) \
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, \
-    $25, $26, $27, to_tsvector('simple', $4 || ' ' || $5)) RETURNING seq";
+    $25, $26, $27, setweight(to_tsvector('simple', $28), 'A') || to_tsvector('simple', $29 || ' ' || $30)) RETURNING seq";
 
-pub(crate) async fn index_new_case(tx: &mut Tx<'_>, seq: i64, case: &Case, comments_text: &str) -> Result<()> {
-    if !comments_text.is_empty() {
-        reindex_case(tx, seq, &case.id).await?;
-    }
-    Ok(())
-}
+pub(crate) const INSERT_BINDS_SEARCH: bool = true;
 
-/// Rebuilds a case's search vector from its current text and comments.
-pub(crate) async fn reindex_case(tx: &mut Tx<'_>, seq: i64, case_id: &str) -> Result<()> {
-    sqlx::query(
-        "UPDATE cases SET search = to_tsvector('simple', subject || ' ' || description || ' ' || \
-         COALESCE((SELECT string_agg(body, ' ') FROM comments WHERE case_id = $2), '')) WHERE seq = $1",
-    )
-    .bind(seq)
-    .bind(case_id)
-    .execute(&mut **tx)
-    .await?;
+/// Writes a case's search vector from its folded document.
+pub(crate) async fn write_search(tx: &mut Tx<'_>, seq: i64, doc: &SearchDoc, _replace: bool) -> Result<()> {
+    sqlx::query("UPDATE cases SET search = setweight(to_tsvector('simple', $1), 'A') || to_tsvector('simple', $2 || ' ' || $3) WHERE seq = $4")
+        .bind(&doc.subject)
+        .bind(&doc.description)
+        .bind(&doc.comments)
+        .bind(seq)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 
@@ -44,7 +38,7 @@ pub(crate) async fn unindex_case(tx: &mut Tx<'_>, seq: i64) -> Result<()> {
     Ok(())
 }
 
-/// plainto_tsquery ANDs the words and ignores operators, so no input is query syntax.
+/// The terms are folded words (letters and digits only); plainto_tsquery ANDs them.
 pub(crate) fn full_text_condition(q: &mut Sql, terms: &[String]) {
     let p = q.arg(Arg::Text(terms.join(" ")));
     q.push(&format!(" AND c.search @@ plainto_tsquery('simple', {p})"));

@@ -6,6 +6,7 @@ use casedesk_domain::case::{Case, CaseType, Channel, Priority, Status};
 use casedesk_domain::list::ListRequest;
 use casedesk_domain::people::{Account, Availability, Contact, User};
 use casedesk_domain::policy::Role;
+use casedesk_domain::search::SearchDoc;
 use casedesk_domain::timeline::{self, Comment, Event, NewEvent};
 use jiff::Timestamp;
 use sqlx::Row;
@@ -680,8 +681,8 @@ async fn next_case_number(tx: &mut Tx<'_>, org_id: &str) -> Result<i64> {
 }
 
 /// Inserts the case row, its tags and its search entry; returns its `seq`.
-async fn insert_case_row(tx: &mut Tx<'_>, c: &Case, comments_text: &str) -> Result<i64> {
-    let seq: i64 = sqlx::query_scalar(super::INSERT_CASE)
+async fn insert_case_row(tx: &mut Tx<'_>, c: &Case, doc: &SearchDoc) -> Result<i64> {
+    let mut q = sqlx::query_scalar(super::INSERT_CASE)
         .bind(&c.id)
         .bind(&c.org_id)
         .bind(c.case_number)
@@ -708,13 +709,29 @@ async fn insert_case_row(tx: &mut Tx<'_>, c: &Case, comments_text: &str) -> Resu
         .bind(&c.updated_by)
         .bind(us(c.created_at))
         .bind(us(c.updated_at))
-        .bind(c.version)
-        .bind(comments_text)
-        .fetch_one(&mut **tx)
-        .await?;
+        .bind(c.version);
+    if super::INSERT_BINDS_SEARCH {
+        q = q.bind(&doc.subject).bind(&doc.description).bind(&doc.comments);
+    }
+    let seq: i64 = q.fetch_one(&mut **tx).await?;
     insert_tags(tx, &c.org_id, seq, &c.tags).await?;
-    super::index_new_case(tx, seq, c, comments_text).await?;
+    if !super::INSERT_BINDS_SEARCH {
+        super::write_search(tx, seq, doc, false).await?;
+    }
     Ok(seq)
+}
+
+/// Rebuilds a case's search entry from its current subject, description and comments.
+async fn reindex(tx: &mut Tx<'_>, seq: i64, case_id: &str) -> Result<()> {
+    let row = sqlx::query("SELECT subject, description FROM cases WHERE seq = $1").bind(seq).fetch_one(&mut **tx).await?;
+    let bodies: Vec<String> = sqlx::query_scalar("SELECT body FROM comments WHERE case_id = $1 ORDER BY created_at, id")
+        .bind(case_id)
+        .fetch_all(&mut **tx)
+        .await?;
+    let subject: String = row.try_get("subject")?;
+    let description: String = row.try_get("description")?;
+    let doc = SearchDoc::new(&subject, &description, bodies.iter().map(String::as_str));
+    super::write_search(tx, seq, &doc, true).await
 }
 
 async fn insert_tags(tx: &mut Tx<'_>, org_id: &str, seq: i64, tags: &[String]) -> Result<()> {
@@ -765,7 +782,7 @@ pub async fn create_case(pool: &Pool, case: &Case, idem: Option<&IdempotencyReco
     let mut tx = pool.begin().await?;
     let mut case = case.clone();
     case.case_number = next_case_number(&mut tx, &case.org_id).await?;
-    insert_case_row(&mut tx, &case, "").await?;
+    insert_case_row(&mut tx, &case, &SearchDoc::new(&case.subject, &case.description, [])).await?;
     let created = timeline::created(&case, timeline::CASE_CREATED);
     insert_events(&mut tx, &case.org_id, &case.id, &case.created_by, std::slice::from_ref(&created)).await?;
     if let Some(r) = idem {
@@ -822,7 +839,7 @@ pub async fn update_case(pool: &Pool, case: &Case, expected_version: i64, events
         insert_tags(&mut tx, &case.org_id, seq, &case.tags).await?;
     }
     if events.iter().any(|e| matches!(e.data.get("field").and_then(|f| f.as_str()), Some("subject" | "description"))) {
-        super::reindex_case(&mut tx, seq, &case.id).await?;
+        reindex(&mut tx, seq, &case.id).await?;
     }
     insert_events(&mut tx, &case.org_id, &case.id, actor_id, events).await?;
     tx.commit().await?;
@@ -900,7 +917,7 @@ pub async fn add_comment(pool: &Pool, comment: &Comment, case: &Case, expected_v
     let mut tx = pool.begin().await?;
     let seq = write_case(&mut tx, case, expected_version).await?;
     insert_comment(&mut tx, comment).await?;
-    super::reindex_case(&mut tx, seq, &case.id).await?;
+    reindex(&mut tx, seq, &case.id).await?;
     let actor = comment.author_id.as_deref().unwrap_or(&case.updated_by);
     insert_events(&mut tx, &case.org_id, &case.id, actor, &[comment.event()]).await?;
     if let Some(r) = idem {
@@ -1010,8 +1027,8 @@ pub async fn import_cases(pool: &Pool, org_id: &str, cases: &[ImportedCase], act
                 .execute(&mut *tx)
                 .await?;
         }
-        let comments_text: Vec<&str> = imported.comments.iter().map(|c| c.body.as_str()).collect();
-        insert_case_row(&mut tx, &case, &comments_text.join("\n")).await?;
+        let doc = SearchDoc::new(&case.subject, &case.description, imported.comments.iter().map(|c| c.body.as_str()));
+        insert_case_row(&mut tx, &case, &doc).await?;
         let mut events = vec![timeline::created(&case, timeline::CASE_IMPORTED)];
         for c in &imported.comments {
             insert_comment(&mut tx, c).await?;

@@ -1,7 +1,7 @@
 //! The SQLite backend: the shared queries compiled for `sqlx::Sqlite`, plus its own full-text
 //! search (an FTS5 table, `cases_fts`, whose rowid is `cases.seq`).
 
-use casedesk_domain::case::Case;
+use casedesk_domain::search::SearchDoc;
 
 use crate::Result;
 use crate::sql::{Arg, Sql};
@@ -17,29 +17,21 @@ pub(crate) const INSERT_CASE: &str = "INSERT INTO cases (id, org_id, case_number
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, \
     $25, $26, $27) RETURNING seq";
 
-pub(crate) async fn index_new_case(tx: &mut Tx<'_>, seq: i64, case: &Case, comments_text: &str) -> Result<()> {
+/// The FTS5 row is written separately from the case row.
+pub(crate) const INSERT_BINDS_SEARCH: bool = false;
+
+/// Writes a case's search document (replacing the old one when `replace`).
+pub(crate) async fn write_search(tx: &mut Tx<'_>, seq: i64, doc: &SearchDoc, replace: bool) -> Result<()> {
+    if replace {
+        unindex_case(tx, seq).await?;
+    }
     sqlx::query("INSERT INTO cases_fts (rowid, subject, description, comments) VALUES ($1, $2, $3, $4)")
         .bind(seq)
-        .bind(&case.subject)
-        .bind(&case.description)
-        .bind(comments_text)
+        .bind(&doc.subject)
+        .bind(&doc.description)
+        .bind(&doc.comments)
         .execute(&mut **tx)
         .await?;
-    Ok(())
-}
-
-/// Rebuilds a case's search document from its current text and comments.
-pub(crate) async fn reindex_case(tx: &mut Tx<'_>, seq: i64, case_id: &str) -> Result<()> {
-    unindex_case(tx, seq).await?;
-    sqlx::query(
-        "INSERT INTO cases_fts (rowid, subject, description, comments) \
-         SELECT seq, subject, description, COALESCE((SELECT group_concat(body, ' ') FROM comments WHERE case_id = $2), '') \
-         FROM cases WHERE seq = $1",
-    )
-    .bind(seq)
-    .bind(case_id)
-    .execute(&mut **tx)
-    .await?;
     Ok(())
 }
 

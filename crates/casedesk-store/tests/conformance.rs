@@ -7,20 +7,22 @@
 //! Layout:
 //! - the harness ([`TestDb`]): a fresh database per test — an SQLite file in a temporary
 //!   directory, or a fresh schema (`t_<hex>`) in the PostgreSQL database named by
-//!   `CASEDESK_TEST_DATABASE_URL`, selected through the connection's `search_path`. Without that
-//!   variable the PostgreSQL tests skip locally and fail when `CI=true`, so CI can never skip.
-//!   `TestDb` derefs to `Store`, so scenarios take `&Store`; the few that must look behind the
-//!   API (a password hash, which no `Store` method returns) take `&TestDb`.
+//!   `CASEDESK_TEST_DATABASE_URL`, selected through the connection's `search_path` and dropped
+//!   when the test ends (also after a panic). Without that variable the PostgreSQL tests skip
+//!   locally and fail when `CI=true`, so CI can never skip them.
+//!   `TestDb` derefs to `Store`, so scenarios take `&Store`; the one that must look behind the
+//!   API (a password hash, which no `Store` method returns) takes `&TestDb`.
 //! - the `conformance!` macro, which stamps out a `sqlite::<scenario>` and a
-//!   `postgres::<scenario>` test for every scenario, as tokio-rs/toasty's driver suite does.
-//!   Scenarios listed under `known_bugs:` document a store bug: they are generated with
-//!   `#[ignore]` (run them with `--ignored`) and should move to the main list once it is fixed.
+//!   `postgres::<scenario>` `#[tokio::test]` for every scenario, as tokio-rs/toasty's driver
+//!   suite does.
 //! - fixtures built with the domain's own constructors (`Case::create`, `Case::apply`,
-//!   `Comment::new`, `timeline::changes`, `timeline::case_after_comment`), at fixed timestamps
-//!   (`t(n)` = a fixed instant + n seconds) so every ordering is deterministic.
-//! - the scenarios, grouped like the `Store` API: organizations, users, tokens, accounts,
-//!   contacts, queues, existence checks, cases, case lists, comments, timeline, imports and
-//!   idempotency records.
+//!   `case::import`, `Comment::new`, `Comment::historical`, `timeline::changes`,
+//!   `timeline::case_after_comment`), at fixed timestamps (`t(n)` = a fixed instant + n seconds)
+//!   so every ordering is deterministic.
+//! - the scenarios, grouped like the `Store` API: housekeeping and organizations, users and
+//!   tokens, accounts, contacts and queues, existence checks, cases, case lists (every filter,
+//!   every ordering with keyset pages, summaries, cursors), comments and the timeline, imports,
+//!   idempotency records, and concurrent writers.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -187,25 +189,15 @@ impl TestDb {
     }
 }
 
-/// Stamps out one SQLite and one PostgreSQL test per scenario. Scenarios under `known_bugs:`
-/// are generated `#[ignore]`d: each documents a store bug and fails until it is fixed.
+/// Stamps out one SQLite and one PostgreSQL test per scenario.
 macro_rules! conformance {
-    ($($name:ident),* $(,)? ; known_bugs: $($bug:ident),* $(,)?) => {
+    ($($name:ident),* $(,)?) => {
         mod sqlite {
             $(
                 #[tokio::test]
                 async fn $name() {
                     let db = super::TestDb::sqlite().await;
                     super::$name(&db).await;
-                    db.finish().await;
-                }
-            )*
-            $(
-                #[tokio::test]
-                #[ignore = "documents a store bug; see the scenario's doc comment"]
-                async fn $bug() {
-                    let db = super::TestDb::sqlite().await;
-                    super::$bug(&db).await;
                     db.finish().await;
                 }
             )*
@@ -217,15 +209,6 @@ macro_rules! conformance {
                 async fn $name() {
                     let Some(db) = super::TestDb::postgres().await else { return };
                     super::$name(&db).await;
-                    db.finish().await;
-                }
-            )*
-            $(
-                #[tokio::test]
-                #[ignore = "documents a store bug; see the scenario's doc comment"]
-                async fn $bug() {
-                    let Some(db) = super::TestDb::postgres().await else { return };
-                    super::$bug(&db).await;
                     db.finish().await;
                 }
             )*
@@ -256,8 +239,7 @@ conformance! {
     scenario_import,
     scenario_import_is_all_or_nothing,
     scenario_idempotency,
-    scenario_concurrent_writers;
-    known_bugs:
+    scenario_concurrent_writers,
     scenario_imported_comments_are_searchable,
     scenario_delete_refuses_other_orgs_records_as_not_found,
     scenario_search_finds_words_inside_addresses,

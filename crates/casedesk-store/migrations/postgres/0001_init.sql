@@ -126,7 +126,8 @@ CREATE TABLE case_tags (
 );
 CREATE INDEX case_tags_case ON case_tags(case_seq);
 
--- Full text: cases.search holds subject, description and every comment body.
+-- Full text: cases.search holds subject, description and every comment body, folded to plain
+-- words by the application (casedesk_domain::search).
 CREATE INDEX cases_search ON cases USING GIN (search);
 
 CREATE TABLE comments (

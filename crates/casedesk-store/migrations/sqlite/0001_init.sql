@@ -125,12 +125,13 @@ CREATE TABLE case_tags (
 ) WITHOUT ROWID;
 CREATE INDEX case_tags_case ON case_tags(case_seq);
 
--- One document per case: subject, description and every comment body. The table keeps no copy
--- of the text (contentless); rowid = cases.seq.
+-- One document per case: subject, description and every comment body, already folded to plain
+-- words by the application (casedesk_domain::search). No copy of the text is kept (contentless);
+-- rowid = cases.seq.
 CREATE VIRTUAL TABLE cases_fts USING fts5(
     subject, description, comments,
     content = '', contentless_delete = 1,
-    tokenize = 'unicode61 remove_diacritics 2'
+    tokenize = 'unicode61 remove_diacritics 0'
 );
 
 CREATE TABLE comments (
