@@ -1948,12 +1948,8 @@ async fn scenario_import(store: &Store) {
     assert!(empty.is_empty());
 }
 
-/// Imported comments are searchable, as the comments of live cases are.
-///
-/// Fails on PostgreSQL: `postgres::index_new_case` rebuilds `search` from the `comments` table,
-/// but `queries::import_cases` indexes the case (`insert_case_row`) before it inserts the
-/// comments, so their text never reaches the tsvector. SQLite indexes the `comments_text` it is
-/// given and passes.
+/// Imported comments are searchable, as the comments of live cases are (a regression test: the
+/// PostgreSQL index once missed them because it was built before the comments were inserted).
 async fn scenario_imported_comments_are_searchable(store: &Store) {
     let a = tenant(store, "Acme").await;
     let batch = vec![historical(&a.org, &a.admin.id, 0, "alpha", -1000)];
@@ -2090,11 +2086,8 @@ async fn scenario_idempotency(store: &Store) {
 
 /// Another organization's id answers NotFound, exactly like a missing one (DESIGN.md §1,
 /// "Tenancy"), also when deleting.
-///
-/// Fails on both backends: `queries::delete_account` and `queries::delete_contact` count the
-/// referring contacts/cases without `org_id` before the scoped DELETE, so deleting another
-/// organization's account or contact that is in use answers `InUse` (revealing that the id exists
-/// and is in use) instead of `NotFound`.
+/// (A regression test: deleting another organization's account or contact that was in use once
+/// answered `InUse`, revealing that the id exists.)
 async fn scenario_delete_refuses_other_orgs_records_as_not_found(store: &Store) {
     let a = tenant(store, "Acme").await;
     let b = tenant(store, "Globex").await;
@@ -2109,11 +2102,7 @@ async fn scenario_delete_refuses_other_orgs_records_as_not_found(store: &Store) 
 
 /// Words inside e-mail addresses, host names and version numbers are found, as
 /// `list::search_terms` splits a query into them.
-///
-/// Fails on PostgreSQL: `to_tsvector('simple', …)` keeps `ana.silva@example.com`,
-/// `status.example.com/incidents` and `2.4.1` as single lexemes, while the query's terms are the
-/// split words (`ana`, `silva`, `example` …), so nothing matches. SQLite's FTS5 `unicode61`
-/// tokenizer splits the text the same way the query is split, and passes.
+/// (A regression test: PostgreSQL's parser once kept such strings as single lexemes.)
 async fn scenario_search_finds_words_inside_addresses(store: &Store) {
     let a = tenant(store, "Acme").await;
     let case = create(
@@ -2135,11 +2124,8 @@ async fn scenario_search_finds_words_inside_addresses(store: &Store) {
     }
 }
 
-/// Searching ignores diacritics (`cafe` finds `Café`), as the SQLite index is declared to
-/// (`remove_diacritics 2`).
-///
-/// Fails on PostgreSQL: the `simple` configuration keeps accents, so `cafe` does not match
-/// `café` there. One backend has to change so both answer alike.
+/// Searching ignores diacritics (`cafe` finds `Café`) on both backends: documents and queries
+/// are folded by `casedesk_domain::search`.
 async fn scenario_search_ignores_diacritics(store: &Store) {
     let a = tenant(store, "Acme").await;
     let case = create(store, &a.org, &a.admin.id, t(1), subject("Café order for Zoë")).await;
