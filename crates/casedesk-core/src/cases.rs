@@ -73,37 +73,38 @@ impl App {
         }
     }
 
-    /// Checks that every referenced record exists in the actor's organization; names each
-    /// field that does not.
+    /// Checks that every referenced record exists in the actor's organization (in one query);
+    /// names each field that does not.
     async fn check_refs(&self, org_id: &str, refs: Refs<'_>) -> Result<()> {
         let mut errors = Vec::new();
         let checks = [
-            ("queue_id", refs.queue_id, Some((IdKind::Queue, RefKind::Queue))),
-            ("owner_id", refs.owner_id, Some((IdKind::User, RefKind::User))),
+            ("queue_id", refs.queue_id, Some(IdKind::Queue)),
+            ("owner_id", refs.owner_id, Some(IdKind::User)),
             ("requester_id", refs.requester_id, None),
-            ("contact_id", refs.contact_id, Some((IdKind::Contact, RefKind::Contact))),
-            ("account_id", refs.account_id, Some((IdKind::Account, RefKind::Account))),
+            ("contact_id", refs.contact_id, Some(IdKind::Contact)),
+            ("account_id", refs.account_id, Some(IdKind::Account)),
         ];
+        let mut lookups: Vec<(&str, RefKind, &str)> = Vec::new();
         for (field, id, kind) in checks {
             let Some(id) = id else { continue };
-            let kind = match kind {
-                Some(k) => Some(k),
-                // A requester is a user (an agent asking) or a contact (a customer).
-                None if IdKind::User.matches(id) => Some((IdKind::User, RefKind::User)),
-                None if IdKind::Contact.matches(id) => Some((IdKind::Contact, RefKind::Contact)),
-                None => None,
-            };
-            let Some((id_kind, ref_kind)) = kind.filter(|(k, _)| k.matches(id)) else {
-                let what = match field {
-                    "requester_id" => "a user (usr_…) or contact (cnt_…) id".to_string(),
-                    _ => format!("an id starting with {}", kind.map_or("?", |(k, _)| k.prefix())),
-                };
-                errors.push(FieldError::new(field, format!("must be {what}")));
-                continue;
-            };
-            let _ = id_kind;
-            if !self.store.exists(ref_kind, org_id, id).await? {
-                errors.push(FieldError::new(field, format!("no such record: {id}")));
+            // A requester is a user (an agent asking) or a contact (a customer).
+            let kind = kind.or_else(|| [IdKind::User, IdKind::Contact].into_iter().find(|k| k.matches(id)));
+            match kind.filter(|k| k.matches(id)) {
+                Some(k) => lookups.push((field, ref_kind(k), id)),
+                None => {
+                    let what = match kind {
+                        Some(k) => format!("an id starting with {}", k.prefix()),
+                        None => "a user (usr_…) or contact (cnt_…) id".to_string(),
+                    };
+                    errors.push(FieldError::new(field, format!("must be {what}")));
+                }
+            }
+        }
+        let wanted: Vec<(RefKind, &str)> = lookups.iter().map(|(_, k, id)| (*k, *id)).collect();
+        let found = self.store.exist_all(org_id, &wanted).await?;
+        for ((field, _, id), ok) in lookups.iter().zip(found) {
+            if !ok {
+                errors.push(FieldError::new(*field, format!("no such record: {id}")));
             }
         }
         if errors.is_empty() { Ok(()) } else { Err(AppError::Validation(errors)) }
@@ -154,15 +155,8 @@ impl App {
     }
 
     pub async fn case_detail(&self, actor: &Actor, id: &str) -> Result<CaseDetail> {
-        let case = self.get_case(actor, id).await?;
-        let account = match &case.account_id {
-            Some(a) => Some(self.store.get_account(&actor.org_id, a).await?),
-            None => None,
-        };
-        let contact = match &case.contact_id {
-            Some(c) => Some(self.store.get_contact(&actor.org_id, c).await?),
-            None => None,
-        };
+        actor.require(Action::ReadCases, "read cases")?;
+        let (case, account, contact) = self.store.get_case_with_refs(&actor.org_id, id).await?;
         let comments =
             self.store.list_comments(&actor.org_id, &case.id, &PageRequest::first(DETAIL_COMMENTS)).await?.items;
         Ok(CaseDetail { case, account, contact, comments })
@@ -341,6 +335,16 @@ impl App {
             }),
             Err(e) => Err(e.into()),
         }
+    }
+}
+
+fn ref_kind(k: IdKind) -> RefKind {
+    match k {
+        IdKind::Queue => RefKind::Queue,
+        IdKind::Contact => RefKind::Contact,
+        IdKind::Account => RefKind::Account,
+        IdKind::Case => RefKind::Case,
+        _ => RefKind::User,
     }
 }
 

@@ -96,6 +96,7 @@ impl Store {
             let pool = PgPoolOptions::new()
                 .max_connections(opts.max_connections)
                 .acquire_timeout(Duration::from_secs(10))
+                .test_before_acquire(false)
                 .connect_with(connect)
                 .await?;
             return Ok(Store { backend: Backend::Postgres { pool } });
@@ -114,11 +115,13 @@ impl Store {
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(Duration::from_secs(30))
+            .test_before_acquire(false)
             .connect_with(connect.clone())
             .await?;
         let reader = SqlitePoolOptions::new()
             .max_connections(opts.max_connections.clamp(1, 64))
             .acquire_timeout(Duration::from_secs(30))
+            .test_before_acquire(false)
             .connect_with(connect.read_only(true))
             .await?;
         Ok(Store { backend: Backend::Sqlite { writer, reader } })
@@ -297,6 +300,11 @@ impl Store {
         dispatch!(self, read, exists(kind, org_id, id))
     }
 
+    /// For each `(kind, id)`, whether it exists in the organization — in one query.
+    pub async fn exist_all(&self, org_id: &str, refs: &[(RefKind, &str)]) -> Result<Vec<bool>> {
+        dispatch!(self, read, exist_all(org_id, refs))
+    }
+
     // ---- cases ---------------------------------------------------------------------------
 
     /// Stores a new case: assigns its case number, writes its tags, index entry and `created`
@@ -325,6 +333,11 @@ impl Store {
 
     pub async fn get_case(&self, org_id: &str, id: &str) -> Result<Case> {
         dispatch!(self, read, get_case(org_id, id))
+    }
+
+    /// A case with its account and contact (one query).
+    pub async fn get_case_with_refs(&self, org_id: &str, id: &str) -> Result<(Case, Option<Account>, Option<Contact>)> {
+        dispatch!(self, read, get_case_with_refs(org_id, id))
     }
 
     /// The case as seen by the writer: use before an update, so a read replica's lag can never

@@ -21,11 +21,11 @@ type Pool = sqlx::Pool<DB>;
 type Tx<'a> = sqlx::Transaction<'a, DB>;
 type DbRow = <DB as sqlx::Database>::Row;
 
-fn us(t: Timestamp) -> i64 {
+pub(crate) fn us(t: Timestamp) -> i64 {
     t.as_microsecond()
 }
 
-fn opt_us(t: Option<Timestamp>) -> Option<i64> {
+pub(crate) fn opt_us(t: Option<Timestamp>) -> Option<i64> {
     t.map(us)
 }
 
@@ -615,16 +615,38 @@ pub async fn delete_queue(pool: &Pool, org_id: &str, id: &str) -> Result<()> {
     Ok(())
 }
 
+/// `COUNT(*)` of the records of `kind` with id `$id` in organization `$org`.
+fn count_ref(kind: RefKind, org: &str, id: &str) -> String {
+    match kind {
+        RefKind::User => format!("SELECT COUNT(*) FROM users WHERE org_id = {org} AND id = {id} AND is_active = TRUE"),
+        RefKind::Contact => format!("SELECT COUNT(*) FROM contacts WHERE org_id = {org} AND id = {id}"),
+        RefKind::Account => format!("SELECT COUNT(*) FROM accounts WHERE org_id = {org} AND id = {id}"),
+        RefKind::Queue => format!("SELECT COUNT(*) FROM case_queues WHERE org_id = {org} AND id = {id}"),
+        RefKind::Case => format!("SELECT COUNT(*) FROM cases WHERE org_id = {org} AND id = {id} AND deleted_at IS NULL"),
+    }
+}
+
 pub async fn exists(pool: &Pool, kind: RefKind, org_id: &str, id: &str) -> Result<bool> {
-    let sql = match kind {
-        RefKind::User => "SELECT COUNT(*) FROM users WHERE org_id = $1 AND id = $2 AND is_active = TRUE",
-        RefKind::Contact => "SELECT COUNT(*) FROM contacts WHERE org_id = $1 AND id = $2",
-        RefKind::Account => "SELECT COUNT(*) FROM accounts WHERE org_id = $1 AND id = $2",
-        RefKind::Queue => "SELECT COUNT(*) FROM case_queues WHERE org_id = $1 AND id = $2",
-        RefKind::Case => "SELECT COUNT(*) FROM cases WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL",
-    };
-    let n: i64 = sqlx::query_scalar(sql).bind(org_id).bind(id).fetch_one(pool).await?;
-    Ok(n > 0)
+    Ok(exist_all(pool, org_id, &[(kind, id)]).await?.first().copied().unwrap_or(false))
+}
+
+pub async fn exist_all(pool: &Pool, org_id: &str, refs: &[(RefKind, &str)]) -> Result<Vec<bool>> {
+    if refs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = Sql::default();
+    let org = q.arg(Arg::Text(org_id.into()));
+    let parts: Vec<String> = refs
+        .iter()
+        .enumerate()
+        .map(|(i, (kind, id))| {
+            let id = q.arg(Arg::Text((*id).to_string()));
+            format!("({}) AS r{i}", count_ref(*kind, &org, &id))
+        })
+        .collect();
+    q.push("SELECT ").push(&parts.join(", "));
+    let row = bind_args(sqlx::query(sqlx::AssertSqlSafe(q.text)), q.args).fetch_one(pool).await?;
+    (0..refs.len()).map(|i| Ok(row.try_get::<i64, _>(i)? > 0)).collect()
 }
 
 // ---- cases -------------------------------------------------------------------------------------
@@ -665,7 +687,7 @@ fn decode_case(row: &DbRow) -> Result<(i64, Case)> {
     Ok((row.try_get("seq")?, case))
 }
 
-fn json_text(v: &impl serde::Serialize) -> Result<String> {
+pub(crate) fn json_text(v: &impl serde::Serialize) -> Result<String> {
     serde_json::to_string(v).map_err(|e| corrupt("json", e))
 }
 
@@ -781,15 +803,33 @@ async fn insert_idem(tx: &mut Tx<'_>, r: &IdempotencyRecord) -> Result<()> {
 pub async fn create_case(pool: &Pool, case: &Case, idem: Option<&IdempotencyRecord>) -> Result<Case> {
     let mut tx = pool.begin().await?;
     let mut case = case.clone();
-    case.case_number = next_case_number(&mut tx, &case.org_id).await?;
-    insert_case_row(&mut tx, &case, &SearchDoc::new(&case.subject, &case.description, [])).await?;
+    let doc = SearchDoc::new(&case.subject, &case.description, []);
     let created = timeline::created(&case, timeline::CASE_CREATED);
-    insert_events(&mut tx, &case.org_id, &case.id, &case.created_by, std::slice::from_ref(&created)).await?;
-    if let Some(r) = idem {
-        insert_idem(&mut tx, r).await?;
-    }
+    case.case_number = super::insert_new_case(&mut tx, &case, &doc, &created, idem).await?;
     tx.commit().await?;
     Ok(case)
+}
+
+/// The steps of [`create_case`] one statement at a time: number, row, tags, index entry, event
+/// (`created`, with the case number filled in), idempotency key. Returns the case number.
+/// (SQLite sends the same steps as one batch.)
+#[allow(dead_code)] // Used by the PostgreSQL backend only.
+pub(crate) async fn insert_new_case_stepwise(
+    tx: &mut Tx<'_>,
+    case: &Case,
+    doc: &SearchDoc,
+    created: &NewEvent,
+    idem: Option<&IdempotencyRecord>,
+) -> Result<i64> {
+    let mut case = case.clone();
+    case.case_number = next_case_number(tx, &case.org_id).await?;
+    insert_case_row(tx, &case, doc).await?;
+    let created = timeline::created(&case, created.kind);
+    insert_events(tx, &case.org_id, &case.id, &case.created_by, std::slice::from_ref(&created)).await?;
+    if let Some(r) = idem {
+        insert_idem(tx, r).await?;
+    }
+    Ok(case.case_number)
 }
 
 /// Writes every column of a case at `expected_version`; returns its `seq`.
@@ -872,6 +912,52 @@ pub async fn get_case(pool: &Pool, org_id: &str, id: &str) -> Result<Case> {
         .await?
         .ok_or(StoreError::NotFound)?;
     Ok(decode_case(&row)?.1)
+}
+
+/// A case with its account and contact, in one query.
+pub async fn get_case_with_refs(pool: &Pool, org_id: &str, id: &str) -> Result<(Case, Option<Account>, Option<Contact>)> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {}, a.id AS a_id, a.name AS a_name, a.domain AS a_domain, a.tier AS a_tier, \
+         a.created_at AS a_created_at, a.updated_at AS a_updated_at, \
+         ct.id AS ct_id, ct.account_id AS ct_account_id, ct.name AS ct_name, ct.email AS ct_email, ct.phone AS ct_phone, \
+         ct.external_id AS ct_external_id, ct.created_at AS ct_created_at, ct.updated_at AS ct_updated_at \
+         FROM cases c LEFT JOIN accounts a ON a.id = c.account_id LEFT JOIN contacts ct ON ct.id = c.contact_id \
+         WHERE c.org_id = $1 AND c.id = $2 AND c.deleted_at IS NULL",
+        sql::CASE_COLUMNS
+    )))
+    .bind(org_id)
+    .bind(id)
+    .fetch_optional(pool)
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    let (_, case) = decode_case(&row)?;
+    let account = match row.try_get::<Option<String>, _>("a_id")? {
+        Some(id) => Some(Account {
+            id,
+            org_id: case.org_id.clone(),
+            name: row.try_get("a_name")?,
+            domain: row.try_get("a_domain")?,
+            tier: row.try_get("a_tier")?,
+            created_at: ts(row.try_get("a_created_at")?)?,
+            updated_at: ts(row.try_get("a_updated_at")?)?,
+        }),
+        None => None,
+    };
+    let contact = match row.try_get::<Option<String>, _>("ct_id")? {
+        Some(id) => Some(Contact {
+            id,
+            org_id: case.org_id.clone(),
+            account_id: row.try_get("ct_account_id")?,
+            name: row.try_get("ct_name")?,
+            email: row.try_get("ct_email")?,
+            phone: row.try_get("ct_phone")?,
+            external_id: row.try_get("ct_external_id")?,
+            created_at: ts(row.try_get("ct_created_at")?)?,
+            updated_at: ts(row.try_get("ct_updated_at")?)?,
+        }),
+        None => None,
+    };
+    Ok((case, account, contact))
 }
 
 pub async fn list_cases(pool: &Pool, org_id: &str, req: &ListRequest) -> Result<Page<CaseListItem>> {

@@ -1609,6 +1609,14 @@ async fn scenario_list_summaries(store: &Store) {
     );
     assert_eq!((items[3].account.clone(), items[3].contact.clone()), (None, None));
 
+    // get_case_with_refs: the same case with its full account and contact, in one read.
+    let (case, account, contact) = store.get_case_with_refs(&a.org, &both.id).await.unwrap();
+    assert_eq!((case, account, contact), (both.clone(), Some(acc.clone()), Some(k.clone())));
+    let (case, account, contact) = store.get_case_with_refs(&a.org, &neither.id).await.unwrap();
+    assert_eq!((case, account, contact), (neither.clone(), None, None));
+    let b = tenant(store, "Globex").await;
+    assert!(matches!(store.get_case_with_refs(&b.org, &both.id).await, Err(StoreError::NotFound)));
+
     // Summaries are read live, not copied into the case.
     store
         .update_account(&Account { name: "Initech Corp".into(), tier: None, updated_at: t(9), ..acc.clone() })
