@@ -47,7 +47,7 @@ pub enum BackendKind {
 
 #[derive(Clone)]
 enum Backend {
-    Sqlite { writer: sqlx::SqlitePool, reader: sqlx::SqlitePool },
+    Sqlite { writer: sqlx::SqlitePool, reader: sqlx::SqlitePool, creator: std::sync::Arc<sqlite::creator::CaseCreator> },
     Postgres { pool: sqlx::PgPool },
 }
 
@@ -108,7 +108,7 @@ impl Store {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true)
-            .pragma("cache_size", "-16000")
+            .pragma("cache_size", "-8000")
             .pragma("temp_store", "memory");
         // One writer: SQLite serialises writes anyway, and queueing in the pool is cheaper and
         // fairer than connections spinning on SQLITE_BUSY.
@@ -124,7 +124,8 @@ impl Store {
             .test_before_acquire(false)
             .connect_with(connect.read_only(true))
             .await?;
-        Ok(Store { backend: Backend::Sqlite { writer, reader } })
+        let creator = std::sync::Arc::new(sqlite::creator::CaseCreator::start(writer.clone()));
+        Ok(Store { backend: Backend::Sqlite { writer, reader, creator } })
     }
 
     pub fn kind(&self) -> BackendKind {
@@ -154,7 +155,7 @@ impl Store {
 
     pub async fn close(&self) {
         match &self.backend {
-            Backend::Sqlite { writer, reader } => {
+            Backend::Sqlite { writer, reader, .. } => {
                 reader.close().await;
                 writer.close().await;
             }
@@ -311,7 +312,15 @@ impl Store {
     /// event, and records the idempotency key, all in one transaction. Returns the case with
     /// its number.
     pub async fn create_case(&self, case: &Case, idem: Option<&IdempotencyRecord>) -> Result<Case> {
-        dispatch!(self, write, create_case(case, idem))
+        match &self.backend {
+            Backend::Sqlite { creator, .. } => {
+                let doc = casedesk_domain::search::SearchDoc::new(&case.subject, &case.description, []);
+                let created = casedesk_domain::timeline::created(case, casedesk_domain::timeline::CASE_CREATED);
+                let case_number = creator.create(case.clone(), doc, created, idem.cloned()).await?;
+                Ok(Case { case_number, ..case.clone() })
+            }
+            Backend::Postgres { pool } => postgres::q::create_case(pool, case, idem).await,
+        }
     }
 
     /// Writes a changed case if it is still at `expected_version` ([`StoreError::Stale`]

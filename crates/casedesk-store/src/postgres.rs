@@ -44,17 +44,6 @@ pub(crate) fn full_text_condition(q: &mut Sql, terms: &[String]) {
     q.push(&format!(" AND c.search @@ plainto_tsquery('simple', {p})"));
 }
 
-/// Creates a case one statement at a time (the extended protocol takes one statement per query).
-pub(crate) async fn insert_new_case(
-    tx: &mut Tx<'_>,
-    case: &casedesk_domain::case::Case,
-    doc: &SearchDoc,
-    created: &casedesk_domain::timeline::NewEvent,
-    idem: Option<&crate::IdempotencyRecord>,
-) -> Result<i64> {
-    q::insert_new_case_stepwise(tx, case, doc, created, idem).await
-}
-
 pub mod q {
     //! The shared queries, compiled for PostgreSQL.
     include!("queries.rs");

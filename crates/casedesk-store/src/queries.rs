@@ -800,36 +800,23 @@ async fn insert_idem(tx: &mut Tx<'_>, r: &IdempotencyRecord) -> Result<()> {
     Ok(())
 }
 
+/// Creates a case one statement at a time: number, row, tags, index entry, `created` event,
+/// idempotency key, in one transaction. (SQLite batches many creates into one round trip
+/// instead: `sqlite::creator`.)
+#[allow(dead_code)] // Used by the PostgreSQL backend only.
 pub async fn create_case(pool: &Pool, case: &Case, idem: Option<&IdempotencyRecord>) -> Result<Case> {
     let mut tx = pool.begin().await?;
     let mut case = case.clone();
     let doc = SearchDoc::new(&case.subject, &case.description, []);
+    case.case_number = next_case_number(&mut tx, &case.org_id).await?;
+    insert_case_row(&mut tx, &case, &doc).await?;
     let created = timeline::created(&case, timeline::CASE_CREATED);
-    case.case_number = super::insert_new_case(&mut tx, &case, &doc, &created, idem).await?;
+    insert_events(&mut tx, &case.org_id, &case.id, &case.created_by, std::slice::from_ref(&created)).await?;
+    if let Some(r) = idem {
+        insert_idem(&mut tx, r).await?;
+    }
     tx.commit().await?;
     Ok(case)
-}
-
-/// The steps of [`create_case`] one statement at a time: number, row, tags, index entry, event
-/// (`created`, with the case number filled in), idempotency key. Returns the case number.
-/// (SQLite sends the same steps as one batch.)
-#[allow(dead_code)] // Used by the PostgreSQL backend only.
-pub(crate) async fn insert_new_case_stepwise(
-    tx: &mut Tx<'_>,
-    case: &Case,
-    doc: &SearchDoc,
-    created: &NewEvent,
-    idem: Option<&IdempotencyRecord>,
-) -> Result<i64> {
-    let mut case = case.clone();
-    case.case_number = next_case_number(tx, &case.org_id).await?;
-    insert_case_row(tx, &case, doc).await?;
-    let created = timeline::created(&case, created.kind);
-    insert_events(tx, &case.org_id, &case.id, &case.created_by, std::slice::from_ref(&created)).await?;
-    if let Some(r) = idem {
-        insert_idem(tx, r).await?;
-    }
-    Ok(case.case_number)
 }
 
 /// Writes every column of a case at `expected_version`; returns its `seq`.

@@ -2157,6 +2157,26 @@ async fn scenario_concurrent_writers(store: &Store) {
     cases.sort_by_key(|c| c.case_number);
     assert_eq!(cases.iter().map(|c| c.case_number).collect::<Vec<_>>(), (1..=8).collect::<Vec<_>>());
 
+    // A burst in which two creates share an idempotency key: only that one fails (SQLite sends
+    // concurrent creates as one round; a failed round is retried case by case).
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..12 {
+        let case = new_case(&a.org, &a.admin.id, t(50 + i), subject(&format!("burst {i}")));
+        let key = if i == 3 || i == 7 { "same-key".to_string() } else { format!("key-{i}") };
+        let rec = idem(&a.org, &a.admin.id, &key, &case.id, t(50 + i));
+        let store = store.clone();
+        tasks.spawn(async move { store.create_case(&case, Some(&rec)).await });
+    }
+    let results = tasks.join_all().await;
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 11, "{results:?}");
+    assert!(results.iter().filter(|r| r.is_err()).all(|r| matches!(r, Err(StoreError::Duplicate(_)))));
+    let mut numbers: Vec<i64> = results.iter().filter_map(|r| r.as_ref().ok()).map(|c| c.case_number).collect();
+    numbers.sort();
+    assert_eq!(numbers, (9..=19).collect::<Vec<_>>(), "no number is used by the failed create");
+    for c in results.iter().filter_map(|r| r.as_ref().ok()) {
+        assert_eq!(&store.get_case(&a.org, &c.id).await.unwrap(), c);
+    }
+
     let base = cases[0].clone();
     let tz = TimeZone::UTC;
     let mut tasks = tokio::task::JoinSet::new();

@@ -32,7 +32,7 @@ pub enum Command {
         #[arg(long, env = "CASEDESK_LISTEN", default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
         /// Database connections (SQLite: readers; PostgreSQL: all).
-        #[arg(long, env = "CASEDESK_DB_MAX_CONNECTIONS", default_value_t = 16)]
+        #[arg(long, env = "CASEDESK_DB_MAX_CONNECTIONS", default_value_t = 8)]
         max_connections: u32,
         /// Largest JSON request body, in bytes.
         #[arg(long, env = "CASEDESK_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
