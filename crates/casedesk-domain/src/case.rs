@@ -795,6 +795,19 @@ pub fn import(mut input: NewCase, times: ImportTimes, ctx: &Ctx<'_>) -> Result<C
     let mut case = Case::create(input, ctx)?;
     let mut errors = Errors::new();
     let updated_at = times.updated_at.unwrap_or(times.created_at);
+    // History is in the past, and after 1900: a time outside is a mistake in the source data.
+    let earliest: Timestamp = "1900-01-01T00:00:00Z".parse().unwrap_or(Timestamp::MIN);
+    let latest = ctx.now + jiff::SignedDuration::from_hours(24);
+    for (field, t) in [
+        ("created_at", Some(times.created_at)),
+        ("updated_at", times.updated_at),
+        ("resolved_at", times.resolved_at),
+        ("closed_at", times.closed_at),
+    ] {
+        if t.is_some_and(|t| t < earliest || t > latest) {
+            errors.add(field, "must be between 1900 and now");
+        }
+    }
     if updated_at < times.created_at {
         errors.add("updated_at", "must not be before created_at");
     }
@@ -846,6 +859,10 @@ mod import_tests {
 
         let backwards = ImportTimes { updated_at: Some("2023-01-01T00:00:00Z".parse().expect("ts")), ..times };
         assert!(import(NewCase { subject: "old".into(), ..Default::default() }, backwards, &ctx).is_err());
+        let future = ImportTimes { created_at: "2027-01-01T00:00:00Z".parse().expect("ts"), updated_at: None, ..times };
+        assert!(import(NewCase { subject: "x".into(), ..Default::default() }, future, &ctx).is_err());
+        let ancient = ImportTimes { created_at: "1850-01-01T00:00:00Z".parse().expect("ts"), ..times };
+        assert!(import(NewCase { subject: "x".into(), ..Default::default() }, ancient, &ctx).is_err());
         let open_with_closed_at = ImportTimes { closed_at: times.updated_at, ..times };
         assert!(import(NewCase { subject: "x".into(), ..Default::default() }, open_with_closed_at, &ctx).is_err());
     }

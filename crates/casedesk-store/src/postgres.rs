@@ -4,7 +4,7 @@
 use casedesk_domain::search::SearchDoc;
 
 use crate::Result;
-use crate::sql::{Arg, Sql};
+use crate::sql::{Arg, FullText, Sql};
 
 pub(crate) type DB = sqlx::Postgres;
 type Tx<'a> = sqlx::Transaction<'a, DB>;
@@ -20,6 +20,9 @@ pub(crate) const INSERT_CASE: &str = "INSERT INTO cases (id, org_id, case_number
     $25, $26, $27, setweight(to_tsvector('simple', $28), 'A') || to_tsvector('simple', $29 || ' ' || $30)) RETURNING seq";
 
 pub(crate) const INSERT_BINDS_SEARCH: bool = true;
+
+/// `seq` is an identity column here: PostgreSQL orders full-text results by `created_at` itself.
+pub(crate) const SEQ_FOLLOWS_CREATED_AT: bool = false;
 
 /// Writes a case's search vector from its folded document.
 pub(crate) async fn write_search(tx: &mut Tx<'_>, seq: i64, doc: &SearchDoc, _replace: bool) -> Result<()> {
@@ -43,6 +46,8 @@ pub(crate) fn full_text_condition(q: &mut Sql, terms: &[String]) {
     let p = q.arg(Arg::Text(terms.join(" ")));
     q.push(&format!(" AND c.search @@ plainto_tsquery('simple', {p})"));
 }
+
+pub(crate) const FULL_TEXT: FullText = FullText { condition: full_text_condition, in_seq_order: None };
 
 pub mod q {
     //! The shared queries, compiled for PostgreSQL.

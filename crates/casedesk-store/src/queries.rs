@@ -702,6 +702,13 @@ async fn next_case_number(tx: &mut Tx<'_>, org_id: &str) -> Result<i64> {
     Ok(n)
 }
 
+/// The smallest `seq` of a case created at `at`: its creation time in microseconds times 1024.
+/// The next free number of that microsecond's 1024 is taken, so `seq` order is `(created_at,
+/// seq)` order. Imports are bounded to years 1900–2200, well inside the range this can hold.
+pub(crate) fn seq_base(at: Timestamp) -> Result<i64> {
+    us(at).checked_mul(1024).ok_or_else(|| corrupt("seq", format!("time {at} is out of range")))
+}
+
 /// Inserts the case row, its tags and its search entry; returns its `seq`.
 async fn insert_case_row(tx: &mut Tx<'_>, c: &Case, doc: &SearchDoc) -> Result<i64> {
     let mut q = sqlx::query_scalar(super::INSERT_CASE)
@@ -732,6 +739,9 @@ async fn insert_case_row(tx: &mut Tx<'_>, c: &Case, doc: &SearchDoc) -> Result<i
         .bind(us(c.created_at))
         .bind(us(c.updated_at))
         .bind(c.version);
+    if super::SEQ_FOLLOWS_CREATED_AT {
+        q = q.bind(seq_base(c.created_at)?);
+    }
     if super::INSERT_BINDS_SEARCH {
         q = q.bind(&doc.subject).bind(&doc.description).bind(&doc.comments);
     }
@@ -948,7 +958,7 @@ pub async fn get_case_with_refs(pool: &Pool, org_id: &str, id: &str) -> Result<(
 }
 
 pub async fn list_cases(pool: &Pool, org_id: &str, req: &ListRequest) -> Result<Page<CaseListItem>> {
-    let q = sql::list_cases(org_id, req, super::full_text_condition)?;
+    let q = sql::list_cases(org_id, req, &super::FULL_TEXT)?;
     let rows = bind_args(sqlx::query(sqlx::AssertSqlSafe(q.text)), q.args).fetch_all(pool).await?;
     let mut items = Vec::with_capacity(rows.len());
     let mut last = None;

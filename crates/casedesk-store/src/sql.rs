@@ -68,16 +68,52 @@ pub fn case_cursor(o: Ordering, priority: i64, created_at: i64, updated_at: i64,
     cursor::encode(o.as_str(), &keys)
 }
 
-/// Builds the case-list query. `full_text` adds the backend's full-text condition for the
-/// search terms. Fetches `limit + 1` rows so the caller knows whether there is a next page.
-pub fn list_cases(org_id: &str, req: &ListRequest, full_text: impl Fn(&mut Sql, &[String])) -> Result<Sql, StoreError> {
+/// How a backend searches text in a case list.
+pub struct FullText {
+    /// Adds the condition "the case matches these terms" to a query over `cases c`.
+    pub condition: fn(&mut Sql, &[String]),
+    /// A source that yields matching cases in `seq` order (which is creation order); the query
+    /// then reads matches newest first and stops after a page instead of collecting and sorting
+    /// all of them.
+    pub in_seq_order: Option<fn(&[String]) -> SeqSource>,
+}
+
+/// A full-text table joined to `cases c` that yields rows in `seq` order.
+pub struct SeqSource {
+    /// `FROM <index> CROSS JOIN cases c ON c.seq = <index>.rowid` (CROSS JOIN keeps the index as
+    /// the outer loop).
+    pub from: &'static str,
+    /// The condition before the match argument, e.g. `cases_fts MATCH `.
+    pub matches: &'static str,
+    /// The column that orders the rows, e.g. `cases_fts.rowid`.
+    pub order_column: &'static str,
+    pub argument: String,
+}
+
+const JOINS: &str = " LEFT JOIN accounts a ON a.id = c.account_id LEFT JOIN contacts ct ON ct.id = c.contact_id";
+
+/// Builds the case-list query. Fetches `limit + 1` rows so the caller knows whether there is a
+/// next page.
+pub fn list_cases(org_id: &str, req: &ListRequest, full_text: &FullText) -> Result<Sql, StoreError> {
     let f = &req.filter;
     let mut q = Sql::default();
+    let by_created = matches!(req.ordering, Ordering::CreatedAsc | Ordering::CreatedDesc);
+    let seq_source = match full_text.in_seq_order {
+        Some(source) if by_created && !f.terms.is_empty() => Some(source(&f.terms)),
+        _ => None,
+    };
     q.push("SELECT ").push(CASE_COLUMNS).push(
-        ", a.id AS acc_id, a.name AS acc_name, a.tier AS acc_tier, ct.id AS cnt_id, ct.name AS cnt_name, ct.email AS cnt_email \
-         FROM cases c LEFT JOIN accounts a ON a.id = c.account_id LEFT JOIN contacts ct ON ct.id = c.contact_id \
-         WHERE c.org_id = ",
+        ", a.id AS acc_id, a.name AS acc_name, a.tier AS acc_tier, ct.id AS cnt_id, ct.name AS cnt_name, ct.email AS cnt_email ",
     );
+    match &seq_source {
+        Some(src) => {
+            let m = q.arg(Arg::Text(src.argument.clone()));
+            q.push(src.from).push(JOINS).push(" WHERE ").push(src.matches).push(&m).push(" AND c.org_id = ");
+        }
+        None => {
+            q.push("FROM cases c").push(JOINS).push(" WHERE c.org_id = ");
+        }
+    }
     let p = q.arg(Arg::Text(org_id.to_string()));
     q.push(&p).push(" AND c.deleted_at IS NULL");
     q.and_in("c.status", f.statuses.iter().map(|s| Arg::Text(s.as_str().into())));
@@ -112,13 +148,21 @@ pub fn list_cases(org_id: &str, req: &ListRequest, full_text: impl Fn(&mut Sql, 
             q.push(&format!(" AND {col} < {p}"));
         }
     }
-    if !f.terms.is_empty() {
-        full_text(&mut q, &f.terms);
+    if !f.terms.is_empty() && seq_source.is_none() {
+        (full_text.condition)(&mut q, &f.terms);
     }
-    let cols = sort_columns(req.ordering);
+    let seq_order = seq_source.as_ref().map(|src| [src.order_column]);
+    let cols: &[&str] = match &seq_order {
+        Some(col) => col,
+        None => sort_columns(req.ordering),
+    };
     let desc = req.ordering.descending();
     if let Some(c) = &req.cursor {
-        let keys = cursor::decode(c, req.ordering.as_str(), &vec![true; cols.len()])?;
+        let mut keys = cursor::decode(c, req.ordering.as_str(), &vec![true; sort_columns(req.ordering).len()])?;
+        if seq_source.is_some() {
+            // seq alone orders like (created_at, seq).
+            keys.drain(..keys.len() - 1);
+        }
         let placeholders: Vec<String> = keys
             .into_iter()
             .map(|k| match k {

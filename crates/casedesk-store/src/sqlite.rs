@@ -6,18 +6,23 @@ use casedesk_domain::search::SearchDoc;
 pub(crate) mod creator;
 
 use crate::Result;
-use crate::sql::{Arg, Sql};
+use crate::sql::{Arg, FullText, SeqSource, Sql};
 
 pub(crate) type DB = sqlx::Sqlite;
 type Tx<'a> = sqlx::Transaction<'a, DB>;
 
 pub(crate) const ANALYZE: &str = "ANALYZE; PRAGMA optimize;";
 
-pub(crate) const INSERT_CASE: &str = "INSERT INTO cases (id, org_id, case_number, subject, description, status, priority, \
-    case_type, channel, queue_id, owner_id, requester_id, contact_id, account_id, opportunity_id, tags, custom_fields, \
-    resolution_notes, due_at, is_waiting, resolved_at, closed_at, created_by, updated_by, created_at, updated_at, version) \
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, \
-    $25, $26, $27) RETURNING seq";
+pub(crate) const INSERT_CASE: &str = "INSERT INTO cases (seq, id, org_id, case_number, subject, description, status, \
+    priority, case_type, channel, queue_id, owner_id, requester_id, contact_id, account_id, opportunity_id, tags, \
+    custom_fields, resolution_notes, due_at, is_waiting, resolved_at, closed_at, created_by, updated_by, created_at, \
+    updated_at, version) \
+    VALUES ((SELECT COALESCE(MAX(seq) + 1, $28) FROM cases WHERE seq >= $28 AND seq < $28 + 1024), $1, $2, $3, $4, $5, \
+    $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27) RETURNING seq";
+
+/// Rows of `cases` are numbered in creation-time order ([`seq_base`]), so the full-text index,
+/// whose rowid is `seq`, can hand out matches newest first and stop after a page.
+pub(crate) const SEQ_FOLLOWS_CREATED_AT: bool = true;
 
 /// The FTS5 row is written separately from the case row.
 pub(crate) const INSERT_BINDS_SEARCH: bool = false;
@@ -44,11 +49,28 @@ pub(crate) async fn unindex_case(tx: &mut Tx<'_>, seq: i64) -> Result<()> {
 
 /// Every term quoted, so FTS5 reads them as words (never as `AND`, `NEAR` or column filters);
 /// space-separated quoted words are an implicit AND.
+fn match_expression(terms: &[String]) -> String {
+    terms.iter().map(|t| format!("\"{}\"", t.replace('"', ""))).collect::<Vec<_>>().join(" ")
+}
+
 pub(crate) fn full_text_condition(q: &mut Sql, terms: &[String]) {
-    let query: Vec<String> = terms.iter().map(|t| format!("\"{}\"", t.replace('"', ""))).collect();
-    let p = q.arg(Arg::Text(query.join(" ")));
+    let p = q.arg(Arg::Text(match_expression(terms)));
     q.push(&format!(" AND c.seq IN (SELECT rowid FROM cases_fts WHERE cases_fts MATCH {p})"));
 }
+
+/// FTS5 returns matches in rowid order, and rowid is `seq`, which follows creation time: a
+/// search ordered by creation reads the newest matches and stops after a page.
+fn fts_in_seq_order(terms: &[String]) -> SeqSource {
+    SeqSource {
+        from: "FROM cases_fts CROSS JOIN cases c ON c.seq = cases_fts.rowid",
+        matches: "cases_fts MATCH ",
+        order_column: "cases_fts.rowid",
+        argument: match_expression(terms),
+    }
+}
+
+pub(crate) const FULL_TEXT: FullText =
+    FullText { condition: full_text_condition, in_seq_order: Some(fts_in_seq_order) };
 
 pub mod q {
     //! The shared queries, compiled for SQLite.

@@ -244,6 +244,7 @@ conformance! {
     scenario_delete_refuses_other_orgs_records_as_not_found,
     scenario_search_finds_words_inside_addresses,
     scenario_search_ignores_diacritics,
+    scenario_search_pages_in_creation_order,
 }
 
 // ---- fixtures ----------------------------------------------------------------------------------
@@ -2213,4 +2214,41 @@ async fn scenario_concurrent_writers(store: &Store) {
     assert!(results.iter().filter(|r| r.is_err()).all(|r| matches!(r, Err(StoreError::Stale))));
     let comments = store.list_comments(&a.org, &base.id, &PageRequest::first(50)).await.unwrap().items;
     assert_eq!(comments.len(), 1);
+}
+
+/// A search ordered by creation time pages exactly like the unfiltered list, also across cases
+/// created in the same instant and historical cases imported after newer ones (SQLite reads such
+/// searches from the full-text index in rowid order).
+async fn scenario_search_pages_in_creation_order(store: &Store) {
+    let a = tenant(store, "Acme").await;
+    let mut matching = Vec::new();
+    for (i, at) in [100, 101, 101, 101, 102, 105].into_iter().enumerate() {
+        matching.push(create(store, &a.org, &a.admin.id, t(at), subject(&format!("needle {i}"))).await.id);
+    }
+    create(store, &a.org, &a.admin.id, t(103), subject("haystack")).await;
+    let old = store
+        .import_cases(
+            &a.org,
+            &[historical(&a.org, &a.admin.id, 0, "needle", -500), historical(&a.org, &a.admin.id, 0, "needle", 101)],
+            &a.admin.id,
+            None,
+        )
+        .await
+        .unwrap();
+    matching.extend(old.into_iter().map(|c| c.id));
+    let needle = CaseFilter { terms: vec!["needle".into()], ..Default::default() };
+    for ordering in [Ordering::CreatedDesc, Ordering::CreatedAsc] {
+        let all = walk_cases(store, &a.org, &CaseFilter::default(), ordering, 100).await;
+        let expected: Vec<String> = all.into_iter().filter(|id| matching.contains(id)).collect();
+        assert_eq!(expected.len(), 8);
+        for limit in [1, 2, 3, 50] {
+            assert_eq!(walk_cases(store, &a.org, &needle, ordering, limit).await, expected, "{ordering:?} by {limit}");
+        }
+        // Combined with another filter.
+        let open = CaseFilter { statuses: vec![Status::New], ..needle.clone() };
+        let live: Vec<String> = expected.iter().filter(|id| matching[..6].contains(id)).cloned().collect();
+        assert_eq!(walk_cases(store, &a.org, &open, ordering, 2).await, live, "{ordering:?} new only");
+    }
+    let b = tenant(store, "Globex").await;
+    assert!(walk_cases(store, &b.org, &needle, Ordering::CreatedDesc, 2).await.is_empty());
 }

@@ -75,7 +75,7 @@ CREATE TABLE case_queues (
 CREATE INDEX case_queues_org ON case_queues(org_id, created_at, id);
 
 CREATE TABLE cases (
-    seq INTEGER PRIMARY KEY,
+    seq INTEGER PRIMARY KEY, -- creation time in microseconds × 1024 + n (see queries::seq_base)
     id TEXT NOT NULL UNIQUE,
     org_id TEXT NOT NULL REFERENCES organizations(id),
     case_number INTEGER NOT NULL,
