@@ -162,7 +162,8 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         results.server_log = Some(files.log.display().to_string());
     }
     if args.keep && backend == "sqlite" {
-        results.kept_database = Some(files.db.display().to_string());
+        // The database is the one given, or the temporary file that --keep kept.
+        results.kept_database = Some(display_url(&url));
     }
     let summary = results.summary(&args);
     println!("{summary}");

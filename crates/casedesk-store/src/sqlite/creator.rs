@@ -8,8 +8,8 @@
 //!
 //! [`CaseCreator`] is a task that owns the path: requests queue on a channel, and each round
 //! takes every queued create (up to [`MAX_BATCH`]) and sends them to SQLite as ONE multi-statement
-//! query — `BEGIN IMMEDIATE`, each case's statements, `COMMIT` — whose `SELECT`s return the case
-//! numbers in order. Under load a round carries many cases; a lone request goes alone, with no
+//! query — `BEGIN IMMEDIATE`, each case's statements, `COMMIT` — whose `INSERT … RETURNING`s
+//! return the case numbers in order. Under load a round carries many cases; a lone request goes alone, with no
 //! added wait. Every caller gets its answer only after the commit.
 //!
 //! If a round fails (a duplicate idempotency key, say), it is rolled back whole and its cases are
@@ -40,14 +40,13 @@ INSERT INTO cases (seq, id, org_id, case_number, subject, description, status, p
     is_waiting, resolved_at, closed_at, created_by, updated_by, created_at, updated_at, version)
 VALUES ((SELECT COALESCE(MAX(seq) + 1, $38) FROM cases WHERE seq >= $38 AND seq < $38 + 1024),
     $1, $2, (SELECT next_case_number - 1 FROM organizations WHERE id = $2), $4, $5, $6, $7, $8, $9, $10, $11,
-    $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27);
+    $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27) RETURNING case_number;
 INSERT INTO case_tags (org_id, tag, case_seq) SELECT $2, j.value, c.seq FROM json_each($16) j, cases c WHERE c.id = $1;
 INSERT INTO cases_fts (rowid, subject, description, comments) SELECT seq, $28, $29, $30 FROM cases WHERE id = $1;
 INSERT INTO case_events (org_id, case_id, kind, actor_id, data, created_at)
 VALUES ($2, $1, $31, $23, json_set($32, '$.case_number', (SELECT case_number FROM cases WHERE id = $1)), $25);
 INSERT INTO idempotency_keys (org_id, user_id, key, request_hash, resource_id, status_code, created_at)
 SELECT $2, $33, $34, $35, $1, $36, $37 WHERE $33 IS NOT NULL;
-SELECT case_number FROM cases WHERE id = $1;
 ";
 
 /// The SQL of a round of `n` cases, built once per size.
@@ -140,7 +139,10 @@ async fn run(pool: sqlx::SqlitePool, mut rx: mpsc::UnboundedReceiver<Job>) {
                 Err(_) => break,
             }
         }
-        match round(&pool, &jobs).await {
+        let started = std::time::Instant::now();
+        let outcome = round(&pool, &jobs).await;
+        tracing::debug!(round.cases = jobs.len(), duration_us = started.elapsed().as_micros() as u64, "case round");
+        match outcome {
             Ok(numbers) => {
                 for (job, n) in jobs.into_iter().zip(numbers) {
                     let _ = job.reply.send(Ok(n));
