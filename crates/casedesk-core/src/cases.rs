@@ -112,9 +112,9 @@ impl App {
 
     pub async fn create_case(&self, actor: &Actor, mut input: NewCase, idem: Option<IdemKey>) -> Result<Created<Case>> {
         actor.require(Action::WriteCases, "create cases")?;
-        if let Some(prev) = self.idem_previous(actor, idem.as_ref()).await? {
-            let value = self.store.get_case(&actor.org_id, &prev.resource_id).await?;
-            return Ok(Created { value, replayed: true });
+        let get = async |id: String| self.store.get_case(&actor.org_id, &id).await;
+        if let Some(replayed) = self.replay(actor, idem.as_ref(), get).await? {
+            return Ok(replayed);
         }
         self.check_refs(
             &actor.org_id,
@@ -137,16 +137,9 @@ impl App {
         let ctx = Ctx { org_id: &actor.org_id, actor_id: &actor.user_id, now: self.clock.now(), tz: &tz };
         let case = Case::create(input, &ctx)?;
         let rec = self.idem_record(actor, idem.as_ref(), &case.id, 201);
-        match self.store.create_case(&case, rec.as_ref()).await {
-            Ok(value) => Ok(Created { value, replayed: false }),
-            Err(StoreError::Duplicate(m)) => match self.idem_after_duplicate(actor, idem.as_ref()).await? {
-                Some(prev) => {
-                    Ok(Created { value: self.store.get_case(&actor.org_id, &prev.resource_id).await?, replayed: true })
-                }
-                None => Err(StoreError::Duplicate(m).into()),
-            },
-            Err(e) => Err(e.into()),
-        }
+        let written = self.store.create_case(&case, rec.as_ref()).await;
+        let get = async |id: String| self.store.get_case(&actor.org_id, &id).await;
+        self.settle_create(actor, idem.as_ref(), written, get).await
     }
 
     pub async fn get_case(&self, actor: &Actor, id: &str) -> Result<Case> {
@@ -223,9 +216,9 @@ impl App {
         idem: Option<IdemKey>,
     ) -> Result<Created<Comment>> {
         actor.require(Action::WriteCases, "comment on cases")?;
-        if let Some(prev) = self.idem_previous(actor, idem.as_ref()).await? {
-            let value = self.store.get_comment(&actor.org_id, &prev.resource_id).await?;
-            return Ok(Created { value, replayed: true });
+        let get = async |id: String| self.store.get_comment(&actor.org_id, &id).await;
+        if let Some(replayed) = self.replay(actor, idem.as_ref(), get).await? {
+            return Ok(replayed);
         }
         for _ in 0..UPDATE_ATTEMPTS {
             let case = self.store.get_case_for_update(&actor.org_id, case_id).await?;
@@ -237,14 +230,9 @@ impl App {
                     return Ok(Created { value: comment, replayed: false });
                 }
                 Err(StoreError::Stale) => continue,
-                Err(StoreError::Duplicate(m)) => {
-                    return match self.idem_after_duplicate(actor, idem.as_ref()).await? {
-                        Some(prev) => Ok(Created {
-                            value: self.store.get_comment(&actor.org_id, &prev.resource_id).await?,
-                            replayed: true,
-                        }),
-                        None => Err(StoreError::Duplicate(m).into()),
-                    };
+                Err(e @ StoreError::Duplicate(_)) => {
+                    let get = async |id: String| self.store.get_comment(&actor.org_id, &id).await;
+                    return self.settle_create(actor, idem.as_ref(), Err(e), get).await;
                 }
                 Err(e) => return Err(e.into()),
             }

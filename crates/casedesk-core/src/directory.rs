@@ -215,11 +215,9 @@ impl App {
         idem: Option<IdemKey>,
     ) -> Result<Created<Account>> {
         actor.require(Action::WriteDirectory, "create accounts")?;
-        if let Some(prev) = self.idem_previous(actor, idem.as_ref()).await? {
-            return Ok(Created {
-                value: self.store.get_account(&actor.org_id, &prev.resource_id).await?,
-                replayed: true,
-            });
+        let get = async |id: String| self.store.get_account(&actor.org_id, &id).await;
+        if let Some(replayed) = self.replay(actor, idem.as_ref(), get).await? {
+            return Ok(replayed);
         }
         let now = self.clock.now();
         let blank = Account {
@@ -233,17 +231,9 @@ impl App {
         };
         let account = Account::apply(blank, input, true)?;
         let rec = self.idem_record(actor, idem.as_ref(), &account.id, 201);
-        match self.store.insert_account(&account, rec.as_ref()).await {
-            Ok(()) => Ok(Created { value: account, replayed: false }),
-            Err(StoreError::Duplicate(m)) => match self.idem_after_duplicate(actor, idem.as_ref()).await? {
-                Some(prev) => Ok(Created {
-                    value: self.store.get_account(&actor.org_id, &prev.resource_id).await?,
-                    replayed: true,
-                }),
-                None => Err(StoreError::Duplicate(m).into()),
-            },
-            Err(e) => Err(e.into()),
-        }
+        let written = self.store.insert_account(&account, rec.as_ref()).await.map(|()| account);
+        let get = async |id: String| self.store.get_account(&actor.org_id, &id).await;
+        self.settle_create(actor, idem.as_ref(), written, get).await
     }
 
     pub async fn get_account(&self, actor: &Actor, id: &str) -> Result<Account> {
@@ -290,11 +280,9 @@ impl App {
         idem: Option<IdemKey>,
     ) -> Result<Created<Contact>> {
         actor.require(Action::WriteDirectory, "create contacts")?;
-        if let Some(prev) = self.idem_previous(actor, idem.as_ref()).await? {
-            return Ok(Created {
-                value: self.store.get_contact(&actor.org_id, &prev.resource_id).await?,
-                replayed: true,
-            });
+        let get = async |id: String| self.store.get_contact(&actor.org_id, &id).await;
+        if let Some(replayed) = self.replay(actor, idem.as_ref(), get).await? {
+            return Ok(replayed);
         }
         self.check_account_ref(&actor.org_id, input.account_id.as_ref()).await?;
         let now = self.clock.now();
@@ -311,17 +299,9 @@ impl App {
         };
         let contact = Contact::apply(blank, input, true)?;
         let rec = self.idem_record(actor, idem.as_ref(), &contact.id, 201);
-        match self.store.insert_contact(&contact, rec.as_ref()).await {
-            Ok(()) => Ok(Created { value: contact, replayed: false }),
-            Err(StoreError::Duplicate(m)) => match self.idem_after_duplicate(actor, idem.as_ref()).await? {
-                Some(prev) => Ok(Created {
-                    value: self.store.get_contact(&actor.org_id, &prev.resource_id).await?,
-                    replayed: true,
-                }),
-                None => Err(StoreError::Duplicate(m).into()),
-            },
-            Err(e) => Err(e.into()),
-        }
+        let written = self.store.insert_contact(&contact, rec.as_ref()).await.map(|()| contact);
+        let get = async |id: String| self.store.get_contact(&actor.org_id, &id).await;
+        self.settle_create(actor, idem.as_ref(), written, get).await
     }
 
     pub async fn get_contact(&self, actor: &Actor, id: &str) -> Result<Contact> {
@@ -365,11 +345,9 @@ impl App {
         idem: Option<IdemKey>,
     ) -> Result<Created<Queue>> {
         actor.require(Action::ManageQueues, "create queues")?;
-        if let Some(prev) = self.idem_previous(actor, idem.as_ref()).await? {
-            return Ok(Created {
-                value: self.store.get_queue(&actor.org_id, &prev.resource_id).await?,
-                replayed: true,
-            });
+        let get = async |id: String| self.store.get_queue(&actor.org_id, &id).await;
+        if let Some(replayed) = self.replay(actor, idem.as_ref(), get).await? {
+            return Ok(replayed);
         }
         let (name, description, method) = queue::validate(input, None)?;
         let now = self.clock.now();
@@ -383,16 +361,9 @@ impl App {
             updated_at: now,
         };
         let rec = self.idem_record(actor, idem.as_ref(), &q.id, 201);
-        match self.store.insert_queue(&q, rec.as_ref()).await {
-            Ok(()) => Ok(Created { value: q, replayed: false }),
-            Err(StoreError::Duplicate(m)) => match self.idem_after_duplicate(actor, idem.as_ref()).await? {
-                Some(prev) => {
-                    Ok(Created { value: self.store.get_queue(&actor.org_id, &prev.resource_id).await?, replayed: true })
-                }
-                None => Err(StoreError::Duplicate(m).into()),
-            },
-            Err(e) => Err(e.into()),
-        }
+        let written = self.store.insert_queue(&q, rec.as_ref()).await.map(|()| q);
+        let get = async |id: String| self.store.get_queue(&actor.org_id, &id).await;
+        self.settle_create(actor, idem.as_ref(), written, get).await
     }
 
     pub async fn get_queue(&self, actor: &Actor, id: &str) -> Result<Queue> {

@@ -2,7 +2,7 @@
 //! again. The key is recorded in the same transaction as the record it created, so a crash can
 //! never leave one without the other.
 
-use casedesk_store::IdempotencyRecord;
+use casedesk_store::{IdempotencyRecord, StoreError};
 
 use crate::{Actor, App, AppError, Result};
 
@@ -63,16 +63,35 @@ impl App {
         })
     }
 
-    /// After a write failed on a duplicate: if a concurrent request with the same key won the
-    /// race, its record is the answer.
-    pub(crate) async fn idem_after_duplicate(
+    /// The record an earlier request with this key created (fetched with `get`), if there was one.
+    pub(crate) async fn replay<T>(
         &self,
         actor: &Actor,
         key: Option<&IdemKey>,
-    ) -> Result<Option<IdempotencyRecord>> {
-        if key.is_none() {
-            return Ok(None);
+        get: impl AsyncFnOnce(String) -> Result<T, StoreError>,
+    ) -> Result<Option<Created<T>>> {
+        match self.idem_previous(actor, key).await? {
+            Some(prev) => Ok(Some(Created { value: get(prev.resource_id).await?, replayed: true })),
+            None => Ok(None),
         }
-        self.idem_previous(actor, key).await
+    }
+
+    /// Finishes a create from what the write answered. A duplicate-key failure caused by a
+    /// concurrent request with the same key, which won the race, becomes a replay of its record.
+    pub(crate) async fn settle_create<T>(
+        &self,
+        actor: &Actor,
+        key: Option<&IdemKey>,
+        written: Result<T, StoreError>,
+        get: impl AsyncFnOnce(String) -> Result<T, StoreError>,
+    ) -> Result<Created<T>> {
+        match written {
+            Ok(value) => Ok(Created { value, replayed: false }),
+            Err(StoreError::Duplicate(m)) if key.is_some() => match self.idem_previous(actor, key).await? {
+                Some(prev) => Ok(Created { value: get(prev.resource_id).await?, replayed: true }),
+                None => Err(StoreError::Duplicate(m).into()),
+            },
+            Err(e) => Err(e.into()),
+        }
     }
 }
