@@ -84,6 +84,31 @@ fn finish_page<T>(mut items: Vec<T>, limit: u32, ordering: &str, key: impl Fn(&T
     Page { items, next_cursor }
 }
 
+/// One page of an organization's records of one table, newest first: `select` is the statement
+/// up to `WHERE` (`SELECT a.* FROM accounts a`); `filter` may add conditions.
+#[allow(clippy::too_many_arguments)]
+async fn list_page<T>(
+    pool: &Pool,
+    select: &str,
+    alias: &str,
+    org_id: &str,
+    filter: impl FnOnce(&mut Sql),
+    page: &PageRequest,
+    list: &str,
+    decode: fn(&DbRow) -> Result<T>,
+    key: impl Fn(&T) -> (i64, String),
+) -> Result<Page<T>> {
+    let mut q = Sql::default();
+    q.push(select).push(&format!(" WHERE {alias}.org_id = "));
+    let p = q.arg(Arg::Text(org_id.into()));
+    q.push(&p);
+    filter(&mut q);
+    page_clause(&mut q, alias, page, list)?;
+    let rows = bind_args(sqlx::query(sqlx::AssertSqlSafe(q.text)), q.args).fetch_all(pool).await?;
+    let items = rows.iter().map(decode).collect::<Result<Vec<_>>>()?;
+    Ok(finish_page(items, page.limit, list, key))
+}
+
 pub async fn ping(pool: &Pool) -> Result<()> {
     sqlx::query("SELECT 1").execute(pool).await?;
     Ok(())
@@ -187,14 +212,8 @@ pub async fn find_user(pool: &Pool, id: &str) -> Result<User> {
 }
 
 pub async fn list_users(pool: &Pool, org_id: &str, page: &PageRequest) -> Result<Page<User>> {
-    let mut q = Sql::default();
-    q.push(&format!("SELECT {USER_COLUMNS} FROM users u WHERE u.org_id = "));
-    let p = q.arg(Arg::Text(org_id.into()));
-    q.push(&p);
-    page_clause(&mut q, "u", page, "users")?;
-    let rows = bind_args(sqlx::query(sqlx::AssertSqlSafe(q.text)), q.args).fetch_all(pool).await?;
-    let users = rows.iter().map(decode_user).collect::<Result<Vec<_>>>()?;
-    Ok(finish_page(users, page.limit, "users", |u| (us(u.created_at), u.id.clone())))
+    let select = format!("SELECT {USER_COLUMNS} FROM users u");
+    list_page(pool, &select, "u", org_id, |_| {}, page, "users", decode_user, |u| (us(u.created_at), u.id.clone())).await
 }
 
 pub async fn update_user(pool: &Pool, u: &User, password_hash: Option<&str>) -> Result<()> {
@@ -294,18 +313,14 @@ pub async fn get_token(pool: &Pool, org_id: &str, id: &str) -> Result<ApiToken> 
 }
 
 pub async fn list_tokens(pool: &Pool, org_id: &str, user_id: Option<&str>, page: &PageRequest) -> Result<Page<ApiToken>> {
-    let mut q = Sql::default();
-    q.push(&format!("SELECT {TOKEN_COLUMNS} FROM api_tokens t WHERE t.org_id = "));
-    let p = q.arg(Arg::Text(org_id.into()));
-    q.push(&p);
-    if let Some(u) = user_id {
-        let p = q.arg(Arg::Text(u.into()));
-        q.push(" AND t.user_id = ").push(&p);
-    }
-    page_clause(&mut q, "t", page, "tokens")?;
-    let rows = bind_args(sqlx::query(sqlx::AssertSqlSafe(q.text)), q.args).fetch_all(pool).await?;
-    let items = rows.iter().map(decode_token).collect::<Result<Vec<_>>>()?;
-    Ok(finish_page(items, page.limit, "tokens", |t| (us(t.created_at), t.id.clone())))
+    let select = format!("SELECT {TOKEN_COLUMNS} FROM api_tokens t");
+    let by_user = |q: &mut Sql| {
+        if let Some(u) = user_id {
+            let p = q.arg(Arg::Text(u.into()));
+            q.push(" AND t.user_id = ").push(&p);
+        }
+    };
+    list_page(pool, &select, "t", org_id, by_user, page, "tokens", decode_token, |t| (us(t.created_at), t.id.clone())).await
 }
 
 pub async fn revoke_token(pool: &Pool, org_id: &str, id: &str, now: Timestamp) -> Result<()> {
@@ -365,14 +380,8 @@ pub async fn get_account(pool: &Pool, org_id: &str, id: &str) -> Result<Account>
 }
 
 pub async fn list_accounts(pool: &Pool, org_id: &str, page: &PageRequest) -> Result<Page<Account>> {
-    let mut q = Sql::default();
-    q.push("SELECT a.* FROM accounts a WHERE a.org_id = ");
-    let p = q.arg(Arg::Text(org_id.into()));
-    q.push(&p);
-    page_clause(&mut q, "a", page, "accounts")?;
-    let rows = bind_args(sqlx::query(sqlx::AssertSqlSafe(q.text)), q.args).fetch_all(pool).await?;
-    let items = rows.iter().map(decode_account).collect::<Result<Vec<_>>>()?;
-    Ok(finish_page(items, page.limit, "accounts", |a| (us(a.created_at), a.id.clone())))
+    let key = |a: &Account| (us(a.created_at), a.id.clone());
+    list_page(pool, "SELECT a.* FROM accounts a", "a", org_id, |_| {}, page, "accounts", decode_account, key).await
 }
 
 pub async fn update_account(pool: &Pool, a: &Account) -> Result<()> {
@@ -468,20 +477,16 @@ pub async fn get_contact(pool: &Pool, org_id: &str, id: &str) -> Result<Contact>
 }
 
 pub async fn list_contacts(pool: &Pool, org_id: &str, filter: &ContactFilter, page: &PageRequest) -> Result<Page<Contact>> {
-    let mut q = Sql::default();
-    q.push("SELECT ct.* FROM contacts ct WHERE ct.org_id = ");
-    let p = q.arg(Arg::Text(org_id.into()));
-    q.push(&p);
-    for (col, v) in [("ct.account_id", &filter.account_id), ("ct.email", &filter.email), ("ct.external_id", &filter.external_id)] {
-        if let Some(v) = v {
-            let p = q.arg(Arg::Text(v.clone()));
-            q.push(&format!(" AND {col} = {p}"));
+    let by_fields = |q: &mut Sql| {
+        for (col, v) in [("ct.account_id", &filter.account_id), ("ct.email", &filter.email), ("ct.external_id", &filter.external_id)] {
+            if let Some(v) = v {
+                let p = q.arg(Arg::Text(v.clone()));
+                q.push(&format!(" AND {col} = {p}"));
+            }
         }
-    }
-    page_clause(&mut q, "ct", page, "contacts")?;
-    let rows = bind_args(sqlx::query(sqlx::AssertSqlSafe(q.text)), q.args).fetch_all(pool).await?;
-    let items = rows.iter().map(decode_contact).collect::<Result<Vec<_>>>()?;
-    Ok(finish_page(items, page.limit, "contacts", |c| (us(c.created_at), c.id.clone())))
+    };
+    let key = |c: &Contact| (us(c.created_at), c.id.clone());
+    list_page(pool, "SELECT ct.* FROM contacts ct", "ct", org_id, by_fields, page, "contacts", decode_contact, key).await
 }
 
 pub async fn update_contact(pool: &Pool, c: &Contact) -> Result<()> {
@@ -568,14 +573,8 @@ pub async fn get_queue(pool: &Pool, org_id: &str, id: &str) -> Result<Queue> {
 }
 
 pub async fn list_queues(pool: &Pool, org_id: &str, page: &PageRequest) -> Result<Page<Queue>> {
-    let mut q = Sql::default();
-    q.push("SELECT q.* FROM case_queues q WHERE q.org_id = ");
-    let p = q.arg(Arg::Text(org_id.into()));
-    q.push(&p);
-    page_clause(&mut q, "q", page, "queues")?;
-    let rows = bind_args(sqlx::query(sqlx::AssertSqlSafe(q.text)), q.args).fetch_all(pool).await?;
-    let items = rows.iter().map(decode_queue).collect::<Result<Vec<_>>>()?;
-    Ok(finish_page(items, page.limit, "queues", |q| (us(q.created_at), q.id.clone())))
+    let key = |q: &Queue| (us(q.created_at), q.id.clone());
+    list_page(pool, "SELECT q.* FROM case_queues q", "q", org_id, |_| {}, page, "queues", decode_queue, key).await
 }
 
 pub async fn update_queue(pool: &Pool, q: &Queue) -> Result<()> {
