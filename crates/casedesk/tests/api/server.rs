@@ -162,3 +162,78 @@ async fn admin_commands_create_orgs_users_and_tokens() {
         serde_json::from_str(first).unwrap_or_else(|e| panic!("--log-format json writes JSON lines ({e}): {first}"));
     assert!(line.get("level").is_some());
 }
+
+#[tokio::test]
+async fn sigterm_lets_an_in_flight_request_finish() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("casedesk.db");
+    let db = db.to_str().unwrap();
+    let token = "drain-test-token-0123456789";
+    let start = |port: u16| {
+        Command::new(BIN)
+            .args(["--database-url", db, "serve", "--listen", &format!("127.0.0.1:{port}")])
+            .env("CASEDESK_BOOTSTRAP_TOKEN", token)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let port = free_port();
+    let child = start(port);
+    let base = format!("http://127.0.0.1:{port}");
+    wait_ready(&base).await;
+
+    // An import big enough to still be running when the signal arrives.
+    let cases: Vec<Value> = (0..1000)
+        .map(|i| {
+            serde_json::json!({
+                "subject": format!("historical case {i}"),
+                "description": "words ".repeat(200),
+                "created_at": "2024-01-01T00:00:00Z",
+                "comments": [
+                    {"body": "first ".repeat(50), "created_at": "2024-01-01T01:00:00Z"},
+                    {"body": "second ".repeat(50), "created_at": "2024-01-01T02:00:00Z"}
+                ]
+            })
+        })
+        .collect();
+    let body = serde_json::json!({ "cases": cases });
+    let client = reqwest::Client::new();
+    let request = tokio::spawn({
+        let (client, url) = (client.clone(), format!("{base}/api/v1/imports/cases"));
+        async move { client.post(url).bearer_auth(token).json(&body).send().await }
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(!request.is_finished(), "the import is still running when the signal is sent");
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+
+    let resp = request.await.unwrap().expect("the in-flight request gets its answer");
+    assert_eq!(resp.status(), 201);
+    let created: Value = resp.json().await.unwrap();
+    assert_eq!(created["imported"], 1000);
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "exit status {:?}", out.status);
+
+    // Nothing was lost: a new server on the same database sees every case.
+    let port = free_port();
+    let mut child = start(port);
+    let base = format!("http://127.0.0.1:{port}");
+    wait_ready(&base).await;
+    let mut seen = 0;
+    let mut cursor: Option<String> = None;
+    loop {
+        let url = match &cursor {
+            Some(c) => format!("{base}/api/v1/cases?limit=200&cursor={c}"),
+            None => format!("{base}/api/v1/cases?limit=200"),
+        };
+        let page: Value = client.get(url).bearer_auth(token).send().await.unwrap().json().await.unwrap();
+        seen += page["data"].as_array().unwrap().len();
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => break,
+        }
+    }
+    assert_eq!(seen, 1000);
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    child.wait().unwrap();
+}
