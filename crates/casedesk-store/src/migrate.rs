@@ -12,23 +12,31 @@ const POSTGRES: &[(i64, &str)] = &[(1, include_str!("../migrations/postgres/0001
 const CREATE_TABLE: &str =
     "CREATE TABLE IF NOT EXISTS casedesk_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)";
 
+/// Applies one migration in transaction `$tx`, unless `casedesk_migrations` records it. (A macro
+/// because the transaction's type differs per backend while the statements do not.)
+macro_rules! apply_once {
+    ($tx:expr, $version:expr, $sql:expr) => {{
+        let done: Option<i64> = sqlx::query_scalar("SELECT version FROM casedesk_migrations WHERE version = $1")
+            .bind($version)
+            .fetch_optional(&mut *$tx)
+            .await?;
+        if done.is_none() {
+            sqlx::raw_sql($sql).execute(&mut *$tx).await?;
+            sqlx::query("INSERT INTO casedesk_migrations (version, applied_at) VALUES ($1, $2)")
+                .bind($version)
+                .bind(Timestamp::now().as_microsecond())
+                .execute(&mut *$tx)
+                .await?;
+            tracing::info!(migration.version = $version, "applied migration");
+        }
+    }};
+}
+
 pub async fn sqlite(pool: &sqlx::SqlitePool) -> Result<()> {
     sqlx::query(CREATE_TABLE).execute(pool).await?;
     for (version, sql) in SQLITE {
         let mut tx = pool.begin().await?;
-        let done: Option<i64> = sqlx::query_scalar("SELECT version FROM casedesk_migrations WHERE version = $1")
-            .bind(version)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if done.is_none() {
-            sqlx::raw_sql(*sql).execute(&mut *tx).await?;
-            sqlx::query("INSERT INTO casedesk_migrations (version, applied_at) VALUES ($1, $2)")
-                .bind(version)
-                .bind(Timestamp::now().as_microsecond())
-                .execute(&mut *tx)
-                .await?;
-            tracing::info!(migration.version = version, "applied migration");
-        }
+        apply_once!(tx, *version, *sql);
         tx.commit().await?;
     }
     Ok(())
@@ -41,19 +49,7 @@ pub async fn postgres(pool: &sqlx::PgPool) -> Result<()> {
     sqlx::query("SELECT pg_advisory_xact_lock(7243501)").execute(&mut *tx).await?;
     sqlx::query(CREATE_TABLE).execute(&mut *tx).await?;
     for (version, sql) in POSTGRES {
-        let done: Option<i64> = sqlx::query_scalar("SELECT version FROM casedesk_migrations WHERE version = $1")
-            .bind(version)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if done.is_none() {
-            sqlx::raw_sql(*sql).execute(&mut *tx).await?;
-            sqlx::query("INSERT INTO casedesk_migrations (version, applied_at) VALUES ($1, $2)")
-                .bind(version)
-                .bind(Timestamp::now().as_microsecond())
-                .execute(&mut *tx)
-                .await?;
-            tracing::info!(migration.version = version, "applied migration");
-        }
+        apply_once!(tx, *version, *sql);
     }
     tx.commit().await?;
     Ok(())
