@@ -66,9 +66,9 @@ impl App {
 
     /// The time zone a due date needs: the organization's when a bare date is given (noon there),
     /// otherwise UTC, saving a read on the common path.
-    async fn tz_for(&self, org_id: &str, due: Option<Option<DueInput>>) -> Result<TimeZone> {
+    async fn tz_for(&self, org_id: &str, due: Option<DueInput>) -> Result<TimeZone> {
         match due {
-            Some(Some(DueInput::Date(_))) => self.org_time_zone(org_id).await,
+            Some(DueInput::Date(_)) => self.org_time_zone(org_id).await,
             _ => Ok(TimeZone::UTC),
         }
     }
@@ -133,7 +133,7 @@ impl App {
         {
             input.account_id = self.store.get_contact(&actor.org_id, contact_id).await?.account_id;
         }
-        let tz = self.tz_for(&actor.org_id, Some(input.due_at)).await?;
+        let tz = self.tz_for(&actor.org_id, input.due_at).await?;
         let ctx = Ctx { org_id: &actor.org_id, actor_id: &actor.user_id, now: self.clock.now(), tz: &tz };
         let case = Case::create(input, &ctx)?;
         let rec = self.idem_record(actor, idem.as_ref(), &case.id, 201);
@@ -170,7 +170,7 @@ impl App {
             },
         )
         .await?;
-        let tz = self.tz_for(&actor.org_id, patch.due_at).await?;
+        let tz = self.tz_for(&actor.org_id, patch.due_at.flatten()).await?;
         for _ in 0..UPDATE_ATTEMPTS {
             let current = self.store.get_case_for_update(&actor.org_id, id).await?;
             if if_match.is_some_and(|v| v != current.version) {

@@ -26,6 +26,9 @@ pub struct ImportCasesRequest {
 
 /// A historical case: the fields of a new case (closed allowed), its original times and
 /// comments, and optionally its original number.
+///
+/// The fields of [`CreateCaseRequest`] are repeated rather than flattened in: serde cannot deny
+/// unknown fields through `flatten`, and a misspelt field must be a 422, not silently dropped.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImportCase {
