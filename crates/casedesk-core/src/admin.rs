@@ -11,6 +11,7 @@ use jiff::tz::TimeZone;
 
 use crate::auth::{MIN_TOKEN_LEN, random_secret};
 use crate::directory::{MIN_PASSWORD, UserInput};
+use crate::org::DEFAULT_AUTO_CLOSE_DAYS;
 use crate::{App, AppError, Result};
 
 /// What a first start created, to print once.
@@ -73,6 +74,8 @@ impl App {
             name,
             status: "active".into(),
             time_zone: time_zone.to_string(),
+            auto_close_days: DEFAULT_AUTO_CLOSE_DAYS,
+            default_sla: false,
             created_at: now,
             updated_at: now,
         };

@@ -1,26 +1,52 @@
 //! Case use cases: create, read, change, delete, list, comment, timeline, import.
 
-use casedesk_domain::case::{self, Case, CasePatch, Ctx, DueInput, ImportTimes, NewCase};
+use casedesk_domain::calendar::BusinessCalendar;
+use casedesk_domain::case::{self, Case, CasePatch, CaseType, Ctx, ImportTimes, NewCase, Status};
 use casedesk_domain::ids::IdKind;
 use casedesk_domain::list::ListRequest;
 use casedesk_domain::people::{Account, Contact};
-use casedesk_domain::policy::Action;
-use casedesk_domain::timeline::{self, Comment, Event};
+use casedesk_domain::policy::{Action, Role};
+use casedesk_domain::timeline::{self, AuthorType, Comment, Event, NewEvent};
 use casedesk_domain::{Errors, error::FieldError};
-use casedesk_store::{CaseListItem, ImportedCase, Page, PageRequest, RefKind, StoreError};
+use casedesk_store::{CaseListItem, ImportedCase, Org, Page, PageRequest, RefKind, StoreError};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
+use serde_json::json;
 
 use crate::idempotency::{Created, IdemKey};
+use crate::routing::{CASE_ASSIGNED, CASE_ESCALATED, RouteInput, SlaChange, apply_plan, decide};
 use crate::{Actor, App, AppError, Result};
 
-/// A case with what its detail page shows: account, contact and the whole comment thread.
+/// A case with what its detail page shows: account, contact, the whole comment thread, a
+/// problem's incidents, and the calendar its SLA clocks count in.
 #[derive(Debug, Clone)]
 pub struct CaseDetail {
     pub case: Case,
     pub account: Option<Account>,
     pub contact: Option<Contact>,
     pub comments: Vec<Comment>,
+    pub incidents: Vec<Case>,
+    pub calendar: Option<BusinessCalendar>,
+}
+
+fn org_zone(org: &Org) -> Result<TimeZone> {
+    TimeZone::get(&org.time_zone)
+        .map_err(|e| AppError::Internal(format!("organization time zone {}: {e}", org.time_zone)))
+}
+
+/// The timeline entry of an assignment made by hand.
+fn manual_assignment(current: &Case, next: &Case, actor_id: &str, now: Timestamp) -> NewEvent {
+    NewEvent {
+        kind: CASE_ASSIGNED,
+        data: json!({
+            "owner_id": next.owner_id,
+            "previous_owner_id": current.owner_id,
+            "queue_id": next.queue_id,
+            "method": "manual",
+            "reason": format!("assigned by {actor_id}"),
+        }),
+        created_at: now,
+    }
 }
 
 /// A historical case to import, as given.
@@ -55,27 +81,18 @@ struct Refs<'a> {
     requester_id: Option<&'a str>,
     contact_id: Option<&'a str>,
     account_id: Option<&'a str>,
+    problem_id: Option<&'a str>,
 }
 
 impl App {
     async fn org_time_zone(&self, org_id: &str) -> Result<TimeZone> {
         let org = self.store.get_org(org_id).await?;
-        TimeZone::get(&org.time_zone)
-            .map_err(|e| AppError::Internal(format!("organization time zone {}: {e}", org.time_zone)))
+        org_zone(&org)
     }
 
-    /// The time zone a due date needs: the organization's when a bare date is given (noon there),
-    /// otherwise UTC, saving a read on the common path.
-    async fn tz_for(&self, org_id: &str, due: Option<DueInput>) -> Result<TimeZone> {
-        match due {
-            Some(DueInput::Date(_)) => self.org_time_zone(org_id).await,
-            _ => Ok(TimeZone::UTC),
-        }
-    }
-
-    /// Checks that every referenced record exists in the actor's organization (in one query);
-    /// names each field that does not.
-    async fn check_refs(&self, org_id: &str, refs: Refs<'_>) -> Result<()> {
+    /// Checks that every referenced record exists in the actor's organization and returns the
+    /// organization's settings (one query for all); names each field that does not.
+    async fn check_refs(&self, org_id: &str, refs: Refs<'_>) -> Result<Org> {
         let mut errors = Vec::new();
         let checks = [
             ("queue_id", refs.queue_id, Some(IdKind::Queue)),
@@ -83,6 +100,7 @@ impl App {
             ("requester_id", refs.requester_id, None),
             ("contact_id", refs.contact_id, Some(IdKind::Contact)),
             ("account_id", refs.account_id, Some(IdKind::Account)),
+            ("problem_id", refs.problem_id, Some(IdKind::Case)),
         ];
         let mut lookups: Vec<(&str, RefKind, &str)> = Vec::new();
         for (field, id, kind) in checks {
@@ -101,13 +119,19 @@ impl App {
             }
         }
         let wanted: Vec<(RefKind, &str)> = lookups.iter().map(|(_, k, id)| (*k, *id)).collect();
-        let found = self.store.exist_all(org_id, &wanted).await?;
+        let (org, found) = self.store.org_and_refs(org_id, &wanted).await?;
         for ((field, _, id), ok) in lookups.iter().zip(found) {
             if !ok {
                 errors.push(FieldError::new(*field, format!("no such record: {id}")));
             }
         }
-        if errors.is_empty() { Ok(()) } else { Err(AppError::Validation(errors)) }
+        if let Some(problem_id) = refs.problem_id
+            && errors.iter().all(|e| e.field != "problem_id")
+            && self.store.get_case(org_id, problem_id).await?.case_type != CaseType::Problem
+        {
+            errors.push(FieldError::new("problem_id", "must be a case of type problem"));
+        }
+        if errors.is_empty() { Ok(org) } else { Err(AppError::Validation(errors)) }
     }
 
     pub async fn create_case(&self, actor: &Actor, mut input: NewCase, idem: Option<IdemKey>) -> Result<Created<Case>> {
@@ -116,28 +140,47 @@ impl App {
         if let Some(replayed) = self.replay(actor, idem.as_ref(), get).await? {
             return Ok(replayed);
         }
-        self.check_refs(
-            &actor.org_id,
-            Refs {
-                queue_id: input.queue_id.as_deref(),
-                owner_id: input.owner_id.as_deref(),
-                requester_id: input.requester_id.as_deref(),
-                contact_id: input.contact_id.as_deref(),
-                account_id: input.account_id.as_deref(),
-            },
-        )
-        .await?;
+        let org = self
+            .check_refs(
+                &actor.org_id,
+                Refs {
+                    queue_id: input.queue_id.as_deref(),
+                    owner_id: input.owner_id.as_deref(),
+                    requester_id: input.requester_id.as_deref(),
+                    contact_id: input.contact_id.as_deref(),
+                    account_id: input.account_id.as_deref(),
+                    problem_id: input.problem_id.as_deref(),
+                },
+            )
+            .await?;
         // A case about a contact belongs to the contact's account unless told otherwise.
         if input.account_id.is_none()
             && let Some(contact_id) = &input.contact_id
         {
             input.account_id = self.store.get_contact(&actor.org_id, contact_id).await?.account_id;
         }
-        let tz = self.tz_for(&actor.org_id, input.due_at).await?;
-        let ctx = Ctx { org_id: &actor.org_id, actor_id: &actor.user_id, now: self.clock.now(), tz: &tz };
-        let case = Case::create(input, &ctx)?;
+        let tz = org_zone(&org)?;
+        let now = self.clock.now();
+        let ctx = Ctx { org_id: &actor.org_id, actor_id: &actor.user_id, now, tz: &tz };
+        let mut case = Case::create(input, &ctx)?;
+        let queue = match &case.queue_id {
+            Some(id) => Some(self.store.get_queue(&actor.org_id, id).await?),
+            None => None,
+        };
+        let plan = self.plan_for_queue(&org, queue.as_ref()).await?;
         let rec = self.idem_record(actor, idem.as_ref(), &case.id, 201);
-        let written = self.store.create_case(&case, rec.as_ref()).await;
+        let written = match &queue {
+            Some(q) => {
+                let vip_case = self.is_vip_case(&case, q).await?;
+                let input = RouteInput { vip_case, sla: SlaChange::Apply(plan.as_ref()), reassign: false, now };
+                let case = case.clone();
+                self.store.create_case_routed(&actor.org_id, &q.id, rec.as_ref(), |ctx| decide(case, ctx, &input)).await
+            }
+            None => {
+                let events = apply_plan(&mut case, plan.as_ref(), now);
+                self.store.create_case(&case, &events, rec.as_ref()).await
+            }
+        };
         let get = async |id: String| self.store.get_case(&actor.org_id, &id).await;
         self.settle_create(actor, idem.as_ref(), written, get).await
     }
@@ -152,25 +195,46 @@ impl App {
         let (case, account, contact) = self.store.get_case_with_refs(&actor.org_id, id).await?;
         let comments =
             self.store.list_comments(&actor.org_id, &case.id, &PageRequest::first(DETAIL_COMMENTS)).await?.items;
-        Ok(CaseDetail { case, account, contact, comments })
+        let incidents = if case.case_type == CaseType::Problem {
+            self.store.incidents_of(&actor.org_id, &case.id).await?
+        } else {
+            Vec::new()
+        };
+        let plan = self.plan_for_case(&case).await?;
+        Ok(CaseDetail { case, account, contact, comments, incidents, calendar: plan.map(|p| p.calendar) })
     }
 
     /// Applies `patch`. With `if_match`, the case must still be at that version (else 412);
     /// without, a concurrent change is re-read and the patch applied on top of it.
     pub async fn update_case(&self, actor: &Actor, id: &str, patch: CasePatch, if_match: Option<i64>) -> Result<Case> {
+        self.update_case_with(actor, id, patch, if_match, &[]).await
+    }
+
+    /// [`update_case`](Self::update_case), writing `extra` timeline entries with the change.
+    async fn update_case_with(
+        &self,
+        actor: &Actor,
+        id: &str,
+        patch: CasePatch,
+        if_match: Option<i64>,
+        extra: &[NewEvent],
+    ) -> Result<Case> {
         actor.require(Action::WriteCases, "update cases")?;
-        self.check_refs(
-            &actor.org_id,
-            Refs {
-                queue_id: patch.queue_id.as_ref().and_then(|v| v.as_deref()),
-                owner_id: patch.owner_id.as_ref().and_then(|v| v.as_deref()),
-                requester_id: patch.requester_id.as_deref(),
-                contact_id: patch.contact_id.as_ref().and_then(|v| v.as_deref()),
-                account_id: patch.account_id.as_ref().and_then(|v| v.as_deref()),
-            },
-        )
-        .await?;
-        let tz = self.tz_for(&actor.org_id, patch.due_at.flatten()).await?;
+        let org = self
+            .check_refs(
+                &actor.org_id,
+                Refs {
+                    queue_id: patch.queue_id.as_ref().and_then(|v| v.as_deref()),
+                    owner_id: patch.owner_id.as_ref().and_then(|v| v.as_deref()),
+                    requester_id: patch.requester_id.as_deref(),
+                    contact_id: patch.contact_id.as_ref().and_then(|v| v.as_deref()),
+                    account_id: patch.account_id.as_ref().and_then(|v| v.as_deref()),
+                    problem_id: patch.problem_id.as_ref().and_then(|v| v.as_deref()),
+                },
+            )
+            .await?;
+        let tz = org_zone(&org)?;
+        let explicit_owner = patch.owner_id.is_some();
         for _ in 0..UPDATE_ATTEMPTS {
             let current = self.store.get_case_for_update(&actor.org_id, id).await?;
             if if_match.is_some_and(|v| v != current.version) {
@@ -178,27 +242,184 @@ impl App {
             }
             let now = self.clock.now();
             let ctx = Ctx { org_id: &actor.org_id, actor_id: &actor.user_id, now, tz: &tz };
-            let (next, changes) = current.apply(patch.clone(), &ctx)?;
+            let (mut next, changes) = current.apply(patch.clone(), &ctx)?;
             if changes.is_empty() {
                 return Ok(current);
             }
-            let events = timeline::changes(&changes, now);
-            match self.store.update_case(&next, current.version, &events, &actor.user_id).await {
-                Ok(()) => return Ok(next),
-                Err(StoreError::Stale) if if_match.is_some() => {
-                    return Err(AppError::PreconditionFailed);
+            let mut events = timeline::changes(&changes, now);
+            if explicit_owner && next.owner_id != current.owner_id {
+                events.push(manual_assignment(&current, &next, &actor.user_id, now));
+            }
+            events.extend(self.sla_transitions(&current, &mut next, now).await?);
+            events.extend_from_slice(extra);
+            match self.write_update(&org, &current, next, events, &actor.user_id, explicit_owner, now).await? {
+                Some(next) => {
+                    self.after_update(&current, &next, &actor.user_id).await?;
+                    return Ok(next);
                 }
-                Err(StoreError::Stale) => continue,
-                Err(e) => return Err(e.into()),
+                None if if_match.is_some() => return Err(AppError::PreconditionFailed),
+                None => continue,
             }
         }
         Err(StoreError::Stale.into())
+    }
+
+    /// Moves the case's clocks for a change of status or priority, under the policy it follows.
+    async fn sla_transitions(&self, current: &Case, next: &mut Case, now: Timestamp) -> Result<Vec<NewEvent>> {
+        let mut events = Vec::new();
+        if current.status == next.status && current.priority == next.priority {
+            return Ok(events);
+        }
+        let Some(plan) = self.plan_for_case(current).await? else { return Ok(events) };
+        if let Some(sla) = next.sla.as_mut() {
+            if next.priority != current.priority {
+                events.extend(sla.on_priority(next.priority, now, plan.setup()));
+            }
+            if next.status != current.status {
+                events.extend(sla.on_status(current.status, next.status, now, plan.setup()));
+            }
+        }
+        Ok(events)
+    }
+
+    /// Writes an updated case; one that moved to another queue is routed there (and takes that
+    /// queue's SLA policy) in the same transaction. `None`: the case changed meanwhile.
+    #[allow(clippy::too_many_arguments)]
+    async fn write_update(
+        &self,
+        org: &Org,
+        current: &Case,
+        mut next: Case,
+        mut events: Vec<NewEvent>,
+        actor_id: &str,
+        explicit_owner: bool,
+        now: Timestamp,
+    ) -> Result<Option<Case>> {
+        let stale_is_none = |r: std::result::Result<Option<Case>, StoreError>| match r {
+            Ok(c) => Ok(c),
+            Err(StoreError::Stale) => Ok(None),
+            Err(e) => Err(AppError::from(e)),
+        };
+        if next.queue_id == current.queue_id {
+            let written = self.store.update_case(&next, current.version, &events, actor_id).await;
+            return stale_is_none(written.map(|()| Some(next)));
+        }
+        let queue = match &next.queue_id {
+            Some(id) => Some(self.store.get_queue(&org.id, id).await?),
+            None => None,
+        };
+        let plan = self.plan_for_queue(org, queue.as_ref()).await?;
+        let Some(queue) = queue else {
+            events.extend(apply_plan(&mut next, plan.as_ref(), now));
+            let written = self.store.update_case(&next, current.version, &events, actor_id).await;
+            return stale_is_none(written.map(|()| Some(next)));
+        };
+        let vip_case = self.is_vip_case(&next, &queue).await?;
+        let input = RouteInput { vip_case, sla: SlaChange::Apply(plan.as_ref()), reassign: !explicit_owner, now };
+        let routed = self
+            .store
+            .update_case_routed(&org.id, &queue.id, current.version, actor_id, |ctx| {
+                let mut w = decide(next, ctx, &input);
+                events.append(&mut w.events);
+                w.events = events;
+                Some(w)
+            })
+            .await;
+        stale_is_none(routed)
+    }
+
+    /// What follows a committed change: a freed agent takes waiting cases; a resolved problem
+    /// resolves its incidents.
+    async fn after_update(&self, current: &Case, next: &Case, actor_id: &str) -> Result<()> {
+        let freed = current
+            .owner_id
+            .as_ref()
+            .filter(|o| current.status.is_active() && (!next.status.is_active() || next.owner_id.as_ref() != Some(*o)));
+        if let Some(owner) = freed {
+            self.backfill_for_agent(&next.org_id, owner).await?;
+        }
+        if next.case_type == CaseType::Problem && next.status == Status::Resolved && current.status != Status::Resolved
+        {
+            self.resolve_incidents(next, actor_id).await?;
+        }
+        Ok(())
+    }
+
+    /// Resolves every active incident of `problem`, each with a timeline entry naming it.
+    async fn resolve_incidents(&self, problem: &Case, actor_id: &str) -> Result<()> {
+        let actor = Actor { org_id: problem.org_id.clone(), user_id: actor_id.to_string(), role: Role::Admin };
+        for incident in self.store.incidents_of(&problem.org_id, &problem.id).await? {
+            if !incident.status.is_active() {
+                continue;
+            }
+            let patch = CasePatch {
+                status: Some(Status::Resolved),
+                resolution_notes: incident
+                    .resolution_notes
+                    .is_none()
+                    .then(|| Some(format!("Resolved with problem #{}", problem.case_number))),
+                ..Default::default()
+            };
+            // Boxed: resolving an incident runs this same update path again.
+            match Box::pin(self.update_case(&actor, &incident.id, patch, None)).await {
+                Ok(_) | Err(AppError::Conflict { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// Escalates a case: moves it to `queue_id` (or its queue's escalation queue), where it is
+    /// routed afresh.
+    pub async fn escalate_case(
+        &self,
+        actor: &Actor,
+        id: &str,
+        queue_id: Option<String>,
+        reason: Option<String>,
+    ) -> Result<Case> {
+        actor.require(Action::WriteCases, "escalate cases")?;
+        let case = self.store.get_case(&actor.org_id, id).await?;
+        let target = match queue_id {
+            Some(q) => q,
+            None => {
+                let current = match &case.queue_id {
+                    Some(q) => self.store.get_queue(&actor.org_id, q).await?,
+                    None => {
+                        return Err(AppError::field(
+                            "queue_id",
+                            "the case is in no queue; name the queue to escalate to",
+                        ));
+                    }
+                };
+                current.escalation_queue_id.ok_or_else(|| {
+                    AppError::field(
+                        "queue_id",
+                        "the case's queue has no escalation queue; name the queue to escalate to",
+                    )
+                })?
+            }
+        };
+        if case.queue_id.as_deref() == Some(target.as_str()) {
+            return Err(AppError::field("queue_id", "the case is already in that queue"));
+        }
+        let reason = reason.map(|r| r.trim().chars().take(500).collect::<String>());
+        let event = NewEvent {
+            kind: CASE_ESCALATED,
+            data: json!({ "from_queue_id": case.queue_id, "to_queue_id": target, "reason": reason }),
+            created_at: self.clock.now(),
+        };
+        let patch = CasePatch { queue_id: Some(Some(target)), ..Default::default() };
+        self.update_case_with(actor, id, patch, None, &[event]).await
     }
 
     pub async fn delete_case(&self, actor: &Actor, id: &str) -> Result<()> {
         actor.require(Action::DeleteCase, "delete cases")?;
         let case = self.store.get_case(&actor.org_id, id).await?;
         self.store.soft_delete_case(&case, self.clock.now(), &actor.user_id).await?;
+        if let Some(owner) = case.owner_id.as_deref().filter(|_| case.status.is_active()) {
+            self.backfill_for_agent(&actor.org_id, owner).await?;
+        }
         Ok(())
     }
 
@@ -213,6 +434,7 @@ impl App {
         case_id: &str,
         body: &str,
         internal: bool,
+        author_type: AuthorType,
         idem: Option<IdemKey>,
     ) -> Result<Created<Comment>> {
         actor.require(Action::WriteCases, "comment on cases")?;
@@ -222,10 +444,12 @@ impl App {
         }
         for _ in 0..UPDATE_ATTEMPTS {
             let case = self.store.get_case_for_update(&actor.org_id, case_id).await?;
-            let comment = Comment::new(&actor.org_id, &case, &actor.user_id, body, internal, self.clock.now())?;
-            let next = timeline::case_after_comment(&case, &comment, &actor.user_id);
+            let now = self.clock.now();
+            let comment = Comment::new(&actor.org_id, &case, &actor.user_id, body, internal, author_type, now)?;
+            let mut next = timeline::case_after_comment(&case, &comment, &actor.user_id);
+            let events = self.sla_on_comment(&case, &mut next, &comment).await?;
             let rec = self.idem_record(actor, idem.as_ref(), &comment.id, 201);
-            match self.store.add_comment(&comment, &next, case.version, rec.as_ref()).await {
+            match self.store.add_comment(&comment, &next, case.version, &events, rec.as_ref()).await {
                 Ok(()) => {
                     return Ok(Created { value: comment, replayed: false });
                 }
@@ -238,6 +462,24 @@ impl App {
             }
         }
         Err(StoreError::Stale.into())
+    }
+
+    /// An agent's public reply meets the response targets; a customer's message starts the
+    /// next-response clock. Internal notes and system messages change nothing.
+    async fn sla_on_comment(&self, case: &Case, next: &mut Case, comment: &Comment) -> Result<Vec<NewEvent>> {
+        let Some(sla) = next.sla.as_mut() else { return Ok(Vec::new()) };
+        let respond = comment.author_type == AuthorType::Agent && !comment.internal;
+        let waits = comment.author_type == AuthorType::Customer && case.status.is_active();
+        if !respond && !waits {
+            return Ok(Vec::new());
+        }
+        let Some(plan) = self.plan_for_case(case).await? else { return Ok(Vec::new()) };
+        let at = comment.created_at;
+        Ok(if respond {
+            sla.on_agent_reply(at, plan.setup())
+        } else {
+            sla.on_customer_message(case.priority, case.status, at, plan.setup())
+        })
     }
 
     pub async fn list_comments(&self, actor: &Actor, case_id: &str, page: &PageRequest) -> Result<Page<Comment>> {
@@ -278,6 +520,7 @@ impl App {
                 requester_id: input.case.requester_id.as_deref(),
                 contact_id: input.case.contact_id.as_deref(),
                 account_id: input.case.account_id.as_deref(),
+                problem_id: input.case.problem_id.as_deref(),
             };
             if let Err(e) = self.check_refs(&actor.org_id, refs).await {
                 push_prefixed(&mut errors, &prefix, e)?;

@@ -4,9 +4,8 @@
 use casedesk_domain::ids::IdKind;
 use casedesk_domain::people::{Account, AccountInput, Availability, Contact, ContactInput, User};
 use casedesk_domain::policy::{Action, Role};
-use casedesk_domain::queue::{self, AssignmentMethod, QueueInput};
 use casedesk_domain::{Errors, text};
-use casedesk_store::{ApiToken, ContactFilter, Page, PageRequest, Queue, RefKind, StoreError};
+use casedesk_store::{ApiToken, ContactFilter, Page, PageRequest, RefKind, StoreError};
 use jiff::Timestamp;
 
 use crate::auth::hash_password;
@@ -25,6 +24,15 @@ pub struct UserInput {
     pub availability: Option<String>,
     pub password: Option<String>,
     pub is_active: Option<bool>,
+    /// `Some(None)` removes the limit.
+    pub max_open_cases: Option<Option<i64>>,
+}
+
+fn check_capacity(v: Option<i64>, errors: &mut Errors) -> Option<i64> {
+    if v.is_some_and(|n| !(0..=100_000).contains(&n)) {
+        errors.add("max_open_cases", "must be 0 to 100000, or null for no limit");
+    }
+    v
 }
 
 fn check_password(p: &str, errors: &mut Errors) {
@@ -77,6 +85,7 @@ impl App {
         if let Some(p) = &input.password {
             check_password(p, &mut errors);
         }
+        let max_open_cases = check_capacity(input.max_open_cases.flatten(), &mut errors);
         errors.finish()?;
         let (Some(email), Some(name), Some(role), Some(availability)) = (email, name, role, availability) else {
             return Err(AppError::Internal("validated user fields missing".into()));
@@ -90,6 +99,7 @@ impl App {
             name,
             role,
             availability,
+            max_open_cases,
             is_active: input.is_active.unwrap_or(true),
             created_at: now,
             updated_at: now,
@@ -111,7 +121,10 @@ impl App {
     /// Admins change any user; an agent changes their own name, availability and password.
     pub async fn update_user(&self, actor: &Actor, id: &str, input: UserInput) -> Result<User> {
         let own = id == actor.user_id;
-        let admin_only = input.email.is_some() || input.role.is_some() || input.is_active.is_some();
+        let admin_only = input.email.is_some()
+            || input.role.is_some()
+            || input.is_active.is_some()
+            || input.max_open_cases.is_some();
         if !own || admin_only {
             actor.require(Action::ManageUsers, "change other users, roles, emails or activation")?;
         }
@@ -139,6 +152,9 @@ impl App {
             && let Some(a) = errors.take("availability", Availability::parse(a))
         {
             user.availability = a;
+        }
+        if let Some(max) = input.max_open_cases {
+            user.max_open_cases = check_capacity(max, &mut errors);
         }
         if let Some(active) = input.is_active {
             if own && !active {
@@ -334,67 +350,5 @@ impl App {
     pub async fn delete_contact(&self, actor: &Actor, id: &str) -> Result<()> {
         actor.require(Action::DeleteDirectoryEntry, "delete contacts")?;
         Ok(self.store.delete_contact(&actor.org_id, id).await?)
-    }
-
-    // ---- queues -----------------------------------------------------------------------------
-
-    pub async fn create_queue(
-        &self,
-        actor: &Actor,
-        input: QueueInput,
-        idem: Option<IdemKey>,
-    ) -> Result<Created<Queue>> {
-        actor.require(Action::ManageQueues, "create queues")?;
-        let get = async |id: String| self.store.get_queue(&actor.org_id, &id).await;
-        if let Some(replayed) = self.replay(actor, idem.as_ref(), get).await? {
-            return Ok(replayed);
-        }
-        let (name, description, method) = queue::validate(input, None)?;
-        let now = self.clock.now();
-        let q = Queue {
-            id: IdKind::Queue.new_id(),
-            org_id: actor.org_id.clone(),
-            name,
-            description,
-            assignment_method: method.as_str().to_string(),
-            created_at: now,
-            updated_at: now,
-        };
-        let rec = self.idem_record(actor, idem.as_ref(), &q.id, 201);
-        let written = self.store.insert_queue(&q, rec.as_ref()).await.map(|()| q);
-        let get = async |id: String| self.store.get_queue(&actor.org_id, &id).await;
-        self.settle_create(actor, idem.as_ref(), written, get).await
-    }
-
-    pub async fn get_queue(&self, actor: &Actor, id: &str) -> Result<Queue> {
-        actor.require(Action::ReadCases, "read queues")?;
-        Ok(self.store.get_queue(&actor.org_id, id).await?)
-    }
-
-    pub async fn list_queues(&self, actor: &Actor, page: &PageRequest) -> Result<Page<Queue>> {
-        actor.require(Action::ReadCases, "read queues")?;
-        Ok(self.store.list_queues(&actor.org_id, page).await?)
-    }
-
-    pub async fn update_queue(&self, actor: &Actor, id: &str, input: QueueInput) -> Result<Queue> {
-        actor.require(Action::ManageQueues, "change queues")?;
-        let mut q = self.store.get_queue(&actor.org_id, id).await?;
-        let method = AssignmentMethod::parse(&q.assignment_method).map_err(AppError::Internal)?;
-        let (name, description, method) = queue::validate(input, Some((&q.name, &q.description, method)))?;
-        if (name.as_str(), description.as_str(), method.as_str())
-            != (q.name.as_str(), q.description.as_str(), q.assignment_method.as_str())
-        {
-            q.name = name;
-            q.description = description;
-            q.assignment_method = method.as_str().to_string();
-            q.updated_at = self.clock.now();
-            self.store.update_queue(&q).await?;
-        }
-        Ok(q)
-    }
-
-    pub async fn delete_queue(&self, actor: &Actor, id: &str) -> Result<()> {
-        actor.require(Action::ManageQueues, "delete queues")?;
-        Ok(self.store.delete_queue(&actor.org_id, id).await?)
     }
 }

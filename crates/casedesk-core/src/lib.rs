@@ -7,8 +7,9 @@
 //! methods and nothing below them.
 //!
 //! Layout: [`error`] (the layer's [`AppError`]), [`clock`], [`auth`] (passwords and tokens),
-//! [`cases`], [`directory`] (users, accounts, contacts, queues), [`admin`] (bootstrap and the
-//! operator's commands), [`idempotency`].
+//! [`cases`], [`directory`] (users, accounts, contacts), [`queues`] (queues and members),
+//! [`routing`] (who gets a case), [`sla`] (calendars, policies, the breach sweep), [`org`]
+//! (organization settings), [`admin`] (bootstrap and the operator's commands), [`idempotency`].
 
 #![forbid(unsafe_code)]
 
@@ -19,6 +20,11 @@ pub mod clock;
 pub mod directory;
 pub mod error;
 pub mod idempotency;
+pub mod jobs;
+pub mod org;
+pub mod queues;
+pub mod routing;
+pub mod sla;
 
 use std::sync::Arc;
 

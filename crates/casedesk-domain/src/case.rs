@@ -270,6 +270,12 @@ pub struct Case {
     pub updated_at: Timestamp,
     /// Incremented by every write; the ETag of the case.
     pub version: i64,
+    /// Skills an agent needs to be given this case (lower-case).
+    pub required_skills: Vec<String>,
+    /// The problem this incident is an occurrence of (seed 001).
+    pub problem_id: Option<String>,
+    /// The SLA clocks, when a policy applies.
+    pub sla: Option<crate::case_sla::CaseSla>,
 }
 
 impl Case {
@@ -298,6 +304,8 @@ pub struct NewCase {
     pub custom_fields: Map<String, Value>,
     pub resolution_notes: Option<String>,
     pub due_at: Option<DueInput>,
+    pub required_skills: Vec<String>,
+    pub problem_id: Option<String>,
 }
 
 /// The context a case is created or changed in.
@@ -336,6 +344,8 @@ pub struct CasePatch {
     pub custom_fields: Option<Map<String, Value>>,
     pub resolution_notes: Option<Option<String>>,
     pub due_at: Option<Option<DueInput>>,
+    pub required_skills: Option<Vec<String>>,
+    pub problem_id: Option<Option<String>>,
 }
 
 impl CasePatch {
@@ -356,6 +366,8 @@ impl CasePatch {
             && self.custom_fields.is_none()
             && self.resolution_notes.is_none()
             && self.due_at.is_none()
+            && self.required_skills.is_none()
+            && self.problem_id.is_none()
     }
 }
 
@@ -417,6 +429,10 @@ impl Case {
             Some(due) => errors.take("due_at", due.resolve(ctx.tz)),
             None => None,
         };
+        let required_skills = crate::queue::normalize_skills("required_skills", &input.required_skills, &mut errors);
+        if input.problem_id.is_some() && case_type != CaseType::Incident {
+            errors.add("problem_id", "only an incident is linked to a problem");
+        }
         if input.status == Some(Status::Closed) {
             errors.add(
                 "status",
@@ -456,6 +472,9 @@ impl Case {
             created_at: now,
             updated_at: now,
             version: 1,
+            required_skills,
+            problem_id: input.problem_id,
+            sla: None,
         })
     }
 
@@ -540,6 +559,23 @@ impl Case {
         if next.case_type != CaseType::Task {
             next.due_at = None;
         }
+        if let Some(skills) = patch.required_skills {
+            next.required_skills = crate::queue::normalize_skills("required_skills", &skills, &mut errors);
+        }
+        if let Some(p) = patch.problem_id {
+            if p.as_deref() == Some(self.id.as_str()) {
+                errors.add("problem_id", "a case cannot be its own problem");
+            }
+            next.problem_id = p;
+        }
+        // Only incidents link to a problem; an incident that changes type lets go of it.
+        if next.problem_id.is_some() && next.case_type != CaseType::Incident {
+            if next.case_type == self.case_type || self.problem_id.is_none() {
+                errors.add("problem_id", "only an incident is linked to a problem");
+            } else {
+                next.problem_id = None;
+            }
+        }
         errors.finish()?;
 
         match patch.status {
@@ -608,6 +644,8 @@ fn diff(old: &Case, new: &Case, changes: &mut Vec<Change>) {
     push("custom_fields", Value::Object(old.custom_fields.clone()), Value::Object(new.custom_fields.clone()));
     push("resolution_notes", opt_json(&old.resolution_notes), opt_json(&new.resolution_notes));
     push("due_at", opt_json(&old.due_at), opt_json(&new.due_at));
+    push("required_skills", json!(old.required_skills), json!(new.required_skills));
+    push("problem_id", opt_json(&old.problem_id), opt_json(&new.problem_id));
 }
 
 #[cfg(test)]

@@ -14,6 +14,8 @@ pub enum IdKind {
     Case,
     Comment,
     Queue,
+    Calendar,
+    SlaPolicy,
 }
 
 impl IdKind {
@@ -27,6 +29,8 @@ impl IdKind {
             IdKind::Case => "case_",
             IdKind::Comment => "cmt_",
             IdKind::Queue => "q_",
+            IdKind::Calendar => "cal_",
+            IdKind::SlaPolicy => "sla_",
         }
     }
 

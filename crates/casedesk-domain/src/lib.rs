@@ -6,25 +6,33 @@
 //! Layout:
 //! - [`ids`]: opaque, type-prefixed identifiers (`case_…`, `usr_…`).
 //! - [`error`]: [`DomainError`] and per-field validation errors.
+//! - [`calendar`]: business calendars (open hours, holidays, time zone) and business-time arithmetic.
 //! - [`case`]: the case model, its enums (status, priority, type, channel) and how a case changes.
+//! - [`case_sla`]: a case's SLA clocks and what moves them.
 //! - [`people`]: users, contacts and accounts: their fields and validation.
 //! - [`policy`]: who may do what.
 //! - [`queue`]: case queues and their assignment methods.
+//! - [`routing`]: which queue member gets a case.
 //! - [`list`]: the validated filter and ordering of a case list.
 //! - [`timeline`]: timeline events and comments.
+//! - [`sla`]: SLA policies (targets per priority) and the clocks that track them.
 //! - [`search`]: the words full-text search indexes and matches.
 //! - [`text`]: small validators shared by the others (lengths, email).
 
 #![forbid(unsafe_code)]
 
+pub mod calendar;
 pub mod case;
+pub mod case_sla;
 pub mod error;
 pub mod ids;
 pub mod list;
 pub mod people;
 pub mod policy;
 pub mod queue;
+pub mod routing;
 pub mod search;
+pub mod sla;
 pub mod text;
 pub mod timeline;
 

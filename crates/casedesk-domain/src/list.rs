@@ -83,6 +83,12 @@ pub struct CaseFilter {
     pub closed: Range,
     /// Free-text words, already split; all must occur in the case.
     pub terms: Vec<String>,
+    /// Only cases with (true) or without (false) a breached SLA target.
+    pub sla_breached: Option<bool>,
+    /// Only cases with a running SLA target due before this instant.
+    pub sla_due_before: Option<Timestamp>,
+    /// Only the incidents of this problem.
+    pub problem_id: Option<String>,
 }
 
 #[derive(Debug, Clone)]

@@ -41,6 +41,9 @@ pub struct User {
     pub name: String,
     pub role: Role,
     pub availability: Availability,
+    /// Most active (not resolved or closed) cases the router gives them at once; `None` = no
+    /// limit.
+    pub max_open_cases: Option<i64>,
     pub is_active: bool,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,

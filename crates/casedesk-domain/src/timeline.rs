@@ -68,6 +68,34 @@ pub fn changes(changes: &[Change], at: Timestamp) -> Vec<NewEvent> {
         .collect()
 }
 
+/// Who wrote a comment. Only an agent's public reply counts as a response for SLA; a
+/// customer's message waits for one; a system message (an automatic acknowledgment) is neither.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthorType {
+    Agent,
+    Customer,
+    System,
+}
+
+impl AuthorType {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            AuthorType::Agent => "agent",
+            AuthorType::Customer => "customer",
+            AuthorType::System => "system",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "agent" => Ok(AuthorType::Agent),
+            "customer" | "requester" | "end_user" => Ok(AuthorType::Customer),
+            "system" | "automation" => Ok(AuthorType::System),
+            _ => Err(format!("unknown author_type {s:?}; expected agent, customer or system")),
+        }
+    }
+}
+
 /// A reply or note on a case.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Comment {
@@ -78,6 +106,7 @@ pub struct Comment {
     pub body: String,
     /// `true`: an internal note for agents only; `false`: a reply the customer sees.
     pub internal: bool,
+    pub author_type: AuthorType,
     pub created_at: Timestamp,
 }
 
@@ -89,10 +118,14 @@ impl Comment {
         author_id: &str,
         body: &str,
         internal: bool,
+        author_type: AuthorType,
         now: Timestamp,
     ) -> Result<Comment, DomainError> {
         let mut errors = Errors::new();
         let body = errors.take("body", text::required_line(body, text::MAX_BODY).map(|_| body.to_string()));
+        if internal && author_type == AuthorType::Customer {
+            errors.add("internal", "a customer's message cannot be an internal note");
+        }
         errors.finish()?;
         if case.is_closed() {
             return Err(DomainError::Conflict {
@@ -107,6 +140,7 @@ impl Comment {
             author_id: Some(author_id.to_string()),
             body: body.unwrap_or_default(),
             internal,
+            author_type,
             created_at: now,
         })
     }
@@ -131,6 +165,7 @@ impl Comment {
             author_id: Some(author_id.to_string()),
             body: body.to_string(),
             internal,
+            author_type: AuthorType::Agent,
             created_at: at,
         })
     }
@@ -138,21 +173,28 @@ impl Comment {
     pub fn event(&self) -> NewEvent {
         NewEvent {
             kind: COMMENT_ADDED,
-            data: json!({ "comment_id": self.id, "internal": self.internal, "author_id": self.author_id }),
+            data: json!({
+                "comment_id": self.id,
+                "internal": self.internal,
+                "author_id": self.author_id,
+                "author_type": self.author_type.as_str(),
+            }),
             created_at: self.created_at,
         }
     }
 }
 
-/// How a comment changes its case: every comment is activity (`updated_at`), and an agent's
-/// public reply answers a waiting requester.
+/// How a comment changes its case: every comment is activity (`updated_at`); an agent's public
+/// reply answers a waiting requester and a customer's message makes them wait again.
 pub fn case_after_comment(case: &Case, comment: &Comment, actor_id: &str) -> Case {
     let mut next = case.clone();
     next.updated_at = comment.created_at;
     next.updated_by = actor_id.to_string();
     next.version += 1;
-    if !comment.internal {
-        next.is_waiting = false;
+    match (comment.author_type, comment.internal) {
+        (AuthorType::Agent, false) => next.is_waiting = false,
+        (AuthorType::Customer, _) if next.status.is_active() => next.is_waiting = true,
+        _ => {}
     }
     next
 }

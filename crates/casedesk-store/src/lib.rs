@@ -74,6 +74,10 @@ macro_rules! dispatch {
     };
 }
 
+// Further `impl Store` blocks, after `dispatch!` so they can use it.
+mod store_queues;
+mod store_sla;
+
 /// Connection settings beyond the URL.
 #[derive(Debug, Clone)]
 pub struct ConnectOptions {
@@ -171,6 +175,11 @@ impl Store {
 
     pub async fn insert_org(&self, org: &Org) -> Result<()> {
         dispatch!(self, write, insert_org(org))
+    }
+
+    /// Writes an organization's settings (name, time zone, auto-close, default SLA).
+    pub async fn update_org(&self, org: &Org) -> Result<()> {
+        dispatch!(self, write, update_org(org))
     }
 
     pub async fn get_org(&self, id: &str) -> Result<Org> {
@@ -275,30 +284,14 @@ impl Store {
         dispatch!(self, write, delete_contact(org_id, id))
     }
 
-    pub async fn insert_queue(&self, q: &Queue, idem: Option<&IdempotencyRecord>) -> Result<()> {
-        dispatch!(self, write, insert_queue(q, idem))
-    }
-
-    pub async fn get_queue(&self, org_id: &str, id: &str) -> Result<Queue> {
-        dispatch!(self, read, get_queue(org_id, id))
-    }
-
-    pub async fn list_queues(&self, org_id: &str, page: &PageRequest) -> Result<Page<Queue>> {
-        dispatch!(self, read, list_queues(org_id, page))
-    }
-
-    pub async fn update_queue(&self, q: &Queue) -> Result<()> {
-        dispatch!(self, write, update_queue(q))
-    }
-
-    /// Deletes a queue that no case is in ([`StoreError::InUse`] otherwise).
-    pub async fn delete_queue(&self, org_id: &str, id: &str) -> Result<()> {
-        dispatch!(self, write, delete_queue(org_id, id))
-    }
-
-    /// Whether a record of `kind` with `id` exists in the organization.
     pub async fn exists(&self, kind: RefKind, org_id: &str, id: &str) -> Result<bool> {
         dispatch!(self, read, exists(kind, org_id, id))
+    }
+
+    /// The organization's settings and, for each `(kind, id)`, whether it exists there — in one
+    /// query.
+    pub async fn org_and_refs(&self, org_id: &str, refs: &[(RefKind, &str)]) -> Result<(Org, Vec<bool>)> {
+        dispatch!(self, read, org_and_refs(org_id, refs))
     }
 
     /// For each `(kind, id)`, whether it exists in the organization — in one query.
@@ -311,15 +304,29 @@ impl Store {
     /// Stores a new case: assigns its case number, writes its tags, index entry and `created`
     /// event, and records the idempotency key, all in one transaction. Returns the case with
     /// its number.
-    pub async fn create_case(&self, case: &Case, idem: Option<&IdempotencyRecord>) -> Result<Case> {
+    /// `events` are written after the `created` one (SLA entries).
+    pub async fn create_case(
+        &self,
+        case: &Case,
+        events: &[NewEvent],
+        idem: Option<&IdempotencyRecord>,
+    ) -> Result<Case> {
         match &self.backend {
-            Backend::Sqlite { creator, .. } => {
+            // The batching creator writes the common case; one with SLA clocks, skills or a
+            // problem link takes the general path.
+            Backend::Sqlite { creator, .. }
+                if case.sla.is_none()
+                    && case.problem_id.is_none()
+                    && case.required_skills.is_empty()
+                    && events.is_empty() =>
+            {
                 let doc = casedesk_domain::search::SearchDoc::new(&case.subject, &case.description, []);
                 let created = casedesk_domain::timeline::created(case, casedesk_domain::timeline::CASE_CREATED);
                 let case_number = creator.create(case.clone(), doc, created, idem.cloned()).await?;
                 Ok(Case { case_number, ..case.clone() })
             }
-            Backend::Postgres { pool } => postgres::q::create_case(pool, case, idem).await,
+            Backend::Sqlite { writer, .. } => sqlite::q::create_case(writer, case, events, idem).await,
+            Backend::Postgres { pool } => postgres::q::create_case(pool, case, events, idem).await,
         }
     }
 
@@ -366,9 +373,10 @@ impl Store {
         comment: &Comment,
         case: &Case,
         expected_version: i64,
+        events: &[NewEvent],
         idem: Option<&IdempotencyRecord>,
     ) -> Result<()> {
-        dispatch!(self, write, add_comment(comment, case, expected_version, idem))
+        dispatch!(self, write, add_comment(comment, case, expected_version, events, idem))
     }
 
     pub async fn get_comment(&self, org_id: &str, id: &str) -> Result<Comment> {

@@ -6,8 +6,14 @@ use jiff::Timestamp;
 use crate::Result;
 
 /// (version, SQL) for each backend, in order. Never edit a released file: add a new one.
-const SQLITE: &[(i64, &str)] = &[(1, include_str!("../migrations/sqlite/0001_init.sql"))];
-const POSTGRES: &[(i64, &str)] = &[(1, include_str!("../migrations/postgres/0001_init.sql"))];
+const SQLITE: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/sqlite/0001_init.sql")),
+    (2, include_str!("../migrations/sqlite/0002_routing_sla.sql")),
+];
+const POSTGRES: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/postgres/0001_init.sql")),
+    (2, include_str!("../migrations/postgres/0002_routing_sla.sql")),
+];
 
 const CREATE_TABLE: &str =
     "CREATE TABLE IF NOT EXISTS casedesk_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)";

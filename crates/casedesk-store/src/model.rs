@@ -1,6 +1,8 @@
 //! Records that only the store and the use cases share (the domain's own types are used as they
 //! are), and the page types of every list.
 
+pub use casedesk_domain::queue::{Queue, QueueMember};
+
 use casedesk_domain::case::Case;
 use casedesk_domain::timeline::Comment;
 use jiff::Timestamp;
@@ -14,6 +16,10 @@ pub struct Org {
     pub status: String,
     /// IANA time zone, for due dates given as dates and for business calendars.
     pub time_zone: String,
+    /// Resolved cases close automatically after this many days (seed 001).
+    pub auto_close_days: i64,
+    /// Cases not covered by a queue's policy follow seed 004's default response targets.
+    pub default_sla: bool,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -33,19 +39,6 @@ pub struct ApiToken {
     pub revoked_at: Option<Timestamp>,
 }
 
-/// A case queue (seed 000). Routing arrives with its own issue; the queue exists now so cases
-/// can refer to it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Queue {
-    pub id: String,
-    pub org_id: String,
-    pub name: String,
-    pub description: String,
-    pub assignment_method: String,
-    pub created_at: Timestamp,
-    pub updated_at: Timestamp,
-}
-
 /// Kinds of record a case can refer to, for existence checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RefKind {
@@ -54,6 +47,8 @@ pub enum RefKind {
     Account,
     Queue,
     Case,
+    Calendar,
+    SlaPolicy,
 }
 
 /// A page request for the simple lists (newest first by creation).
@@ -125,4 +120,52 @@ pub struct IdempotencyRecord {
     pub resource_id: String,
     pub status_code: u16,
     pub created_at: Timestamp,
+}
+
+/// What the router sees of a queue, read inside the transaction that writes the routed case
+/// (on PostgreSQL with the queue row and its members' user rows locked, so concurrent routings
+/// take turns and capacity is never overshot).
+#[derive(Debug, Clone)]
+pub struct RouteContext {
+    pub queue: Queue,
+    /// Members in rotation order, with their load.
+    pub members: Vec<casedesk_domain::routing::Member>,
+    /// Who had the last round-robin turn.
+    pub last_turn: Option<String>,
+}
+
+/// The outcome of routing, to be written with the case.
+#[derive(Debug, Clone)]
+pub struct RoutedWrite {
+    pub case: Case,
+    /// Events beyond the case's own `created` event (assignment, SLA).
+    pub events: Vec<casedesk_domain::timeline::NewEvent>,
+    /// The member who was given the case: their last-assignment time is stamped and, for a
+    /// round-robin queue, they take the turn.
+    pub assigned: Option<String>,
+}
+
+/// A named business calendar of an organization.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CalendarRecord {
+    pub id: String,
+    pub org_id: String,
+    pub name: String,
+    pub calendar: casedesk_domain::calendar::BusinessCalendar,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// A named SLA policy of an organization, and the calendar it counts in (none = around the
+/// clock).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolicyRecord {
+    pub id: String,
+    pub org_id: String,
+    pub name: String,
+    pub description: String,
+    pub calendar_id: Option<String>,
+    pub policy: casedesk_domain::sla::Policy,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
 }

@@ -15,9 +15,11 @@ pub(crate) const ANALYZE: &str = "ANALYZE";
 /// ($30) in the same statement, so a new case is searchable without a second write.
 pub(crate) const INSERT_CASE: &str = "INSERT INTO cases (id, org_id, case_number, subject, description, status, priority, \
     case_type, channel, queue_id, owner_id, requester_id, contact_id, account_id, opportunity_id, tags, custom_fields, \
-    resolution_notes, due_at, is_waiting, resolved_at, closed_at, created_by, updated_by, created_at, updated_at, version, search) \
+    resolution_notes, due_at, is_waiting, resolved_at, closed_at, created_by, updated_by, created_at, updated_at, version, search, \
+    required_skills, problem_id, sla, sla_breached, sla_due_at, sla_check_at, sla_policy_id) \
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, \
-    $25, $26, $27, setweight(to_tsvector('simple', $28), 'A') || to_tsvector('simple', $29 || ' ' || $30)) RETURNING seq";
+    $25, $26, $27, setweight(to_tsvector('simple', $28), 'A') || to_tsvector('simple', $29 || ' ' || $30), \
+    $31, $32, $33, $34, $35, $36, $37) RETURNING seq";
 
 pub(crate) const INSERT_BINDS_SEARCH: bool = true;
 
@@ -49,7 +51,23 @@ pub(crate) fn full_text_condition(q: &mut Sql, terms: &[String]) {
 
 pub(crate) const FULL_TEXT: FullText = FullText { condition: full_text_condition, in_seq_order: None };
 
+/// Appended to a SELECT that must lock the rows it reads until the transaction ends.
+/// (SQLite needs none: its one writer connection already serialises every write.)
+pub(crate) const FOR_UPDATE: &str = " FOR UPDATE";
+
 pub mod q {
     //! The shared queries, compiled for PostgreSQL.
     include!("queries.rs");
+
+    mod queues {
+        use super::*;
+        include!("queries_queues.rs");
+    }
+    pub use queues::*;
+
+    mod sla {
+        use super::*;
+        include!("queries_sla.rs");
+    }
+    pub use sla::*;
 }

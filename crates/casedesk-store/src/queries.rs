@@ -3,11 +3,12 @@
 // differ on purpose are defined. (No `//!` here: the including module documents it.)
 
 use casedesk_domain::case::{Case, CaseType, Channel, Priority, Status};
+use casedesk_domain::case_sla::CaseSla;
 use casedesk_domain::list::ListRequest;
 use casedesk_domain::people::{Account, Availability, Contact, User};
 use casedesk_domain::policy::Role;
 use casedesk_domain::search::SearchDoc;
-use casedesk_domain::timeline::{self, Comment, Event, NewEvent};
+use casedesk_domain::timeline::{self, AuthorType, Comment, Event, NewEvent};
 use jiff::Timestamp;
 use sqlx::Row;
 
@@ -126,29 +127,62 @@ pub async fn count_orgs(pool: &Pool) -> Result<i64> {
 }
 
 pub async fn insert_org(pool: &Pool, org: &Org) -> Result<()> {
-    sqlx::query("INSERT INTO organizations (id, name, status, time_zone, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)")
-        .bind(&org.id)
-        .bind(&org.name)
-        .bind(&org.status)
-        .bind(&org.time_zone)
-        .bind(us(org.created_at))
-        .bind(us(org.updated_at))
-        .execute(pool)
-        .await?;
+    sqlx::query(
+        "INSERT INTO organizations (id, name, status, time_zone, created_at, updated_at, auto_close_days, default_sla) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(&org.id)
+    .bind(&org.name)
+    .bind(&org.status)
+    .bind(&org.time_zone)
+    .bind(us(org.created_at))
+    .bind(us(org.updated_at))
+    .bind(org.auto_close_days)
+    .bind(org.default_sla)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+pub async fn update_org(pool: &Pool, org: &Org) -> Result<()> {
+    let done = sqlx::query(
+        "UPDATE organizations SET name = $1, time_zone = $2, auto_close_days = $3, default_sla = $4, updated_at = $5 \
+         WHERE id = $6",
+    )
+    .bind(&org.name)
+    .bind(&org.time_zone)
+    .bind(org.auto_close_days)
+    .bind(org.default_sla)
+    .bind(us(org.updated_at))
+    .bind(&org.id)
+    .execute(pool)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
     Ok(())
 }
 
 pub async fn get_org(pool: &Pool, id: &str) -> Result<Org> {
-    let row = sqlx::query("SELECT id, name, status, time_zone, created_at, updated_at FROM organizations WHERE id = $1")
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {ORG_COLUMNS} FROM organizations o WHERE o.id = $1")))
         .bind(id)
         .fetch_optional(pool)
         .await?
         .ok_or(StoreError::NotFound)?;
+    decode_org(&row)
+}
+
+const ORG_COLUMNS: &str =
+    "o.id, o.name, o.status, o.time_zone, o.auto_close_days, o.default_sla, o.created_at, o.updated_at";
+
+fn decode_org(row: &DbRow) -> Result<Org> {
     Ok(Org {
         id: row.try_get("id")?,
         name: row.try_get("name")?,
         status: row.try_get("status")?,
         time_zone: row.try_get("time_zone")?,
+        auto_close_days: row.try_get("auto_close_days")?,
+        default_sla: row.try_get("default_sla")?,
         created_at: ts(row.try_get("created_at")?)?,
         updated_at: ts(row.try_get("updated_at")?)?,
     })
@@ -156,7 +190,8 @@ pub async fn get_org(pool: &Pool, id: &str) -> Result<Org> {
 
 // ---- users and tokens ------------------------------------------------------------------------
 
-const USER_COLUMNS: &str = "u.id, u.org_id, u.email, u.name, u.role, u.availability, u.is_active, u.created_at, u.updated_at";
+const USER_COLUMNS: &str =
+    "u.id, u.org_id, u.email, u.name, u.role, u.availability, u.max_open_cases, u.is_active, u.created_at, u.updated_at";
 
 fn decode_user(row: &DbRow) -> Result<User> {
     Ok(User {
@@ -166,6 +201,7 @@ fn decode_user(row: &DbRow) -> Result<User> {
         name: row.try_get("name")?,
         role: Role::parse(row.try_get("role")?).map_err(|e| corrupt("role", e))?,
         availability: Availability::parse(row.try_get("availability")?).map_err(|e| corrupt("availability", e))?,
+        max_open_cases: row.try_get("max_open_cases")?,
         is_active: row.try_get("is_active")?,
         created_at: ts(row.try_get("created_at")?)?,
         updated_at: ts(row.try_get("updated_at")?)?,
@@ -174,8 +210,8 @@ fn decode_user(row: &DbRow) -> Result<User> {
 
 pub async fn insert_user(pool: &Pool, u: &User, password_hash: Option<&str>) -> Result<()> {
     sqlx::query(
-        "INSERT INTO users (id, org_id, email, name, role, availability, password_hash, is_active, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        "INSERT INTO users (id, org_id, email, name, role, availability, password_hash, is_active, created_at, updated_at, \
+         max_open_cases) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(&u.id)
     .bind(&u.org_id)
@@ -187,6 +223,7 @@ pub async fn insert_user(pool: &Pool, u: &User, password_hash: Option<&str>) -> 
     .bind(u.is_active)
     .bind(us(u.created_at))
     .bind(us(u.updated_at))
+    .bind(u.max_open_cases)
     .execute(pool)
     .await?;
     Ok(())
@@ -219,7 +256,7 @@ pub async fn list_users(pool: &Pool, org_id: &str, page: &PageRequest) -> Result
 pub async fn update_user(pool: &Pool, u: &User, password_hash: Option<&str>) -> Result<()> {
     let done = sqlx::query(
         "UPDATE users SET email = $1, name = $2, role = $3, availability = $4, is_active = $5, updated_at = $6, \
-         password_hash = COALESCE($7, password_hash) WHERE org_id = $8 AND id = $9",
+         password_hash = COALESCE($7, password_hash), max_open_cases = $8 WHERE org_id = $9 AND id = $10",
     )
     .bind(&u.email)
     .bind(&u.name)
@@ -228,6 +265,7 @@ pub async fn update_user(pool: &Pool, u: &User, password_hash: Option<&str>) -> 
     .bind(u.is_active)
     .bind(us(u.updated_at))
     .bind(password_hash)
+    .bind(u.max_open_cases)
     .bind(&u.org_id)
     .bind(&u.id)
     .execute(pool)
@@ -274,7 +312,7 @@ pub async fn insert_token(pool: &Pool, t: &ApiToken, token_hash: &str) -> Result
 
 pub async fn find_token(pool: &Pool, token_hash: &str) -> Result<Option<(ApiToken, User)>> {
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {TOKEN_COLUMNS}, u.email, u.name AS user_name, u.role, u.availability, u.is_active, \
+        "SELECT {TOKEN_COLUMNS}, u.email, u.name AS user_name, u.role, u.availability, u.max_open_cases, u.is_active, \
          u.created_at AS user_created_at, u.updated_at AS user_updated_at \
          FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1"
     )))
@@ -290,6 +328,7 @@ pub async fn find_token(pool: &Pool, token_hash: &str) -> Result<Option<(ApiToke
         name: row.try_get("user_name")?,
         role: Role::parse(row.try_get("role")?).map_err(|e| corrupt("role", e))?,
         availability: Availability::parse(row.try_get("availability")?).map_err(|e| corrupt("availability", e))?,
+        max_open_cases: row.try_get("max_open_cases")?,
         is_active: row.try_get("is_active")?,
         created_at: ts(row.try_get("user_created_at")?)?,
         updated_at: ts(row.try_get("user_updated_at")?)?,
@@ -336,7 +375,7 @@ pub async fn revoke_token(pool: &Pool, org_id: &str, id: &str, now: Timestamp) -
     Ok(())
 }
 
-// ---- accounts, contacts, queues ------------------------------------------------------------------
+// ---- accounts and contacts ------------------------------------------------------------------
 
 fn decode_account(row: &DbRow) -> Result<Account> {
     Ok(Account {
@@ -528,92 +567,6 @@ pub async fn delete_contact(pool: &Pool, org_id: &str, id: &str) -> Result<()> {
     Ok(())
 }
 
-fn decode_queue(row: &DbRow) -> Result<Queue> {
-    Ok(Queue {
-        id: row.try_get("id")?,
-        org_id: row.try_get("org_id")?,
-        name: row.try_get("name")?,
-        description: row.try_get("description")?,
-        assignment_method: row.try_get("assignment_method")?,
-        created_at: ts(row.try_get("created_at")?)?,
-        updated_at: ts(row.try_get("updated_at")?)?,
-    })
-}
-
-pub async fn insert_queue(pool: &Pool, q: &Queue, idem: Option<&IdempotencyRecord>) -> Result<()> {
-    let mut tx = pool.begin().await?;
-    sqlx::query(
-        "INSERT INTO case_queues (id, org_id, name, description, assignment_method, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(&q.id)
-    .bind(&q.org_id)
-    .bind(&q.name)
-    .bind(&q.description)
-    .bind(&q.assignment_method)
-    .bind(us(q.created_at))
-    .bind(us(q.updated_at))
-    .execute(&mut *tx)
-    .await?;
-    if let Some(r) = idem {
-        insert_idem(&mut tx, r).await?;
-    }
-    tx.commit().await?;
-    Ok(())
-}
-
-pub async fn get_queue(pool: &Pool, org_id: &str, id: &str) -> Result<Queue> {
-    let row = sqlx::query("SELECT q.* FROM case_queues q WHERE q.org_id = $1 AND q.id = $2")
-        .bind(org_id)
-        .bind(id)
-        .fetch_optional(pool)
-        .await?
-        .ok_or(StoreError::NotFound)?;
-    decode_queue(&row)
-}
-
-pub async fn list_queues(pool: &Pool, org_id: &str, page: &PageRequest) -> Result<Page<Queue>> {
-    let key = |q: &Queue| (us(q.created_at), q.id.clone());
-    list_page(pool, "SELECT q.* FROM case_queues q", "q", org_id, |_| {}, page, "queues", decode_queue, key).await
-}
-
-pub async fn update_queue(pool: &Pool, q: &Queue) -> Result<()> {
-    let done = sqlx::query(
-        "UPDATE case_queues SET name = $1, description = $2, assignment_method = $3, updated_at = $4 WHERE org_id = $5 AND id = $6",
-    )
-    .bind(&q.name)
-    .bind(&q.description)
-    .bind(&q.assignment_method)
-    .bind(us(q.updated_at))
-    .bind(&q.org_id)
-    .bind(&q.id)
-    .execute(pool)
-    .await?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
-    }
-    Ok(())
-}
-
-pub async fn delete_queue(pool: &Pool, org_id: &str, id: &str) -> Result<()> {
-    let mut tx = pool.begin().await?;
-    must_exist(&mut tx, "case_queues", org_id, id).await?;
-    let cases: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cases WHERE org_id = $1 AND queue_id = $2")
-        .bind(org_id)
-        .bind(id)
-        .fetch_one(&mut *tx)
-        .await?;
-    if cases > 0 {
-        return Err(StoreError::InUse(format!("the queue has {cases} case(s)")));
-    }
-    let done = sqlx::query("DELETE FROM case_queues WHERE org_id = $1 AND id = $2").bind(org_id).bind(id).execute(&mut *tx).await?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
-    }
-    tx.commit().await?;
-    Ok(())
-}
-
 /// `COUNT(*)` of the records of `kind` with id `$id` in organization `$org`.
 fn count_ref(kind: RefKind, org: &str, id: &str) -> String {
     match kind {
@@ -622,6 +575,8 @@ fn count_ref(kind: RefKind, org: &str, id: &str) -> String {
         RefKind::Account => format!("SELECT COUNT(*) FROM accounts WHERE org_id = {org} AND id = {id}"),
         RefKind::Queue => format!("SELECT COUNT(*) FROM case_queues WHERE org_id = {org} AND id = {id}"),
         RefKind::Case => format!("SELECT COUNT(*) FROM cases WHERE org_id = {org} AND id = {id} AND deleted_at IS NULL"),
+        RefKind::Calendar => format!("SELECT COUNT(*) FROM business_calendars WHERE org_id = {org} AND id = {id}"),
+        RefKind::SlaPolicy => format!("SELECT COUNT(*) FROM sla_policies WHERE org_id = {org} AND id = {id}"),
     }
 }
 
@@ -648,12 +603,34 @@ pub async fn exist_all(pool: &Pool, org_id: &str, refs: &[(RefKind, &str)]) -> R
     (0..refs.len()).map(|i| Ok(row.try_get::<i64, _>(i)? > 0)).collect()
 }
 
+/// The organization's settings and, for each `(kind, id)`, whether it exists there — in one
+/// query: what creating a case needs to know before it is built.
+pub async fn org_and_refs(pool: &Pool, org_id: &str, refs: &[(RefKind, &str)]) -> Result<(Org, Vec<bool>)> {
+    let mut q = Sql::default();
+    let org = q.arg(Arg::Text(org_id.into()));
+    let mut parts = vec![ORG_COLUMNS.to_string()];
+    for (i, (kind, id)) in refs.iter().enumerate() {
+        let id = q.arg(Arg::Text((*id).to_string()));
+        parts.push(format!("({}) AS r{i}", count_ref(*kind, &org, &id)));
+    }
+    q.push("SELECT ").push(&parts.join(", ")).push(&format!(" FROM organizations o WHERE o.id = {org}"));
+    let row = bind_args(sqlx::query(sqlx::AssertSqlSafe(q.text)), q.args)
+        .fetch_optional(pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let found =
+        (0..refs.len()).map(|i| Ok(row.try_get::<i64, _>(format!("r{i}").as_str())? > 0)).collect::<Result<_>>()?;
+    Ok((decode_org(&row)?, found))
+}
+
 // ---- cases -------------------------------------------------------------------------------------
 
 /// Decodes the columns of [`sql::CASE_COLUMNS`]; returns the row's `seq` beside the case.
 fn decode_case(row: &DbRow) -> Result<(i64, Case)> {
     let tags: String = row.try_get("tags")?;
     let custom: String = row.try_get("custom_fields")?;
+    let skills: String = row.try_get("required_skills")?;
+    let sla: Option<String> = row.try_get("sla")?;
     let case = Case {
         id: row.try_get("id")?,
         org_id: row.try_get("org_id")?,
@@ -682,8 +659,42 @@ fn decode_case(row: &DbRow) -> Result<(i64, Case)> {
         created_at: ts(row.try_get("created_at")?)?,
         updated_at: ts(row.try_get("updated_at")?)?,
         version: row.try_get("version")?,
+        required_skills: serde_json::from_str(&skills).map_err(|e| corrupt("required_skills", e))?,
+        problem_id: row.try_get("problem_id")?,
+        sla: match sla {
+            Some(text) => {
+                let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| corrupt("sla", e))?;
+                Some(CaseSla::from_json(&v).map_err(|e| corrupt("sla", e))?)
+            }
+            None => None,
+        },
     };
     Ok((row.try_get("seq")?, case))
+}
+
+/// A case's SLA clocks as stored: the JSON, and what is derived from it for filters and the
+/// breach sweep's index.
+struct SlaColumns {
+    json: Option<String>,
+    breached: bool,
+    due_at: Option<i64>,
+    check_at: Option<i64>,
+    policy_id: Option<String>,
+}
+
+impl SlaColumns {
+    fn of(c: &Case) -> Result<SlaColumns> {
+        Ok(match &c.sla {
+            Some(sla) => SlaColumns {
+                json: Some(json_text(&sla.to_json())?),
+                breached: sla.breached(),
+                due_at: opt_us(sla.next_due()),
+                check_at: opt_us(sla.check_at()),
+                policy_id: sla.policy_id.clone(),
+            },
+            None => SlaColumns { json: None, breached: false, due_at: None, check_at: None, policy_id: None },
+        })
+    }
 }
 
 pub(crate) fn json_text(v: &impl serde::Serialize) -> Result<String> {
@@ -744,6 +755,15 @@ async fn insert_case_row(tx: &mut Tx<'_>, c: &Case, doc: &SearchDoc) -> Result<i
     if super::INSERT_BINDS_SEARCH {
         q = q.bind(&doc.subject).bind(&doc.description).bind(&doc.comments);
     }
+    let sla = SlaColumns::of(c)?;
+    q = q
+        .bind(json_text(&c.required_skills)?)
+        .bind(&c.problem_id)
+        .bind(sla.json)
+        .bind(sla.breached)
+        .bind(sla.due_at)
+        .bind(sla.check_at)
+        .bind(sla.policy_id);
     let seq: i64 = q.fetch_one(&mut **tx).await?;
     insert_tags(tx, &c.org_id, seq, &c.tags).await?;
     if !super::INSERT_BINDS_SEARCH {
@@ -812,15 +832,15 @@ async fn insert_idem(tx: &mut Tx<'_>, r: &IdempotencyRecord) -> Result<()> {
 /// Creates a case one statement at a time: number, row, tags, index entry, `created` event,
 /// idempotency key, in one transaction. (SQLite batches many creates into one round trip
 /// instead: `sqlite::creator`.)
-#[allow(dead_code)] // Used by the PostgreSQL backend only.
-pub async fn create_case(pool: &Pool, case: &Case, idem: Option<&IdempotencyRecord>) -> Result<Case> {
+pub async fn create_case(pool: &Pool, case: &Case, extra: &[NewEvent], idem: Option<&IdempotencyRecord>) -> Result<Case> {
     let mut tx = pool.begin().await?;
     let mut case = case.clone();
     let doc = SearchDoc::new(&case.subject, &case.description, []);
     case.case_number = next_case_number(&mut tx, &case.org_id).await?;
     insert_case_row(&mut tx, &case, &doc).await?;
-    let created = timeline::created(&case, timeline::CASE_CREATED);
-    insert_events(&mut tx, &case.org_id, &case.id, &case.created_by, std::slice::from_ref(&created)).await?;
+    let mut events = vec![timeline::created(&case, timeline::CASE_CREATED)];
+    events.extend_from_slice(extra);
+    insert_events(&mut tx, &case.org_id, &case.id, &case.created_by, &events).await?;
     if let Some(r) = idem {
         insert_idem(&mut tx, r).await?;
     }
@@ -830,11 +850,13 @@ pub async fn create_case(pool: &Pool, case: &Case, idem: Option<&IdempotencyReco
 
 /// Writes every column of a case at `expected_version`; returns its `seq`.
 async fn write_case(tx: &mut Tx<'_>, c: &Case, expected_version: i64) -> Result<i64> {
+    let sla = SlaColumns::of(c)?;
     let seq: Option<i64> = sqlx::query_scalar(
         "UPDATE cases SET subject = $1, description = $2, status = $3, priority = $4, case_type = $5, channel = $6, \
          queue_id = $7, owner_id = $8, requester_id = $9, contact_id = $10, account_id = $11, opportunity_id = $12, \
          tags = $13, custom_fields = $14, resolution_notes = $15, due_at = $16, is_waiting = $17, resolved_at = $18, \
-         closed_at = $19, updated_by = $20, updated_at = $21, version = $22 \
+         closed_at = $19, updated_by = $20, updated_at = $21, version = $22, required_skills = $26, problem_id = $27, \
+         sla = $28, sla_breached = $29, sla_due_at = $30, sla_check_at = $31, sla_policy_id = $32 \
          WHERE org_id = $23 AND id = $24 AND version = $25 AND deleted_at IS NULL RETURNING seq",
     )
     .bind(&c.subject)
@@ -862,6 +884,13 @@ async fn write_case(tx: &mut Tx<'_>, c: &Case, expected_version: i64) -> Result<
     .bind(&c.org_id)
     .bind(&c.id)
     .bind(expected_version)
+    .bind(json_text(&c.required_skills)?)
+    .bind(&c.problem_id)
+    .bind(sla.json)
+    .bind(sla.breached)
+    .bind(sla.due_at)
+    .bind(sla.check_at)
+    .bind(sla.policy_id)
     .fetch_optional(&mut **tx)
     .await?;
     seq.ok_or(StoreError::Stale)
@@ -982,26 +1011,39 @@ pub async fn list_cases(pool: &Pool, org_id: &str, req: &ListRequest) -> Result<
 }
 
 async fn insert_comment(tx: &mut Tx<'_>, c: &Comment) -> Result<()> {
-    sqlx::query("INSERT INTO comments (id, org_id, case_id, author_id, body, internal, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-        .bind(&c.id)
-        .bind(&c.org_id)
-        .bind(&c.case_id)
-        .bind(&c.author_id)
-        .bind(&c.body)
-        .bind(c.internal)
-        .bind(us(c.created_at))
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query(
+        "INSERT INTO comments (id, org_id, case_id, author_id, body, internal, created_at, author_type) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(&c.id)
+    .bind(&c.org_id)
+    .bind(&c.case_id)
+    .bind(&c.author_id)
+    .bind(&c.body)
+    .bind(c.internal)
+    .bind(us(c.created_at))
+    .bind(c.author_type.as_str())
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 
-pub async fn add_comment(pool: &Pool, comment: &Comment, case: &Case, expected_version: i64, idem: Option<&IdempotencyRecord>) -> Result<()> {
+pub async fn add_comment(
+    pool: &Pool,
+    comment: &Comment,
+    case: &Case,
+    expected_version: i64,
+    extra: &[NewEvent],
+    idem: Option<&IdempotencyRecord>,
+) -> Result<()> {
     let mut tx = pool.begin().await?;
     let seq = write_case(&mut tx, case, expected_version).await?;
     insert_comment(&mut tx, comment).await?;
     reindex(&mut tx, seq, &case.id).await?;
     let actor = comment.author_id.as_deref().unwrap_or(&case.updated_by);
-    insert_events(&mut tx, &case.org_id, &case.id, actor, &[comment.event()]).await?;
+    let mut events = vec![comment.event()];
+    events.extend_from_slice(extra);
+    insert_events(&mut tx, &case.org_id, &case.id, actor, &events).await?;
     if let Some(r) = idem {
         insert_idem(&mut tx, r).await?;
     }
@@ -1017,6 +1059,7 @@ fn decode_comment(row: &DbRow) -> Result<Comment> {
         author_id: row.try_get("author_id")?,
         body: row.try_get("body")?,
         internal: row.try_get("internal")?,
+        author_type: AuthorType::parse(row.try_get("author_type")?).map_err(|e| corrupt("author_type", e))?,
         created_at: ts(row.try_get("created_at")?)?,
     })
 }

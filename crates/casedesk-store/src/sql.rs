@@ -45,7 +45,8 @@ impl Sql {
 pub const CASE_COLUMNS: &str = "c.seq, c.id, c.org_id, c.case_number, c.subject, c.description, c.status, \
     c.priority, c.case_type, c.channel, c.queue_id, c.owner_id, c.requester_id, c.contact_id, c.account_id, \
     c.opportunity_id, c.tags, c.custom_fields, c.resolution_notes, c.due_at, c.is_waiting, c.resolved_at, \
-    c.closed_at, c.created_by, c.updated_by, c.created_at, c.updated_at, c.version";
+    c.closed_at, c.created_by, c.updated_by, c.created_at, c.updated_at, c.version, c.required_skills, c.problem_id, \
+    c.sla";
 
 /// The sort columns of an ordering, and whether each cursor key is an integer.
 fn sort_columns(o: Ordering) -> &'static [&'static str] {
@@ -130,8 +131,19 @@ pub fn list_cases(org_id: &str, req: &ListRequest, full_text: &FullText) -> Resu
     eq(&mut q, "c.requester_id", &f.requester_id);
     eq(&mut q, "c.contact_id", &f.contact_id);
     eq(&mut q, "c.account_id", &f.account_id);
+    eq(&mut q, "c.problem_id", &f.problem_id);
     if f.unassigned {
         q.push(" AND c.owner_id IS NULL");
+    }
+    // Written as the partial index's own condition, so SQLite can use it.
+    match f.sla_breached {
+        Some(true) => q.push(" AND c.sla_breached"),
+        Some(false) => q.push(" AND NOT c.sla_breached"),
+        None => &mut q,
+    };
+    if let Some(before) = f.sla_due_before {
+        let p = q.arg(Arg::Int(before.as_microsecond()));
+        q.push(&format!(" AND c.sla_due_at IS NOT NULL AND c.sla_due_at < {p}"));
     }
     if let Some(tag) = &f.tag {
         let o = q.arg(Arg::Text(org_id.to_string()));

@@ -16,9 +16,9 @@ pub(crate) const ANALYZE: &str = "ANALYZE; PRAGMA optimize;";
 pub(crate) const INSERT_CASE: &str = "INSERT INTO cases (seq, id, org_id, case_number, subject, description, status, \
     priority, case_type, channel, queue_id, owner_id, requester_id, contact_id, account_id, opportunity_id, tags, \
     custom_fields, resolution_notes, due_at, is_waiting, resolved_at, closed_at, created_by, updated_by, created_at, \
-    updated_at, version) \
+    updated_at, version, required_skills, problem_id, sla, sla_breached, sla_due_at, sla_check_at, sla_policy_id) \
     VALUES ((SELECT COALESCE(MAX(seq) + 1, $28) FROM cases WHERE seq >= $28 AND seq < $28 + 1024), $1, $2, $3, $4, $5, \
-    $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27) RETURNING seq";
+    $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $29, $30, $31, $32, $33, $34, $35) RETURNING seq";
 
 /// Rows of `cases` are numbered in creation-time order ([`seq_base`]), so the full-text index,
 /// whose rowid is `seq`, can hand out matches newest first and stop after a page.
@@ -72,7 +72,23 @@ fn fts_in_seq_order(terms: &[String]) -> SeqSource {
 pub(crate) const FULL_TEXT: FullText =
     FullText { condition: full_text_condition, in_seq_order: Some(fts_in_seq_order) };
 
+/// Appended to a SELECT that must lock the rows it reads until the transaction ends.
+/// (SQLite needs none: its one writer connection already serialises every write.)
+pub(crate) const FOR_UPDATE: &str = "";
+
 pub mod q {
     //! The shared queries, compiled for SQLite.
     include!("queries.rs");
+
+    mod queues {
+        use super::*;
+        include!("queries_queues.rs");
+    }
+    pub use queues::*;
+
+    mod sla {
+        use super::*;
+        include!("queries_sla.rs");
+    }
+    pub use sla::*;
 }

@@ -35,7 +35,8 @@ use casedesk_domain::ids::IdKind;
 use casedesk_domain::list::{CaseFilter, ListRequest, Ordering, Range};
 use casedesk_domain::people::{Account, Availability, Contact, User};
 use casedesk_domain::policy::Role;
-use casedesk_domain::timeline::{self, Comment, Event};
+use casedesk_domain::queue::AssignmentMethod;
+use casedesk_domain::timeline::{self, AuthorType, Comment, Event};
 use casedesk_store::{
     ApiToken, BackendKind, ConnectOptions, ContactFilter, IdempotencyRecord, ImportedCase, Org, Page, PageRequest,
     Queue, RefKind, Store, StoreError,
@@ -277,6 +278,8 @@ fn org(name: &str, at: Timestamp) -> Org {
         name: name.into(),
         status: "active".into(),
         time_zone: "UTC".into(),
+        auto_close_days: 4,
+        default_sla: false,
         created_at: at,
         updated_at: at,
     }
@@ -290,6 +293,7 @@ fn user(org_id: &str, email: &str, role: Role, at: Timestamp) -> User {
         name: email.split('@').next().unwrap_or(email).into(),
         role,
         availability: Availability::Available,
+        max_open_cases: None,
         is_active: true,
         created_at: at,
         updated_at: at,
@@ -333,13 +337,9 @@ fn contact(org_id: &str, name: &str, account_id: Option<&str>, at: Timestamp) ->
 
 fn queue(org_id: &str, name: &str, at: Timestamp) -> Queue {
     Queue {
-        id: IdKind::Queue.new_id(),
-        org_id: org_id.into(),
         name: name.into(),
         description: format!("the {name} queue"),
-        assignment_method: "manual".into(),
-        created_at: at,
-        updated_at: at,
+        ..Queue::blank(IdKind::Queue.new_id(), org_id.into(), at)
     }
 }
 
@@ -355,7 +355,7 @@ fn new_case(org_id: &str, actor: &str, now: Timestamp, input: NewCase) -> Case {
 
 /// Builds a case with the domain and stores it; returns it with its number.
 async fn create(store: &Store, org_id: &str, actor: &str, now: Timestamp, input: NewCase) -> Case {
-    let case = store.create_case(&new_case(org_id, actor, now, input), None).await.unwrap();
+    let case = store.create_case(&new_case(org_id, actor, now, input), &[], None).await.unwrap();
     assert!(case.case_number > 0);
     case
 }
@@ -379,9 +379,9 @@ async fn comment(
     internal: bool,
     now: Timestamp,
 ) -> (Comment, Case) {
-    let c = Comment::new(&case.org_id, case, author, body, internal, now).expect("a valid comment");
+    let c = Comment::new(&case.org_id, case, author, body, internal, AuthorType::Agent, now).expect("a valid comment");
     let next = timeline::case_after_comment(case, &c, author);
-    store.add_comment(&c, &next, case.version, None).await.unwrap();
+    store.add_comment(&c, &next, case.version, &[], None).await.unwrap();
     (c, next)
 }
 
@@ -858,7 +858,9 @@ async fn scenario_queues(store: &Store) {
     let renamed = Queue {
         name: "Tier 1".into(),
         description: "first line".into(),
-        assignment_method: "round_robin".into(),
+        assignment_method: AssignmentMethod::RoundRobin,
+        vip_tiers: vec!["gold".into()],
+        vip_priority: Some(Priority::High),
         updated_at: t(9),
         ..queues[0].clone()
     };
@@ -981,6 +983,8 @@ async fn scenario_case_numbers_and_lookup(store: &Store) {
             custom_fields: custom,
             resolution_notes: Some("none yet".into()),
             due_at: Some(casedesk_domain::case::DueInput::At(t(86_400))),
+            required_skills: vec!["Billing".into()],
+            problem_id: None,
         },
     )
     .await;
@@ -1754,9 +1758,10 @@ async fn scenario_comments(store: &Store) {
 
     // The version check applies: a comment against a stale case is refused and not stored.
     let stale_base = store.get_case(&a.org, &other.id).await.unwrap();
-    let late = Comment::new(&a.org, &other, &agent.id, "lost in a race with zanzibar", false, t(20)).unwrap();
+    let late = Comment::new(&a.org, &other, &agent.id, "lost in a race with zanzibar", false, AuthorType::Agent, t(20))
+        .unwrap();
     let next = timeline::case_after_comment(&other, &late, &agent.id);
-    assert_err!(store.add_comment(&late, &next, other.version, None).await, StoreError::Stale);
+    assert_err!(store.add_comment(&late, &next, other.version, &[], None).await, StoreError::Stale);
     assert_err!(store.get_comment(&a.org, &late.id).await, StoreError::NotFound);
     assert_eq!(store.get_case(&a.org, &other.id).await.unwrap(), stale_base);
     assert!(search("zanzibar").await.is_empty());
@@ -1820,7 +1825,10 @@ async fn scenario_events(store: &Store) {
     assert_eq!(events[0].data["status"], json!("new"));
     assert_eq!(events[1].data, json!({"field": "status", "old": "new", "new": "pending"}));
     assert_eq!(events[2].data, json!({"field": "priority", "old": "medium", "new": "high"}));
-    assert_eq!(events[3].data, json!({"comment_id": note.id, "internal": true, "author_id": agent.id}));
+    assert_eq!(
+        events[3].data,
+        json!({"comment_id": note.id, "internal": true, "author_id": agent.id, "author_type": "agent"})
+    );
     assert_eq!(events[4].data, json!({"field": "tags", "old": ["one"], "new": ["two"]}));
 
     for limit in [1, 2, 4] {
@@ -2025,12 +2033,12 @@ async fn scenario_idempotency(store: &Store) {
     // create_case records the key in its transaction; reusing the key refuses the whole write.
     let first = new_case(&a.org, &admin, t(3), subject("created once"));
     let first_rec = idem(&a.org, &admin, "create-1", &first.id, t(3));
-    let created = store.create_case(&first, Some(&first_rec)).await.unwrap();
+    let created = store.create_case(&first, &[], Some(&first_rec)).await.unwrap();
     assert_eq!(created.case_number, 1);
     assert_eq!(store.get_idempotency(&a.org, &admin, "create-1").await.unwrap(), Some(first_rec.clone()));
     let second = new_case(&a.org, &admin, t(4), subject("created twice"));
     let second_rec = idem(&a.org, &admin, "create-1", &second.id, t(4));
-    assert_err!(store.create_case(&second, Some(&second_rec)).await, StoreError::Duplicate(_));
+    assert_err!(store.create_case(&second, &[], Some(&second_rec)).await, StoreError::Duplicate(_));
     assert_err!(store.get_case(&a.org, &second.id).await, StoreError::NotFound);
     assert_eq!(store.get_idempotency(&a.org, &admin, "create-1").await.unwrap(), Some(first_rec));
     assert_eq!(
@@ -2040,15 +2048,15 @@ async fn scenario_idempotency(store: &Store) {
     );
 
     // add_comment too.
-    let c = Comment::new(&a.org, &created, &admin, "once", false, t(6)).unwrap();
+    let c = Comment::new(&a.org, &created, &admin, "once", false, AuthorType::Agent, t(6)).unwrap();
     let next = timeline::case_after_comment(&created, &c, &admin);
     let crec = idem(&a.org, &admin, "comment-1", &c.id, t(6));
-    store.add_comment(&c, &next, created.version, Some(&crec)).await.unwrap();
+    store.add_comment(&c, &next, created.version, &[], Some(&crec)).await.unwrap();
     assert_eq!(store.get_idempotency(&a.org, &admin, "comment-1").await.unwrap(), Some(crec.clone()));
-    let c2 = Comment::new(&a.org, &next, &admin, "twice", false, t(7)).unwrap();
+    let c2 = Comment::new(&a.org, &next, &admin, "twice", false, AuthorType::Agent, t(7)).unwrap();
     let next2 = timeline::case_after_comment(&next, &c2, &admin);
     assert_err!(
-        store.add_comment(&c2, &next2, next.version, Some(&idem(&a.org, &admin, "comment-1", &c2.id, t(7)))).await,
+        store.add_comment(&c2, &next2, next.version, &[], Some(&idem(&a.org, &admin, "comment-1", &c2.id, t(7)))).await,
         StoreError::Duplicate(_)
     );
     assert_err!(store.get_comment(&a.org, &c2.id).await, StoreError::NotFound);
@@ -2152,7 +2160,7 @@ async fn scenario_concurrent_writers(store: &Store) {
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..8 {
         let (store, case) = (store.clone(), new_case(&a.org, &a.admin.id, t(i), subject(&format!("racer {i}"))));
-        tasks.spawn(async move { store.create_case(&case, None).await });
+        tasks.spawn(async move { store.create_case(&case, &[], None).await });
     }
     let mut cases: Vec<Case> = tasks.join_all().await.into_iter().map(|r| r.unwrap()).collect();
     cases.sort_by_key(|c| c.case_number);
@@ -2166,7 +2174,7 @@ async fn scenario_concurrent_writers(store: &Store) {
         let key = if i == 3 || i == 7 { "same-key".to_string() } else { format!("key-{i}") };
         let rec = idem(&a.org, &a.admin.id, &key, &case.id, t(50 + i));
         let store = store.clone();
-        tasks.spawn(async move { store.create_case(&case, Some(&rec)).await });
+        tasks.spawn(async move { store.create_case(&case, &[], Some(&rec)).await });
     }
     let results = tasks.join_all().await;
     assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 11, "{results:?}");
@@ -2200,10 +2208,11 @@ async fn scenario_concurrent_writers(store: &Store) {
 
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..6 {
-        let c = Comment::new(&a.org, &stored, &a.admin.id, &format!("reply {i}"), false, t(200 + i)).unwrap();
+        let c = Comment::new(&a.org, &stored, &a.admin.id, &format!("reply {i}"), false, AuthorType::Agent, t(200 + i))
+            .unwrap();
         let next = timeline::case_after_comment(&stored, &c, &a.admin.id);
         let (store, version) = (store.clone(), stored.version);
-        tasks.spawn(async move { store.add_comment(&c, &next, version, None).await.map(|()| c) });
+        tasks.spawn(async move { store.add_comment(&c, &next, version, &[], None).await.map(|()| c) });
     }
     let results = tasks.join_all().await;
     assert_eq!(

@@ -78,7 +78,7 @@ impl utoipa::Modify for BearerAuth {
 
 /// The `/api/v1` routes and the OpenAPI document describing exactly them.
 pub fn api_routes(config: &HttpConfig) -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    use api::{cases, directory as d, imports};
+    use api::{cases, directory as d, imports, org, queues, sla};
     let imports = OpenApiRouter::new()
         .routes(routes!(imports::import_cases))
         .layer(DefaultBodyLimit::max(config.max_import_bytes));
@@ -95,8 +95,17 @@ pub fn api_routes(config: &HttpConfig) -> (Router<AppState>, utoipa::openapi::Op
         .routes(routes!(d::get_account, d::update_account, d::delete_account))
         .routes(routes!(d::list_contacts, d::create_contact))
         .routes(routes!(d::get_contact, d::update_contact, d::delete_contact))
-        .routes(routes!(d::list_queues, d::create_queue))
-        .routes(routes!(d::get_queue, d::update_queue, d::delete_queue))
+        .routes(routes!(cases::escalate_case))
+        .routes(routes!(queues::list_queues, queues::create_queue))
+        .routes(routes!(queues::get_queue, queues::update_queue, queues::delete_queue))
+        .routes(routes!(queues::list_members))
+        .routes(routes!(queues::put_member, queues::delete_member))
+        .routes(routes!(sla::list_calendars, sla::create_calendar))
+        .routes(routes!(sla::get_calendar, sla::update_calendar, sla::delete_calendar))
+        .routes(routes!(sla::import_holidays))
+        .routes(routes!(sla::list_policies, sla::create_policy))
+        .routes(routes!(sla::get_policy, sla::update_policy, sla::delete_policy))
+        .routes(routes!(org::get_organization, org::update_organization))
         .merge(imports)
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .split_for_parts()

@@ -115,6 +115,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 bootstrap: opts,
                 http: HttpConfig { max_body_bytes, ..HttpConfig::default() },
                 max_connections,
+                clock: std::sync::Arc::new(casedesk_core::SystemClock),
+                jobs: casedesk_core::jobs::JobIntervals::default(),
             };
             let running = server::start(config, server::shutdown_signal()).await?;
             if let Some(b) = &running.bootstrap {

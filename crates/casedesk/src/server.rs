@@ -6,19 +6,23 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use casedesk_core::admin::{Bootstrap, BootstrapOptions};
-use casedesk_core::{App, SystemClock};
+use casedesk_core::jobs::JobIntervals;
+use casedesk_core::{App, Clock};
 use casedesk_store::{ConnectOptions, Store};
 use casedesk_web::HttpConfig;
 use tokio::net::TcpListener;
 
 /// Everything `serve` needs to know.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ServeConfig {
     pub database_url: String,
     pub listen: SocketAddr,
     pub bootstrap: BootstrapOptions,
     pub http: HttpConfig,
     pub max_connections: u32,
+    /// The clock of every use case and background job (tests set the time).
+    pub clock: Arc<dyn Clock>,
+    pub jobs: JobIntervals,
 }
 
 /// Opens the database named by `url` and brings its schema up to date.
@@ -58,14 +62,18 @@ pub async fn start(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<Running> {
     let store = open_store(&config.database_url, config.max_connections).await?;
-    let app = App::new(store.clone(), Arc::new(SystemClock));
+    let app = App::new(store.clone(), config.clock.clone());
     let bootstrap = app.bootstrap(config.bootstrap.clone()).await.map_err(|e| anyhow::anyhow!("bootstrap: {e:?}"))?;
     let listener = TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
     let addr = listener.local_addr()?;
+    let jobs = tokio::spawn(app.clone().run_jobs(config.jobs));
     let router = casedesk_web::router(app, &config.http);
     tracing::info!(listen = %addr, backend = ?store.kind(), "casedesk is serving");
     let task = tokio::spawn(async move {
-        axum::serve(listener, router).with_graceful_shutdown(shutdown).await.context("serving")?;
+        let served = axum::serve(listener, router).with_graceful_shutdown(shutdown).await.context("serving");
+        // A job stopped mid-write rolls its transaction back; the next start picks it up again.
+        jobs.abort();
+        served?;
         store.close().await;
         tracing::info!("casedesk stopped");
         Ok(())

@@ -7,10 +7,12 @@ use axum::response::{IntoResponse, Response};
 use casedesk_core::cases::CaseDetail;
 use casedesk_core::idempotency::Created;
 use casedesk_core::store::{AccountSummary, CaseListItem, ContactSummary};
+use casedesk_domain::calendar::BusinessCalendar;
 use casedesk_domain::case::{Case, CasePatch, CaseType, Channel, DueInput, NewCase, Priority, Status};
+use casedesk_domain::case_sla::CaseSla;
 use casedesk_domain::list::{CaseFilter, ListRequest, Ordering, Range, search_terms};
 use casedesk_domain::people::{Account, Contact};
-use casedesk_domain::timeline::{Comment, Event};
+use casedesk_domain::timeline::{AuthorType, Comment, Event};
 use casedesk_domain::{Errors, text};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -59,6 +61,10 @@ pub struct CreateCaseRequest {
     pub resolution_notes: Option<String>,
     /// Tasks only: an RFC 3339 time, or a date meaning 12:00 in the organization's time zone.
     pub due_at: Option<String>,
+    /// Skills the assignee needs; the router only gives the case to members who have them all.
+    pub required_skills: Option<Vec<String>>,
+    /// Incidents only: the problem case this is an occurrence of.
+    pub problem_id: Option<String>,
 }
 
 /// A partial update: only the fields present change; `null` clears an optional field.
@@ -113,6 +119,12 @@ pub struct UpdateCaseRequest {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub due_at: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<Vec<String>>)]
+    pub required_skills: Option<Option<Vec<String>>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub problem_id: Option<Option<String>>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -122,6 +134,10 @@ pub struct CreateCommentRequest {
     /// true: an internal note for agents; false (default): a reply the customer sees.
     #[serde(default)]
     pub internal: bool,
+    /// agent (default): written by the caller; customer: a message from the customer that the
+    /// caller records (a phone call, a letter), which waits for an answer; system: an automatic
+    /// message, which never counts as a response.
+    pub author_type: Option<String>,
 }
 
 fn parse_priority(errors: &mut Errors, field: &str, v: &Value) -> Option<Priority> {
@@ -153,6 +169,8 @@ impl CreateCaseRequest {
             custom_fields: self.custom_fields.unwrap_or_default(),
             resolution_notes: self.resolution_notes,
             due_at: self.due_at.and_then(|d| e.take("due_at", DueInput::parse(&d))),
+            required_skills: self.required_skills.unwrap_or_default(),
+            problem_id: validated_ref(&mut e, "problem_id", self.problem_id),
         };
         e.finish()?;
         Ok(input)
@@ -208,6 +226,8 @@ impl UpdateCaseRequest {
                 Some(None) => Some(None),
                 None => None,
             },
+            required_skills: self.required_skills.map(Option::unwrap_or_default),
+            problem_id: clearable_ref(&mut e, "problem_id", self.problem_id),
         };
         e.finish()?;
         if patch.is_empty() {
@@ -260,6 +280,63 @@ pub struct CaseResponse {
     pub updated_at: jiff::Timestamp,
     /// Increases with every change; the ETag.
     pub version: i64,
+    pub required_skills: Vec<String>,
+    /// The problem this incident belongs to.
+    pub problem_id: Option<String>,
+    /// Whether any SLA target of the case was breached.
+    pub sla_breached: bool,
+    /// The SLA targets, when a policy applies.
+    pub sla: Option<SlaResponse>,
+}
+
+/// A case's SLA: its policy (null: the organization's default targets) and each target.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SlaResponse {
+    pub policy_id: Option<String>,
+    pub breached: bool,
+    pub targets: Vec<SlaTargetResponse>,
+}
+
+/// One SLA target of a case.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SlaTargetResponse {
+    /// first_response, next_response or resolution
+    pub target: &'static str,
+    /// running, paused, met or breached
+    pub state: &'static str,
+    /// While running: when the target is due.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub due_at: Option<jiff::Timestamp>,
+    /// Business minutes left (negative once overdue). Given on a single case; lists leave it
+    /// null.
+    pub remaining_minutes: Option<i64>,
+    pub budget_minutes: i64,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub breached_at: Option<jiff::Timestamp>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub met_at: Option<jiff::Timestamp>,
+}
+
+impl SlaResponse {
+    fn new(sla: &CaseSla, now_and_calendar: Option<(jiff::Timestamp, &BusinessCalendar)>) -> Self {
+        SlaResponse {
+            policy_id: sla.policy_id.clone(),
+            breached: sla.breached(),
+            targets: sla
+                .clocks
+                .iter()
+                .map(|c| SlaTargetResponse {
+                    target: c.kind.as_str(),
+                    state: c.state().as_str(),
+                    due_at: c.due_at,
+                    remaining_minutes: now_and_calendar.map(|(now, cal)| c.remaining_secs(now, cal).div_euclid(60)),
+                    budget_minutes: c.budget_secs / 60,
+                    breached_at: c.breached_at,
+                    met_at: c.met_at,
+                })
+                .collect(),
+        }
+    }
 }
 
 impl From<Case> for CaseResponse {
@@ -293,6 +370,10 @@ impl From<Case> for CaseResponse {
             created_at: c.created_at,
             updated_at: c.updated_at,
             version: c.version,
+            required_skills: c.required_skills,
+            problem_id: c.problem_id,
+            sla_breached: c.sla.as_ref().is_some_and(CaseSla::breached),
+            sla: c.sla.as_ref().map(|s| SlaResponse::new(s, None)),
         }
     }
 }
@@ -345,13 +426,41 @@ pub struct CaseDetailResponse {
     pub contact: Option<ContactResponse>,
     pub opportunity: Option<OpportunityRef>,
     pub comments: Vec<CommentResponse>,
+    /// A problem's incidents.
+    pub incidents: Vec<IncidentRef>,
 }
 
-impl From<CaseDetail> for CaseDetailResponse {
-    fn from(d: CaseDetail) -> Self {
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IncidentRef {
+    pub id: String,
+    pub case_number: i64,
+    pub subject: String,
+    pub status: &'static str,
+}
+
+impl CaseDetailResponse {
+    pub fn new(d: CaseDetail, now: jiff::Timestamp) -> Self {
+        let sla = match (&d.case.sla, &d.calendar) {
+            (Some(sla), Some(cal)) => Some(SlaResponse::new(sla, Some((now, cal)))),
+            (Some(sla), None) => Some(SlaResponse::new(sla, None)),
+            _ => None,
+        };
+        let incidents = d
+            .incidents
+            .iter()
+            .map(|c| IncidentRef {
+                id: c.id.clone(),
+                case_number: c.case_number,
+                subject: c.subject.clone(),
+                status: c.status.as_str(),
+            })
+            .collect();
+        let mut case: CaseResponse = d.case.clone().into();
+        case.sla = sla;
         CaseDetailResponse {
             opportunity: d.case.opportunity_id.clone().map(|id| OpportunityRef { id }),
-            case: d.case.into(),
+            incidents,
+            case,
             account: d.account.map(|a: Account| a.into()),
             contact: d.contact.map(|c: Contact| c.into()),
             comments: d.comments.into_iter().map(Into::into).collect(),
@@ -367,6 +476,8 @@ pub struct CommentResponse {
     /// true: an internal note; false: a reply the customer sees.
     pub internal: bool,
     pub author_id: Option<String>,
+    /// agent, customer or system
+    pub author_type: &'static str,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: jiff::Timestamp,
 }
@@ -379,6 +490,7 @@ impl From<Comment> for CommentResponse {
             body: c.body,
             internal: c.internal,
             author_id: c.author_id,
+            author_type: c.author_type.as_str(),
             created_at: c.created_at,
         }
     }
@@ -488,7 +600,18 @@ const LIST_PARAMS: &[&str] = &[
     "closed_before",
     "q",
     "ordering",
+    "sla_breached",
+    "sla_due_before",
+    "problem_id",
 ];
+
+fn parse_bool(v: &str) -> Result<bool, String> {
+    match v {
+        "true" | "1" => Ok(true),
+        "false" | "0" => Ok(false),
+        _ => Err("must be true or false".into()),
+    }
+}
 
 fn read_list_query(q: QueryPairs) -> Result<ListRequest, ApiError> {
     let mut r = QueryReader::new(q, LIST_PARAMS);
@@ -511,13 +634,10 @@ fn read_list_query(q: QueryPairs) -> Result<ListRequest, ApiError> {
     filter.contact_id = r.one("contact_id");
     filter.account_id = r.one("account_id");
     filter.tag = r.parse("tag", text::tag);
-    filter.unassigned = r
-        .parse("unassigned", |v| match v {
-            "true" | "1" => Ok(true),
-            "false" | "0" => Ok(false),
-            _ => Err("must be true or false".into()),
-        })
-        .unwrap_or(false);
+    filter.unassigned = r.parse("unassigned", parse_bool).unwrap_or(false);
+    filter.sla_breached = r.parse("sla_breached", parse_bool);
+    filter.sla_due_before = r.parse("sla_due_before", parse_instant);
+    filter.problem_id = r.one("problem_id");
     let range = |r: &mut QueryReader, prefix: &str| Range {
         from: r.parse(&format!("{prefix}_after"), parse_instant),
         to: r.parse(&format!("{prefix}_before"), parse_instant),
@@ -550,6 +670,9 @@ fn read_list_query(q: QueryPairs) -> Result<ListRequest, ApiError> {
         ("closed_after" = Option<String>, Query), ("closed_before" = Option<String>, Query),
         ("q" = Option<String>, Query, description = "Full text over subject, description and comments"),
         ("ordering" = Option<String>, Query, description = "created_at, -created_at (default), updated_at, -updated_at, priority, -priority"),
+        ("sla_breached" = Option<bool>, Query, description = "Cases with (true) or without (false) a breached SLA target"),
+        ("sla_due_before" = Option<String>, Query, description = "Cases with a running SLA target due before this time"),
+        ("problem_id" = Option<String>, Query, description = "The incidents of a problem"),
         ("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
     responses((status = 200, body = ListResponse<CaseListItemResponse>), (status = 422, body = Problem)))]
 pub async fn list_cases(
@@ -571,7 +694,7 @@ pub async fn get_case(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let detail = s.app.case_detail(&actor, &id).await?;
-    Ok(with_etag(detail.case.version, CaseDetailResponse::from(detail)))
+    Ok(with_etag(detail.case.version, CaseDetailResponse::new(detail, s.app.clock.now())))
 }
 
 /// Change a case. Send `If-Match` with the ETag you read to refuse lost updates (412).
@@ -631,7 +754,12 @@ pub async fn create_comment(
 ) -> Result<Response, ApiError> {
     let idem = key.with(&body.request_hash)?;
     let req = body.value;
-    let Created { value, replayed } = s.app.add_comment(&actor, &id, &req.body, req.internal, idem).await?;
+    let author_type = match &req.author_type {
+        Some(t) => AuthorType::parse(t).map_err(|m| ApiError::field("author_type", m))?,
+        None => AuthorType::Agent,
+    };
+    let Created { value, replayed } =
+        s.app.add_comment(&actor, &id, &req.body, req.internal, author_type, idem).await?;
     Ok(created(format!("/api/v1/cases/{id}/comments"), None, replayed, CommentResponse::from(value)))
 }
 
@@ -648,4 +776,28 @@ pub async fn timeline(
     let page = simple_page(q)?;
     let events = s.app.timeline(&actor, &id, &page).await?;
     Ok(Json(ListResponse::new(events, TimelineEventResponse::from)))
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EscalateRequest {
+    /// The queue to move the case to. Default: its queue's escalation queue.
+    pub queue_id: Option<String>,
+    /// Why, for the timeline.
+    pub reason: Option<String>,
+}
+
+/// Escalate a case: move it to a higher-tier queue, where the router assigns it afresh.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/escalate", tag = TAG, request_body = EscalateRequest,
+    params(("id" = String, Path)),
+    responses((status = 200, body = CaseResponse), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn escalate_case(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    Path(id): Path<String>,
+    body: JsonBody<EscalateRequest>,
+) -> Result<Response, ApiError> {
+    let r = body.value;
+    let case = s.app.escalate_case(&actor, &id, r.queue_id, r.reason).await?;
+    Ok(with_etag(case.version, CaseResponse::from(case)))
 }

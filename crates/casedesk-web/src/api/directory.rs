@@ -7,9 +7,8 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use casedesk_core::directory::UserInput;
 use casedesk_core::idempotency::Created;
-use casedesk_core::store::{ApiToken, ContactFilter, Queue};
+use casedesk_core::store::{ApiToken, ContactFilter};
 use casedesk_domain::people::{Account, AccountInput, Contact, ContactInput, User};
-use casedesk_domain::queue::QueueInput;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -32,6 +31,8 @@ pub struct UserResponse {
     pub role: &'static str,
     /// available, away or offline
     pub availability: &'static str,
+    /// Most active cases the router gives this agent at once; null = no limit.
+    pub max_open_cases: Option<i64>,
     pub is_active: bool,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Ts,
@@ -47,6 +48,7 @@ impl From<User> for UserResponse {
             name: u.name,
             role: u.role.as_str(),
             availability: u.availability.as_str(),
+            max_open_cases: u.max_open_cases,
             is_active: u.is_active,
             created_at: u.created_at,
             updated_at: u.updated_at,
@@ -65,6 +67,8 @@ pub struct CreateUserRequest {
     /// For signing in to the web UI; at least 10 characters. Without one the user works through
     /// API tokens only.
     pub password: Option<String>,
+    /// Capacity: most active cases the router gives this agent at once (default: no limit).
+    pub max_open_cases: Option<i64>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -76,6 +80,10 @@ pub struct UpdateUserRequest {
     pub availability: Option<String>,
     pub password: Option<String>,
     pub is_active: Option<bool>,
+    /// Capacity; null removes the limit.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<i64>)]
+    pub max_open_cases: Option<Option<i64>>,
 }
 
 /// Create a user (admins).
@@ -98,6 +106,7 @@ pub async fn create_user(
                 availability: r.availability,
                 password: r.password,
                 is_active: None,
+                max_open_cases: Some(r.max_open_cases),
             },
         )
         .await?;
@@ -148,6 +157,7 @@ pub async fn update_user(
                 availability: r.availability,
                 password: r.password,
                 is_active: r.is_active,
+                max_open_cases: r.max_open_cases,
             },
         )
         .await?;
@@ -492,106 +502,5 @@ pub async fn delete_contact(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     s.app.delete_contact(&actor, &id).await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-// ---- queues -----------------------------------------------------------------------------------
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct QueueResponse {
-    pub id: String,
-    pub name: String,
-    pub description: String,
-    /// round_robin, least_active, skills or manual
-    pub assignment_method: String,
-    #[schema(value_type = String, format = DateTime)]
-    pub created_at: Ts,
-    #[schema(value_type = String, format = DateTime)]
-    pub updated_at: Ts,
-}
-
-impl From<Queue> for QueueResponse {
-    fn from(q: Queue) -> Self {
-        QueueResponse {
-            id: q.id,
-            name: q.name,
-            description: q.description,
-            assignment_method: q.assignment_method,
-            created_at: q.created_at,
-            updated_at: q.updated_at,
-        }
-    }
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct QueueRequest {
-    pub name: Option<String>,
-    pub description: Option<String>,
-    pub assignment_method: Option<String>,
-}
-
-impl From<QueueRequest> for QueueInput {
-    fn from(r: QueueRequest) -> Self {
-        QueueInput { name: r.name, description: r.description, assignment_method: r.assignment_method }
-    }
-}
-
-/// Create a queue (admins), exactly as seed 000: name, description, assignment_method.
-#[utoipa::path(post, path = "/api/v1/case-queues", tag = "queues", request_body = QueueRequest,
-    params(("Idempotency-Key" = Option<String>, Header)),
-    responses((status = 201, body = QueueResponse), (status = 403, body = Problem), (status = 422, body = Problem)))]
-pub async fn create_queue(
-    State(s): State<AppState>,
-    Auth(actor): Auth,
-    key: IdempotencyKey,
-    body: JsonBody<QueueRequest>,
-) -> Result<Response, ApiError> {
-    let idem = key.with(&body.request_hash)?;
-    let Created { value, replayed } = s.app.create_queue(&actor, body.value.into(), idem).await?;
-    Ok(created(format!("/api/v1/case-queues/{}", value.id), None, replayed, QueueResponse::from(value)))
-}
-
-#[utoipa::path(get, path = "/api/v1/case-queues", tag = "queues", params(("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
-    responses((status = 200, body = ListResponse<QueueResponse>)))]
-pub async fn list_queues(
-    State(s): State<AppState>,
-    Auth(actor): Auth,
-    q: QueryPairs,
-) -> Result<Json<ListResponse<QueueResponse>>, ApiError> {
-    let page = simple_page(q)?;
-    Ok(Json(ListResponse::new(s.app.list_queues(&actor, &page).await?, QueueResponse::from)))
-}
-
-#[utoipa::path(get, path = "/api/v1/case-queues/{id}", tag = "queues", params(("id" = String, Path)),
-    responses((status = 200, body = QueueResponse), (status = 404, body = Problem)))]
-pub async fn get_queue(
-    State(s): State<AppState>,
-    Auth(actor): Auth,
-    Path(id): Path<String>,
-) -> Result<Json<QueueResponse>, ApiError> {
-    Ok(Json(s.app.get_queue(&actor, &id).await?.into()))
-}
-
-#[utoipa::path(patch, path = "/api/v1/case-queues/{id}", tag = "queues", params(("id" = String, Path)), request_body = QueueRequest,
-    responses((status = 200, body = QueueResponse), (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn update_queue(
-    State(s): State<AppState>,
-    Auth(actor): Auth,
-    Path(id): Path<String>,
-    body: JsonBody<QueueRequest>,
-) -> Result<Json<QueueResponse>, ApiError> {
-    Ok(Json(s.app.update_queue(&actor, &id, body.value.into()).await?.into()))
-}
-
-/// Delete a queue (admins); refused (409) while cases are in it.
-#[utoipa::path(delete, path = "/api/v1/case-queues/{id}", tag = "queues", params(("id" = String, Path)),
-    responses((status = 204), (status = 404, body = Problem), (status = 409, body = Problem)))]
-pub async fn delete_queue(
-    State(s): State<AppState>,
-    Auth(actor): Auth,
-    Path(id): Path<String>,
-) -> Result<StatusCode, ApiError> {
-    s.app.delete_queue(&actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -127,6 +127,8 @@ fn convert(i: usize, c: ImportCase, e: &mut Errors) -> Option<ImportCaseInput> {
         custom_fields: c.custom_fields,
         resolution_notes: c.resolution_notes,
         due_at: c.due_at,
+        required_skills: None,
+        problem_id: None,
     };
     let case = match as_new.into_domain() {
         Ok(case) => case,

@@ -5,6 +5,9 @@ pub mod cases;
 pub mod directory;
 pub mod health;
 pub mod imports;
+pub mod org;
+pub mod queues;
+pub mod sla;
 
 use casedesk_core::store::PageRequest;
 use casedesk_domain::FieldError;

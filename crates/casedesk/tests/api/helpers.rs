@@ -9,7 +9,8 @@ use std::sync::Arc;
 
 use casedesk::server::{ServeConfig, start};
 use casedesk_core::admin::BootstrapOptions;
-use casedesk_core::{App, SystemClock};
+use casedesk_core::jobs::JobIntervals;
+use casedesk_core::{App, Clock, ManualClock, SystemClock};
 use casedesk_web::HttpConfig;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
@@ -26,8 +27,11 @@ pub struct TestApp {
     pub org_id: String,
     pub admin_id: String,
     pub database_url: String,
-    /// Direct access for setting up other organizations (operator commands).
+    /// Direct access for setting up other organizations (operator commands); shares the
+    /// server's clock.
     pub core: App,
+    /// Set when the server runs on a manual clock ([`spawn_app_at`]).
+    pub clock: Option<Arc<ManualClock>>,
     _dir: Option<tempfile::TempDir>,
     _stop: oneshot::Sender<()>,
 }
@@ -92,6 +96,20 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(http: HttpConfig) -> TestApp {
+    spawn(http, None).await
+}
+
+/// A server whose clock stands at `start` and moves only when the test moves it.
+#[allow(dead_code)]
+pub async fn spawn_app_at(start: jiff::Timestamp) -> TestApp {
+    spawn(HttpConfig::default(), Some(Arc::new(ManualClock::new(start)))).await
+}
+
+async fn spawn(http: HttpConfig, manual: Option<Arc<ManualClock>>) -> TestApp {
+    let clock: Arc<dyn Clock> = match &manual {
+        Some(m) => m.clone(),
+        None => Arc::new(SystemClock),
+    };
     let (database_url, dir) = database_url().await;
     let (stop, stopped) = oneshot::channel::<()>();
     let config = ServeConfig {
@@ -105,6 +123,8 @@ pub async fn spawn_app_with(http: HttpConfig) -> TestApp {
         },
         http,
         max_connections: 4,
+        clock: clock.clone(),
+        jobs: JobIntervals::default(),
     };
     let running = start(config, async {
         let _ = stopped.await;
@@ -120,7 +140,8 @@ pub async fn spawn_app_with(http: HttpConfig) -> TestApp {
         org_id: b.org.id,
         admin_id: b.admin.id,
         database_url,
-        core: App::new(store, Arc::new(SystemClock)),
+        core: App::new(store, clock),
+        clock: manual,
         _dir: dir,
         _stop: stop,
     }

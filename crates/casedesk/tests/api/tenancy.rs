@@ -24,6 +24,8 @@ enum Kind {
     Account,
     Contact,
     Queue,
+    Calendar,
+    Policy,
 }
 
 /// Every route that takes an id, with a valid body where it needs one. Writes come after reads
@@ -38,6 +40,19 @@ fn id_routes() -> Vec<(Method, &'static str, Kind, Option<Value>)> {
         (Method::GET, "/api/v1/accounts/{id}", Account, None),
         (Method::GET, "/api/v1/contacts/{id}", Contact, None),
         (Method::GET, "/api/v1/case-queues/{id}", Queue, None),
+        (Method::GET, "/api/v1/case-queues/{id}/members", Queue, None),
+        (Method::GET, "/api/v1/business-calendars/{id}", Calendar, None),
+        (Method::GET, "/api/v1/sla-policies/{id}", Policy, None),
+        (Method::POST, "/api/v1/cases/{id}/escalate", Case, Some(json!({"reason": "B escalates"}))),
+        (Method::PUT, "/api/v1/case-queues/{id}/members/{user_id}", Queue, Some(json!({"skills": ["b"]}))),
+        (
+            Method::POST,
+            "/api/v1/business-calendars/{id}/holidays/import",
+            Calendar,
+            Some(json!("BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART;VALUE=DATE:20261225\nEND:VEVENT\nEND:VCALENDAR")),
+        ),
+        (Method::PATCH, "/api/v1/business-calendars/{id}", Calendar, Some(json!({"name": "Renamed by B"}))),
+        (Method::PATCH, "/api/v1/sla-policies/{id}", Policy, Some(json!({"name": "Renamed by B"}))),
         (Method::POST, "/api/v1/cases/{id}/comments", Case, Some(json!({"body": "B was here", "internal": false}))),
         (Method::PATCH, "/api/v1/cases/{id}", Case, Some(json!({"subject": "Taken over by B", "priority": "low"}))),
         (Method::PATCH, "/api/v1/users/{id}", User, Some(json!({"name": "Renamed by B", "availability": "offline"}))),
@@ -59,7 +74,10 @@ fn id_routes() -> Vec<(Method, &'static str, Kind, Option<Value>)> {
         (Method::DELETE, "/api/v1/tokens/{id}", Token, None),
         (Method::DELETE, "/api/v1/accounts/{id}", Account, None),
         (Method::DELETE, "/api/v1/contacts/{id}", Contact, None),
+        (Method::DELETE, "/api/v1/case-queues/{id}/members/{user_id}", Queue, None),
         (Method::DELETE, "/api/v1/case-queues/{id}", Queue, None),
+        (Method::DELETE, "/api/v1/sla-policies/{id}", Policy, None),
+        (Method::DELETE, "/api/v1/business-calendars/{id}", Calendar, None),
     ]
 }
 
@@ -72,6 +90,8 @@ fn missing_id(kind: Kind) -> &'static str {
         Kind::Account => "acc_0000000000007000800000000000dead",
         Kind::Contact => "cnt_0000000000007000800000000000dead",
         Kind::Queue => "q_0000000000007000800000000000dead",
+        Kind::Calendar => "cal_0000000000007000800000000000dead",
+        Kind::Policy => "sla_0000000000007000800000000000dead",
     }
 }
 
@@ -86,6 +106,8 @@ struct OrgA {
     contact_id: String,
     contact_email: String,
     queue_id: String,
+    calendar_id: String,
+    policy_id: String,
 }
 
 impl OrgA {
@@ -97,6 +119,8 @@ impl OrgA {
             Kind::Account => &self.account_id,
             Kind::Contact => &self.contact_id,
             Kind::Queue => &self.queue_id,
+            Kind::Calendar => &self.calendar_id,
+            Kind::Policy => &self.policy_id,
         }
     }
 }
@@ -149,7 +173,35 @@ async fn seed_org_a(app: &TestApp) -> OrgA {
     let t = app.post("/api/v1/tokens", json!({"name": "A agent token", "user_id": user_id})).await;
     let token_id = created(&t, "token");
     let token_secret = t.body["secret"].as_str().expect("secret").to_string();
-    OrgA { case_id, comment_id, user_id, token_id, token_secret, account_id, contact_id, contact_email, queue_id }
+    let calendar = json!({"name": "A hours", "time_zone": "Europe/Berlin", "hours": {"monday": [{"start": "09:00", "end": "17:00"}]}});
+    let calendar_id = created(&app.post("/api/v1/business-calendars", calendar).await, "calendar");
+    let policy = json!({"name": "A SLA", "calendar_id": calendar_id,
+        "rules": [{"priority": "high", "first_response_minutes": 60, "resolution_minutes": 480}]});
+    let policy_id = created(&app.post("/api/v1/sla-policies", policy).await, "policy");
+    // A's user is a member of A's queue, so B's attempts on the membership hit a real one.
+    let m = app
+        .call(
+            Method::PUT,
+            &format!("/api/v1/case-queues/{queue_id}/members/{user_id}"),
+            Some(&app.token),
+            Some(&json!({"skills": ["a"]})),
+            &[],
+        )
+        .await;
+    assert_eq!(m.status.as_u16(), 200, "A adds a member: {}", m.body);
+    OrgA {
+        case_id,
+        comment_id,
+        user_id,
+        token_id,
+        token_secret,
+        account_id,
+        contact_id,
+        contact_email,
+        queue_id,
+        calendar_id,
+        policy_id,
+    }
 }
 
 /// What A's token shows of A's records, to compare before and after B's attempts.
@@ -163,6 +215,9 @@ async fn snapshot(app: &TestApp, a: &OrgA) -> Vec<(String, Value)> {
         format!("/api/v1/accounts/{}", a.account_id),
         format!("/api/v1/contacts/{}", a.contact_id),
         format!("/api/v1/case-queues/{}", a.queue_id),
+        format!("/api/v1/case-queues/{}/members", a.queue_id),
+        format!("/api/v1/business-calendars/{}", a.calendar_id),
+        format!("/api/v1/sla-policies/{}", a.policy_id),
     ] {
         let r = app.get(&path).await;
         assert_eq!(r.status.as_u16(), 200, "A reads its own {path}: {}", r.body);
@@ -207,8 +262,8 @@ async fn every_id_route_answers_404_for_another_organizations_id_exactly_like_a_
 
     let mut failures = Vec::new();
     for (method, template, kind, body) in id_routes() {
-        let theirs = template.replace("{id}", a.id(kind));
-        let missing = template.replace("{id}", missing_id(kind));
+        let theirs = template.replace("{id}", a.id(kind)).replace("{user_id}", &a.user_id);
+        let missing = template.replace("{id}", missing_id(kind)).replace("{user_id}", &a.user_id);
         let r = app.call(method.clone(), &theirs, Some(&b_token), body.as_ref(), &[]).await;
         let m = app.call(method.clone(), &missing, Some(&b_token), body.as_ref(), &[]).await;
         assert_eq!(m.status.as_u16(), 404, "{method} {missing} (no such record): {}", m.body);

@@ -1,0 +1,71 @@
+//! Background jobs: the SLA sweep, auto-closing resolved cases, and the backlog pass that hands
+//! waiting cases to agents. Every instance runs them; they coordinate only through the database
+//! (each write is conditional on the row being unchanged), so running several is safe.
+
+use std::time::Duration;
+
+use casedesk_domain::case::{CasePatch, Status};
+use casedesk_domain::policy::Role;
+
+use crate::{Actor, App, AppError, Result};
+
+/// The actor id recorded for changes the system makes on its own (auto-close).
+pub const SYSTEM_ACTOR: &str = "system";
+/// Cases closed per pass.
+const CLOSE_BATCH: i64 = 200;
+
+#[derive(Debug, Clone, Copy)]
+pub struct JobIntervals {
+    /// How often SLA warnings and breaches are looked for: a breach is flagged at most this long
+    /// (plus the sweep's own time) after its deadline.
+    pub sla_sweep: Duration,
+    /// How often resolved cases past the organization's auto-close delay are closed.
+    pub auto_close: Duration,
+}
+
+impl Default for JobIntervals {
+    fn default() -> Self {
+        Self { sla_sweep: Duration::from_secs(1), auto_close: Duration::from_secs(60) }
+    }
+}
+
+impl App {
+    /// Closes resolved cases whose organization's auto-close delay has passed; returns how many.
+    /// A case reopened meanwhile is left alone (the write is conditional on its version).
+    pub async fn close_resolved(&self) -> Result<usize> {
+        let now = self.clock.now();
+        let mut closed = 0;
+        for (org_id, case_id, version) in self.store.resolved_due(now, CLOSE_BATCH).await? {
+            let actor = Actor { org_id, user_id: SYSTEM_ACTOR.into(), role: Role::Admin };
+            let patch = CasePatch { status: Some(Status::Closed), ..Default::default() };
+            match self.update_case(&actor, &case_id, patch, Some(version)).await {
+                Ok(_) => closed += 1,
+                Err(AppError::PreconditionFailed | AppError::NotFound | AppError::Conflict { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(closed)
+    }
+
+    /// Runs the background jobs until the task is dropped or aborted.
+    pub async fn run_jobs(self, every: JobIntervals) {
+        let mut sweep = tokio::time::interval(every.sla_sweep);
+        let mut close = tokio::time::interval(every.auto_close);
+        sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        close.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = sweep.tick() => {
+                    if let Err(e) = self.sweep_sla().await {
+                        tracing::warn!(error = %e, "SLA sweep failed; retrying on the next tick");
+                    }
+                }
+                _ = close.tick() => {
+                    if let Err(e) = self.close_resolved().await {
+                        tracing::warn!(error = %e, "auto-close failed; retrying on the next tick");
+                    }
+                }
+            }
+        }
+    }
+}
