@@ -129,6 +129,7 @@ impl App {
             actor.require(Action::ManageUsers, "change other users, roles, emails or activation")?;
         }
         let mut user = self.store.get_user(&actor.org_id, id).await?;
+        let before = user.clone();
         let mut errors = Errors::new();
         if let Some(e) = &input.email
             && let Some(e) = errors.take("email", text::email(e))
@@ -169,6 +170,15 @@ impl App {
         let hash = input.password.as_deref().map(hash_password).transpose()?;
         user.updated_at = self.clock.now();
         self.store.update_user(&user, hash.as_deref()).await.map_err(|e| taken(e, "that email"))?;
+        // Back, reactivated or given more room: waiting cases may go to them now.
+        let room = |u: &User| u.max_open_cases.unwrap_or(i64::MAX);
+        let eligible_more = (user.availability == Availability::Available
+            && before.availability != Availability::Available)
+            || (user.is_active && !before.is_active)
+            || room(&user) > room(&before);
+        if eligible_more && user.is_active && user.availability == Availability::Available {
+            self.backfill_for_agent(&actor.org_id, &user.id).await?;
+        }
         Ok(user)
     }
 

@@ -30,16 +30,21 @@ use std::collections::{BTreeSet, HashSet};
 use std::ops::Deref;
 use std::path::PathBuf;
 
+use casedesk_domain::calendar::{BusinessCalendar, CalendarInput, DayInput, HolidayInput, PeriodInput};
 use casedesk_domain::case::{Case, CasePatch, CaseType, Ctx, ImportTimes, NewCase, Priority, Status};
+use casedesk_domain::case_sla::{CaseSla, Setup};
 use casedesk_domain::ids::IdKind;
 use casedesk_domain::list::{CaseFilter, ListRequest, Ordering, Range};
 use casedesk_domain::people::{Account, Availability, Contact, User};
 use casedesk_domain::policy::Role;
 use casedesk_domain::queue::AssignmentMethod;
+use casedesk_domain::queue::{MemberRole, QueueMember};
+use casedesk_domain::routing::{self, Request};
+use casedesk_domain::sla::{Policy, PolicyInput, RuleInput};
 use casedesk_domain::timeline::{self, AuthorType, Comment, Event};
 use casedesk_store::{
-    ApiToken, BackendKind, ConnectOptions, ContactFilter, IdempotencyRecord, ImportedCase, Org, Page, PageRequest,
-    Queue, RefKind, Store, StoreError,
+    ApiToken, BackendKind, CalendarRecord, ConnectOptions, ContactFilter, IdempotencyRecord, ImportedCase, Org, Page,
+    PageRequest, PolicyRecord, Queue, RefKind, RoutedWrite, Store, StoreError,
 };
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
@@ -50,7 +55,7 @@ use serde_json::json;
 /// Direct access to the database under test, for what the `Store` API deliberately hides.
 enum Raw {
     Sqlite { path: PathBuf, _dir: tempfile::TempDir },
-    Postgres { admin: sqlx::PgPool, schema: String, _drop: DropSchema },
+    Postgres { admin: sqlx::PgPool, schema: String, store_url: String, _drop: DropSchema },
 }
 
 /// Drops a test's PostgreSQL schema when the test ends, also when its scenario panicked (then
@@ -148,7 +153,18 @@ impl TestDb {
             .expect("open the PostgreSQL store");
         store.migrate().await.expect("migrate PostgreSQL");
         assert_eq!(store.kind(), BackendKind::Postgres);
-        Some(TestDb { store, raw: Raw::Postgres { admin, schema, _drop: drop } })
+        Some(TestDb { store, raw: Raw::Postgres { admin, schema, store_url, _drop: drop } })
+    }
+
+    /// Another casedesk instance on the same database: a second PostgreSQL pool; on SQLite, the
+    /// same store (one process owns an SQLite file).
+    async fn another_instance(&self) -> Store {
+        match &self.raw {
+            Raw::Postgres { store_url, .. } => {
+                Store::connect(store_url, &ConnectOptions { max_connections: 4 }).await.expect("a second instance")
+            }
+            Raw::Sqlite { .. } => self.store.clone(),
+        }
     }
 
     /// The stored password hash of a user (no `Store` method returns it).
@@ -246,6 +262,10 @@ conformance! {
     scenario_search_finds_words_inside_addresses,
     scenario_search_ignores_diacritics,
     scenario_search_pages_in_creation_order,
+    scenario_round_robin_is_exact_across_instances,
+    scenario_routing_snapshot,
+    scenario_calendars_and_policies,
+    scenario_sla_columns_and_sweep_list,
 }
 
 // ---- fixtures ----------------------------------------------------------------------------------
@@ -2260,4 +2280,327 @@ async fn scenario_search_pages_in_creation_order(store: &Store) {
     }
     let b = tenant(store, "Globex").await;
     assert!(walk_cases(store, &b.org, &needle, Ordering::CreatedDesc, 2).await.is_empty());
+}
+
+// ---- routing and SLA ---------------------------------------------------------------------------
+
+fn member(q: &Queue, user_id: &str, at: Timestamp) -> QueueMember {
+    QueueMember {
+        queue_id: q.id.clone(),
+        user_id: user_id.into(),
+        org_id: q.org_id.clone(),
+        role: MemberRole::Member,
+        skills: vec![],
+        vip: false,
+        created_at: at,
+    }
+}
+
+/// Routes `case` with the domain router, as the use case does, and reports who got it.
+fn route_with(case: Case, ctx: &casedesk_store::RouteContext) -> RoutedWrite {
+    let req = Request {
+        method: ctx.queue.assignment_method,
+        members: &ctx.members,
+        last_turn: ctx.last_turn.as_deref(),
+        required_skills: &case.required_skills,
+        vip_case: false,
+    };
+    let assigned = routing::route(&req).ok().map(|a| a.user_id);
+    let mut case = case;
+    case.owner_id.clone_from(&assigned);
+    RoutedWrite { case, events: vec![], assigned }
+}
+
+async fn scenario_round_robin_is_exact_across_instances(db: &TestDb) {
+    let store: &Store = db;
+    let a = tenant(store, "Acme").await;
+    let q = Queue { assignment_method: AssignmentMethod::RoundRobin, ..queue(&a.org, "Tier 1", t(1)) };
+    store.insert_queue(&q, None).await.unwrap();
+    let mut agents = Vec::new();
+    for i in 0..3 {
+        let u = user(&a.org, &format!("agent{i}@acme.example"), Role::Agent, t(2));
+        store.insert_user(&u, None).await.unwrap();
+        store.put_member(&member(&q, &u.id, t(10 + i))).await.unwrap();
+        agents.push(u.id);
+    }
+    // Three instances, ten concurrent creates each, all routed through the same queue.
+    let instances = [store.clone(), db.another_instance().await, db.another_instance().await];
+    let mut tasks = tokio::task::JoinSet::new();
+    for (k, inst) in instances.iter().enumerate() {
+        for i in 0..10 {
+            let (inst, org, admin, q) = (inst.clone(), a.org.clone(), a.admin.id.clone(), q.id.clone());
+            let case = new_case(
+                &org,
+                &admin,
+                t(100 + i),
+                NewCase { queue_id: Some(q.clone()), ..subject(&format!("{k}-{i}")) },
+            );
+            tasks.spawn(async move { inst.create_case_routed(&org, &q, None, |ctx| route_with(case, ctx)).await });
+        }
+    }
+    let mut cases: Vec<Case> = tasks.join_all().await.into_iter().map(|r| r.unwrap()).collect();
+    cases.sort_by_key(|c| c.case_number);
+    let owners: Vec<&str> = cases.iter().map(|c| c.owner_id.as_deref().unwrap_or("-")).collect();
+    // Each turn went to exactly one case, in rotation order: a, b, c, a, b, c …
+    let expected: Vec<&str> = (0..30).map(|i| agents[i % 3].as_str()).collect();
+    assert_eq!(owners, expected, "turns in case-number order");
+    for inst in &instances[1..] {
+        if db.kind() == BackendKind::Postgres {
+            inst.close().await;
+        }
+    }
+}
+
+async fn scenario_routing_snapshot(store: &Store) {
+    let a = tenant(store, "Acme").await;
+    let q = Queue { assignment_method: AssignmentMethod::LeastActive, ..queue(&a.org, "Tier 1", t(1)) };
+    store.insert_queue(&q, None).await.unwrap();
+    let busy = User {
+        availability: Availability::Away,
+        max_open_cases: Some(2),
+        ..user(&a.org, "busy@acme.example", Role::Agent, t(2))
+    };
+    let free = user(&a.org, "free@acme.example", Role::Agent, t(2));
+    store.insert_user(&busy, None).await.unwrap();
+    store.insert_user(&free, None).await.unwrap();
+    store
+        .put_member(&QueueMember { skills: vec!["billing".into()], vip: true, ..member(&q, &busy.id, t(3)) })
+        .await
+        .unwrap();
+    store.put_member(&member(&q, &free.id, t(4))).await.unwrap();
+    // A member keeps their place when changed.
+    store.put_member(&QueueMember { role: MemberRole::Manager, ..member(&q, &free.id, t(9)) }).await.unwrap();
+    let members = store.list_members(&a.org, &q.id).await.unwrap();
+    assert_eq!(
+        members.iter().map(|m| (m.user_id.as_str(), m.role)).collect::<Vec<_>>(),
+        [(busy.id.as_str(), MemberRole::Member), (free.id.as_str(), MemberRole::Manager)]
+    );
+    // Open cases count per agent: two active, one resolved.
+    for (i, status) in [Status::Open, Status::Pending, Status::Resolved].into_iter().enumerate() {
+        let input = NewCase { owner_id: Some(busy.id.clone()), status: Some(status), ..subject(&format!("c{i}")) };
+        create(store, &a.org, &a.admin.id, t(20 + i as i64), input).await;
+    }
+    let case = new_case(&a.org, &a.admin.id, t(30), NewCase { queue_id: Some(q.id.clone()), ..subject("routed") });
+    let mut seen = None;
+    let created = store
+        .create_case_routed(&a.org, &q.id, None, |ctx| {
+            seen = Some(ctx.members.clone());
+            route_with(case, ctx)
+        })
+        .await
+        .unwrap();
+    let seen = seen.expect("decide ran");
+    assert_eq!(seen.len(), 2);
+    assert_eq!((seen[0].user_id.as_str(), seen[0].open_cases, seen[0].max_open_cases), (busy.id.as_str(), 2, Some(2)));
+    assert_eq!(
+        (seen[0].availability, seen[0].vip, seen[0].skills.clone()),
+        (Availability::Away, true, vec!["billing".to_string()])
+    );
+    assert_eq!((seen[1].user_id.as_str(), seen[1].open_cases, seen[1].last_assigned_at), (free.id.as_str(), 0, None));
+    assert_eq!(created.owner_id.as_deref(), Some(free.id.as_str()));
+    // The assignment is stamped on the agent for the next tie-break.
+    let mut again = None;
+    let case = new_case(&a.org, &a.admin.id, t(31), NewCase { queue_id: Some(q.id.clone()), ..subject("again") });
+    store
+        .create_case_routed(&a.org, &q.id, None, |ctx| {
+            again = Some(ctx.members.clone());
+            route_with(case, ctx)
+        })
+        .await
+        .unwrap();
+    let again = again.expect("decide ran");
+    assert_eq!((again[1].open_cases, again[1].last_assigned_at.is_some()), (1, true));
+
+    // The backlog: unassigned active cases of the queue, most urgent then oldest first.
+    for (i, p) in [Priority::Low, Priority::Critical, Priority::Low].into_iter().enumerate() {
+        let input = NewCase { queue_id: Some(q.id.clone()), priority: Some(p), ..subject(&format!("wait{i}")) };
+        create(store, &a.org, &a.admin.id, t(40 + i as i64), input).await;
+    }
+    let backlog = store.unassigned_cases(&a.org, &q.id, 10).await.unwrap();
+    let subjects: Vec<String> = {
+        let mut out = Vec::new();
+        for id in &backlog {
+            out.push(store.get_case(&a.org, id).await.unwrap().subject);
+        }
+        out
+    };
+    assert_eq!(subjects, ["wait1", "wait0", "wait2"]);
+    assert_eq!(store.queues_waiting_for(&a.org, &free.id).await.unwrap(), vec![q.id.clone()]);
+    // update_case_routed writes nothing when decide declines.
+    let waiting = store.get_case(&a.org, &backlog[0]).await.unwrap();
+    let none = store.update_case_routed(&a.org, &q.id, waiting.version, &a.admin.id, |_| None).await.unwrap();
+    assert!(none.is_none());
+    assert_eq!(store.get_case(&a.org, &waiting.id).await.unwrap(), waiting);
+    // A stale version is refused.
+    let stale = store
+        .update_case_routed(&a.org, &q.id, waiting.version + 7, &a.admin.id, |ctx| {
+            let mut next = waiting.clone();
+            next.version += 1;
+            Some(route_with(next, ctx))
+        })
+        .await;
+    assert_err!(stale, StoreError::Stale);
+    // A queue with members is deleted with them once it holds no cases.
+    let empty = queue(&a.org, "Empty", t(50));
+    store.insert_queue(&empty, None).await.unwrap();
+    store.put_member(&member(&empty, &free.id, t(51))).await.unwrap();
+    store.delete_member(&a.org, &empty.id, &free.id).await.unwrap();
+    assert_err!(store.delete_member(&a.org, &empty.id, &free.id).await, StoreError::NotFound);
+    store.put_member(&member(&empty, &free.id, t(52))).await.unwrap();
+    store.delete_queue(&a.org, &empty.id).await.unwrap();
+    assert!(store.list_members(&a.org, &empty.id).await.unwrap().is_empty());
+}
+
+fn berlin_hours() -> BusinessCalendar {
+    BusinessCalendar::from_input(CalendarInput {
+        time_zone: "Europe/Berlin".into(),
+        hours: vec![DayInput {
+            day: "monday".into(),
+            periods: vec![
+                PeriodInput { start: "09:00".into(), end: "12:00".into() },
+                PeriodInput { start: "13:00".into(), end: "17:00".into() },
+            ],
+        }],
+        holidays: vec![HolidayInput { date: "2026-12-28".into(), name: "Closed".into() }],
+    })
+    .expect("a valid calendar")
+}
+
+fn high_policy() -> Policy {
+    Policy::validate(PolicyInput {
+        rules: vec![RuleInput {
+            priority: "high".into(),
+            first_response_minutes: Some(60),
+            next_response_minutes: None,
+            resolution_minutes: Some(480),
+        }],
+        pause_statuses: Some(vec!["on_hold".into()]),
+        warn_percent: Some(75),
+    })
+    .expect("a valid policy")
+}
+
+async fn scenario_calendars_and_policies(store: &Store) {
+    let a = tenant(store, "Acme").await;
+    let b = tenant(store, "Globex").await;
+    let cal = CalendarRecord {
+        id: IdKind::Calendar.new_id(),
+        org_id: a.org.clone(),
+        name: "Berlin".into(),
+        calendar: berlin_hours(),
+        created_at: t(1),
+        updated_at: t(1),
+    };
+    store.insert_calendar(&cal, None).await.unwrap();
+    assert_eq!(store.get_calendar(&a.org, &cal.id).await.unwrap(), cal);
+    assert_err!(store.get_calendar(&b.org, &cal.id).await, StoreError::NotFound);
+    let policy = PolicyRecord {
+        id: IdKind::SlaPolicy.new_id(),
+        org_id: a.org.clone(),
+        name: "Standard".into(),
+        description: "business hours".into(),
+        calendar_id: Some(cal.id.clone()),
+        policy: high_policy(),
+        created_at: t(2),
+        updated_at: t(2),
+    };
+    store.insert_policy(&policy, None).await.unwrap();
+    assert_eq!(store.get_policy(&a.org, &policy.id).await.unwrap(), policy);
+    assert_eq!(store.list_policies(&a.org, &PageRequest::first(10)).await.unwrap().items, vec![policy.clone()]);
+    assert!(store.list_policies(&b.org, &PageRequest::first(10)).await.unwrap().items.is_empty());
+    // A calendar in use cannot go; an edit is stored whole.
+    assert_err!(store.delete_calendar(&a.org, &cal.id).await, StoreError::InUse(_));
+    let renamed = CalendarRecord {
+        name: "Berlin office".into(),
+        calendar: BusinessCalendar::always(),
+        updated_at: t(3),
+        ..cal.clone()
+    };
+    store.update_calendar(&renamed).await.unwrap();
+    assert_eq!(store.get_calendar(&a.org, &cal.id).await.unwrap(), renamed);
+    let edited =
+        PolicyRecord { calendar_id: None, policy: Policy::seed_defaults(), updated_at: t(4), ..policy.clone() };
+    store.update_policy(&edited).await.unwrap();
+    assert_eq!(store.get_policy(&a.org, &policy.id).await.unwrap(), edited);
+    // A queue using the policy lets go of it when the policy is deleted.
+    let q = Queue { sla_policy_id: Some(policy.id.clone()), ..queue(&a.org, "Tier 1", t(5)) };
+    store.insert_queue(&q, None).await.unwrap();
+    assert_err!(store.delete_policy(&b.org, &policy.id).await, StoreError::NotFound);
+    store.delete_policy(&a.org, &policy.id).await.unwrap();
+    assert_eq!(store.get_queue(&a.org, &q.id).await.unwrap().sla_policy_id, None);
+    store.delete_calendar(&a.org, &cal.id).await.unwrap();
+    assert_err!(store.get_calendar(&a.org, &cal.id).await, StoreError::NotFound);
+}
+
+async fn scenario_sla_columns_and_sweep_list(store: &Store) {
+    let a = tenant(store, "Acme").await;
+    let cal = BusinessCalendar::always();
+    let p = high_policy();
+    let setup = Setup { policy_id: Some("sla_x"), policy: &p, calendar: &cal };
+    let mut timed = Vec::new();
+    for i in 0..3 {
+        let mut case = new_case(
+            &a.org,
+            &a.admin.id,
+            t(i * 600),
+            NewCase { priority: Some(Priority::High), ..subject(&format!("timed {i}")) },
+        );
+        let (sla, events) = CaseSla::start(setup, case.priority, case.status, case.created_at, false, case.created_at);
+        case.sla = Some(sla);
+        timed.push(store.create_case(&case, &events, None).await.unwrap());
+    }
+    create(store, &a.org, &a.admin.id, t(5), subject("untimed")).await;
+    // The clocks survive the round trip.
+    assert_eq!(store.get_case(&a.org, &timed[0].id).await.unwrap(), timed[0]);
+    // Warnings fall due at 75% of the first response (45 min): the sweep list holds exactly the
+    // cases whose time has come, earliest first.
+    let due = |n: i64| async move {
+        store.sla_due(t(n), 100).await.unwrap().into_iter().map(|(_, id)| id).collect::<Vec<_>>()
+    };
+    assert!(due(45 * 60 - 1).await.is_empty());
+    assert_eq!(due(45 * 60).await, vec![timed[0].id.clone()]);
+    assert_eq!(due(55 * 60).await, vec![timed[0].id.clone(), timed[1].id.clone()]);
+    // Sweeping the first case past its deadline records the breach; filters see it.
+    let mut swept = timed[0].clone();
+    let events = swept.sla.as_mut().map(|s| s.sweep(t(61 * 60))).unwrap_or_default();
+    assert_eq!(events.iter().map(|e| e.kind).collect::<Vec<_>>(), ["sla.breached"]);
+    swept.version += 1;
+    store.update_case(&swept, timed[0].version, &events, &a.admin.id).await.unwrap();
+    let breached = ListRequest {
+        filter: CaseFilter { sla_breached: Some(true), ..Default::default() },
+        ordering: Ordering::CreatedAsc,
+        limit: 10,
+        cursor: None,
+    };
+    let ids = |p: Page<casedesk_store::CaseListItem>| p.items.into_iter().map(|i| i.case.id).collect::<Vec<_>>();
+    assert_eq!(ids(store.list_cases(&a.org, &breached).await.unwrap()), vec![timed[0].id.clone()]);
+    let not =
+        ListRequest { filter: CaseFilter { sla_breached: Some(false), ..Default::default() }, ..breached.clone() };
+    assert_eq!(store.list_cases(&a.org, &not).await.unwrap().items.len(), 3);
+    // sla_due_before: the next running target, not yet breached.
+    let before = |n: i64| ListRequest {
+        filter: CaseFilter { sla_due_before: Some(t(n)), ..Default::default() },
+        ..breached.clone()
+    };
+    assert_eq!(ids(store.list_cases(&a.org, &before(70 * 60 + 1)).await.unwrap()), vec![timed[1].id.clone()]);
+    assert!(store.list_cases(&a.org, &before(60 * 60)).await.unwrap().items.is_empty());
+    // The breached first case stays on the sweep list only for its resolution warning (6 h).
+    assert_eq!(due(61 * 60).await, vec![timed[1].id.clone()]);
+    assert!(!due(6 * 3600 - 1).await.contains(&timed[0].id));
+    assert!(due(6 * 3600).await.contains(&timed[0].id));
+    // A resolved case falls due for closing after its organization's delay (4 days).
+    let resolved = change(
+        store,
+        &timed[2],
+        &a.admin.id,
+        t(3600),
+        CasePatch { status: Some(Status::Resolved), ..Default::default() },
+    )
+    .await;
+    let day = 86_400;
+    assert!(store.resolved_due(t(3600 + 4 * day - 1), 10).await.unwrap().is_empty());
+    assert_eq!(
+        store.resolved_due(t(3600 + 4 * day), 10).await.unwrap(),
+        vec![(a.org.clone(), resolved.id.clone(), resolved.version)]
+    );
 }
