@@ -315,3 +315,39 @@ pub async fn resolved_due(pool: &Pool, now: Timestamp, limit: i64) -> Result<Vec
     .await?;
     rows.iter().map(|r| Ok((r.try_get("org_id")?, r.try_get("id")?, r.try_get("version")?))).collect()
 }
+
+/// Benchmarks only: inserts `n` synthetic open cases of `org_id`, numbered after `first_number`,
+/// each carrying the clocks `sla_json` and the sweep time `check_from + i * check_step` (µs).
+#[allow(clippy::too_many_arguments)]
+pub async fn bench_seed_open_cases(
+    pool: &Pool,
+    org_id: &str,
+    user_id: &str,
+    first_number: i64,
+    n: i64,
+    created_at: Timestamp,
+    sla_json: &str,
+    check_from: i64,
+    check_step: i64,
+) -> Result<()> {
+    let mut tx = pool.begin().await?;
+    sqlx::query(super::super::BENCH_SEED_OPEN_CASES)
+        .bind(n)
+        .bind(org_id)
+        .bind(first_number)
+        .bind(user_id)
+        .bind(us(created_at))
+        .bind(sla_json)
+        .bind(check_from)
+        .bind(check_step)
+        .bind(seq_base(created_at)?)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("UPDATE organizations SET next_case_number = $1 WHERE id = $2")
+        .bind(first_number + n)
+        .bind(org_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -69,4 +69,25 @@ impl Store {
     pub async fn resolved_due(&self, now: Timestamp, limit: i64) -> Result<Vec<(String, String, i64)>> {
         dispatch!(self, write, resolved_due(now, limit))
     }
+
+    /// Benchmarks only: inserts `n` synthetic open cases numbered after `first_number`, each with
+    /// the clocks `sla_json` and the sweep time `check_from + i * check_step` microseconds.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn bench_seed_open_cases(
+        &self,
+        org_id: &str,
+        user_id: &str,
+        first_number: i64,
+        n: i64,
+        created_at: Timestamp,
+        sla_json: &str,
+        check_from: i64,
+        check_step: i64,
+    ) -> Result<()> {
+        dispatch!(
+            self,
+            write,
+            bench_seed_open_cases(org_id, user_id, first_number, n, created_at, sla_json, check_from, check_step)
+        )
+    }
 }

@@ -45,6 +45,9 @@ pub enum Command {
     Admin(AdminCommand),
     /// Load benchmark: seed cases, then measure the API over HTTP.
     Bench(crate::bench::BenchArgs),
+    /// SLA sweep benchmark: seeds open cases with running clocks, times the sweep's query and
+    /// how soon after a deadline a breach is flagged.
+    BenchSla(crate::bench_sla::BenchSlaArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -155,6 +158,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             result
         }
         Command::Bench(args) => crate::bench::run(args).await,
+        Command::BenchSla(args) => crate::bench_sla::run(args).await,
     }
 }
 

@@ -4,11 +4,13 @@
 //! - [`server`]: open the database, migrate, bootstrap, serve until told to stop.
 //! - [`cli`]: the command line.
 //! - [`bench`]: `casedesk bench`, the load benchmark.
+//! - [`bench_sla`]: `casedesk bench-sla`, the SLA sweep benchmark.
 //! - [`telemetry`]: logging setup.
 
 #![forbid(unsafe_code)]
 
 pub mod bench;
+pub mod bench_sla;
 pub mod cli;
 pub mod server;
 pub mod telemetry;
