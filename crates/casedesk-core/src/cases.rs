@@ -172,7 +172,13 @@ impl App {
         let written = match &queue {
             Some(q) => {
                 let vip_case = self.is_vip_case(&case, q).await?;
-                let input = RouteInput { vip_case, sla: SlaChange::Apply(plan.as_ref()), reassign: false, now };
+                let input = RouteInput {
+                    vip_case,
+                    sla: SlaChange::Apply(plan.as_ref()),
+                    reassign: false,
+                    record_status: false,
+                    now,
+                };
                 let case = case.clone();
                 self.store.create_case_routed(&actor.org_id, &q.id, rec.as_ref(), |ctx| decide(case, ctx, &input)).await
             }
@@ -315,7 +321,8 @@ impl App {
             return stale_is_none(written.map(|()| Some(next)));
         };
         let vip_case = self.is_vip_case(&next, &queue).await?;
-        let input = RouteInput { vip_case, sla: SlaChange::Apply(plan.as_ref()), reassign: !explicit_owner, now };
+        let sla = SlaChange::Apply(plan.as_ref());
+        let input = RouteInput { vip_case, sla, reassign: !explicit_owner, record_status: true, now };
         let routed = self
             .store
             .update_case_routed(&org.id, &queue.id, current.version, actor_id, |ctx| {
@@ -338,8 +345,8 @@ impl App {
         if let Some(owner) = freed {
             self.backfill_for_agent(&next.org_id, owner).await?;
         }
-        if next.case_type == CaseType::Problem && next.status == Status::Resolved && current.status != Status::Resolved
-        {
+        // Resolving or closing a problem resolves its incidents.
+        if next.case_type == CaseType::Problem && !next.status.is_active() && current.status.is_active() {
             self.resolve_incidents(next, actor_id).await?;
         }
         Ok(())

@@ -2,6 +2,8 @@
 //! transaction that writes it; cases nobody could take wait and are handed out, most urgent and
 //! oldest first, as soon as someone becomes eligible.
 
+use std::collections::HashSet;
+
 use casedesk_domain::case::{Case, Status};
 use casedesk_domain::case_sla::{CaseSla, SLA_REMOVED};
 use casedesk_domain::queue::AssignmentMethod;
@@ -21,6 +23,16 @@ pub const CASE_ESCALATED: &str = "case.escalated";
 /// Cases of one queue's backlog looked at per round.
 const BACKLOG_PAGE: i64 = 50;
 
+/// What became of one waiting case on a backlog pass.
+enum Waiting {
+    Assigned,
+    /// Left waiting for its own reasons (skills nobody eligible has; or it no longer waits).
+    Passed,
+    /// Nobody in the queue takes cases now (all away, offline, full or deactivated): the rest
+    /// of the backlog would find nobody either.
+    NobodyEligible,
+}
+
 /// What routing a case needs besides the queue's snapshot.
 pub(crate) struct RouteInput<'a> {
     /// The case's account has one of the queue's VIP tiers.
@@ -29,6 +41,8 @@ pub(crate) struct RouteInput<'a> {
     pub sla: SlaChange<'a>,
     /// Route even if the case has an owner (escalation); otherwise only unassigned cases are.
     pub reassign: bool,
+    /// The case exists already: a change of status is a timeline entry of its own.
+    pub record_status: bool,
     pub now: Timestamp,
 }
 
@@ -43,6 +57,7 @@ pub(crate) fn decide(mut case: Case, ctx: &RouteContext, input: &RouteInput<'_>)
     let now = input.now;
     let queue = &ctx.queue;
     let mut events = Vec::new();
+    let mut vip_raised = false;
     if input.vip_case
         && let Some(p) = queue.vip_priority
         && p != case.priority
@@ -53,6 +68,7 @@ pub(crate) fn decide(mut case: Case, ctx: &RouteContext, input: &RouteInput<'_>)
             created_at: now,
         });
         case.priority = p;
+        vip_raised = true;
     }
     let mut assigned = None;
     if (case.owner_id.is_none() || input.reassign) && case.status.is_active() {
@@ -78,6 +94,14 @@ pub(crate) fn decide(mut case: Case, ctx: &RouteContext, input: &RouteInput<'_>)
                 });
                 if case.status == Status::New {
                     case.status = Status::Open;
+                    // A new case's `created` entry already shows where it starts.
+                    if input.record_status {
+                        events.push(NewEvent {
+                            kind: casedesk_domain::timeline::STATUS_CHANGED,
+                            data: json!({ "field": "status", "old": "new", "new": "open" }),
+                            created_at: now,
+                        });
+                    }
                 }
                 case.owner_id = Some(a.user_id.clone());
                 assigned = Some(a.user_id);
@@ -97,6 +121,14 @@ pub(crate) fn decide(mut case: Case, ctx: &RouteContext, input: &RouteInput<'_>)
         }
     }
     if let SlaChange::Apply(plan) = input.sla {
+        // Same policy as before (so `apply_plan` keeps the clocks) but the VIP priority: the
+        // clocks take that priority's targets, as for any priority change.
+        if vip_raised
+            && let (Some(sla), Some(plan)) = (case.sla.as_mut(), plan)
+            && sla.policy_id == plan.policy_id
+        {
+            events.extend(sla.on_priority(case.priority, now, plan.setup()));
+        }
         events.extend(apply_plan(&mut case, plan, now));
     }
     RoutedWrite { case, events, assigned }
@@ -151,17 +183,25 @@ impl App {
             return Ok(0);
         }
         let mut assigned = 0;
+        // Cases looked at and left waiting (they need skills no eligible member has, or changed
+        // meanwhile). They stay at the head of the backlog, so each round reads past them rather
+        // than letting them hold up the cases behind.
+        let mut passed: HashSet<String> = HashSet::new();
         loop {
-            let backlog = self.store.unassigned_cases(org_id, queue_id, BACKLOG_PAGE).await?;
-            let mut progress = 0;
-            for case_id in &backlog {
-                if self.assign_waiting(org_id, &queue, case_id).await? {
-                    progress += 1;
+            let limit = passed.len() as i64 + BACKLOG_PAGE;
+            let backlog = self.store.unassigned_cases(org_id, queue_id, limit).await?;
+            let fresh: Vec<String> = backlog.iter().filter(|id| !passed.contains(*id)).cloned().collect();
+            for case_id in fresh {
+                match self.assign_waiting(org_id, &queue, &case_id).await? {
+                    Waiting::Assigned => assigned += 1,
+                    // The rest waits for the next change.
+                    Waiting::NobodyEligible => return Ok(assigned),
+                    Waiting::Passed => {
+                        passed.insert(case_id);
+                    }
                 }
             }
-            assigned += progress;
-            // Nobody could take anything on this page: the rest waits for the next change.
-            if progress == 0 || (backlog.len() as i64) < BACKLOG_PAGE {
+            if (backlog.len() as i64) < limit {
                 return Ok(assigned);
             }
         }
@@ -177,27 +217,36 @@ impl App {
         Ok(assigned)
     }
 
-    /// Routes one waiting case if it still waits; whether it got an assignee.
-    async fn assign_waiting(&self, org_id: &str, queue: &casedesk_domain::queue::Queue, case_id: &str) -> Result<bool> {
+    /// Routes one waiting case if it still waits.
+    async fn assign_waiting(
+        &self,
+        org_id: &str,
+        queue: &casedesk_domain::queue::Queue,
+        case_id: &str,
+    ) -> Result<Waiting> {
         for _ in 0..3 {
             let case = match self.store.get_case_for_update(org_id, case_id).await {
                 Ok(c) => c,
-                Err(StoreError::NotFound) => return Ok(false),
+                Err(StoreError::NotFound) => return Ok(Waiting::Passed),
                 Err(e) => return Err(e.into()),
             };
             if case.owner_id.is_some() || !case.status.is_active() || case.queue_id.as_deref() != Some(&queue.id) {
-                return Ok(false);
+                return Ok(Waiting::Passed);
             }
             let vip_case = self.is_vip_case(&case, queue).await?;
             let now = self.clock.now();
-            let input = RouteInput { vip_case, sla: SlaChange::Keep, reassign: false, now };
+            let input = RouteInput { vip_case, sla: SlaChange::Keep, reassign: false, record_status: true, now };
             let version = case.version;
             let actor = case.updated_by.clone();
+            let mut nobody = false;
             let written = self
                 .store
                 .update_case_routed(org_id, &queue.id, version, &actor, |ctx| {
                     let mut w = decide(case, ctx, &input);
-                    w.assigned.as_ref()?;
+                    if w.assigned.is_none() {
+                        nobody = !ctx.members.iter().any(routing::takes_cases);
+                        return None;
+                    }
                     // Only the assignment is recorded: "queued again" is noise on a backlog pass.
                     w.events.retain(|e| e.kind != CASE_QUEUED);
                     w.case.version = version + 1;
@@ -206,12 +255,13 @@ impl App {
                 })
                 .await;
             match written {
-                Ok(Some(_)) => return Ok(true),
-                Ok(None) => return Ok(false),
+                Ok(Some(_)) => return Ok(Waiting::Assigned),
+                Ok(None) if nobody => return Ok(Waiting::NobodyEligible),
+                Ok(None) => return Ok(Waiting::Passed),
                 Err(StoreError::Stale) => continue,
                 Err(e) => return Err(e.into()),
             }
         }
-        Ok(false)
+        Ok(Waiting::Passed)
     }
 }

@@ -74,6 +74,12 @@ fn skip_reason(m: &Member, required: &[String]) -> Option<Skip> {
     None
 }
 
+/// Whether a member takes cases at all now (active, available, below capacity), whatever skills
+/// a case needs.
+pub fn takes_cases(m: &Member) -> bool {
+    skip_reason(m, &[]).is_none()
+}
+
 /// Chooses the assignee, or explains why nobody can take the case (the case then waits,
 /// unassigned, for someone to become eligible). `Manual` queues never assign.
 pub fn route(req: &Request<'_>) -> Result<Assignment, String> {

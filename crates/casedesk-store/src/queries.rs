@@ -914,7 +914,10 @@ pub async fn update_case(pool: &Pool, case: &Case, expected_version: i64, events
 pub async fn soft_delete_case(pool: &Pool, case: &Case, now: Timestamp, actor_id: &str) -> Result<()> {
     let mut tx = pool.begin().await?;
     let seq: Option<i64> = sqlx::query_scalar(
-        "UPDATE cases SET deleted_at = $1, version = version + 1 WHERE org_id = $2 AND id = $3 AND deleted_at IS NULL RETURNING seq",
+        // A deleted case has nothing left for the SLA sweep: without its check time cleared it
+        // would stay at the head of the sweep's work list for good.
+        "UPDATE cases SET deleted_at = $1, version = version + 1, sla_check_at = NULL \
+         WHERE org_id = $2 AND id = $3 AND deleted_at IS NULL RETURNING seq",
     )
     .bind(us(now))
     .bind(&case.org_id)

@@ -87,7 +87,11 @@ pub async fn run(args: BenchSlaArgs) -> anyhow::Result<()> {
             &actor,
             PolicyFields {
                 name: Some("one minute".into()),
-                policy: Some(PolicyInput { rules: vec![rule("high", 1)], pause_statuses: None, warn_percent: Some(99) }),
+                policy: Some(PolicyInput {
+                    rules: vec![rule("high", 1)],
+                    pause_statuses: None,
+                    warn_percent: Some(99),
+                }),
                 ..Default::default()
             },
             None,
@@ -138,7 +142,12 @@ pub async fn run(args: BenchSlaArgs) -> anyhow::Result<()> {
     delays.sort();
     println!("\n## SLA sweep, {} open cases with running clocks ({:?})", n, store.kind());
     println!("command: {}", std::env::args().collect::<Vec<_>>().join(" "));
-    println!("sweep query, nothing due ({} runs): p50 {:.3} ms, p99 {:.3} ms", idle.len(), ms(&idle, 0.5), ms(&idle, 0.99));
+    println!(
+        "sweep query, nothing due ({} runs): p50 {:.3} ms, p99 {:.3} ms",
+        idle.len(),
+        ms(&idle, 0.5),
+        ms(&idle, 0.99)
+    );
     if delays.len() < ids.len() {
         println!("breaches flagged: {} of {} within 2 minutes", delays.len(), ids.len());
     }

@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use casedesk::server::{ServeConfig, start};
+use casedesk::server::{Running, ServeConfig, start};
 use casedesk_core::admin::BootstrapOptions;
 use casedesk_core::jobs::JobIntervals;
 use casedesk_core::{App, Clock, ManualClock, SystemClock};
@@ -34,6 +34,8 @@ pub struct TestApp {
     pub clock: Option<Arc<ManualClock>>,
     _dir: Option<tempfile::TempDir>,
     _stop: oneshot::Sender<()>,
+    server: tokio::task::JoinHandle<anyhow::Result<()>>,
+    http: HttpConfig,
 }
 
 /// A response: status, headers and JSON body (Null when empty or not JSON).
@@ -111,26 +113,7 @@ async fn spawn(http: HttpConfig, manual: Option<Arc<ManualClock>>) -> TestApp {
         None => Arc::new(SystemClock),
     };
     let (database_url, dir) = database_url().await;
-    let (stop, stopped) = oneshot::channel::<()>();
-    let config = ServeConfig {
-        database_url: database_url.clone(),
-        listen: "127.0.0.1:0".parse().expect("addr"),
-        bootstrap: BootstrapOptions {
-            token: Some(ADMIN_TOKEN.into()),
-            password: Some(ADMIN_PASSWORD.into()),
-            email: Some("admin@example.com".into()),
-            org_name: Some("Acme Support".into()),
-        },
-        http,
-        max_connections: 4,
-        clock: clock.clone(),
-        jobs: JobIntervals::default(),
-    };
-    let running = start(config, async {
-        let _ = stopped.await;
-    })
-    .await
-    .expect("server starts");
+    let (running, stop) = serve(&database_url, &http, &clock).await;
     let b = running.bootstrap.expect("a fresh database is bootstrapped");
     let store = casedesk::server::open_store(&database_url, 2).await.expect("second store");
     TestApp {
@@ -144,10 +127,76 @@ async fn spawn(http: HttpConfig, manual: Option<Arc<ManualClock>>) -> TestApp {
         clock: manual,
         _dir: dir,
         _stop: stop,
+        server: running.task,
+        http,
     }
 }
 
+/// Starts a server (and its background jobs) over `database_url`; it runs until the sender is
+/// used or dropped.
+async fn serve(database_url: &str, http: &HttpConfig, clock: &Arc<dyn Clock>) -> (Running, oneshot::Sender<()>) {
+    let (stop, stopped) = oneshot::channel::<()>();
+    let config = ServeConfig {
+        database_url: database_url.to_string(),
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        bootstrap: BootstrapOptions {
+            token: Some(ADMIN_TOKEN.into()),
+            password: Some(ADMIN_PASSWORD.into()),
+            email: Some("admin@example.com".into()),
+            org_name: Some("Acme Support".into()),
+        },
+        http: http.clone(),
+        max_connections: 4,
+        clock: clock.clone(),
+        jobs: JobIntervals::default(),
+    };
+    let running = start(config, async {
+        let _ = stopped.await;
+    })
+    .await
+    .expect("server starts");
+    (running, stop)
+}
+
 impl TestApp {
+    /// Shuts the server down (requests finished, background jobs stopped, database closed) and
+    /// starts a new one over the same database and clock, as an operator's restart would: only
+    /// what is in the database survives. `core` is a new `App` over a new connection pool too.
+    pub async fn restart(self) -> TestApp {
+        let TestApp { token, org_id, admin_id, database_url, clock, _dir, _stop, server, http, .. } = self;
+        let _ = _stop.send(());
+        server.await.expect("server task").expect("server stops cleanly");
+        let shared: Arc<dyn Clock> = match &clock {
+            Some(m) => m.clone(),
+            None => Arc::new(SystemClock),
+        };
+        let (running, stop) = serve(&database_url, &http, &shared).await;
+        assert!(running.bootstrap.is_none(), "a restart does not bootstrap again");
+        let store = casedesk::server::open_store(&database_url, 2).await.expect("second store");
+        TestApp {
+            base: format!("http://{}", running.addr),
+            client: reqwest::Client::new(),
+            token,
+            org_id,
+            admin_id,
+            database_url,
+            core: App::new(store, shared),
+            clock,
+            _dir,
+            _stop: stop,
+            server: running.task,
+            http,
+        }
+    }
+
+    /// A case's whole timeline, oldest first.
+    pub async fn timeline(&self, case_id: &str) -> Vec<Value> {
+        let r = self.get(&format!("/api/v1/cases/{case_id}/timeline?limit=200")).await;
+        assert_eq!(r.status, StatusCode::OK, "timeline of {case_id}: {}", r.body);
+        assert_eq!(r.body["has_more"], false, "the timeline of {case_id} fits one page");
+        r.body["data"].as_array().expect("data").clone()
+    }
+
     pub async fn call(
         &self,
         method: Method,

@@ -12,5 +12,7 @@ mod directory;
 mod errors;
 mod list;
 mod openapi;
+mod routing;
 mod server;
+mod sla;
 mod tenancy;
