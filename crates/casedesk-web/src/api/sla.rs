@@ -8,7 +8,7 @@ use casedesk_core::idempotency::Created;
 use casedesk_core::sla::{CalendarFields, PolicyFields};
 use casedesk_core::store::{CalendarRecord, PolicyRecord};
 use casedesk_domain::calendar::{CalendarInput, DayInput, HolidayInput, PeriodInput};
-use casedesk_domain::sla::{PolicyInput, RuleInput};
+use casedesk_domain::sla::{PolicyInput, Rule, RuleInput};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
@@ -205,6 +205,28 @@ pub struct RuleBody {
     pub resolution_minutes: Option<i64>,
 }
 
+impl From<&Rule> for RuleBody {
+    fn from(r: &Rule) -> Self {
+        RuleBody {
+            priority: r.priority.as_str().into(),
+            first_response_minutes: r.first_response_minutes,
+            next_response_minutes: r.next_response_minutes,
+            resolution_minutes: r.resolution_minutes,
+        }
+    }
+}
+
+impl From<RuleBody> for RuleInput {
+    fn from(r: RuleBody) -> Self {
+        RuleInput {
+            priority: r.priority,
+            first_response_minutes: r.first_response_minutes,
+            next_response_minutes: r.next_response_minutes,
+            resolution_minutes: r.resolution_minutes,
+        }
+    }
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PolicyResponse {
     pub id: String,
@@ -230,17 +252,7 @@ impl From<PolicyRecord> for PolicyResponse {
             name: p.name,
             description: p.description,
             calendar_id: p.calendar_id,
-            rules: p
-                .policy
-                .rules
-                .iter()
-                .map(|r| RuleBody {
-                    priority: r.priority.as_str().into(),
-                    first_response_minutes: r.first_response_minutes,
-                    next_response_minutes: r.next_response_minutes,
-                    resolution_minutes: r.resolution_minutes,
-                })
-                .collect(),
+            rules: p.policy.rules.iter().map(RuleBody::from).collect(),
             pause_statuses: p.policy.pause_statuses.iter().map(|s| s.as_str()).collect(),
             warn_percent: p.policy.warn_percent,
             created_at: p.created_at,
@@ -272,26 +284,10 @@ impl PolicyRequest {
         let changed = self.rules.is_some() || self.pause_statuses.is_some() || self.warn_percent.is_some();
         let policy = (changed || current.is_none()).then(|| {
             let rules = match self.rules {
-                Some(rules) => rules
-                    .into_iter()
-                    .map(|r| RuleInput {
-                        priority: r.priority,
-                        first_response_minutes: r.first_response_minutes,
-                        next_response_minutes: r.next_response_minutes,
-                        resolution_minutes: r.resolution_minutes,
-                    })
-                    .collect(),
+                Some(rules) => rules.into_iter().map(RuleInput::from).collect(),
                 None => current
-                    .map(|c| PolicyResponse::from(c.clone()).rules)
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|r| RuleInput {
-                        priority: r.priority,
-                        first_response_minutes: r.first_response_minutes,
-                        next_response_minutes: r.next_response_minutes,
-                        resolution_minutes: r.resolution_minutes,
-                    })
-                    .collect(),
+                    .map(|c| c.policy.rules.iter().map(|r| RuleInput::from(RuleBody::from(r))).collect())
+                    .unwrap_or_default(),
             };
             let pause_statuses = self
                 .pause_statuses
