@@ -8,7 +8,7 @@ use casedesk_domain::people::{Account, Contact};
 use casedesk_domain::policy::{Action, Role};
 use casedesk_domain::timeline::{self, AuthorType, Comment, Event, NewEvent};
 use casedesk_domain::{Errors, error::FieldError};
-use casedesk_store::{CaseListItem, ImportedCase, Org, Page, PageRequest, RefKind, StoreError};
+use casedesk_store::{CaseListItem, ImportedCase, Org, Page, PageRequest, RefKind, StoreError, WorkflowSummary};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use serde_json::json;
@@ -16,6 +16,7 @@ use serde_json::json;
 use crate::idempotency::{Created, IdemKey};
 use crate::routing::{CASE_ASSIGNED, CASE_ESCALATED, RouteInput, SlaChange, apply_plan, decide};
 use crate::{Actor, App, AppError, Result};
+use casedesk_domain::workflow::FunnelStage;
 
 /// A case with what its detail page shows: account, contact, the whole comment thread, a
 /// problem's incidents, and the calendar its SLA clocks count in.
@@ -27,6 +28,7 @@ pub struct CaseDetail {
     pub comments: Vec<Comment>,
     pub incidents: Vec<Case>,
     pub calendar: Option<BusinessCalendar>,
+    pub workflow: WorkflowSummary,
 }
 
 fn org_zone(org: &Org) -> Result<TimeZone> {
@@ -159,6 +161,7 @@ impl App {
         {
             input.account_id = self.store.get_contact(&actor.org_id, contact_id).await?.account_id;
         }
+        self.resolve_workflow(&actor.org_id, &mut input).await?;
         let tz = org_zone(&org)?;
         let now = self.clock.now();
         let ctx = Ctx { org_id: &actor.org_id, actor_id: &actor.user_id, now, tz: &tz };
@@ -198,7 +201,7 @@ impl App {
 
     pub async fn case_detail(&self, actor: &Actor, id: &str) -> Result<CaseDetail> {
         actor.require(Action::ReadCases, "read cases")?;
-        let (case, account, contact) = self.store.get_case_with_refs(&actor.org_id, id).await?;
+        let (case, account, contact, workflow) = self.store.get_case_with_refs(&actor.org_id, id).await?;
         let comments =
             self.store.list_comments(&actor.org_id, &case.id, &PageRequest::first(DETAIL_COMMENTS)).await?.items;
         let incidents = if case.case_type == CaseType::Problem {
@@ -207,7 +210,7 @@ impl App {
             Vec::new()
         };
         let plan = self.plan_for_case(&case).await?;
-        Ok(CaseDetail { case, account, contact, comments, incidents, calendar: plan.map(|p| p.calendar) })
+        Ok(CaseDetail { case, account, contact, comments, incidents, calendar: plan.map(|p| p.calendar), workflow })
     }
 
     /// Applies `patch`. With `if_match`, the case must still be at that version (else 412);
@@ -221,11 +224,16 @@ impl App {
         &self,
         actor: &Actor,
         id: &str,
-        patch: CasePatch,
+        mut patch: CasePatch,
         if_match: Option<i64>,
         extra: &[NewEvent],
     ) -> Result<Case> {
         actor.require(Action::WriteCases, "update cases")?;
+        self.resolve_patch_workflow(&actor.org_id, &mut patch).await?;
+        let stage = match patch.funnel_stage_id.clone().flatten() {
+            Some(id) => Some(self.named_stage(&actor.org_id, &id).await?),
+            None => None,
+        };
         let org = self
             .check_refs(
                 &actor.org_id,
@@ -248,7 +256,8 @@ impl App {
             }
             let now = self.clock.now();
             let ctx = Ctx { org_id: &actor.org_id, actor_id: &actor.user_id, now, tz: &tz };
-            let (mut next, changes) = current.apply(patch.clone(), &ctx)?;
+            let (mut next, mut changes) = current.apply(patch.clone(), &ctx)?;
+            self.fit_stage(&current, &mut next, stage.as_ref(), &mut changes).await?;
             if changes.is_empty() {
                 return Ok(current);
             }
@@ -270,19 +279,64 @@ impl App {
         Err(StoreError::Stale.into())
     }
 
-    /// Moves the case's clocks for a change of status or priority, under the policy it follows.
+    /// Keeps the funnel stage consistent with the queue: a stage named in the patch must fit the
+    /// case's queue (422 otherwise); a stage of the old queue is dropped when the case moves.
+    async fn fit_stage(
+        &self,
+        current: &Case,
+        next: &mut Case,
+        named: Option<&FunnelStage>,
+        changes: &mut Vec<case::Change>,
+    ) -> Result<()> {
+        if let Some(stage) = named {
+            if !stage.fits(next.queue_id.as_deref()) {
+                return Err(AppError::field("funnel_stage_id", "the stage belongs to another queue"));
+            }
+            return Ok(());
+        }
+        if next.queue_id == current.queue_id {
+            return Ok(());
+        }
+        let Some(id) = next.funnel_stage_id.clone() else { return Ok(()) };
+        let fits = match self.store.get_stage(&next.org_id, &id).await {
+            Ok(stage) => stage.fits(next.queue_id.as_deref()),
+            Err(StoreError::NotFound) => false,
+            Err(e) => return Err(e.into()),
+        };
+        if !fits {
+            next.funnel_stage_id = None;
+            changes.push(case::Change { field: "funnel_stage_id", old: json!(id), new: serde_json::Value::Null });
+        }
+        Ok(())
+    }
+
+    /// Moves the case's clocks for a change of status, custom status or priority, under the
+    /// policy it follows.
     async fn sla_transitions(&self, current: &Case, next: &mut Case, now: Timestamp) -> Result<Vec<NewEvent>> {
         let mut events = Vec::new();
-        if current.status == next.status && current.priority == next.priority {
+        if current.status == next.status
+            && current.priority == next.priority
+            && current.custom_status_id == next.custom_status_id
+        {
             return Ok(events);
         }
         let Some(plan) = self.plan_for_case(current).await? else { return Ok(events) };
-        if let Some(sla) = next.sla.as_mut() {
-            if next.priority != current.priority {
-                events.extend(sla.on_priority(next.priority, now, plan.setup()));
-            }
-            if next.status != current.status {
-                events.extend(sla.on_status(current.status, next.status, now, plan.setup()));
+        let Some(sla) = next.sla.as_mut() else { return Ok(events) };
+        if next.priority != current.priority {
+            events.extend(sla.on_priority(next.priority, now, plan.setup()));
+        }
+        if next.status != current.status {
+            events.extend(sla.on_status(current.status, next.status, now, plan.setup()));
+        }
+        // A custom status may pause the clocks where its category does not, or the reverse.
+        if next.status.is_active() {
+            let statuses = self.store.list_statuses(&next.org_id).await?;
+            let by_category = plan.policy.pauses(next.status);
+            let paused = App::status_pauses(&statuses, next.status, next.custom_status_id.as_deref(), by_category);
+            // All clocks of a case run or pause together: enforce the status's word.
+            let running = sla.clocks.iter().any(|c| c.is_running());
+            if paused == running {
+                events.extend(sla.hold(paused, now, plan.setup()));
             }
         }
         Ok(events)
@@ -432,7 +486,19 @@ impl App {
 
     pub async fn list_cases(&self, actor: &Actor, req: &ListRequest) -> Result<Page<CaseListItem>> {
         actor.require(Action::ReadCases, "read cases")?;
-        Ok(self.store.list_cases(&actor.org_id, req).await?)
+        let mut req = req.clone();
+        // A category's default status also stands for cases that name none in that category.
+        if let Some(f) = req.filter.custom_status.as_mut() {
+            let s = match self.store.get_status(&actor.org_id, &f.id).await {
+                Ok(s) => s,
+                Err(StoreError::NotFound) => {
+                    return Err(AppError::field("custom_status_id", format!("no such status: {}", f.id)));
+                }
+                Err(e) => return Err(e.into()),
+            };
+            f.default_of = s.is_default.then_some(s.category);
+        }
+        Ok(self.store.list_cases(&actor.org_id, &req).await?)
     }
 
     pub async fn add_comment(

@@ -25,6 +25,7 @@ pub mod org;
 pub mod queues;
 pub mod routing;
 pub mod sla;
+pub mod workflow;
 
 use std::sync::Arc;
 

@@ -94,6 +94,7 @@ pub(crate) fn decide(mut case: Case, ctx: &RouteContext, input: &RouteInput<'_>)
                 });
                 if case.status == Status::New {
                     case.status = Status::Open;
+                    case.custom_status_id = None;
                     // A new case's `created` entry already shows where it starts.
                     if input.record_status {
                         events.push(NewEvent {

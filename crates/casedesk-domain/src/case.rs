@@ -276,6 +276,10 @@ pub struct Case {
     pub problem_id: Option<String>,
     /// The SLA clocks, when a policy applies.
     pub sla: Option<crate::case_sla::CaseSla>,
+    /// The organization's status within the category `status`; `None`: the category's default.
+    pub custom_status_id: Option<String>,
+    /// Where the case stands in the organization's funnel (seed 002).
+    pub funnel_stage_id: Option<String>,
 }
 
 impl Case {
@@ -306,6 +310,9 @@ pub struct NewCase {
     pub due_at: Option<DueInput>,
     pub required_skills: Vec<String>,
     pub problem_id: Option<String>,
+    /// A non-default custom status; the use case has already set `status` to its category.
+    pub custom_status_id: Option<String>,
+    pub funnel_stage_id: Option<String>,
 }
 
 /// The context a case is created or changed in.
@@ -346,6 +353,9 @@ pub struct CasePatch {
     pub due_at: Option<Option<DueInput>>,
     pub required_skills: Option<Vec<String>>,
     pub problem_id: Option<Option<String>>,
+    /// `Some(None)`: the default status of the (possibly new) category.
+    pub custom_status_id: Option<Option<String>>,
+    pub funnel_stage_id: Option<Option<String>>,
 }
 
 impl CasePatch {
@@ -368,6 +378,8 @@ impl CasePatch {
             && self.due_at.is_none()
             && self.required_skills.is_none()
             && self.problem_id.is_none()
+            && self.custom_status_id.is_none()
+            && self.funnel_stage_id.is_none()
     }
 }
 
@@ -475,6 +487,8 @@ impl Case {
             required_skills,
             problem_id: input.problem_id,
             sla: None,
+            custom_status_id: input.custom_status_id,
+            funnel_stage_id: input.funnel_stage_id,
         })
     }
 
@@ -586,6 +600,15 @@ impl Case {
             }
             None => {}
         }
+        // A new category without a named custom status takes the category's default.
+        match patch.custom_status_id {
+            Some(c) => next.custom_status_id = c,
+            None if next.status != self.status => next.custom_status_id = None,
+            None => {}
+        }
+        if let Some(stage) = patch.funnel_stage_id {
+            next.funnel_stage_id = stage;
+        }
         if next.status != self.status {
             match next.status {
                 Status::Resolved => {
@@ -646,6 +669,8 @@ fn diff(old: &Case, new: &Case, changes: &mut Vec<Change>) {
     push("due_at", opt_json(&old.due_at), opt_json(&new.due_at));
     push("required_skills", json!(old.required_skills), json!(new.required_skills));
     push("problem_id", opt_json(&old.problem_id), opt_json(&new.problem_id));
+    push("custom_status_id", opt_json(&old.custom_status_id), opt_json(&new.custom_status_id));
+    push("funnel_stage_id", opt_json(&old.funnel_stage_id), opt_json(&new.funnel_stage_id));
 }
 
 #[cfg(test)]

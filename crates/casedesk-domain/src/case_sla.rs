@@ -175,6 +175,12 @@ impl CaseSla {
         events
     }
 
+    /// Pauses (`true`) or resumes every clock regardless of category: a custom status that
+    /// pauses the clocks although its category does not, or the other way round.
+    pub fn hold(&mut self, paused: bool, at: Timestamp, setup: Setup<'_>) -> Vec<NewEvent> {
+        if paused { self.pause_all(at, setup) } else { self.resume_all(at, setup) }
+    }
+
     /// The priority changed: each clock gets the new priority's budget, counted from its original
     /// start with the time already used. A target the new priority does not have stops being
     /// timed.

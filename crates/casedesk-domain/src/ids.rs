@@ -16,6 +16,8 @@ pub enum IdKind {
     Queue,
     Calendar,
     SlaPolicy,
+    CustomStatus,
+    FunnelStage,
 }
 
 impl IdKind {
@@ -31,6 +33,8 @@ impl IdKind {
             IdKind::Queue => "q_",
             IdKind::Calendar => "cal_",
             IdKind::SlaPolicy => "sla_",
+            IdKind::CustomStatus => "cst_",
+            IdKind::FunnelStage => "stg_",
         }
     }
 

@@ -17,6 +17,7 @@
 //! - [`timeline`]: timeline events and comments.
 //! - [`sla`]: SLA policies (targets per priority) and the clocks that track them.
 //! - [`search`]: the words full-text search indexes and matches.
+//! - [`workflow`]: custom statuses and funnel stages.
 //! - [`text`]: small validators shared by the others (lengths, email).
 
 #![forbid(unsafe_code)]
@@ -35,5 +36,6 @@ pub mod search;
 pub mod sla;
 pub mod text;
 pub mod timeline;
+pub mod workflow;
 
 pub use error::{DomainError, Errors, FieldError};

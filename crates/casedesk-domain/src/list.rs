@@ -89,6 +89,16 @@ pub struct CaseFilter {
     pub sla_due_before: Option<Timestamp>,
     /// Only the incidents of this problem.
     pub problem_id: Option<String>,
+    pub funnel_stage_id: Option<String>,
+    pub custom_status: Option<CustomStatusFilter>,
+}
+
+/// Cases in one custom status. A category's default status also matches the cases that name no
+/// custom status in that category.
+#[derive(Debug, Clone)]
+pub struct CustomStatusFilter {
+    pub id: String,
+    pub default_of: Option<Status>,
 }
 
 #[derive(Debug, Clone)]

@@ -77,6 +77,7 @@ macro_rules! dispatch {
 // Further `impl Store` blocks, after `dispatch!` so they can use it.
 mod store_queues;
 mod store_sla;
+mod store_workflow;
 
 /// Connection settings beyond the URL.
 #[derive(Debug, Clone)]
@@ -312,12 +313,14 @@ impl Store {
         idem: Option<&IdempotencyRecord>,
     ) -> Result<Case> {
         match &self.backend {
-            // The batching creator writes the common case; one with SLA clocks, skills or a
-            // problem link takes the general path.
+            // The batching creator writes the columns of the common case; one with SLA clocks,
+            // skills, a problem link, a custom status or a funnel stage takes the general path.
             Backend::Sqlite { creator, .. }
                 if case.sla.is_none()
                     && case.problem_id.is_none()
                     && case.required_skills.is_empty()
+                    && case.custom_status_id.is_none()
+                    && case.funnel_stage_id.is_none()
                     && events.is_empty() =>
             {
                 let doc = casedesk_domain::search::SearchDoc::new(&case.subject, &case.description, []);
@@ -351,8 +354,12 @@ impl Store {
         dispatch!(self, read, get_case(org_id, id))
     }
 
-    /// A case with its account and contact (one query).
-    pub async fn get_case_with_refs(&self, org_id: &str, id: &str) -> Result<(Case, Option<Account>, Option<Contact>)> {
+    /// A case with its account, contact, custom status and funnel stage (one query).
+    pub async fn get_case_with_refs(
+        &self,
+        org_id: &str,
+        id: &str,
+    ) -> Result<(Case, Option<Account>, Option<Contact>, WorkflowSummary)> {
         dispatch!(self, read, get_case_with_refs(org_id, id))
     }
 

@@ -98,6 +98,17 @@ pub struct CaseListItem {
     pub case: Case,
     pub account: Option<AccountSummary>,
     pub contact: Option<ContactSummary>,
+    pub workflow: WorkflowSummary,
+}
+
+/// A case's custom status (the named one, or its category's default) and funnel stage, read
+/// with the case.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct WorkflowSummary {
+    /// `(id, name)`.
+    pub custom_status: Option<(String, String)>,
+    /// `(id, name, position)`.
+    pub funnel_stage: Option<(String, String, i64)>,
 }
 
 /// A historical case to import: the case with its original times (and, if kept, its number)

@@ -126,7 +126,9 @@ pub async fn count_orgs(pool: &Pool) -> Result<i64> {
     Ok(sqlx::query_scalar("SELECT COUNT(*) FROM organizations").fetch_one(pool).await?)
 }
 
+/// Inserts an organization with its default statuses.
 pub async fn insert_org(pool: &Pool, org: &Org) -> Result<()> {
+    let mut tx = pool.begin().await?;
     sqlx::query(
         "INSERT INTO organizations (id, name, status, time_zone, created_at, updated_at, auto_close_days, default_sla) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -139,8 +141,10 @@ pub async fn insert_org(pool: &Pool, org: &Org) -> Result<()> {
     .bind(us(org.updated_at))
     .bind(org.auto_close_days)
     .bind(org.default_sla)
-    .execute(pool)
+    .execute(&mut *tx)
     .await?;
+    workflow::insert_default_statuses(&mut tx, &org.id).await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -668,6 +672,8 @@ fn decode_case(row: &DbRow) -> Result<(i64, Case)> {
             }
             None => None,
         },
+        custom_status_id: row.try_get("custom_status_id")?,
+        funnel_stage_id: row.try_get("funnel_stage_id")?,
     };
     Ok((row.try_get("seq")?, case))
 }
@@ -763,7 +769,9 @@ async fn insert_case_row(tx: &mut Tx<'_>, c: &Case, doc: &SearchDoc) -> Result<i
         .bind(sla.breached)
         .bind(sla.due_at)
         .bind(sla.check_at)
-        .bind(sla.policy_id);
+        .bind(sla.policy_id)
+        .bind(&c.custom_status_id)
+        .bind(&c.funnel_stage_id);
     let seq: i64 = q.fetch_one(&mut **tx).await?;
     insert_tags(tx, &c.org_id, seq, &c.tags).await?;
     if !super::INSERT_BINDS_SEARCH {
@@ -856,7 +864,8 @@ async fn write_case(tx: &mut Tx<'_>, c: &Case, expected_version: i64) -> Result<
          queue_id = $7, owner_id = $8, requester_id = $9, contact_id = $10, account_id = $11, opportunity_id = $12, \
          tags = $13, custom_fields = $14, resolution_notes = $15, due_at = $16, is_waiting = $17, resolved_at = $18, \
          closed_at = $19, updated_by = $20, updated_at = $21, version = $22, required_skills = $26, problem_id = $27, \
-         sla = $28, sla_breached = $29, sla_due_at = $30, sla_check_at = $31, sla_policy_id = $32 \
+         sla = $28, sla_breached = $29, sla_due_at = $30, sla_check_at = $31, sla_policy_id = $32, \
+         custom_status_id = $33, funnel_stage_id = $34 \
          WHERE org_id = $23 AND id = $24 AND version = $25 AND deleted_at IS NULL RETURNING seq",
     )
     .bind(&c.subject)
@@ -891,6 +900,8 @@ async fn write_case(tx: &mut Tx<'_>, c: &Case, expected_version: i64) -> Result<
     .bind(sla.due_at)
     .bind(sla.check_at)
     .bind(sla.policy_id)
+    .bind(&c.custom_status_id)
+    .bind(&c.funnel_stage_id)
     .fetch_optional(&mut **tx)
     .await?;
     seq.ok_or(StoreError::Stale)
@@ -942,16 +953,30 @@ pub async fn get_case(pool: &Pool, org_id: &str, id: &str) -> Result<Case> {
     Ok(decode_case(&row)?.1)
 }
 
-/// A case with its account and contact, in one query.
-pub async fn get_case_with_refs(pool: &Pool, org_id: &str, id: &str) -> Result<(Case, Option<Account>, Option<Contact>)> {
+/// The columns of [`sql::WORKFLOW_COLUMNS`].
+fn decode_workflow(row: &DbRow, case: &Case) -> Result<WorkflowSummary> {
+    let custom_status = match row.try_get::<Option<String>, _>("cst_id")? {
+        Some(id) => Some((id, row.try_get("cst_name")?)),
+        None => None,
+    };
+    let funnel_stage = match (&case.funnel_stage_id, row.try_get::<Option<String>, _>("stg_name")?) {
+        (Some(id), Some(name)) => Some((id.clone(), name, row.try_get("stg_position")?)),
+        _ => None,
+    };
+    Ok(WorkflowSummary { custom_status, funnel_stage })
+}
+
+/// A case with its account, contact, custom status and funnel stage, in one query.
+pub async fn get_case_with_refs(pool: &Pool, org_id: &str, id: &str) -> Result<(Case, Option<Account>, Option<Contact>, WorkflowSummary)> {
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {}, a.id AS a_id, a.name AS a_name, a.domain AS a_domain, a.tier AS a_tier, \
+        "SELECT {}{}, a.id AS a_id, a.name AS a_name, a.domain AS a_domain, a.tier AS a_tier, \
          a.created_at AS a_created_at, a.updated_at AS a_updated_at, \
          ct.id AS ct_id, ct.account_id AS ct_account_id, ct.name AS ct_name, ct.email AS ct_email, ct.phone AS ct_phone, \
          ct.external_id AS ct_external_id, ct.created_at AS ct_created_at, ct.updated_at AS ct_updated_at \
-         FROM cases c LEFT JOIN accounts a ON a.id = c.account_id LEFT JOIN contacts ct ON ct.id = c.contact_id \
-         WHERE c.org_id = $1 AND c.id = $2 AND c.deleted_at IS NULL",
-        sql::CASE_COLUMNS
+         FROM cases c{} WHERE c.org_id = $1 AND c.id = $2 AND c.deleted_at IS NULL",
+        sql::CASE_COLUMNS,
+        sql::WORKFLOW_COLUMNS,
+        sql::JOINS
     )))
     .bind(org_id)
     .bind(id)
@@ -985,7 +1010,8 @@ pub async fn get_case_with_refs(pool: &Pool, org_id: &str, id: &str) -> Result<(
         }),
         None => None,
     };
-    Ok((case, account, contact))
+    let workflow = decode_workflow(&row, &case)?;
+    Ok((case, account, contact, workflow))
 }
 
 pub async fn list_cases(pool: &Pool, org_id: &str, req: &ListRequest) -> Result<Page<CaseListItem>> {
@@ -1004,7 +1030,8 @@ pub async fn list_cases(pool: &Pool, org_id: &str, req: &ListRequest) -> Result<
             None => None,
         };
         last = Some((case.priority.rank(), us(case.created_at), us(case.updated_at), seq));
-        items.push(CaseListItem { case, account, contact });
+        let workflow = decode_workflow(row, &case)?;
+        items.push(CaseListItem { case, account, contact, workflow });
     }
     let next_cursor = match last {
         Some((p, c, u, seq)) if rows.len() > req.limit as usize => Some(sql::case_cursor(req.ordering, p, c, u, seq)),

@@ -46,7 +46,7 @@ pub const CASE_COLUMNS: &str = "c.seq, c.id, c.org_id, c.case_number, c.subject,
     c.priority, c.case_type, c.channel, c.queue_id, c.owner_id, c.requester_id, c.contact_id, c.account_id, \
     c.opportunity_id, c.tags, c.custom_fields, c.resolution_notes, c.due_at, c.is_waiting, c.resolved_at, \
     c.closed_at, c.created_by, c.updated_by, c.created_at, c.updated_at, c.version, c.required_skills, c.problem_id, \
-    c.sla";
+    c.sla, c.custom_status_id, c.funnel_stage_id";
 
 /// The sort columns of an ordering, and whether each cursor key is an integer.
 fn sort_columns(o: Ordering) -> &'static [&'static str] {
@@ -91,7 +91,15 @@ pub struct SeqSource {
     pub argument: String,
 }
 
-const JOINS: &str = " LEFT JOIN accounts a ON a.id = c.account_id LEFT JOIN contacts ct ON ct.id = c.contact_id";
+pub const JOINS: &str = " LEFT JOIN accounts a ON a.id = c.account_id LEFT JOIN contacts ct ON ct.id = c.contact_id \
+    LEFT JOIN case_statuses cs ON cs.id = c.custom_status_id \
+    LEFT JOIN case_statuses csd ON c.custom_status_id IS NULL AND csd.org_id = c.org_id AND csd.category = c.status \
+    AND csd.is_default LEFT JOIN funnel_stages fs ON fs.id = c.funnel_stage_id";
+
+/// The custom status (named, or the category's default) and funnel stage of a case, from
+/// [`JOINS`].
+pub const WORKFLOW_COLUMNS: &str = ", COALESCE(cs.id, csd.id) AS cst_id, COALESCE(cs.name, csd.name) AS cst_name, \
+    fs.name AS stg_name, fs.position AS stg_position";
 
 /// Builds the case-list query. Fetches `limit + 1` rows so the caller knows whether there is a
 /// next page.
@@ -103,7 +111,7 @@ pub fn list_cases(org_id: &str, req: &ListRequest, full_text: &FullText) -> Resu
         Some(source) if by_created && !f.terms.is_empty() => Some(source(&f.terms)),
         _ => None,
     };
-    q.push("SELECT ").push(CASE_COLUMNS).push(
+    q.push("SELECT ").push(CASE_COLUMNS).push(WORKFLOW_COLUMNS).push(
         ", a.id AS acc_id, a.name AS acc_name, a.tier AS acc_tier, ct.id AS cnt_id, ct.name AS cnt_name, ct.email AS cnt_email ",
     );
     match &seq_source {
@@ -132,6 +140,20 @@ pub fn list_cases(org_id: &str, req: &ListRequest, full_text: &FullText) -> Resu
     eq(&mut q, "c.contact_id", &f.contact_id);
     eq(&mut q, "c.account_id", &f.account_id);
     eq(&mut q, "c.problem_id", &f.problem_id);
+    eq(&mut q, "c.funnel_stage_id", &f.funnel_stage_id);
+    if let Some(cst) = &f.custom_status {
+        // A category's default status is stored as "no custom status" in that category.
+        let p = q.arg(Arg::Text(cst.id.clone()));
+        match cst.default_of {
+            Some(category) => {
+                let c = q.arg(Arg::Text(category.as_str().into()));
+                q.push(&format!(" AND (c.custom_status_id = {p} OR (c.custom_status_id IS NULL AND c.status = {c}))"));
+            }
+            None => {
+                q.push(&format!(" AND c.custom_status_id = {p}"));
+            }
+        }
+    }
     if f.unassigned {
         q.push(" AND c.owner_id IS NULL");
     }

@@ -266,6 +266,7 @@ conformance! {
     scenario_routing_snapshot,
     scenario_calendars_and_policies,
     scenario_sla_columns_and_sweep_list,
+    scenario_custom_statuses_and_funnel_stages,
 }
 
 // ---- fixtures ----------------------------------------------------------------------------------
@@ -1005,6 +1006,8 @@ async fn scenario_case_numbers_and_lookup(store: &Store) {
             due_at: Some(casedesk_domain::case::DueInput::At(t(86_400))),
             required_skills: vec!["Billing".into()],
             problem_id: None,
+            custom_status_id: None,
+            funnel_stage_id: None,
         },
     )
     .await;
@@ -1635,9 +1638,9 @@ async fn scenario_list_summaries(store: &Store) {
     assert_eq!((items[3].account.clone(), items[3].contact.clone()), (None, None));
 
     // get_case_with_refs: the same case with its full account and contact, in one read.
-    let (case, account, contact) = store.get_case_with_refs(&a.org, &both.id).await.unwrap();
+    let (case, account, contact, _) = store.get_case_with_refs(&a.org, &both.id).await.unwrap();
     assert_eq!((case, account, contact), (both.clone(), Some(acc.clone()), Some(k.clone())));
-    let (case, account, contact) = store.get_case_with_refs(&a.org, &neither.id).await.unwrap();
+    let (case, account, contact, _) = store.get_case_with_refs(&a.org, &neither.id).await.unwrap();
     assert_eq!((case, account, contact), (neither.clone(), None, None));
     let b = tenant(store, "Globex").await;
     assert!(matches!(store.get_case_with_refs(&b.org, &both.id).await, Err(StoreError::NotFound)));
@@ -2603,4 +2606,104 @@ async fn scenario_sla_columns_and_sweep_list(store: &Store) {
         store.resolved_due(t(3600 + 4 * day), 10).await.unwrap(),
         vec![(a.org.clone(), resolved.id.clone(), resolved.version)]
     );
+}
+
+async fn scenario_custom_statuses_and_funnel_stages(store: &Store) {
+    use casedesk_domain::list::CustomStatusFilter;
+    use casedesk_domain::workflow::{CustomStatus, FunnelStage};
+    let a = tenant(store, "Acme").await;
+    let b = tenant(store, "Globex").await;
+    // Every organization starts with one default status per category.
+    let defaults = store.list_statuses(&a.org).await.unwrap();
+    let cats: Vec<(Status, bool)> = defaults.iter().map(|s| (s.category, s.is_default)).collect();
+    assert_eq!(cats, Status::ALL.iter().map(|c| (*c, true)).collect::<Vec<_>>());
+    assert_eq!(defaults[1].name, "Open");
+    assert!(defaults.iter().all(|s| s.org_id == a.org));
+    assert_eq!(store.list_statuses(&b.org).await.unwrap().len(), 6);
+    let open_default = defaults[1].id.clone();
+
+    let vendor = CustomStatus {
+        name: "Waiting on vendor".into(),
+        category: Status::OnHold,
+        pauses_sla: Some(false),
+        ..CustomStatus::blank(IdKind::CustomStatus.new_id(), a.org.clone(), t(1))
+    };
+    store.put_status(&vendor, None).await.unwrap();
+    assert_eq!(store.get_status(&a.org, &vendor.id).await.unwrap(), vendor);
+    assert_err!(store.get_status(&b.org, &vendor.id).await, StoreError::NotFound);
+    // A new default takes over its category.
+    let progress = CustomStatus {
+        name: "In progress".into(),
+        category: Status::Open,
+        is_default: true,
+        ..CustomStatus::blank(IdKind::CustomStatus.new_id(), a.org.clone(), t(2))
+    };
+    store.put_status(&progress, None).await.unwrap();
+    assert!(!store.get_status(&a.org, &open_default).await.unwrap().is_default);
+    assert_err!(store.delete_status(&a.org, &progress.id).await, StoreError::InUse(_));
+
+    let stage = FunnelStage {
+        name: "Diagnosis".into(),
+        position: 2,
+        ..FunnelStage::blank(IdKind::FunnelStage.new_id(), a.org.clone(), t(3))
+    };
+    let intake = FunnelStage {
+        name: "Intake".into(),
+        position: 1,
+        ..FunnelStage::blank(IdKind::FunnelStage.new_id(), a.org.clone(), t(3))
+    };
+    store.put_stage(&stage, None).await.unwrap();
+    store.put_stage(&intake, None).await.unwrap();
+
+    let waiting = create(
+        store,
+        &a.org,
+        &a.admin.id,
+        t(10),
+        NewCase {
+            status: Some(Status::OnHold),
+            custom_status_id: Some(vendor.id.clone()),
+            funnel_stage_id: Some(stage.id.clone()),
+            ..subject("vendor")
+        },
+    )
+    .await;
+    let open =
+        create(store, &a.org, &a.admin.id, t(11), NewCase { status: Some(Status::Open), ..subject("open") }).await;
+    let req = |custom_status: Option<CustomStatusFilter>, stage: Option<String>| ListRequest {
+        filter: CaseFilter { custom_status, funnel_stage_id: stage, ..Default::default() },
+        ordering: Ordering::CreatedAsc,
+        limit: 10,
+        cursor: None,
+    };
+    let page = store.list_cases(&a.org, &req(None, None)).await.unwrap();
+    let summaries: Vec<_> = page.items.iter().map(|i| i.workflow.clone()).collect();
+    assert_eq!(summaries[0].custom_status, Some((vendor.id.clone(), "Waiting on vendor".into())));
+    assert_eq!(summaries[0].funnel_stage, Some((stage.id.clone(), "Diagnosis".into(), 2)));
+    // No custom status named: the category's current default.
+    assert_eq!(summaries[1].custom_status, Some((progress.id.clone(), "In progress".into())));
+    assert_eq!(summaries[1].funnel_stage, None);
+    let (_, _, _, w) = store.get_case_with_refs(&a.org, &waiting.id).await.unwrap();
+    assert_eq!(w, summaries[0]);
+    // Filters: a named status, a default (which also stands for cases naming none), a stage.
+    let ids = |p: Page<casedesk_store::CaseListItem>| p.items.into_iter().map(|i| i.case.id).collect::<Vec<_>>();
+    let by_vendor = req(Some(CustomStatusFilter { id: vendor.id.clone(), default_of: None }), None);
+    assert_eq!(ids(store.list_cases(&a.org, &by_vendor).await.unwrap()), vec![waiting.id.clone()]);
+    let by_default = req(Some(CustomStatusFilter { id: progress.id.clone(), default_of: Some(Status::Open) }), None);
+    assert_eq!(ids(store.list_cases(&a.org, &by_default).await.unwrap()), vec![open.id.clone()]);
+    assert_eq!(
+        ids(store.list_cases(&a.org, &req(None, Some(stage.id.clone()))).await.unwrap()),
+        vec![waiting.id.clone()]
+    );
+    // Stages in order with their active cases; in-use ones cannot go.
+    let stages = store.list_stages(&a.org).await.unwrap();
+    assert_eq!(
+        stages.iter().map(|(f, n)| (f.name.as_str(), *n)).collect::<Vec<_>>(),
+        [("Intake", 0), ("Diagnosis", 1)]
+    );
+    assert_err!(store.delete_stage(&a.org, &stage.id).await, StoreError::InUse(_));
+    assert_err!(store.delete_status(&a.org, &vendor.id).await, StoreError::InUse(_));
+    store.delete_stage(&a.org, &intake.id).await.unwrap();
+    assert_err!(store.delete_stage(&b.org, &stage.id).await, StoreError::NotFound);
+    assert!(store.list_stages(&b.org).await.unwrap().is_empty());
 }

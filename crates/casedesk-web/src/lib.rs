@@ -78,7 +78,7 @@ impl utoipa::Modify for BearerAuth {
 
 /// The `/api/v1` routes and the OpenAPI document describing exactly them.
 pub fn api_routes(config: &HttpConfig) -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    use api::{cases, directory as d, imports, org, queues, sla};
+    use api::{cases, directory as d, imports, org, queues, sla, workflow as w};
     let imports = OpenApiRouter::new()
         .routes(routes!(imports::import_cases))
         .layer(DefaultBodyLimit::max(config.max_import_bytes));
@@ -106,6 +106,10 @@ pub fn api_routes(config: &HttpConfig) -> (Router<AppState>, utoipa::openapi::Op
         .routes(routes!(sla::list_policies, sla::create_policy))
         .routes(routes!(sla::get_policy, sla::update_policy, sla::delete_policy))
         .routes(routes!(org::get_organization, org::update_organization))
+        .routes(routes!(w::list_statuses, w::create_status))
+        .routes(routes!(w::get_status, w::update_status, w::delete_status))
+        .routes(routes!(w::list_stages, w::create_stage))
+        .routes(routes!(w::get_stage, w::update_stage, w::delete_stage))
         .merge(imports)
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .split_for_parts()

@@ -6,11 +6,11 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use casedesk_core::cases::CaseDetail;
 use casedesk_core::idempotency::Created;
-use casedesk_core::store::{AccountSummary, CaseListItem, ContactSummary};
+use casedesk_core::store::{AccountSummary, CaseListItem, ContactSummary, WorkflowSummary};
 use casedesk_domain::calendar::BusinessCalendar;
 use casedesk_domain::case::{Case, CasePatch, CaseType, Channel, DueInput, NewCase, Priority, Status};
 use casedesk_domain::case_sla::CaseSla;
-use casedesk_domain::list::{CaseFilter, ListRequest, Ordering, Range, search_terms};
+use casedesk_domain::list::{CaseFilter, CustomStatusFilter, ListRequest, Ordering, Range, search_terms};
 use casedesk_domain::people::{Account, Contact};
 use casedesk_domain::timeline::{AuthorType, Comment, Event};
 use casedesk_domain::{Errors, text};
@@ -65,6 +65,11 @@ pub struct CreateCaseRequest {
     pub required_skills: Option<Vec<String>>,
     /// Incidents only: the problem case this is an occurrence of.
     pub problem_id: Option<String>,
+    /// One of the organization's statuses; sets `status` to its category.
+    pub custom_status_id: Option<String>,
+    /// A funnel stage (`case_funnel_stage_id` accepted).
+    #[serde(alias = "case_funnel_stage_id")]
+    pub funnel_stage_id: Option<String>,
 }
 
 /// A partial update: only the fields present change; `null` clears an optional field.
@@ -125,6 +130,13 @@ pub struct UpdateCaseRequest {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub problem_id: Option<Option<String>>,
+    /// Sets `status` to its category; `null`: the default status of the category.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub custom_status_id: Option<Option<String>>,
+    #[serde(default, alias = "case_funnel_stage_id", deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub funnel_stage_id: Option<Option<String>>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -171,6 +183,8 @@ impl CreateCaseRequest {
             due_at: self.due_at.and_then(|d| e.take("due_at", DueInput::parse(&d))),
             required_skills: self.required_skills.unwrap_or_default(),
             problem_id: validated_ref(&mut e, "problem_id", self.problem_id),
+            custom_status_id: validated_ref(&mut e, "custom_status_id", self.custom_status_id),
+            funnel_stage_id: validated_ref(&mut e, "funnel_stage_id", self.funnel_stage_id),
         };
         e.finish()?;
         Ok(input)
@@ -228,6 +242,8 @@ impl UpdateCaseRequest {
             },
             required_skills: self.required_skills.map(Option::unwrap_or_default),
             problem_id: clearable_ref(&mut e, "problem_id", self.problem_id),
+            custom_status_id: clearable_ref(&mut e, "custom_status_id", self.custom_status_id),
+            funnel_stage_id: clearable_ref(&mut e, "funnel_stage_id", self.funnel_stage_id),
         };
         e.finish()?;
         if patch.is_empty() {
@@ -287,6 +303,34 @@ pub struct CaseResponse {
     pub sla_breached: bool,
     /// The SLA targets, when a policy applies.
     pub sla: Option<SlaResponse>,
+    /// The organization's status the case is in (within `status`); given with a single case and
+    /// in lists. Null in create and update answers.
+    pub custom_status: Option<NamedRef>,
+    /// The case's funnel stage id (seed 002's name for it).
+    pub case_funnel_stage_id: Option<String>,
+    /// The stage, with a single case and in lists.
+    pub funnel_stage: Option<StageRef>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NamedRef {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StageRef {
+    pub id: String,
+    pub name: String,
+    pub position: i64,
+}
+
+impl CaseResponse {
+    fn with_workflow(mut self, w: WorkflowSummary) -> Self {
+        self.custom_status = w.custom_status.map(|(id, name)| NamedRef { id, name });
+        self.funnel_stage = w.funnel_stage.map(|(id, name, position)| StageRef { id, name, position });
+        self
+    }
 }
 
 /// A case's SLA: its policy (null: the organization's default targets) and each target.
@@ -374,6 +418,9 @@ impl From<Case> for CaseResponse {
             problem_id: c.problem_id,
             sla_breached: c.sla.as_ref().is_some_and(CaseSla::breached),
             sla: c.sla.as_ref().map(|s| SlaResponse::new(s, None)),
+            custom_status: None,
+            case_funnel_stage_id: c.funnel_stage_id,
+            funnel_stage: None,
         }
     }
 }
@@ -404,7 +451,7 @@ pub struct CaseListItemResponse {
 impl From<CaseListItem> for CaseListItemResponse {
     fn from(i: CaseListItem) -> Self {
         CaseListItemResponse {
-            case: i.case.into(),
+            case: CaseResponse::from(i.case).with_workflow(i.workflow),
             account: i.account.map(|AccountSummary { id, name, tier }| AccountSummaryResponse { id, name, tier }),
             contact: i.contact.map(|ContactSummary { id, name, email }| ContactSummaryResponse { id, name, email }),
         }
@@ -455,7 +502,7 @@ impl CaseDetailResponse {
                 status: c.status.as_str(),
             })
             .collect();
-        let mut case: CaseResponse = d.case.clone().into();
+        let mut case = CaseResponse::from(d.case.clone()).with_workflow(d.workflow);
         case.sla = sla;
         CaseDetailResponse {
             opportunity: d.case.opportunity_id.clone().map(|id| OpportunityRef { id }),
@@ -603,6 +650,8 @@ const LIST_PARAMS: &[&str] = &[
     "sla_breached",
     "sla_due_before",
     "problem_id",
+    "custom_status_id",
+    "funnel_stage_id",
 ];
 
 fn parse_bool(v: &str) -> Result<bool, String> {
@@ -638,6 +687,8 @@ fn read_list_query(q: QueryPairs) -> Result<ListRequest, ApiError> {
     filter.sla_breached = r.parse("sla_breached", parse_bool);
     filter.sla_due_before = r.parse("sla_due_before", parse_instant);
     filter.problem_id = r.one("problem_id");
+    filter.funnel_stage_id = r.one("funnel_stage_id");
+    filter.custom_status = r.one("custom_status_id").map(|id| CustomStatusFilter { id, default_of: None });
     let range = |r: &mut QueryReader, prefix: &str| Range {
         from: r.parse(&format!("{prefix}_after"), parse_instant),
         to: r.parse(&format!("{prefix}_before"), parse_instant),
@@ -673,6 +724,8 @@ fn read_list_query(q: QueryPairs) -> Result<ListRequest, ApiError> {
         ("sla_breached" = Option<bool>, Query, description = "Cases with (true) or without (false) a breached SLA target"),
         ("sla_due_before" = Option<String>, Query, description = "Cases with a running SLA target due before this time"),
         ("problem_id" = Option<String>, Query, description = "The incidents of a problem"),
+        ("custom_status_id" = Option<String>, Query, description = "Cases in one of the organization's statuses"),
+        ("funnel_stage_id" = Option<String>, Query, description = "Cases at one funnel stage"),
         ("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
     responses((status = 200, body = ListResponse<CaseListItemResponse>), (status = 422, body = Problem)))]
 pub async fn list_cases(

@@ -129,6 +129,8 @@ fn convert(i: usize, c: ImportCase, e: &mut Errors) -> Option<ImportCaseInput> {
         due_at: c.due_at,
         required_skills: None,
         problem_id: None,
+        custom_status_id: None,
+        funnel_stage_id: None,
     };
     let case = match as_new.into_domain() {
         Ok(case) => case,

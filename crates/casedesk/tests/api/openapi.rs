@@ -62,6 +62,16 @@ pub(crate) const ROUTES: &[(&str, &str)] = &[
     ("DELETE", "/api/v1/sla-policies/{id}"),
     ("GET", "/api/v1/organization"),
     ("PATCH", "/api/v1/organization"),
+    ("GET", "/api/v1/case-statuses"),
+    ("POST", "/api/v1/case-statuses"),
+    ("GET", "/api/v1/case-statuses/{id}"),
+    ("PATCH", "/api/v1/case-statuses/{id}"),
+    ("DELETE", "/api/v1/case-statuses/{id}"),
+    ("GET", "/api/v1/funnel-stages"),
+    ("POST", "/api/v1/funnel-stages"),
+    ("GET", "/api/v1/funnel-stages/{id}"),
+    ("PATCH", "/api/v1/funnel-stages/{id}"),
+    ("DELETE", "/api/v1/funnel-stages/{id}"),
     ("POST", "/api/v1/imports/cases"),
 ];
 

@@ -5,6 +5,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const BIN: &str = env!("CARGO_BIN_EXE_casedesk");
 
@@ -197,19 +198,32 @@ async fn sigterm_lets_an_in_flight_request_finish() {
             })
         })
         .collect();
-    let body = serde_json::json!({ "cases": cases });
+    let body = serde_json::json!({ "cases": cases }).to_string();
     let client = reqwest::Client::new();
-    let request = tokio::spawn({
-        let (client, url) = (client.clone(), format!("{base}/api/v1/imports/cases"));
-        async move { client.post(url).bearer_auth(token).json(&body).send().await }
-    });
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    assert!(!request.is_finished(), "the import is still running when the signal is sent");
+    // Raw HTTP, so the test knows when the whole request has been handed to the server: the
+    // signal must find it being handled, not still in the client's buffers (a request the
+    // server has not begun to read is not in flight, and graceful shutdown rightly drops it).
+    let mut socket = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let head = format!(
+        "POST /api/v1/imports/cases HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer {token}\r\n\
+         content-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        body.len()
+    );
+    socket.write_all(head.as_bytes()).await.unwrap();
+    socket.write_all(body.as_bytes()).await.unwrap();
+    socket.flush().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let mut probe = [0u8; 1];
+    let pending = matches!(socket.try_read(&mut probe), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock);
+    assert!(pending, "the import is still running when the signal is sent");
     Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
 
-    let resp = request.await.unwrap().expect("the in-flight request gets its answer");
-    assert_eq!(resp.status(), 201);
-    let created: Value = resp.json().await.unwrap();
+    let mut answer = Vec::new();
+    socket.read_to_end(&mut answer).await.expect("the in-flight request gets its answer");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 201"), "the import completes: {}", &answer[..answer.len().min(300)]);
+    let json_start = answer.find("\r\n\r\n").map_or(0, |i| i + 4);
+    let created: Value = serde_json::from_str(&answer[json_start..]).expect("a JSON body");
     assert_eq!(created["imported"], 1000);
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "exit status {:?}", out.status);

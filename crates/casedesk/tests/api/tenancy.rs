@@ -26,6 +26,8 @@ enum Kind {
     Queue,
     Calendar,
     Policy,
+    Status,
+    Stage,
 }
 
 /// Every route that takes an id, with a valid body where it needs one. Writes come after reads
@@ -43,6 +45,10 @@ fn id_routes() -> Vec<(Method, &'static str, Kind, Option<Value>)> {
         (Method::GET, "/api/v1/case-queues/{id}/members", Queue, None),
         (Method::GET, "/api/v1/business-calendars/{id}", Calendar, None),
         (Method::GET, "/api/v1/sla-policies/{id}", Policy, None),
+        (Method::GET, "/api/v1/case-statuses/{id}", Status, None),
+        (Method::GET, "/api/v1/funnel-stages/{id}", Stage, None),
+        (Method::PATCH, "/api/v1/case-statuses/{id}", Status, Some(json!({"name": "Renamed by B"}))),
+        (Method::PATCH, "/api/v1/funnel-stages/{id}", Stage, Some(json!({"name": "Renamed by B"}))),
         (Method::POST, "/api/v1/cases/{id}/escalate", Case, Some(json!({"reason": "B escalates"}))),
         (Method::PUT, "/api/v1/case-queues/{id}/members/{user_id}", Queue, Some(json!({"skills": ["b"]}))),
         (
@@ -78,6 +84,8 @@ fn id_routes() -> Vec<(Method, &'static str, Kind, Option<Value>)> {
         (Method::DELETE, "/api/v1/case-queues/{id}", Queue, None),
         (Method::DELETE, "/api/v1/sla-policies/{id}", Policy, None),
         (Method::DELETE, "/api/v1/business-calendars/{id}", Calendar, None),
+        (Method::DELETE, "/api/v1/case-statuses/{id}", Status, None),
+        (Method::DELETE, "/api/v1/funnel-stages/{id}", Stage, None),
     ]
 }
 
@@ -92,6 +100,8 @@ fn missing_id(kind: Kind) -> &'static str {
         Kind::Queue => "q_0000000000007000800000000000dead",
         Kind::Calendar => "cal_0000000000007000800000000000dead",
         Kind::Policy => "sla_0000000000007000800000000000dead",
+        Kind::Status => "cst_0000000000007000800000000000dead",
+        Kind::Stage => "stg_0000000000007000800000000000dead",
     }
 }
 
@@ -108,6 +118,8 @@ struct OrgA {
     queue_id: String,
     calendar_id: String,
     policy_id: String,
+    status_id: String,
+    stage_id: String,
 }
 
 impl OrgA {
@@ -121,6 +133,8 @@ impl OrgA {
             Kind::Queue => &self.queue_id,
             Kind::Calendar => &self.calendar_id,
             Kind::Policy => &self.policy_id,
+            Kind::Status => &self.status_id,
+            Kind::Stage => &self.stage_id,
         }
     }
 }
@@ -189,7 +203,14 @@ async fn seed_org_a(app: &TestApp) -> OrgA {
         )
         .await;
     assert_eq!(m.status.as_u16(), 200, "A adds a member: {}", m.body);
+    let status_id = created(
+        &app.post("/api/v1/case-statuses", json!({"name": "A waiting", "category": "pending"})).await,
+        "status",
+    );
+    let stage_id = created(&app.post("/api/v1/funnel-stages", json!({"name": "A intake"})).await, "stage");
     OrgA {
+        status_id,
+        stage_id,
         case_id,
         comment_id,
         user_id,
@@ -218,6 +239,8 @@ async fn snapshot(app: &TestApp, a: &OrgA) -> Vec<(String, Value)> {
         format!("/api/v1/case-queues/{}/members", a.queue_id),
         format!("/api/v1/business-calendars/{}", a.calendar_id),
         format!("/api/v1/sla-policies/{}", a.policy_id),
+        format!("/api/v1/case-statuses/{}", a.status_id),
+        format!("/api/v1/funnel-stages/{}", a.stage_id),
     ] {
         let r = app.get(&path).await;
         assert_eq!(r.status.as_u16(), 200, "A reads its own {path}: {}", r.body);
