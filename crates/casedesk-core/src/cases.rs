@@ -312,7 +312,12 @@ impl App {
 
     /// Moves the case's clocks for a change of status, custom status or priority, under the
     /// policy it follows.
-    async fn sla_transitions(&self, current: &Case, next: &mut Case, now: Timestamp) -> Result<Vec<NewEvent>> {
+    pub(crate) async fn sla_transitions(
+        &self,
+        current: &Case,
+        next: &mut Case,
+        now: Timestamp,
+    ) -> Result<Vec<NewEvent>> {
         let mut events = Vec::new();
         if current.status == next.status
             && current.priority == next.priority

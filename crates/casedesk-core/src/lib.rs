@@ -21,6 +21,7 @@ pub mod directory;
 pub mod error;
 pub mod idempotency;
 pub mod jobs;
+pub mod links;
 pub mod org;
 pub mod queues;
 pub mod routing;

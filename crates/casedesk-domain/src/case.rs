@@ -280,6 +280,8 @@ pub struct Case {
     pub custom_status_id: Option<String>,
     /// Where the case stands in the organization's funnel (seed 002).
     pub funnel_stage_id: Option<String>,
+    /// The case this one was merged into (it is closed).
+    pub merged_into_id: Option<String>,
 }
 
 impl Case {
@@ -489,6 +491,7 @@ impl Case {
             sla: None,
             custom_status_id: input.custom_status_id,
             funnel_stage_id: input.funnel_stage_id,
+            merged_into_id: None,
         })
     }
 

@@ -18,6 +18,7 @@ pub enum IdKind {
     SlaPolicy,
     CustomStatus,
     FunnelStage,
+    Link,
 }
 
 impl IdKind {
@@ -35,6 +36,7 @@ impl IdKind {
             IdKind::SlaPolicy => "sla_",
             IdKind::CustomStatus => "cst_",
             IdKind::FunnelStage => "stg_",
+            IdKind::Link => "lnk_",
         }
     }
 

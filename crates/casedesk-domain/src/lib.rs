@@ -13,6 +13,7 @@
 //! - [`policy`]: who may do what.
 //! - [`queue`]: case queues and their assignment methods.
 //! - [`routing`]: which queue member gets a case.
+//! - [`links`]: links between cases and the rules of merging.
 //! - [`list`]: the validated filter and ordering of a case list.
 //! - [`timeline`]: timeline events and comments.
 //! - [`sla`]: SLA policies (targets per priority) and the clocks that track them.
@@ -27,6 +28,7 @@ pub mod case;
 pub mod case_sla;
 pub mod error;
 pub mod ids;
+pub mod links;
 pub mod list;
 pub mod people;
 pub mod policy;

@@ -10,6 +10,7 @@ use casedesk_core::store::{AccountSummary, CaseListItem, ContactSummary, Workflo
 use casedesk_domain::calendar::BusinessCalendar;
 use casedesk_domain::case::{Case, CasePatch, CaseType, Channel, DueInput, NewCase, Priority, Status};
 use casedesk_domain::case_sla::CaseSla;
+use casedesk_domain::links::CaseLink;
 use casedesk_domain::list::{CaseFilter, CustomStatusFilter, ListRequest, Ordering, Range, search_terms};
 use casedesk_domain::people::{Account, Contact};
 use casedesk_domain::timeline::{AuthorType, Comment, Event};
@@ -308,6 +309,8 @@ pub struct CaseResponse {
     pub custom_status: Option<NamedRef>,
     /// The case's funnel stage id (seed 002's name for it).
     pub case_funnel_stage_id: Option<String>,
+    /// Set on a case merged into another (it is closed).
+    pub merged_into_id: Option<String>,
     /// The stage, with a single case and in lists.
     pub funnel_stage: Option<StageRef>,
 }
@@ -420,6 +423,7 @@ impl From<Case> for CaseResponse {
             sla: c.sla.as_ref().map(|s| SlaResponse::new(s, None)),
             custom_status: None,
             case_funnel_stage_id: c.funnel_stage_id,
+            merged_into_id: c.merged_into_id,
             funnel_stage: None,
         }
     }
@@ -852,5 +856,140 @@ pub async fn escalate_case(
 ) -> Result<Response, ApiError> {
     let r = body.value;
     let case = s.app.escalate_case(&actor, &id, r.queue_id, r.reason).await?;
+    Ok(with_etag(case.version, CaseResponse::from(case)))
+}
+
+// ---- links, duplicates, merge -----------------------------------------------------------------
+
+/// A link as the case in the path sees it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LinkResponse {
+    pub id: String,
+    /// related, parent, child, duplicate_of or duplicated_by — as seen from this case.
+    #[serde(rename = "type")]
+    pub link_type: &'static str,
+    /// The other case.
+    pub case: IncidentRef,
+    pub created_by: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: jiff::Timestamp,
+}
+
+impl LinkResponse {
+    fn new(link: &CaseLink, from: &str, other: &Case) -> Self {
+        let (_, t) = link.seen_from(from);
+        LinkResponse {
+            id: link.id.clone(),
+            link_type: t.as_str(),
+            case: IncidentRef {
+                id: other.id.clone(),
+                case_number: other.case_number,
+                subject: other.subject.clone(),
+                status: other.status.as_str(),
+            },
+            created_by: link.created_by.clone(),
+            created_at: link.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LinksResponse {
+    pub data: Vec<LinkResponse>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LinkRequest {
+    /// related, parent, child, duplicate_of or duplicated_by — as seen from this case.
+    #[serde(rename = "type")]
+    pub link_type: String,
+    /// The other case.
+    pub case_id: String,
+}
+
+/// The case's links, in both directions.
+#[utoipa::path(get, path = "/api/v1/cases/{id}/links", tag = TAG, params(("id" = String, Path)),
+    responses((status = 200, body = LinksResponse), (status = 404, body = Problem)))]
+pub async fn list_links(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    Path(id): Path<String>,
+) -> Result<Json<LinksResponse>, ApiError> {
+    let links = s.app.list_links(&actor, &id).await?;
+    Ok(Json(LinksResponse { data: links.iter().map(|(l, other)| LinkResponse::new(l, &id, other)).collect() }))
+}
+
+/// Link the case to another (both timelines record it).
+#[utoipa::path(post, path = "/api/v1/cases/{id}/links", tag = TAG, params(("id" = String, Path)), request_body = LinkRequest,
+    responses((status = 201, body = LinkResponse), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn create_link(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    Path(id): Path<String>,
+    body: JsonBody<LinkRequest>,
+) -> Result<Response, ApiError> {
+    let r = body.value;
+    let (link, other) = s.app.add_link(&actor, &id, &r.link_type, &r.case_id).await?;
+    Ok(created(format!("/api/v1/cases/{id}/links"), None, false, LinkResponse::new(&link, &id, &other)))
+}
+
+/// Remove a link.
+#[utoipa::path(delete, path = "/api/v1/cases/{id}/links/{link_id}", tag = TAG, params(("id" = String, Path), ("link_id" = String, Path)),
+    responses((status = 204), (status = 404, body = Problem)))]
+pub async fn delete_link(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    Path((id, link_id)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    s.app.remove_link(&actor, &id, &link_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CloseAsDuplicateRequest {
+    /// The case this one duplicates.
+    pub of: String,
+    /// Added to the resolution notes.
+    pub note: Option<String>,
+    /// Tell the requester in a public reply that the request continues in the other case.
+    #[serde(default)]
+    pub notify_requester: bool,
+}
+
+/// Close the case as a duplicate of another: links them, closes it with a note pointing there.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/close-as-duplicate", tag = TAG, params(("id" = String, Path)),
+    request_body = CloseAsDuplicateRequest,
+    responses((status = 200, body = CaseResponse), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn close_as_duplicate(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    Path(id): Path<String>,
+    body: JsonBody<CloseAsDuplicateRequest>,
+) -> Result<Response, ApiError> {
+    let r = body.value;
+    let case = s.app.close_as_duplicate(&actor, &id, &r.of, r.note, r.notify_requester).await?;
+    Ok(with_etag(case.version, CaseResponse::from(case)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MergeRequest {
+    /// The cases to merge into this one (1 to 50).
+    pub source_ids: Vec<String>,
+}
+
+/// Merge cases into this one: their comments and links move here with their original times and
+/// authors; each is closed as merged, pointing here. All or nothing.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/merge", tag = TAG, params(("id" = String, Path)), request_body = MergeRequest,
+    responses((status = 200, body = CaseResponse), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn merge_cases(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    Path(id): Path<String>,
+    body: JsonBody<MergeRequest>,
+) -> Result<Response, ApiError> {
+    let case = s.app.merge_cases(&actor, &id, &body.value.source_ids).await?;
     Ok(with_etag(case.version, CaseResponse::from(case)))
 }

@@ -10,6 +10,7 @@ mod helpers;
 mod cases;
 mod directory;
 mod errors;
+mod links;
 mod list;
 mod openapi;
 mod routing;

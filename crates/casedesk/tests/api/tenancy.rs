@@ -50,6 +50,25 @@ fn id_routes() -> Vec<(Method, &'static str, Kind, Option<Value>)> {
         (Method::PATCH, "/api/v1/case-statuses/{id}", Status, Some(json!({"name": "Renamed by B"}))),
         (Method::PATCH, "/api/v1/funnel-stages/{id}", Stage, Some(json!({"name": "Renamed by B"}))),
         (Method::POST, "/api/v1/cases/{id}/escalate", Case, Some(json!({"reason": "B escalates"}))),
+        (Method::GET, "/api/v1/cases/{id}/links", Case, None),
+        (
+            Method::POST,
+            "/api/v1/cases/{id}/links",
+            Case,
+            Some(json!({"type": "related", "case_id": "case_0000000000007000800000000000beef"})),
+        ),
+        (
+            Method::POST,
+            "/api/v1/cases/{id}/close-as-duplicate",
+            Case,
+            Some(json!({"of": "case_0000000000007000800000000000beef"})),
+        ),
+        (
+            Method::POST,
+            "/api/v1/cases/{id}/merge",
+            Case,
+            Some(json!({"source_ids": ["case_0000000000007000800000000000beef"]})),
+        ),
         (Method::PUT, "/api/v1/case-queues/{id}/members/{user_id}", Queue, Some(json!({"skills": ["b"]}))),
         (
             Method::POST,
@@ -81,6 +100,7 @@ fn id_routes() -> Vec<(Method, &'static str, Kind, Option<Value>)> {
         (Method::DELETE, "/api/v1/accounts/{id}", Account, None),
         (Method::DELETE, "/api/v1/contacts/{id}", Contact, None),
         (Method::DELETE, "/api/v1/case-queues/{id}/members/{user_id}", Queue, None),
+        (Method::DELETE, "/api/v1/cases/{id}/links/{link_id}", Case, None),
         (Method::DELETE, "/api/v1/case-queues/{id}", Queue, None),
         (Method::DELETE, "/api/v1/sla-policies/{id}", Policy, None),
         (Method::DELETE, "/api/v1/business-calendars/{id}", Calendar, None),
