@@ -69,6 +69,9 @@ pub struct ImportCommentInput {
     pub created_at: Timestamp,
 }
 
+/// The timeline entry naming the custom fields a change of category dropped.
+pub const CUSTOM_FIELDS_DROPPED: &str = "custom_fields.dropped";
+
 /// Most cases in one import request.
 pub const MAX_IMPORT: usize = 1000;
 /// Most comments of one case read for the detail view; longer threads page through
@@ -166,6 +169,7 @@ impl App {
         let now = self.clock.now();
         let ctx = Ctx { org_id: &actor.org_id, actor_id: &actor.user_id, now, tz: &tz };
         let mut case = Case::create(input, &ctx)?;
+        self.fit_profile(None, &mut case, true).await?;
         let queue = match &case.queue_id {
             Some(id) => Some(self.store.get_queue(&actor.org_id, id).await?),
             None => None,
@@ -258,10 +262,32 @@ impl App {
             let ctx = Ctx { org_id: &actor.org_id, actor_id: &actor.user_id, now, tz: &tz };
             let (mut next, mut changes) = current.apply(patch.clone(), &ctx)?;
             self.fit_stage(&current, &mut next, stage.as_ref(), &mut changes).await?;
+            // Custom fields are judged when a write names them or the category: a profile that
+            // gained a required field does not block closing an older case.
+            let dropped = if patch.custom_fields.is_some() || patch.category_id.is_some() {
+                self.fit_profile(Some(&current), &mut next, patch.custom_fields.is_some()).await?
+            } else {
+                Vec::new()
+            };
+            if !dropped.is_empty() {
+                changes.retain(|c| c.field != "custom_fields");
+                changes.push(case::Change {
+                    field: "custom_fields",
+                    old: serde_json::Value::Object(current.custom_fields.clone()),
+                    new: serde_json::Value::Object(next.custom_fields.clone()),
+                });
+            }
             if changes.is_empty() {
                 return Ok(current);
             }
             let mut events = timeline::changes(&changes, now);
+            if !dropped.is_empty() {
+                events.push(NewEvent {
+                    kind: CUSTOM_FIELDS_DROPPED,
+                    data: json!({ "category_id": next.category_id, "dropped": dropped }),
+                    created_at: now,
+                });
+            }
             if explicit_owner && next.owner_id != current.owner_id {
                 events.push(manual_assignment(&current, &next, &actor.user_id, now));
             }

@@ -1,9 +1,11 @@
 //! Use cases of custom statuses and funnel stages, and how a case's request names them.
 
-use casedesk_domain::case::{CasePatch, NewCase, Status};
+use casedesk_domain::case::{Case, CasePatch, NewCase, Status};
 use casedesk_domain::ids::IdKind;
 use casedesk_domain::policy::Action;
+use casedesk_domain::profile::{self, Category};
 use casedesk_domain::workflow::{self, CustomStatus, FunnelStage, StageInput, StatusInput};
+use casedesk_domain::{DomainError, Errors, text};
 use casedesk_store::{RefKind, StoreError};
 
 use crate::idempotency::{Created, IdemKey};
@@ -173,5 +175,134 @@ impl App {
             None => statuses.iter().find(|s| s.category == status && s.is_default),
         };
         named.map_or(category_pauses, |s| s.pauses(category_pauses))
+    }
+}
+
+/// A category's fields as given; `None` leaves one alone.
+#[derive(Debug, Clone, Default)]
+pub struct CategoryInput {
+    pub name: Option<String>,
+    pub fields: Option<Vec<casedesk_domain::profile::FieldInput>>,
+    pub position: Option<i64>,
+}
+
+impl App {
+    // ---- categories --------------------------------------------------------------------------
+
+    pub async fn list_categories(&self, actor: &Actor) -> Result<Vec<Category>> {
+        actor.require(Action::ReadCases, "read categories")?;
+        Ok(self.store.list_categories(&actor.org_id).await?)
+    }
+
+    pub async fn get_category(&self, actor: &Actor, id: &str) -> Result<Category> {
+        actor.require(Action::ReadCases, "read categories")?;
+        Ok(self.store.get_category(&actor.org_id, id).await?)
+    }
+
+    fn apply_category(mut k: Category, input: CategoryInput, creating: bool) -> Result<Category> {
+        let mut errors = Errors::new();
+        match input.name {
+            Some(n) => {
+                if let Some(n) = errors.take("name", text::required_line(&n, 100)) {
+                    k.name = n;
+                }
+            }
+            None if creating => errors.add("name", "is required"),
+            None => {}
+        }
+        if let Some(p) = input.position {
+            if (0..=10_000).contains(&p) {
+                k.position = p;
+            } else {
+                errors.add("position", "must be 0 to 10000");
+            }
+        }
+        let fields = input.fields.map(profile::validate_fields);
+        match (errors.finish(), fields) {
+            (Ok(()), None) => {}
+            (Ok(()), Some(f)) => k.fields = f?,
+            (Err(DomainError::Validation(mut a)), Some(Err(DomainError::Validation(b)))) => {
+                a.extend(b);
+                return Err(AppError::Validation(a));
+            }
+            (Err(e), _) => return Err(e.into()),
+        }
+        Ok(k)
+    }
+
+    pub async fn create_category(
+        &self,
+        actor: &Actor,
+        input: CategoryInput,
+        idem: Option<IdemKey>,
+    ) -> Result<Created<Category>> {
+        actor.require(Action::ManageQueues, "create categories")?;
+        let get = async |id: String| self.store.get_category(&actor.org_id, &id).await;
+        if let Some(replayed) = self.replay(actor, idem.as_ref(), get).await? {
+            return Ok(replayed);
+        }
+        let now = self.clock.now();
+        let blank = Category {
+            id: IdKind::Category.new_id(),
+            org_id: actor.org_id.clone(),
+            name: String::new(),
+            fields: Vec::new(),
+            position: 100,
+            created_at: now,
+            updated_at: now,
+        };
+        let k = Self::apply_category(blank, input, true)?;
+        let rec = self.idem_record(actor, idem.as_ref(), &k.id, 201);
+        let written = self.store.put_category(&k, rec.as_ref()).await.map(|()| k);
+        let get = async |id: String| self.store.get_category(&actor.org_id, &id).await;
+        self.settle_create(actor, idem.as_ref(), written, get).await
+    }
+
+    /// Changes a category. New rules apply to each case's next write; stored values stay.
+    pub async fn update_category(&self, actor: &Actor, id: &str, input: CategoryInput) -> Result<Category> {
+        actor.require(Action::ManageQueues, "change categories")?;
+        let current = self.store.get_category(&actor.org_id, id).await?;
+        let mut next = Self::apply_category(current.clone(), input, false)?;
+        if next != current {
+            next.updated_at = self.clock.now();
+            self.store.put_category(&next, None).await?;
+        }
+        Ok(next)
+    }
+
+    pub async fn delete_category(&self, actor: &Actor, id: &str) -> Result<()> {
+        actor.require(Action::ManageQueues, "delete categories")?;
+        Ok(self.store.delete_category(&actor.org_id, id).await?)
+    }
+
+    /// A category a case request names (a 422 on `category_id` if it is not there).
+    pub(crate) async fn named_category(&self, org_id: &str, id: &str) -> Result<Category> {
+        match self.store.get_category(org_id, id).await {
+            Ok(k) => Ok(k),
+            Err(StoreError::NotFound) => Err(AppError::field("category_id", format!("no such category: {id}"))),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Checks a case's custom fields against its category's profile. A case that moved to another
+    /// category without new values keeps those the new profile also has; the dropped keys are
+    /// returned for the timeline.
+    pub(crate) async fn fit_profile(
+        &self,
+        current: Option<&Case>,
+        next: &mut Case,
+        fields_given: bool,
+    ) -> Result<Vec<String>> {
+        let Some(category_id) = next.category_id.clone() else { return Ok(Vec::new()) };
+        let category = self.named_category(&next.org_id, &category_id).await?;
+        let moved = current.is_some_and(|c| c.category_id != next.category_id);
+        let mut dropped = Vec::new();
+        if moved && !fields_given {
+            let (kept, gone) = category.keep(&next.custom_fields);
+            next.custom_fields = kept;
+            dropped = gone;
+        }
+        category.check(&next.custom_fields)?;
+        Ok(dropped)
     }
 }

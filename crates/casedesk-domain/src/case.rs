@@ -282,6 +282,8 @@ pub struct Case {
     pub funnel_stage_id: Option<String>,
     /// The case this one was merged into (it is closed).
     pub merged_into_id: Option<String>,
+    /// The category whose profile the custom fields follow.
+    pub category_id: Option<String>,
 }
 
 impl Case {
@@ -315,6 +317,7 @@ pub struct NewCase {
     /// A non-default custom status; the use case has already set `status` to its category.
     pub custom_status_id: Option<String>,
     pub funnel_stage_id: Option<String>,
+    pub category_id: Option<String>,
 }
 
 /// The context a case is created or changed in.
@@ -358,6 +361,7 @@ pub struct CasePatch {
     /// `Some(None)`: the default status of the (possibly new) category.
     pub custom_status_id: Option<Option<String>>,
     pub funnel_stage_id: Option<Option<String>>,
+    pub category_id: Option<Option<String>>,
 }
 
 impl CasePatch {
@@ -382,6 +386,7 @@ impl CasePatch {
             && self.problem_id.is_none()
             && self.custom_status_id.is_none()
             && self.funnel_stage_id.is_none()
+            && self.category_id.is_none()
     }
 }
 
@@ -492,6 +497,7 @@ impl Case {
             custom_status_id: input.custom_status_id,
             funnel_stage_id: input.funnel_stage_id,
             merged_into_id: None,
+            category_id: input.category_id,
         })
     }
 
@@ -612,6 +618,9 @@ impl Case {
         if let Some(stage) = patch.funnel_stage_id {
             next.funnel_stage_id = stage;
         }
+        if let Some(category) = patch.category_id {
+            next.category_id = category;
+        }
         if next.status != self.status {
             match next.status {
                 Status::Resolved => {
@@ -674,6 +683,7 @@ fn diff(old: &Case, new: &Case, changes: &mut Vec<Change>) {
     push("problem_id", opt_json(&old.problem_id), opt_json(&new.problem_id));
     push("custom_status_id", opt_json(&old.custom_status_id), opt_json(&new.custom_status_id));
     push("funnel_stage_id", opt_json(&old.funnel_stage_id), opt_json(&new.funnel_stage_id));
+    push("category_id", opt_json(&old.category_id), opt_json(&new.category_id));
 }
 
 #[cfg(test)]

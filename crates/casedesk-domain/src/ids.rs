@@ -19,6 +19,7 @@ pub enum IdKind {
     CustomStatus,
     FunnelStage,
     Link,
+    Category,
 }
 
 impl IdKind {
@@ -37,6 +38,7 @@ impl IdKind {
             IdKind::CustomStatus => "cst_",
             IdKind::FunnelStage => "stg_",
             IdKind::Link => "lnk_",
+            IdKind::Category => "ccat_",
         }
     }
 

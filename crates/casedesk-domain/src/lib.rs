@@ -10,6 +10,7 @@
 //! - [`case`]: the case model, its enums (status, priority, type, channel) and how a case changes.
 //! - [`case_sla`]: a case's SLA clocks and what moves them.
 //! - [`people`]: users, contacts and accounts: their fields and validation.
+//! - [`profile`]: case categories and the custom fields they open.
 //! - [`policy`]: who may do what.
 //! - [`queue`]: case queues and their assignment methods.
 //! - [`routing`]: which queue member gets a case.
@@ -32,6 +33,7 @@ pub mod links;
 pub mod list;
 pub mod people;
 pub mod policy;
+pub mod profile;
 pub mod queue;
 pub mod routing;
 pub mod search;

@@ -91,6 +91,9 @@ pub struct CaseFilter {
     pub problem_id: Option<String>,
     pub funnel_stage_id: Option<String>,
     pub custom_status: Option<CustomStatusFilter>,
+    pub category_id: Option<String>,
+    /// `cf.<key>=value`: the custom field equals the value, or (a multi-select) holds it.
+    pub custom_fields: Vec<(String, String)>,
 }
 
 /// Cases in one custom status. A category's default status also matches the cases that name no

@@ -322,6 +322,7 @@ impl Store {
                     && case.required_skills.is_empty()
                     && case.custom_status_id.is_none()
                     && case.funnel_stage_id.is_none()
+                    && case.category_id.is_none()
                     && events.is_empty() =>
             {
                 let doc = casedesk_domain::search::SearchDoc::new(&case.subject, &case.description, []);

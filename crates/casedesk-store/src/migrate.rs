@@ -11,12 +11,14 @@ const SQLITE: &[(i64, &str)] = &[
     (2, include_str!("../migrations/sqlite/0002_routing_sla.sql")),
     (3, include_str!("../migrations/sqlite/0003_statuses_stages.sql")),
     (5, include_str!("../migrations/sqlite/0005_links_merge.sql")),
+    (6, include_str!("../migrations/sqlite/0006_categories.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
     (2, include_str!("../migrations/postgres/0002_routing_sla.sql")),
     (3, include_str!("../migrations/postgres/0003_statuses_stages.sql")),
     (5, include_str!("../migrations/postgres/0005_links_merge.sql")),
+    (6, include_str!("../migrations/postgres/0006_categories.sql")),
 ];
 
 const CREATE_TABLE: &str =

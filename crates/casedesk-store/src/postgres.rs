@@ -17,10 +17,10 @@ pub(crate) const INSERT_CASE: &str = "INSERT INTO cases (id, org_id, case_number
     case_type, channel, queue_id, owner_id, requester_id, contact_id, account_id, opportunity_id, tags, custom_fields, \
     resolution_notes, due_at, is_waiting, resolved_at, closed_at, created_by, updated_by, created_at, updated_at, version, search, \
     required_skills, problem_id, sla, sla_breached, sla_due_at, sla_check_at, sla_policy_id, custom_status_id, \
-    funnel_stage_id, merged_into_id) \
+    funnel_stage_id, merged_into_id, category_id) \
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, \
     $25, $26, $27, setweight(to_tsvector('simple', $28), 'A') || to_tsvector('simple', $29 || ' ' || $30), \
-    $31, $32, $33, $34, $35, $36, $37, $38, $39, $40) RETURNING seq";
+    $31, $32, $33, $34, $35, $36, $37, $38, $39, $40, $41) RETURNING seq";
 
 pub(crate) const INSERT_BINDS_SEARCH: bool = true;
 
@@ -50,7 +50,17 @@ pub(crate) fn full_text_condition(q: &mut Sql, terms: &[String]) {
     q.push(&format!(" AND c.search @@ plainto_tsquery('simple', {p})"));
 }
 
-pub(crate) const FULL_TEXT: FullText = FullText { condition: full_text_condition, in_seq_order: None };
+/// A scalar's text, or a list holding the value as a string.
+fn custom_field_condition(q: &mut Sql, key: &str, value: &str) {
+    let k = q.arg(Arg::Text(key.to_string()));
+    let v = q.arg(Arg::Text(value.to_string()));
+    q.push(&format!(
+        " AND ((c.custom_fields::jsonb ->> {k}) = {v} OR (c.custom_fields::jsonb -> {k}) @> to_jsonb({v}::text))"
+    ));
+}
+
+pub(crate) const FULL_TEXT: FullText =
+    FullText { condition: full_text_condition, in_seq_order: None, custom_field: custom_field_condition };
 
 /// Benchmarks only: `n` synthetic open cases in one statement (see `bench_seed_open_cases`).
 /// (`$9`, the SQLite row-number base, is unused: `seq` is an identity column here.)

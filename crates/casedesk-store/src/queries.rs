@@ -144,6 +144,7 @@ pub async fn insert_org(pool: &Pool, org: &Org) -> Result<()> {
     .execute(&mut *tx)
     .await?;
     workflow::insert_default_statuses(&mut tx, &org.id).await?;
+    workflow::insert_default_categories(&mut tx, &org.id).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -675,6 +676,7 @@ fn decode_case(row: &DbRow) -> Result<(i64, Case)> {
         custom_status_id: row.try_get("custom_status_id")?,
         funnel_stage_id: row.try_get("funnel_stage_id")?,
         merged_into_id: row.try_get("merged_into_id")?,
+        category_id: row.try_get("category_id")?,
     };
     Ok((row.try_get("seq")?, case))
 }
@@ -773,7 +775,8 @@ async fn insert_case_row(tx: &mut Tx<'_>, c: &Case, doc: &SearchDoc) -> Result<i
         .bind(sla.policy_id)
         .bind(&c.custom_status_id)
         .bind(&c.funnel_stage_id)
-        .bind(&c.merged_into_id);
+        .bind(&c.merged_into_id)
+        .bind(&c.category_id);
     let seq: i64 = q.fetch_one(&mut **tx).await?;
     insert_tags(tx, &c.org_id, seq, &c.tags).await?;
     if !super::INSERT_BINDS_SEARCH {
@@ -867,7 +870,7 @@ async fn write_case(tx: &mut Tx<'_>, c: &Case, expected_version: i64) -> Result<
          tags = $13, custom_fields = $14, resolution_notes = $15, due_at = $16, is_waiting = $17, resolved_at = $18, \
          closed_at = $19, updated_by = $20, updated_at = $21, version = $22, required_skills = $26, problem_id = $27, \
          sla = $28, sla_breached = $29, sla_due_at = $30, sla_check_at = $31, sla_policy_id = $32, \
-         custom_status_id = $33, funnel_stage_id = $34, merged_into_id = $35 \
+         custom_status_id = $33, funnel_stage_id = $34, merged_into_id = $35, category_id = $36 \
          WHERE org_id = $23 AND id = $24 AND version = $25 AND deleted_at IS NULL RETURNING seq",
     )
     .bind(&c.subject)
@@ -905,6 +908,7 @@ async fn write_case(tx: &mut Tx<'_>, c: &Case, expected_version: i64) -> Result<
     .bind(&c.custom_status_id)
     .bind(&c.funnel_stage_id)
     .bind(&c.merged_into_id)
+    .bind(&c.category_id)
     .fetch_optional(&mut **tx)
     .await?;
     seq.ok_or(StoreError::Stale)

@@ -196,3 +196,124 @@ async fn must_exist_stage(tx: &mut Tx<'_>, org_id: &str, id: &str) -> Result<()>
         .await?;
     if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
 }
+
+// ---- categories --------------------------------------------------------------------------------
+
+/// One category per seed 004 ticket type for a new organization (the migration gave existing
+/// ones the same).
+const DEFAULT_CATEGORIES: &str = "INSERT INTO case_categories (id, org_id, name, fields, position, created_at, \
+    updated_at) SELECT 'ccat_' || substr(o.id, 5) || '_' || c.slug, o.id, c.name, '[]', c.position, o.created_at, \
+    o.created_at FROM organizations o CROSS JOIN (SELECT 'bug' AS slug, 'Bug' AS name, 1 AS position \
+    UNION ALL SELECT 'feature', 'Feature Request', 2 UNION ALL SELECT 'question', 'Question', 3 \
+    UNION ALL SELECT 'complaint', 'Complaint', 4 UNION ALL SELECT 'other', 'Other', 5) c WHERE o.id = $1";
+
+pub(crate) async fn insert_default_categories(tx: &mut Tx<'_>, org_id: &str) -> Result<()> {
+    sqlx::query(DEFAULT_CATEGORIES).bind(org_id).execute(&mut **tx).await?;
+    Ok(())
+}
+
+fn fields_json(fields: &[casedesk_domain::profile::FieldDef]) -> Result<String> {
+    let v: Vec<serde_json::Value> = fields
+        .iter()
+        .map(|f| {
+            serde_json::json!({"key": f.key, "label": f.label, "kind": f.kind.as_str(), "required": f.required,
+                "options": f.options})
+        })
+        .collect();
+    json_text(&v)
+}
+
+fn decode_category(row: &DbRow) -> Result<casedesk_domain::profile::Category> {
+    use casedesk_domain::profile::{FieldDef, FieldKind};
+    let text: String = row.try_get("fields")?;
+    let raw: Vec<serde_json::Value> = serde_json::from_str(&text).map_err(|e| corrupt("fields", e))?;
+    let mut fields = Vec::with_capacity(raw.len());
+    for f in raw {
+        let s = |k: &str| f.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+        fields.push(FieldDef {
+            key: s("key"),
+            label: s("label"),
+            kind: FieldKind::parse(&s("kind")).map_err(|e| corrupt("fields", e))?,
+            required: f.get("required").and_then(|v| v.as_bool()).unwrap_or(false),
+            options: f
+                .get("options")
+                .and_then(|v| v.as_array())
+                .map(|a| a.iter().filter_map(|o| o.as_str().map(str::to_string)).collect())
+                .unwrap_or_default(),
+        });
+    }
+    Ok(casedesk_domain::profile::Category {
+        id: row.try_get("id")?,
+        org_id: row.try_get("org_id")?,
+        name: row.try_get("name")?,
+        fields,
+        position: row.try_get("position")?,
+        created_at: ts(row.try_get("created_at")?)?,
+        updated_at: ts(row.try_get("updated_at")?)?,
+    })
+}
+
+pub async fn list_categories(pool: &Pool, org_id: &str) -> Result<Vec<casedesk_domain::profile::Category>> {
+    let rows = sqlx::query("SELECT k.* FROM case_categories k WHERE k.org_id = $1 ORDER BY k.position, k.created_at, k.id")
+        .bind(org_id)
+        .fetch_all(pool)
+        .await?;
+    rows.iter().map(decode_category).collect()
+}
+
+pub async fn get_category(pool: &Pool, org_id: &str, id: &str) -> Result<casedesk_domain::profile::Category> {
+    let row = sqlx::query("SELECT k.* FROM case_categories k WHERE k.org_id = $1 AND k.id = $2")
+        .bind(org_id)
+        .bind(id)
+        .fetch_optional(pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    decode_category(&row)
+}
+
+pub async fn put_category(pool: &Pool, k: &casedesk_domain::profile::Category, idem: Option<&IdempotencyRecord>) -> Result<()> {
+    let mut tx = pool.begin().await?;
+    sqlx::query(
+        "INSERT INTO case_categories (id, org_id, name, fields, position, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO UPDATE SET name = excluded.name, \
+         fields = excluded.fields, position = excluded.position, updated_at = excluded.updated_at",
+    )
+    .bind(&k.id)
+    .bind(&k.org_id)
+    .bind(&k.name)
+    .bind(fields_json(&k.fields)?)
+    .bind(k.position)
+    .bind(us(k.created_at))
+    .bind(us(k.updated_at))
+    .execute(&mut *tx)
+    .await?;
+    if let Some(r) = idem {
+        insert_idem(&mut tx, r).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Deletes a category no case has.
+pub async fn delete_category(pool: &Pool, org_id: &str, id: &str) -> Result<()> {
+    let mut tx = pool.begin().await?;
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM case_categories WHERE org_id = $1 AND id = $2")
+        .bind(org_id)
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    let cases: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cases WHERE org_id = $1 AND category_id = $2")
+        .bind(org_id)
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await?;
+    if cases > 0 {
+        return Err(StoreError::InUse(format!("{cases} case(s) have this category")));
+    }
+    sqlx::query("DELETE FROM case_categories WHERE org_id = $1 AND id = $2").bind(org_id).bind(id).execute(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(())
+}

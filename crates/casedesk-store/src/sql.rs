@@ -46,7 +46,8 @@ pub const CASE_COLUMNS: &str = "c.seq, c.id, c.org_id, c.case_number, c.subject,
     c.priority, c.case_type, c.channel, c.queue_id, c.owner_id, c.requester_id, c.contact_id, c.account_id, \
     c.opportunity_id, c.tags, c.custom_fields, c.resolution_notes, c.due_at, c.is_waiting, c.resolved_at, \
     c.closed_at, c.created_by, c.updated_by, c.created_at, c.updated_at, c.version, c.required_skills, c.problem_id, \
-    c.sla, c.custom_status_id, c.funnel_stage_id, c.merged_into_id";
+    c.sla, c.custom_status_id, c.funnel_stage_id, c.merged_into_id, \
+    c.category_id";
 
 /// The sort columns of an ordering, and whether each cursor key is an integer.
 fn sort_columns(o: Ordering) -> &'static [&'static str] {
@@ -77,6 +78,9 @@ pub struct FullText {
     /// then reads matches newest first and stops after a page instead of collecting and sorting
     /// all of them.
     pub in_seq_order: Option<fn(&[String]) -> SeqSource>,
+    /// Adds "custom field `key` equals `value`, or is a list holding it" (JSON differs per
+    /// backend).
+    pub custom_field: fn(&mut Sql, &str, &str),
 }
 
 /// A full-text table joined to `cases c` that yields rows in `seq` order.
@@ -141,6 +145,10 @@ pub fn list_cases(org_id: &str, req: &ListRequest, full_text: &FullText) -> Resu
     eq(&mut q, "c.account_id", &f.account_id);
     eq(&mut q, "c.problem_id", &f.problem_id);
     eq(&mut q, "c.funnel_stage_id", &f.funnel_stage_id);
+    eq(&mut q, "c.category_id", &f.category_id);
+    for (key, value) in &f.custom_fields {
+        (full_text.custom_field)(&mut q, key, value);
+    }
     if let Some(cst) = &f.custom_status {
         // A category's default status is stored as "no custom status" in that category.
         let p = q.arg(Arg::Text(cst.id.clone()));

@@ -17,9 +17,9 @@ pub(crate) const INSERT_CASE: &str = "INSERT INTO cases (seq, id, org_id, case_n
     priority, case_type, channel, queue_id, owner_id, requester_id, contact_id, account_id, opportunity_id, tags, \
     custom_fields, resolution_notes, due_at, is_waiting, resolved_at, closed_at, created_by, updated_by, created_at, \
     updated_at, version, required_skills, problem_id, sla, sla_breached, sla_due_at, sla_check_at, sla_policy_id, \
-    custom_status_id, funnel_stage_id, merged_into_id) \
+    custom_status_id, funnel_stage_id, merged_into_id, category_id) \
     VALUES ((SELECT COALESCE(MAX(seq) + 1, $28) FROM cases WHERE seq >= $28 AND seq < $28 + 1024), $1, $2, $3, $4, $5, \
-    $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38) RETURNING seq";
+    $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38, $39) RETURNING seq";
 
 /// Rows of `cases` are numbered in creation-time order ([`seq_base`]), so the full-text index,
 /// whose rowid is `seq`, can hand out matches newest first and stop after a page.
@@ -70,8 +70,20 @@ fn fts_in_seq_order(terms: &[String]) -> SeqSource {
     }
 }
 
-pub(crate) const FULL_TEXT: FullText =
-    FullText { condition: full_text_condition, in_seq_order: Some(fts_in_seq_order) };
+/// `json_each` yields a scalar itself or each item of a list.
+fn custom_field_condition(q: &mut Sql, key: &str, value: &str) {
+    let path = q.arg(Arg::Text(format!("$.\"{}\"", key.replace('"', ""))));
+    let v = q.arg(Arg::Text(value.to_string()));
+    q.push(&format!(
+        " AND EXISTS (SELECT 1 FROM json_each(c.custom_fields, {path}) j WHERE CAST(j.value AS TEXT) = {v})"
+    ));
+}
+
+pub(crate) const FULL_TEXT: FullText = FullText {
+    condition: full_text_condition,
+    in_seq_order: Some(fts_in_seq_order),
+    custom_field: custom_field_condition,
+};
 
 /// Benchmarks only: `n` synthetic open cases in one statement (see `bench_seed_open_cases`).
 pub(crate) const BENCH_SEED_OPEN_CASES: &str = "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < $1) \

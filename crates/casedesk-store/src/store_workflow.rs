@@ -1,5 +1,6 @@
 //! [`Store`] methods for custom statuses and funnel stages.
 
+use casedesk_domain::profile::Category;
 use casedesk_domain::workflow::{CustomStatus, FunnelStage};
 
 #[allow(unused_imports)] // The backends named by `dispatch!`.
@@ -37,6 +38,24 @@ impl Store {
 
     pub async fn put_stage(&self, f: &FunnelStage, idem: Option<&IdempotencyRecord>) -> Result<()> {
         dispatch!(self, write, put_stage(f, idem))
+    }
+
+    /// The organization's case categories, in order.
+    pub async fn list_categories(&self, org_id: &str) -> Result<Vec<Category>> {
+        dispatch!(self, read, list_categories(org_id))
+    }
+
+    pub async fn get_category(&self, org_id: &str, id: &str) -> Result<Category> {
+        dispatch!(self, read, get_category(org_id, id))
+    }
+
+    pub async fn put_category(&self, k: &Category, idem: Option<&IdempotencyRecord>) -> Result<()> {
+        dispatch!(self, write, put_category(k, idem))
+    }
+
+    /// Deletes a category no case has ([`crate::StoreError::InUse`] otherwise).
+    pub async fn delete_category(&self, org_id: &str, id: &str) -> Result<()> {
+        dispatch!(self, write, delete_category(org_id, id))
     }
 
     /// Deletes a stage no case is at ([`crate::StoreError::InUse`] otherwise).

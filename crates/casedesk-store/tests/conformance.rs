@@ -1008,6 +1008,7 @@ async fn scenario_case_numbers_and_lookup(store: &Store) {
             problem_id: None,
             custom_status_id: None,
             funnel_stage_id: None,
+            category_id: None,
         },
     )
     .await;

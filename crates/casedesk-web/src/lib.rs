@@ -114,6 +114,8 @@ pub fn api_routes(config: &HttpConfig) -> (Router<AppState>, utoipa::openapi::Op
         .routes(routes!(w::get_status, w::update_status, w::delete_status))
         .routes(routes!(w::list_stages, w::create_stage))
         .routes(routes!(w::get_stage, w::update_stage, w::delete_stage))
+        .routes(routes!(w::list_categories, w::create_category))
+        .routes(routes!(w::get_category, w::update_category, w::delete_category))
         .merge(imports)
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .split_for_parts()

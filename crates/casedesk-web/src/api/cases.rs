@@ -71,6 +71,8 @@ pub struct CreateCaseRequest {
     /// A funnel stage (`case_funnel_stage_id` accepted).
     #[serde(alias = "case_funnel_stage_id")]
     pub funnel_stage_id: Option<String>,
+    /// A case category; `custom_fields` must then follow its profile.
+    pub category_id: Option<String>,
 }
 
 /// A partial update: only the fields present change; `null` clears an optional field.
@@ -138,6 +140,11 @@ pub struct UpdateCaseRequest {
     #[serde(default, alias = "case_funnel_stage_id", deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub funnel_stage_id: Option<Option<String>>,
+    /// Another category keeps the custom fields its profile also has (the rest are dropped, on
+    /// the timeline) unless `custom_fields` is given too.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub category_id: Option<Option<String>>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -186,6 +193,7 @@ impl CreateCaseRequest {
             problem_id: validated_ref(&mut e, "problem_id", self.problem_id),
             custom_status_id: validated_ref(&mut e, "custom_status_id", self.custom_status_id),
             funnel_stage_id: validated_ref(&mut e, "funnel_stage_id", self.funnel_stage_id),
+            category_id: validated_ref(&mut e, "category_id", self.category_id),
         };
         e.finish()?;
         Ok(input)
@@ -245,6 +253,7 @@ impl UpdateCaseRequest {
             problem_id: clearable_ref(&mut e, "problem_id", self.problem_id),
             custom_status_id: clearable_ref(&mut e, "custom_status_id", self.custom_status_id),
             funnel_stage_id: clearable_ref(&mut e, "funnel_stage_id", self.funnel_stage_id),
+            category_id: clearable_ref(&mut e, "category_id", self.category_id),
         };
         e.finish()?;
         if patch.is_empty() {
@@ -311,6 +320,8 @@ pub struct CaseResponse {
     pub case_funnel_stage_id: Option<String>,
     /// Set on a case merged into another (it is closed).
     pub merged_into_id: Option<String>,
+    /// The category whose profile `custom_fields` follows.
+    pub category_id: Option<String>,
     /// The stage, with a single case and in lists.
     pub funnel_stage: Option<StageRef>,
 }
@@ -424,6 +435,7 @@ impl From<Case> for CaseResponse {
             custom_status: None,
             case_funnel_stage_id: c.funnel_stage_id,
             merged_into_id: c.merged_into_id,
+            category_id: c.category_id,
             funnel_stage: None,
         }
     }
@@ -656,6 +668,7 @@ const LIST_PARAMS: &[&str] = &[
     "problem_id",
     "custom_status_id",
     "funnel_stage_id",
+    "category_id",
 ];
 
 fn parse_bool(v: &str) -> Result<bool, String> {
@@ -667,7 +680,9 @@ fn parse_bool(v: &str) -> Result<bool, String> {
 }
 
 fn read_list_query(q: QueryPairs) -> Result<ListRequest, ApiError> {
-    let mut r = QueryReader::new(q, LIST_PARAMS);
+    // `cf.<key>=value` filters on custom fields; the rest are the fixed parameters.
+    let (cf, rest): (Vec<_>, Vec<_>) = q.0.into_iter().partition(|(k, _)| k.starts_with("cf."));
+    let mut r = QueryReader::new(QueryPairs(rest), LIST_PARAMS);
     let mut filter = CaseFilter::default();
     for (name, out) in [("status", 0), ("priority", 1), ("type", 2)] {
         for v in r.all(name) {
@@ -692,6 +707,15 @@ fn read_list_query(q: QueryPairs) -> Result<ListRequest, ApiError> {
     filter.sla_due_before = r.parse("sla_due_before", parse_instant);
     filter.problem_id = r.one("problem_id");
     filter.funnel_stage_id = r.one("funnel_stage_id");
+    filter.category_id = r.one("category_id");
+    for (k, v) in cf {
+        let key = &k[3..];
+        if key.is_empty() || key.len() > 64 {
+            r.error(&k, "name a custom field: cf.<key>");
+        } else {
+            filter.custom_fields.push((key.to_string(), v));
+        }
+    }
     filter.custom_status = r.one("custom_status_id").map(|id| CustomStatusFilter { id, default_of: None });
     let range = |r: &mut QueryReader, prefix: &str| Range {
         from: r.parse(&format!("{prefix}_after"), parse_instant),
@@ -730,6 +754,7 @@ fn read_list_query(q: QueryPairs) -> Result<ListRequest, ApiError> {
         ("problem_id" = Option<String>, Query, description = "The incidents of a problem"),
         ("custom_status_id" = Option<String>, Query, description = "Cases in one of the organization's statuses"),
         ("funnel_stage_id" = Option<String>, Query, description = "Cases at one funnel stage"),
+        ("category_id" = Option<String>, Query, description = "Cases of one category"),
         ("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
     responses((status = 200, body = ListResponse<CaseListItemResponse>), (status = 422, body = Problem)))]
 pub async fn list_cases(

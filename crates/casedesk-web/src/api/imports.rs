@@ -131,6 +131,7 @@ fn convert(i: usize, c: ImportCase, e: &mut Errors) -> Option<ImportCaseInput> {
         problem_id: None,
         custom_status_id: None,
         funnel_stage_id: None,
+        category_id: None,
     };
     let case = match as_new.into_domain() {
         Ok(case) => case,

@@ -5,6 +5,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use casedesk_core::idempotency::Created;
+use casedesk_core::workflow::CategoryInput;
+use casedesk_domain::profile::{Category, FieldInput};
 use casedesk_domain::workflow::{CustomStatus, FunnelStage, StageInput, StatusInput};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -241,5 +243,151 @@ pub async fn delete_stage(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     s.app.delete_stage(&actor, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+// ---- categories -------------------------------------------------------------------------------
+
+/// A custom field of a category's profile.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FieldBody {
+    /// Lower-case letters, digits and `_`: the key in a case's `custom_fields`.
+    pub key: String,
+    pub label: Option<String>,
+    /// text, long_text, number, date, select, multi_select, checkbox, user or url
+    pub kind: String,
+    #[serde(default)]
+    pub required: bool,
+    /// The choices of a select or multi_select.
+    #[serde(default)]
+    pub options: Vec<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CategoryResponse {
+    pub id: String,
+    pub name: String,
+    pub fields: Vec<FieldBody>,
+    pub position: i64,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Ts,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Ts,
+}
+
+impl From<Category> for CategoryResponse {
+    fn from(k: Category) -> Self {
+        CategoryResponse {
+            id: k.id,
+            name: k.name,
+            fields: k
+                .fields
+                .into_iter()
+                .map(|f| FieldBody {
+                    key: f.key,
+                    label: Some(f.label),
+                    kind: f.kind.as_str().into(),
+                    required: f.required,
+                    options: f.options,
+                })
+                .collect(),
+            position: k.position,
+            created_at: k.created_at,
+            updated_at: k.updated_at,
+        }
+    }
+}
+
+/// A category. On update, `fields` replaces the whole profile when given.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryRequest {
+    pub name: Option<String>,
+    pub fields: Option<Vec<FieldBody>>,
+    pub position: Option<i64>,
+}
+
+impl From<CategoryRequest> for CategoryInput {
+    fn from(r: CategoryRequest) -> Self {
+        CategoryInput {
+            name: r.name,
+            position: r.position,
+            fields: r.fields.map(|fs| {
+                fs.into_iter()
+                    .map(|f| FieldInput {
+                        key: f.key,
+                        label: f.label,
+                        kind: f.kind,
+                        required: f.required,
+                        options: f.options,
+                    })
+                    .collect()
+            }),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CategoriesResponse {
+    pub data: Vec<CategoryResponse>,
+}
+
+/// The organization's case categories (Bug, Feature Request, Question, Complaint, Other out of
+/// the box) with the custom fields each opens.
+#[utoipa::path(get, path = "/api/v1/case-categories", tag = "workflow", responses((status = 200, body = CategoriesResponse)))]
+pub async fn list_categories(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+) -> Result<Json<CategoriesResponse>, ApiError> {
+    let data = s.app.list_categories(&actor).await?.into_iter().map(Into::into).collect();
+    Ok(Json(CategoriesResponse { data }))
+}
+
+/// Create a category with its profile (admins).
+#[utoipa::path(post, path = "/api/v1/case-categories", tag = "workflow", request_body = CategoryRequest,
+    params(("Idempotency-Key" = Option<String>, Header)),
+    responses((status = 201, body = CategoryResponse), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn create_category(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    key: IdempotencyKey,
+    body: JsonBody<CategoryRequest>,
+) -> Result<Response, ApiError> {
+    let idem = key.with(&body.request_hash)?;
+    let Created { value, replayed } = s.app.create_category(&actor, body.value.into(), idem).await?;
+    Ok(created(format!("/api/v1/case-categories/{}", value.id), None, replayed, CategoryResponse::from(value)))
+}
+
+#[utoipa::path(get, path = "/api/v1/case-categories/{id}", tag = "workflow", params(("id" = String, Path)),
+    responses((status = 200, body = CategoryResponse), (status = 404, body = Problem)))]
+pub async fn get_category(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    Path(id): Path<String>,
+) -> Result<Json<CategoryResponse>, ApiError> {
+    Ok(Json(s.app.get_category(&actor, &id).await?.into()))
+}
+
+#[utoipa::path(patch, path = "/api/v1/case-categories/{id}", tag = "workflow", params(("id" = String, Path)), request_body = CategoryRequest,
+    responses((status = 200, body = CategoryResponse), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn update_category(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    Path(id): Path<String>,
+    body: JsonBody<CategoryRequest>,
+) -> Result<Json<CategoryResponse>, ApiError> {
+    Ok(Json(s.app.update_category(&actor, &id, body.value.into()).await?.into()))
+}
+
+/// Delete a category no case has (409 otherwise).
+#[utoipa::path(delete, path = "/api/v1/case-categories/{id}", tag = "workflow", params(("id" = String, Path)),
+    responses((status = 204), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn delete_category(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    s.app.delete_category(&actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -77,6 +77,11 @@ pub(crate) const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/funnel-stages/{id}"),
     ("PATCH", "/api/v1/funnel-stages/{id}"),
     ("DELETE", "/api/v1/funnel-stages/{id}"),
+    ("GET", "/api/v1/case-categories"),
+    ("POST", "/api/v1/case-categories"),
+    ("GET", "/api/v1/case-categories/{id}"),
+    ("PATCH", "/api/v1/case-categories/{id}"),
+    ("DELETE", "/api/v1/case-categories/{id}"),
     ("POST", "/api/v1/imports/cases"),
 ];
 

@@ -28,6 +28,7 @@ enum Kind {
     Policy,
     Status,
     Stage,
+    Category,
 }
 
 /// Every route that takes an id, with a valid body where it needs one. Writes come after reads
@@ -47,6 +48,8 @@ fn id_routes() -> Vec<(Method, &'static str, Kind, Option<Value>)> {
         (Method::GET, "/api/v1/sla-policies/{id}", Policy, None),
         (Method::GET, "/api/v1/case-statuses/{id}", Status, None),
         (Method::GET, "/api/v1/funnel-stages/{id}", Stage, None),
+        (Method::GET, "/api/v1/case-categories/{id}", Category, None),
+        (Method::PATCH, "/api/v1/case-categories/{id}", Category, Some(json!({"name": "Renamed by B"}))),
         (Method::PATCH, "/api/v1/case-statuses/{id}", Status, Some(json!({"name": "Renamed by B"}))),
         (Method::PATCH, "/api/v1/funnel-stages/{id}", Stage, Some(json!({"name": "Renamed by B"}))),
         (Method::POST, "/api/v1/cases/{id}/escalate", Case, Some(json!({"reason": "B escalates"}))),
@@ -106,6 +109,7 @@ fn id_routes() -> Vec<(Method, &'static str, Kind, Option<Value>)> {
         (Method::DELETE, "/api/v1/business-calendars/{id}", Calendar, None),
         (Method::DELETE, "/api/v1/case-statuses/{id}", Status, None),
         (Method::DELETE, "/api/v1/funnel-stages/{id}", Stage, None),
+        (Method::DELETE, "/api/v1/case-categories/{id}", Category, None),
     ]
 }
 
@@ -122,6 +126,7 @@ fn missing_id(kind: Kind) -> &'static str {
         Kind::Policy => "sla_0000000000007000800000000000dead",
         Kind::Status => "cst_0000000000007000800000000000dead",
         Kind::Stage => "stg_0000000000007000800000000000dead",
+        Kind::Category => "ccat_0000000000007000800000000000dead",
     }
 }
 
@@ -140,6 +145,7 @@ struct OrgA {
     policy_id: String,
     status_id: String,
     stage_id: String,
+    category_id: String,
 }
 
 impl OrgA {
@@ -155,6 +161,7 @@ impl OrgA {
             Kind::Policy => &self.policy_id,
             Kind::Status => &self.status_id,
             Kind::Stage => &self.stage_id,
+            Kind::Category => &self.category_id,
         }
     }
 }
@@ -228,7 +235,9 @@ async fn seed_org_a(app: &TestApp) -> OrgA {
         "status",
     );
     let stage_id = created(&app.post("/api/v1/funnel-stages", json!({"name": "A intake"})).await, "stage");
+    let category_id = created(&app.post("/api/v1/case-categories", json!({"name": "A kind"})).await, "category");
     OrgA {
+        category_id,
         status_id,
         stage_id,
         case_id,
@@ -261,6 +270,7 @@ async fn snapshot(app: &TestApp, a: &OrgA) -> Vec<(String, Value)> {
         format!("/api/v1/sla-policies/{}", a.policy_id),
         format!("/api/v1/case-statuses/{}", a.status_id),
         format!("/api/v1/funnel-stages/{}", a.stage_id),
+        format!("/api/v1/case-categories/{}", a.category_id),
     ] {
         let r = app.get(&path).await;
         assert_eq!(r.status.as_u16(), 200, "A reads its own {path}: {}", r.body);

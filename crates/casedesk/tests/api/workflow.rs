@@ -185,3 +185,91 @@ async fn cases_move_through_funnel_stages_of_their_queue() {
     let r = app.delete(&format!("/api/v1/funnel-stages/{}", id(&fix))).await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
 }
+
+#[tokio::test]
+async fn custom_fields_follow_the_category_profile() {
+    let app = spawn_app().await;
+    // The seed 004 types exist out of the box.
+    let names: Vec<String> = app.get("/api/v1/case-categories").await.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(names, ["Bug", "Feature Request", "Question", "Complaint", "Other"]);
+
+    let bug = created(
+        &app,
+        "/api/v1/case-categories",
+        json!({"name": "Defect", "fields": [
+            {"key": "version", "label": "Version", "kind": "text", "required": true},
+            {"key": "severity", "kind": "select", "options": ["minor", "major"]},
+            {"key": "platforms", "kind": "multi_select", "options": ["web", "ios", "android"]},
+            {"key": "users", "kind": "number"}
+        ]}),
+    )
+    .await;
+    let question = created(
+        &app,
+        "/api/v1/case-categories",
+        json!({"name": "Ask", "fields": [{"key": "version", "kind": "text"}, {"key": "topic", "kind": "text"}]}),
+    )
+    .await;
+    let bad = app
+        .post("/api/v1/case-categories", json!({"name": "x", "fields": [{"key": "Bad Key", "kind": "colour"}]}))
+        .await;
+    assert_eq!(bad.error_fields(), ["fields[0].key", "fields[0].kind"]);
+
+    // Every bad value is named; a required field must be there.
+    let r = app
+        .post(
+            "/api/v1/cases",
+            json!({"subject": "crash", "category_id": bug["id"],
+                "custom_fields": {"severity": "fatal", "platforms": ["mac"], "users": "many", "colour": "red"}}),
+        )
+        .await;
+    r.assert_problem(422, "validation_failed");
+    let mut fields = r.error_fields();
+    fields.sort();
+    assert_eq!(
+        fields,
+        [
+            "custom_fields.colour",
+            "custom_fields.platforms",
+            "custom_fields.severity",
+            "custom_fields.users",
+            "custom_fields.version"
+        ]
+    );
+    let case = app
+        .create_case(json!({"subject": "crash", "category_id": bug["id"],
+            "custom_fields": {"version": "2.1", "severity": "major", "platforms": ["web", "ios"], "users": 40}}))
+        .await;
+    let cid = id(&case);
+    app.create_case(json!({"subject": "other", "category_id": bug["id"],
+        "custom_fields": {"version": "2.2", "severity": "minor", "platforms": ["android"]}}))
+        .await;
+
+    // Filters: a scalar and an item of a multi-select; the category.
+    assert_eq!(listed(&app, "cf.severity=major").await, vec![cid.clone()]);
+    assert_eq!(listed(&app, "cf.platforms=ios").await, vec![cid.clone()]);
+    assert_eq!(listed(&app, "cf.users=40").await, vec![cid.clone()]);
+    assert_eq!(listed(&app, &format!("category_id={}&cf.version=2.1", id(&bug))).await, vec![cid.clone()]);
+
+    // A new category keeps the values its profile shares and says which it dropped.
+    let moved = patch_ok(&app, &format!("/api/v1/cases/{cid}"), json!({"category_id": question["id"]})).await;
+    assert_eq!(moved["custom_fields"], json!({"version": "2.1"}));
+    let dropped = entries(&app, &cid, "custom_fields.dropped").await;
+    let mut keys: Vec<&str> =
+        dropped[0]["data"]["dropped"].as_array().unwrap().iter().map(|k| k.as_str().unwrap()).collect();
+    keys.sort();
+    assert_eq!(keys, ["platforms", "severity", "users"]);
+    // Writes naming custom fields are checked against the new profile.
+    let r = app.patch(&format!("/api/v1/cases/{cid}"), json!({"custom_fields": {"severity": "major"}})).await;
+    assert_eq!(r.error_fields(), ["custom_fields.severity"]);
+    let r = app
+        .patch(&format!("/api/v1/cases/{cid}"), json!({"category_id": "ccat_0000000000007000800000000000dead"}))
+        .await;
+    assert_eq!(r.error_fields(), ["category_id"]);
+    app.delete(&format!("/api/v1/case-categories/{}", id(&question))).await.assert_problem(409, "in_use");
+}
