@@ -13,6 +13,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod activities;
 pub mod admin;
 pub mod auth;
 pub mod cases;

@@ -20,6 +20,7 @@ pub enum IdKind {
     FunnelStage,
     Link,
     Category,
+    Activity,
 }
 
 impl IdKind {
@@ -39,6 +40,7 @@ impl IdKind {
             IdKind::FunnelStage => "stg_",
             IdKind::Link => "lnk_",
             IdKind::Category => "ccat_",
+            IdKind::Activity => "act_",
         }
     }
 

@@ -6,6 +6,7 @@
 //! Layout:
 //! - [`ids`]: opaque, type-prefixed identifiers (`case_…`, `usr_…`).
 //! - [`error`]: [`DomainError`] and per-field validation errors.
+//! - [`activity`]: calls, meetings and tasks logged on a case.
 //! - [`calendar`]: business calendars (open hours, holidays, time zone) and business-time arithmetic.
 //! - [`case`]: the case model, its enums (status, priority, type, channel) and how a case changes.
 //! - [`case_sla`]: a case's SLA clocks and what moves them.
@@ -24,6 +25,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod activity;
 pub mod calendar;
 pub mod case;
 pub mod case_sla;

@@ -75,6 +75,7 @@ macro_rules! dispatch {
 }
 
 // Further `impl Store` blocks, after `dispatch!` so they can use it.
+mod store_activities;
 mod store_links;
 mod store_queues;
 mod store_sla;

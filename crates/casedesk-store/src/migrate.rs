@@ -12,6 +12,7 @@ const SQLITE: &[(i64, &str)] = &[
     (3, include_str!("../migrations/sqlite/0003_statuses_stages.sql")),
     (5, include_str!("../migrations/sqlite/0005_links_merge.sql")),
     (6, include_str!("../migrations/sqlite/0006_categories.sql")),
+    (7, include_str!("../migrations/sqlite/0007_activities.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -19,6 +20,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (3, include_str!("../migrations/postgres/0003_statuses_stages.sql")),
     (5, include_str!("../migrations/postgres/0005_links_merge.sql")),
     (6, include_str!("../migrations/postgres/0006_categories.sql")),
+    (7, include_str!("../migrations/postgres/0007_activities.sql")),
 ];
 
 const CREATE_TABLE: &str =

@@ -102,4 +102,10 @@ pub mod q {
         include!("queries_links.rs");
     }
     pub use links::*;
+
+    mod activities {
+        use super::*;
+        include!("queries_activities.rs");
+    }
+    pub use activities::*;
 }

@@ -78,7 +78,7 @@ impl utoipa::Modify for BearerAuth {
 
 /// The `/api/v1` routes and the OpenAPI document describing exactly them.
 pub fn api_routes(config: &HttpConfig) -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    use api::{cases, directory as d, imports, org, queues, sla, workflow as w};
+    use api::{activities as act, cases, directory as d, imports, org, queues, sla, workflow as w};
     let imports = OpenApiRouter::new()
         .routes(routes!(imports::import_cases))
         .layer(DefaultBodyLimit::max(config.max_import_bytes));
@@ -100,6 +100,9 @@ pub fn api_routes(config: &HttpConfig) -> (Router<AppState>, utoipa::openapi::Op
         .routes(routes!(cases::delete_link))
         .routes(routes!(cases::close_as_duplicate))
         .routes(routes!(cases::merge_cases))
+        .routes(routes!(act::list_activities, act::create_activity))
+        .routes(routes!(act::update_activity, act::delete_activity))
+        .routes(routes!(act::open_tasks))
         .routes(routes!(queues::list_queues, queues::create_queue))
         .routes(routes!(queues::get_queue, queues::update_queue, queues::delete_queue))
         .routes(routes!(queues::list_members))

@@ -1,6 +1,7 @@
 //! The `/api/v1` JSON API: one module per resource, each with its request and response types
 //! (which are also the OpenAPI schemas) and thin handlers that call a use case.
 
+pub mod activities;
 pub mod cases;
 pub mod directory;
 pub mod health;

@@ -7,6 +7,7 @@
 
 mod helpers;
 
+mod activities;
 mod cases;
 mod directory;
 mod errors;

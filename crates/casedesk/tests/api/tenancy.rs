@@ -29,6 +29,7 @@ enum Kind {
     Status,
     Stage,
     Category,
+    Activity,
 }
 
 /// Every route that takes an id, with a valid body where it needs one. Writes come after reads
@@ -54,6 +55,9 @@ fn id_routes() -> Vec<(Method, &'static str, Kind, Option<Value>)> {
         (Method::PATCH, "/api/v1/funnel-stages/{id}", Stage, Some(json!({"name": "Renamed by B"}))),
         (Method::POST, "/api/v1/cases/{id}/escalate", Case, Some(json!({"reason": "B escalates"}))),
         (Method::GET, "/api/v1/cases/{id}/links", Case, None),
+        (Method::GET, "/api/v1/cases/{id}/activities", Case, None),
+        (Method::POST, "/api/v1/cases/{id}/activities", Case, Some(json!({"kind": "call", "subject": "B calls"}))),
+        (Method::PATCH, "/api/v1/activities/{id}", Activity, Some(json!({"subject": "Renamed by B"}))),
         (
             Method::POST,
             "/api/v1/cases/{id}/links",
@@ -110,6 +114,7 @@ fn id_routes() -> Vec<(Method, &'static str, Kind, Option<Value>)> {
         (Method::DELETE, "/api/v1/case-statuses/{id}", Status, None),
         (Method::DELETE, "/api/v1/funnel-stages/{id}", Stage, None),
         (Method::DELETE, "/api/v1/case-categories/{id}", Category, None),
+        (Method::DELETE, "/api/v1/activities/{id}", Activity, None),
     ]
 }
 
@@ -127,6 +132,7 @@ fn missing_id(kind: Kind) -> &'static str {
         Kind::Status => "cst_0000000000007000800000000000dead",
         Kind::Stage => "stg_0000000000007000800000000000dead",
         Kind::Category => "ccat_0000000000007000800000000000dead",
+        Kind::Activity => "act_0000000000007000800000000000dead",
     }
 }
 
@@ -146,6 +152,7 @@ struct OrgA {
     status_id: String,
     stage_id: String,
     category_id: String,
+    activity_id: String,
 }
 
 impl OrgA {
@@ -162,6 +169,7 @@ impl OrgA {
             Kind::Status => &self.status_id,
             Kind::Stage => &self.stage_id,
             Kind::Category => &self.category_id,
+            Kind::Activity => &self.activity_id,
         }
     }
 }
@@ -236,7 +244,12 @@ async fn seed_org_a(app: &TestApp) -> OrgA {
     );
     let stage_id = created(&app.post("/api/v1/funnel-stages", json!({"name": "A intake"})).await, "stage");
     let category_id = created(&app.post("/api/v1/case-categories", json!({"name": "A kind"})).await, "category");
+    let activity_id = created(
+        &app.post(&format!("/api/v1/cases/{case_id}/activities"), json!({"kind": "task", "subject": "A's task"})).await,
+        "activity",
+    );
     OrgA {
+        activity_id,
         category_id,
         status_id,
         stage_id,
