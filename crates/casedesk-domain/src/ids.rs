@@ -16,6 +16,9 @@ pub enum IdKind {
     Queue,
     Calendar,
     SlaPolicy,
+    TimeType,
+    TimeEntry,
+    Timer,
 }
 
 impl IdKind {
@@ -31,6 +34,9 @@ impl IdKind {
             IdKind::Queue => "q_",
             IdKind::Calendar => "cal_",
             IdKind::SlaPolicy => "sla_",
+            IdKind::TimeType => "tt_",
+            IdKind::TimeEntry => "te_",
+            IdKind::Timer => "tmr_",
         }
     }
 

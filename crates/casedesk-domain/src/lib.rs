@@ -18,6 +18,7 @@
 //! - [`sla`]: SLA policies (targets per priority) and the clocks that track them.
 //! - [`search`]: the words full-text search indexes and matches.
 //! - [`text`]: small validators shared by the others (lengths, email).
+//! - [`time`]: time tracking: durations, time types, entries and timers.
 
 #![forbid(unsafe_code)]
 
@@ -35,5 +36,6 @@ pub mod search;
 pub mod sla;
 pub mod text;
 pub mod timeline;
+pub mod time;
 
 pub use error::{DomainError, Errors, FieldError};

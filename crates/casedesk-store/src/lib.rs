@@ -77,6 +77,9 @@ macro_rules! dispatch {
 // Further `impl Store` blocks, after `dispatch!` so they can use it.
 mod store_queues;
 mod store_sla;
+mod store_time;
+
+pub use store_time::{CaseTime, EntryFilter, TimeTotal, TimerChange, TotalsGroup};
 
 /// Connection settings beyond the URL.
 #[derive(Debug, Clone)]

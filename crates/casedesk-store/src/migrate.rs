@@ -9,10 +9,12 @@ use crate::Result;
 const SQLITE: &[(i64, &str)] = &[
     (1, include_str!("../migrations/sqlite/0001_init.sql")),
     (2, include_str!("../migrations/sqlite/0002_routing_sla.sql")),
+    (4, include_str!("../migrations/sqlite/0004_time_tracking.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
     (2, include_str!("../migrations/postgres/0002_routing_sla.sql")),
+    (4, include_str!("../migrations/postgres/0004_time_tracking.sql")),
 ];
 
 const CREATE_TABLE: &str =

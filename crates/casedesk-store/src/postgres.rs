@@ -79,4 +79,10 @@ pub mod q {
         include!("queries_sla.rs");
     }
     pub use sla::*;
+
+    mod time {
+        use super::*;
+        include!("queries_time.rs");
+    }
+    pub use time::*;
 }

@@ -300,6 +300,7 @@ fn org(name: &str, at: Timestamp) -> Org {
         time_zone: "UTC".into(),
         auto_close_days: 4,
         default_sla: false,
+        working_day_minutes: 480,
         created_at: at,
         updated_at: at,
     }
