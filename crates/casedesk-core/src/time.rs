@@ -436,7 +436,8 @@ impl App {
 
     /// Sets or (with `None`) removes a case's estimate. Admins, and managers of the case's
     /// queue, may.
-    pub async fn set_time_estimate(&self, actor: &Actor, case_id: &str, minutes: Option<i64>) -> Result<CaseTime> {
+    /// `estimate` is written like an entry's duration (`120`, `2h`, `1.5d`).
+    pub async fn set_time_estimate(&self, actor: &Actor, case_id: &str, estimate: Option<String>) -> Result<CaseTime> {
         let case = self.store.get_case(&actor.org_id, case_id).await?;
         if actor.role != Role::Admin {
             let manager = match &case.queue_id {
@@ -451,9 +452,11 @@ impl App {
                 return Err(AppError::Forbidden("set estimates (admins and the queue's managers may)"));
             }
         }
-        if let Some(m) = minutes {
-            time::validate_estimate(m).map_err(|e| AppError::field("time_estimate_minutes", e))?;
-        }
+        let org = self.store.get_org(&actor.org_id).await?;
+        let minutes = estimate
+            .map(|e| time::parse_duration(&e, org.working_day_minutes))
+            .transpose()
+            .map_err(|e| AppError::field("time_estimate_minutes", e))?;
         let before = self.store.case_time(&actor.org_id, &case.id).await?;
         if before.estimate_minutes == minutes {
             return Ok(before);

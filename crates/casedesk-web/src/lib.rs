@@ -60,6 +60,7 @@ impl Default for HttpConfig {
         (name = "queues", description = "Case queues"),
         (name = "accounts"), (name = "contacts"), (name = "users"), (name = "tokens"),
         (name = "imports", description = "Historical cases from another helpdesk"),
+        (name = "time", description = "Time tracking: timers, time entries, timesheets, totals, estimates"),
     )
 )]
 struct ApiDoc;
@@ -78,7 +79,7 @@ impl utoipa::Modify for BearerAuth {
 
 /// The `/api/v1` routes and the OpenAPI document describing exactly them.
 pub fn api_routes(config: &HttpConfig) -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    use api::{cases, directory as d, imports, org, queues, sla};
+    use api::{cases, directory as d, imports, org, queues, sla, time};
     let imports = OpenApiRouter::new()
         .routes(routes!(imports::import_cases))
         .layer(DefaultBodyLimit::max(config.max_import_bytes));
@@ -106,6 +107,17 @@ pub fn api_routes(config: &HttpConfig) -> (Router<AppState>, utoipa::openapi::Op
         .routes(routes!(sla::list_policies, sla::create_policy))
         .routes(routes!(sla::get_policy, sla::update_policy, sla::delete_policy))
         .routes(routes!(org::get_organization, org::update_organization))
+        .routes(routes!(time::list_time_types, time::create_time_type))
+        .routes(routes!(time::get_time_type, time::update_time_type, time::delete_time_type))
+        .routes(routes!(time::list_timers))
+        .routes(routes!(time::start_timer))
+        .routes(routes!(time::pause_timer))
+        .routes(routes!(time::stop_timer))
+        .routes(routes!(time::list_case_time_entries, time::create_time_entry))
+        .routes(routes!(time::set_time_estimate))
+        .routes(routes!(time::list_time_entries))
+        .routes(routes!(time::time_totals))
+        .routes(routes!(time::get_time_entry, time::update_time_entry, time::delete_time_entry))
         .merge(imports)
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .split_for_parts()

@@ -8,6 +8,7 @@ pub mod imports;
 pub mod org;
 pub mod queues;
 pub mod sla;
+pub mod time;
 
 use casedesk_core::store::PageRequest;
 use casedesk_domain::FieldError;
