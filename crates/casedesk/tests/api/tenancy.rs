@@ -26,6 +26,8 @@ enum Kind {
     Queue,
     Calendar,
     Policy,
+    TimeType,
+    TimeEntry,
 }
 
 /// Every route that takes an id, with a valid body where it needs one. Writes come after reads
@@ -78,6 +80,18 @@ fn id_routes() -> Vec<(Method, &'static str, Kind, Option<Value>)> {
         (Method::DELETE, "/api/v1/case-queues/{id}", Queue, None),
         (Method::DELETE, "/api/v1/sla-policies/{id}", Policy, None),
         (Method::DELETE, "/api/v1/business-calendars/{id}", Calendar, None),
+        (Method::GET, "/api/v1/time-types/{id}", TimeType, None),
+        (Method::GET, "/api/v1/time-entries/{id}", TimeEntry, None),
+        (Method::GET, "/api/v1/cases/{id}/time-entries", Case, None),
+        (Method::POST, "/api/v1/cases/{id}/time-entries", Case, Some(json!({"duration": "1h"}))),
+        (Method::POST, "/api/v1/cases/{id}/timer/start", Case, None),
+        (Method::POST, "/api/v1/cases/{id}/timer/pause", Case, None),
+        (Method::POST, "/api/v1/cases/{id}/timer/stop", Case, None),
+        (Method::PUT, "/api/v1/cases/{id}/time-estimate", Case, Some(json!({"time_estimate_minutes": 60}))),
+        (Method::PATCH, "/api/v1/time-types/{id}", TimeType, Some(json!({"name": "Renamed by B"}))),
+        (Method::PATCH, "/api/v1/time-entries/{id}", TimeEntry, Some(json!({"duration": "5h"}))),
+        (Method::DELETE, "/api/v1/time-entries/{id}", TimeEntry, None),
+        (Method::DELETE, "/api/v1/time-types/{id}", TimeType, None),
     ]
 }
 
@@ -92,6 +106,8 @@ fn missing_id(kind: Kind) -> &'static str {
         Kind::Queue => "q_0000000000007000800000000000dead",
         Kind::Calendar => "cal_0000000000007000800000000000dead",
         Kind::Policy => "sla_0000000000007000800000000000dead",
+        Kind::TimeType => "tt_0000000000007000800000000000dead",
+        Kind::TimeEntry => "te_0000000000007000800000000000dead",
     }
 }
 
@@ -108,6 +124,8 @@ struct OrgA {
     queue_id: String,
     calendar_id: String,
     policy_id: String,
+    time_type_id: String,
+    time_entry_id: String,
 }
 
 impl OrgA {
@@ -121,6 +139,8 @@ impl OrgA {
             Kind::Queue => &self.queue_id,
             Kind::Calendar => &self.calendar_id,
             Kind::Policy => &self.policy_id,
+            Kind::TimeType => &self.time_type_id,
+            Kind::TimeEntry => &self.time_entry_id,
         }
     }
 }
@@ -189,6 +209,19 @@ async fn seed_org_a(app: &TestApp) -> OrgA {
         )
         .await;
     assert_eq!(m.status.as_u16(), 200, "A adds a member: {}", m.body);
+    let time_type_id = created(&app.post("/api/v1/time-types", json!({"name": "A travel"})).await, "time type");
+    let entry = json!({"duration": "2h", "time_type_id": time_type_id, "note": "A's work"});
+    let time_entry_id = created(&app.post(&format!("/api/v1/cases/{case_id}/time-entries"), entry).await, "time entry");
+    let est = app
+        .call(
+            Method::PUT,
+            &format!("/api/v1/cases/{case_id}/time-estimate"),
+            Some(&app.token),
+            Some(&json!({"time_estimate_minutes": "3h"})),
+            &[],
+        )
+        .await;
+    assert_eq!(est.status.as_u16(), 200, "A sets an estimate: {}", est.body);
     OrgA {
         case_id,
         comment_id,
@@ -201,6 +234,8 @@ async fn seed_org_a(app: &TestApp) -> OrgA {
         queue_id,
         calendar_id,
         policy_id,
+        time_type_id,
+        time_entry_id,
     }
 }
 
@@ -218,6 +253,9 @@ async fn snapshot(app: &TestApp, a: &OrgA) -> Vec<(String, Value)> {
         format!("/api/v1/case-queues/{}/members", a.queue_id),
         format!("/api/v1/business-calendars/{}", a.calendar_id),
         format!("/api/v1/sla-policies/{}", a.policy_id),
+        format!("/api/v1/time-types/{}", a.time_type_id),
+        format!("/api/v1/time-entries/{}", a.time_entry_id),
+        format!("/api/v1/cases/{}/time-entries", a.case_id),
     ] {
         let r = app.get(&path).await;
         assert_eq!(r.status.as_u16(), 200, "A reads its own {path}: {}", r.body);
