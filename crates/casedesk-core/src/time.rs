@@ -79,7 +79,8 @@ impl App {
         if let Some(replayed) = self.replay(actor, idem.as_ref(), get).await? {
             return Ok(replayed);
         }
-        let t = TimeType::blank(IdKind::TimeType.new_id(), actor.org_id.clone(), self.clock.now()).apply(input, true)?;
+        let t =
+            TimeType::blank(IdKind::TimeType.new_id(), actor.org_id.clone(), self.clock.now()).apply(input, true)?;
         let rec = self.idem_record(actor, idem.as_ref(), &t.id, 201);
         let written = self.store.insert_time_type(&t, rec.as_ref()).await.map(|()| t);
         let written = match written {
@@ -191,9 +192,9 @@ impl App {
             let stop = self.stop_into(&org, actor, other, &reason, StopInput::default(), now, &mut change).await?;
             stopped = Some(stop);
         }
-        let base = mine.cloned().unwrap_or_else(|| {
-            Timer::new(IdKind::Timer.new_id(), &actor.org_id, &actor.user_id, &case.id, now)
-        });
+        let base = mine
+            .cloned()
+            .unwrap_or_else(|| Timer::new(IdKind::Timer.new_id(), &actor.org_id, &actor.user_id, &case.id, now));
         let resumed = mine.is_some();
         let timer = base.started(now);
         change.events.push((case.id.clone(), vec![timer.started_event(resumed, now)]));

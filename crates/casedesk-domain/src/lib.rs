@@ -35,7 +35,7 @@ pub mod routing;
 pub mod search;
 pub mod sla;
 pub mod text;
-pub mod timeline;
 pub mod time;
+pub mod timeline;
 
 pub use error::{DomainError, Errors, FieldError};

@@ -53,7 +53,8 @@ pub fn can(role: Role, action: Action) -> bool {
         Role::Admin => true,
         Role::Agent => match action {
             ReadCases | WriteCases | ReadDirectory | WriteDirectory | ManageOwnTokens | LogTime => true,
-            DeleteCase | ImportCases | DeleteDirectoryEntry | ManageUsers | ManageAllTokens | ManageQueues | ManageTime => false,
+            DeleteCase | ImportCases | DeleteDirectoryEntry | ManageUsers | ManageAllTokens | ManageQueues
+            | ManageTime => false,
         },
     }
 }

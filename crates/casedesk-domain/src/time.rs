@@ -495,8 +495,16 @@ mod tests {
 
     #[test]
     fn entries_validate_every_field_and_take_the_types_billable_default() {
-        let travel = TimeType { name: "Travel".into(), billable: false, ..TimeType::blank("tt_1".into(), "org_1".into(), Timestamp::UNIX_EPOCH) };
-        let ctx = EntryCtx { working_day_minutes: DAY_7_5H, today: jiff::civil::date(2026, 3, 5), time_type: Some(Some(&travel)) };
+        let travel = TimeType {
+            name: "Travel".into(),
+            billable: false,
+            ..TimeType::blank("tt_1".into(), "org_1".into(), Timestamp::UNIX_EPOCH)
+        };
+        let ctx = EntryCtx {
+            working_day_minutes: DAY_7_5H,
+            today: jiff::civil::date(2026, 3, 5),
+            time_type: Some(Some(&travel)),
+        };
         let input = EntryInput {
             duration: Some("1d".into()),
             work_date: Some("2026-03-04".into()),

@@ -2612,7 +2612,15 @@ async fn scenario_sla_columns_and_sweep_list(store: &Store) {
 
 // ---- time tracking -----------------------------------------------------------------------------
 
-fn entry(case: &Case, user: &str, day: &str, minutes: i64, billable: bool, tt: Option<&str>, at: Timestamp) -> TimeEntry {
+fn entry(
+    case: &Case,
+    user: &str,
+    day: &str,
+    minutes: i64,
+    billable: bool,
+    tt: Option<&str>,
+    at: Timestamp,
+) -> TimeEntry {
     TimeEntry {
         id: IdKind::TimeEntry.new_id(),
         org_id: case.org_id.clone(),
@@ -2643,7 +2651,11 @@ async fn scenario_time_types_entries_and_totals(store: &Store) {
     store.update_queue(&Queue { time_tracking: true, ..q.clone() }).await.unwrap();
     assert!(store.get_queue(&a.org, &q.id).await.unwrap().time_tracking);
 
-    let travel = TimeType { name: "Travel".into(), billable: false, ..TimeType::blank(IdKind::TimeType.new_id(), a.org.clone(), t(1)) };
+    let travel = TimeType {
+        name: "Travel".into(),
+        billable: false,
+        ..TimeType::blank(IdKind::TimeType.new_id(), a.org.clone(), t(1))
+    };
     let call = TimeType { name: "Call".into(), ..TimeType::blank(IdKind::TimeType.new_id(), a.org.clone(), t(2)) };
     store.insert_time_type(&travel, None).await.unwrap();
     store.insert_time_type(&call, None).await.unwrap();
@@ -2658,11 +2670,16 @@ async fn scenario_time_types_entries_and_totals(store: &Store) {
     let renamed = TimeType { name: "Phone call".into(), active: false, updated_at: t(4), ..call.clone() };
     store.update_time_type(&renamed).await.unwrap();
     assert_eq!(store.get_time_type(&a.org, &call.id).await.unwrap(), renamed);
-    assert_err!(store.update_time_type(&TimeType { org_id: a.org.clone(), ..theirs.clone() }).await, StoreError::NotFound);
+    assert_err!(
+        store.update_time_type(&TimeType { org_id: a.org.clone(), ..theirs.clone() }).await,
+        StoreError::NotFound
+    );
 
     let acc = account(&a.org, "Initech", None, t(1));
     store.insert_account(&acc, None).await.unwrap();
-    let billed = create(store, &a.org, &a.admin.id, t(5), NewCase { account_id: Some(acc.id.clone()), ..subject("billed") }).await;
+    let billed =
+        create(store, &a.org, &a.admin.id, t(5), NewCase { account_id: Some(acc.id.clone()), ..subject("billed") })
+            .await;
     let internal = create(store, &a.org, &a.admin.id, t(6), subject("internal")).await;
     let agent = user(&a.org, "agent@acme.example", Role::Agent, t(0));
     store.insert_user(&agent, None).await.unwrap();
@@ -2696,45 +2713,99 @@ async fn scenario_time_types_entries_and_totals(store: &Store) {
 
     // Timesheets: latest work first (date, then id), filtered, keyset paged.
     let ids = |p: &[TimeEntry]| p.iter().map(|e| e.id.clone()).collect::<Vec<_>>();
-    let all = walk(3, |e: &TimeEntry| e.id.clone(), async |p| store.list_time_entries(&a.org, &EntryFilter::default(), &p).await).await;
+    let all = walk(
+        3,
+        |e: &TimeEntry| e.id.clone(),
+        async |p| store.list_time_entries(&a.org, &EntryFilter::default(), &p).await,
+    )
+    .await;
     assert_eq!(ids(&all), ids(&[entries[3].clone(), entries[1].clone(), entries[2].clone(), entries[0].clone()]));
     let org = a.org.as_str();
-    let f = |f: EntryFilter| async move { store.list_time_entries(org, &f, &PageRequest::first(50)).await.unwrap().items };
-    assert_eq!(ids(&f(EntryFilter { user_id: Some(agent.id.clone()), ..Default::default() }).await), ids(&[entries[3].clone(), entries[2].clone()]));
-    assert_eq!(ids(&f(EntryFilter { account_id: Some(acc.id.clone()), billable: Some(true), ..Default::default() }).await), ids(&[entries[1].clone()]));
+    let f =
+        |f: EntryFilter| async move { store.list_time_entries(org, &f, &PageRequest::first(50)).await.unwrap().items };
+    assert_eq!(
+        ids(&f(EntryFilter { user_id: Some(agent.id.clone()), ..Default::default() }).await),
+        ids(&[entries[3].clone(), entries[2].clone()])
+    );
+    assert_eq!(
+        ids(&f(EntryFilter { account_id: Some(acc.id.clone()), billable: Some(true), ..Default::default() }).await),
+        ids(&[entries[1].clone()])
+    );
     let from = "2026-02-28".parse().ok();
     let to = "2026-02-28".parse().ok();
     assert_eq!(ids(&f(EntryFilter { from, to, ..Default::default() }).await), ids(&[entries[1].clone()]));
-    assert_eq!(ids(&f(EntryFilter { time_type_id: Some(travel.id.clone()), ..Default::default() }).await), ids(&[entries[0].clone()]));
-    assert_eq!(ids(&f(EntryFilter { case_id: Some(internal.id.clone()), billable: Some(false), ..Default::default() }).await), Vec::<String>::new());
-    assert!(store.list_time_entries(&b.org, &EntryFilter::default(), &PageRequest::first(50)).await.unwrap().items.is_empty());
+    assert_eq!(
+        ids(&f(EntryFilter { time_type_id: Some(travel.id.clone()), ..Default::default() }).await),
+        ids(&[entries[0].clone()])
+    );
+    assert_eq!(
+        ids(&f(EntryFilter { case_id: Some(internal.id.clone()), billable: Some(false), ..Default::default() }).await),
+        Vec::<String>::new()
+    );
+    assert!(
+        store
+            .list_time_entries(&b.org, &EntryFilter::default(), &PageRequest::first(50))
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
     assert_err!(
-        store.list_time_entries(&a.org, &EntryFilter::default(), &PageRequest { limit: 2, cursor: Some("bogus".into()) }).await,
+        store
+            .list_time_entries(&a.org, &EntryFilter::default(), &PageRequest { limit: 2, cursor: Some("bogus".into()) })
+            .await,
         StoreError::InvalidCursor
     );
 
     let totals = |g| async move { store.time_totals(org, g, &EntryFilter::default()).await.unwrap() };
-    let tot = |k: Option<&str>, m: i64, bm: i64, n: i64| TimeTotal { key: k.map(Into::into), seconds: m * 60, billable_seconds: bm * 60, entries: n };
+    let tot = |k: Option<&str>, m: i64, bm: i64, n: i64| TimeTotal {
+        key: k.map(Into::into),
+        seconds: m * 60,
+        billable_seconds: bm * 60,
+        entries: n,
+    };
     assert_eq!(totals(TotalsGroup::User).await, [tot(Some(&a.admin.id), 180, 60, 2), tot(Some(&agent.id), 45, 45, 2)]);
     assert_eq!(totals(TotalsGroup::Account).await, [tot(Some(&acc.id), 180, 60, 2), tot(None, 45, 45, 2)]);
     assert_eq!(totals(TotalsGroup::TimeType).await, [tot(Some(&travel.id), 120, 0, 1), tot(None, 105, 105, 3)]);
-    assert_eq!(totals(TotalsGroup::Case).await, [tot(Some(&billed.id), 180, 60, 2), tot(Some(&internal.id), 45, 45, 2)]);
+    assert_eq!(
+        totals(TotalsGroup::Case).await,
+        [tot(Some(&billed.id), 180, 60, 2), tot(Some(&internal.id), 45, 45, 2)]
+    );
     assert_eq!(totals(TotalsGroup::Date).await[0], tot(Some("2026-02-27"), 150, 30, 2));
     assert!(store.time_totals(&b.org, TotalsGroup::User, &EntryFilter::default()).await.unwrap().is_empty());
 
     // Changes and deletes, each on the timeline.
-    let changed = TimeEntry { duration_secs: 90 * 60, note: "longer".into(), time_type_id: None, updated_at: t(20), ..entries[0].clone() };
+    let changed = TimeEntry {
+        duration_secs: 90 * 60,
+        note: "longer".into(),
+        time_type_id: None,
+        updated_at: t(20),
+        ..entries[0].clone()
+    };
     store.update_time_entry(&changed, &[changed.updated_event(&entries[0], t(20))], &a.admin.id).await.unwrap();
     assert_eq!(store.get_time_entry(&a.org, &changed.id).await.unwrap(), changed);
-    assert_err!(store.update_time_entry(&TimeEntry { org_id: b.org.clone(), ..changed.clone() }, &[], &b.admin.id).await, StoreError::NotFound);
+    assert_err!(
+        store.update_time_entry(&TimeEntry { org_id: b.org.clone(), ..changed.clone() }, &[], &b.admin.id).await,
+        StoreError::NotFound
+    );
     store.delete_time_type(&a.org, &travel.id).await.unwrap();
     assert_err!(store.get_time_type(&a.org, &travel.id).await, StoreError::NotFound);
     store.delete_time_entry(&entries[1], &[entries[1].deleted_event(t(21))], &a.admin.id).await.unwrap();
     assert_err!(store.delete_time_entry(&entries[1], &[], &a.admin.id).await, StoreError::NotFound);
     assert_err!(store.get_time_entry(&a.org, &entries[1].id).await, StoreError::NotFound);
-    let kinds: Vec<String> = store.list_events(&a.org, &billed.id, &PageRequest::first(50)).await.unwrap().items.into_iter().map(|e| e.kind).collect();
+    let kinds: Vec<String> = store
+        .list_events(&a.org, &billed.id, &PageRequest::first(50))
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
     assert!(kinds.ends_with(&["time_entry.updated".to_string(), "time_entry.deleted".to_string()]), "{kinds:?}");
-    assert_eq!(store.case_time(&a.org, &billed.id).await.unwrap(), CaseTime { spent_seconds: 5400, billable_seconds: 0, entries: 1, estimate_minutes: None });
+    assert_eq!(
+        store.case_time(&a.org, &billed.id).await.unwrap(),
+        CaseTime { spent_seconds: 5400, billable_seconds: 0, entries: 1, estimate_minutes: None }
+    );
 }
 
 async fn scenario_timers_and_estimates(store: &Store) {
@@ -2753,7 +2824,7 @@ async fn scenario_timers_and_estimates(store: &Store) {
         ..Default::default()
     };
     store.write_timers(&change, me).await.unwrap();
-    assert_eq!(store.list_timers(&a.org, me).await.unwrap(), [timer.clone()]);
+    assert_eq!(store.list_timers(&a.org, me).await.unwrap(), std::slice::from_ref(&timer));
     assert!(store.list_timers(&b.org, me).await.unwrap().is_empty());
 
     // A second running timer of one agent breaks the rule, and nothing of that change stays.
@@ -2765,46 +2836,104 @@ async fn scenario_timers_and_estimates(store: &Store) {
         ..Default::default()
     };
     assert_err!(store.write_timers(&bad, me).await, StoreError::Duplicate(_));
-    assert_eq!(store.list_timers(&a.org, me).await.unwrap(), [timer.clone()]);
-    assert!(store.list_events(&a.org, &second.id, &PageRequest::first(50)).await.unwrap().items.iter().all(|e| e.kind != "timer.started"));
+    assert_eq!(store.list_timers(&a.org, me).await.unwrap(), std::slice::from_ref(&timer));
+    assert!(
+        store
+            .list_events(&a.org, &second.id, &PageRequest::first(50))
+            .await
+            .unwrap()
+            .items
+            .iter()
+            .all(|e| e.kind != "timer.started")
+    );
 
     // Pausing writes at the version read; a stale copy is refused.
     let paused = timer.paused(t(70));
-    store.write_timers(&TimerChange { org_id: a.org.clone(), put: Some(paused.clone()), ..Default::default() }, me).await.unwrap();
-    assert_eq!(store.list_timers(&a.org, me).await.unwrap(), [paused.clone()]);
+    store
+        .write_timers(&TimerChange { org_id: a.org.clone(), put: Some(paused.clone()), ..Default::default() }, me)
+        .await
+        .unwrap();
+    assert_eq!(store.list_timers(&a.org, me).await.unwrap(), std::slice::from_ref(&paused));
     assert_eq!(paused.elapsed_secs(t(500)), 60);
     assert_err!(
-        store.write_timers(&TimerChange { org_id: a.org.clone(), put: Some(timer.paused(t(80))), ..Default::default() }, me).await,
+        store
+            .write_timers(
+                &TimerChange { org_id: a.org.clone(), put: Some(timer.paused(t(80))), ..Default::default() },
+                me
+            )
+            .await,
         StoreError::Stale
     );
 
     // Now the second may run; stopping the first turns it into an entry, all in one write.
     let running = Timer::new(IdKind::Timer.new_id(), &a.org, me, &second.id, t(100)).started(t(100));
-    store.write_timers(&TimerChange { org_id: a.org.clone(), put: Some(running.clone()), ..Default::default() }, me).await.unwrap();
+    store
+        .write_timers(&TimerChange { org_id: a.org.clone(), put: Some(running.clone()), ..Default::default() }, me)
+        .await
+        .unwrap();
     let listed = store.list_timers(&a.org, me).await.unwrap();
     assert_eq!(listed, [running.clone(), paused.clone()], "running first");
-    let e = TimeEntry { source: Source::Timer, duration_secs: 60, ..entry(&first, me, "2026-03-02", 1, true, None, t(120)) };
+    let e = TimeEntry {
+        source: Source::Timer,
+        duration_secs: 60,
+        ..entry(&first, me, "2026-03-02", 1, true, None, t(120))
+    };
     let stop = TimerChange {
         org_id: a.org.clone(),
         stop: vec![paused.clone()],
         entries: vec![e.clone()],
-        events: vec![(first.id.clone(), vec![paused.stopped_event(&StopReason::Stopped, Some(&e.id), t(120)), e.created_event(t(120))])],
+        events: vec![(
+            first.id.clone(),
+            vec![paused.stopped_event(&StopReason::Stopped, Some(&e.id), t(120)), e.created_event(t(120))],
+        )],
         ..Default::default()
     };
     store.write_timers(&stop, me).await.unwrap();
-    assert_eq!(store.list_timers(&a.org, me).await.unwrap(), [running.clone()]);
+    assert_eq!(store.list_timers(&a.org, me).await.unwrap(), std::slice::from_ref(&running));
     assert_eq!(store.get_time_entry(&a.org, &e.id).await.unwrap(), e);
     assert_err!(store.write_timers(&stop, me).await, StoreError::Stale);
-    let kinds: Vec<String> = store.list_events(&a.org, &first.id, &PageRequest::first(50)).await.unwrap().items.into_iter().map(|e| e.kind).collect();
-    assert!(kinds.ends_with(&["timer.started".into(), "timer.stopped".into(), "time_entry.created".into()]), "{kinds:?}");
+    let kinds: Vec<String> = store
+        .list_events(&a.org, &first.id, &PageRequest::first(50))
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert!(
+        kinds.ends_with(&["timer.started".into(), "timer.stopped".into(), "time_entry.created".into()]),
+        "{kinds:?}"
+    );
 
     // Estimates: set, change, remove; each on the timeline; another organization sees none.
-    store.set_time_estimate(&a.org, &first.id, Some(180), &[estimate_event(None, Some(180), t(130))], me, t(130)).await.unwrap();
-    store.set_time_estimate(&a.org, &first.id, Some(240), &[estimate_event(Some(180), Some(240), t(131))], me, t(131)).await.unwrap();
-    assert_eq!(store.case_time(&a.org, &first.id).await.unwrap(), CaseTime { spent_seconds: 60, billable_seconds: 60, entries: 1, estimate_minutes: Some(240) });
-    assert_eq!(store.case_time(&b.org, &first.id).await.unwrap(), CaseTime { spent_seconds: 0, billable_seconds: 0, entries: 0, estimate_minutes: None });
-    store.set_time_estimate(&a.org, &first.id, None, &[estimate_event(Some(240), None, t(132))], me, t(132)).await.unwrap();
+    store
+        .set_time_estimate(&a.org, &first.id, Some(180), &[estimate_event(None, Some(180), t(130))], me, t(130))
+        .await
+        .unwrap();
+    store
+        .set_time_estimate(&a.org, &first.id, Some(240), &[estimate_event(Some(180), Some(240), t(131))], me, t(131))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.case_time(&a.org, &first.id).await.unwrap(),
+        CaseTime { spent_seconds: 60, billable_seconds: 60, entries: 1, estimate_minutes: Some(240) }
+    );
+    assert_eq!(
+        store.case_time(&b.org, &first.id).await.unwrap(),
+        CaseTime { spent_seconds: 0, billable_seconds: 0, entries: 0, estimate_minutes: None }
+    );
+    store
+        .set_time_estimate(&a.org, &first.id, None, &[estimate_event(Some(240), None, t(132))], me, t(132))
+        .await
+        .unwrap();
     assert_eq!(store.case_time(&a.org, &first.id).await.unwrap().estimate_minutes, None);
-    let n = store.list_events(&a.org, &first.id, &PageRequest::first(50)).await.unwrap().items.iter().filter(|e| e.kind == "time_estimate.changed").count();
+    let n = store
+        .list_events(&a.org, &first.id, &PageRequest::first(50))
+        .await
+        .unwrap()
+        .items
+        .iter()
+        .filter(|e| e.kind == "time_estimate.changed")
+        .count();
     assert_eq!(n, 3);
 }

@@ -542,7 +542,11 @@ pub struct StoppedTimerResponse {
 
 impl From<TimerStop> for StoppedTimerResponse {
     fn from(s: TimerStop) -> Self {
-        StoppedTimerResponse { case_id: s.timer.case_id, elapsed_seconds: s.elapsed_secs, entry: s.entry.map(Into::into) }
+        StoppedTimerResponse {
+            case_id: s.timer.case_id,
+            elapsed_seconds: s.elapsed_secs,
+            entry: s.entry.map(Into::into),
+        }
     }
 }
 

@@ -47,14 +47,22 @@ async fn a_timer_starts_pauses_resumes_and_stops_into_an_entry() {
     assert_eq!(timers.body["data"][0]["elapsed_seconds"], 600, "{}", timers.body);
 
     let p = app.post(&format!("/api/v1/cases/{c}/timer/pause"), json!({})).await;
-    assert_eq!((p.status.as_u16(), p.body["state"].as_str(), p.body["elapsed_seconds"].as_i64()), (200, Some("paused"), Some(600)));
+    assert_eq!(
+        (p.status.as_u16(), p.body["state"].as_str(), p.body["elapsed_seconds"].as_i64()),
+        (200, Some("paused"), Some(600))
+    );
     advance(&app, 60);
-    assert_eq!(app.get("/api/v1/timers").await.body["data"][0]["elapsed_seconds"], 600, "a paused timer does not count");
+    assert_eq!(
+        app.get("/api/v1/timers").await.body["data"][0]["elapsed_seconds"],
+        600,
+        "a paused timer does not count"
+    );
 
     let r = app.post(&format!("/api/v1/cases/{c}/timer/start"), json!({})).await;
     assert_eq!((r.body["resumed"].as_bool(), r.body["timer"]["elapsed_seconds"].as_i64()), (Some(true), Some(600)));
     advance(&app, 5);
-    let s = app.post(&format!("/api/v1/cases/{c}/timer/stop"), json!({"time_type_id": tt, "note": "traced the MTU"})).await;
+    let s =
+        app.post(&format!("/api/v1/cases/{c}/timer/stop"), json!({"time_type_id": tt, "note": "traced the MTU"})).await;
     assert_eq!(s.status, 200, "{}", s.body);
     let entry = &s.body["entry"];
     assert_eq!((entry["duration_seconds"].as_i64(), entry["duration_minutes"].as_i64()), (Some(900), Some(15)));
@@ -65,7 +73,10 @@ async fn a_timer_starts_pauses_resumes_and_stops_into_an_entry() {
     app.post(&format!("/api/v1/cases/{c}/timer/pause"), json!({})).await.assert_problem(409, "no_timer");
     app.post(&format!("/api/v1/cases/{c}/timer/stop"), json!({})).await.assert_problem(409, "no_timer");
     let list = app.get(&format!("/api/v1/cases/{c}/time-entries")).await;
-    assert_eq!((list.body["time_spent_minutes"].as_i64(), list.body["data"][0]["id"].clone()), (Some(15), entry["id"].clone()));
+    assert_eq!(
+        (list.body["time_spent_minutes"].as_i64(), list.body["data"][0]["id"].clone()),
+        (Some(15), entry["id"].clone())
+    );
 
     let k = kinds(&app.timeline(&c).await);
     let time_kinds: Vec<&str> = k.iter().map(String::as_str).filter(|k| k.starts_with("time")).collect();
@@ -120,7 +131,9 @@ async fn manual_entries_take_minutes_hours_and_working_days() {
     assert_eq!(r.body["working_day_minutes"], 450, "{}", r.body);
     let c = case(&app, json!({"subject": "Migration"})).await;
     let path = format!("/api/v1/cases/{c}/time-entries");
-    for (duration, minutes) in [(json!("90m"), 90), (json!("1.5h"), 90), (json!("1d"), 450), (json!(45), 45), (json!("1h 30m"), 90)] {
+    for (duration, minutes) in
+        [(json!("90m"), 90), (json!("1.5h"), 90), (json!("1d"), 450), (json!(45), 45), (json!("1h 30m"), 90)]
+    {
         let r = app.post(&path, json!({"duration": duration, "date": "2026-03-01", "billable": false})).await;
         assert_eq!(r.status, 201, "{duration}: {}", r.body);
         assert_eq!((r.body["duration_minutes"].as_i64(), r.body["source"].as_str()), (Some(minutes), Some("manual")));
@@ -220,15 +233,24 @@ async fn totals_per_user_account_time_type_and_case() {
     let r = app.get("/api/v1/time-entries/totals?group_by=user").await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["data"][0]["key"], app.admin_id.as_str());
-    assert_eq!((r.body["data"][0]["minutes"].as_i64(), r.body["data"][0]["billable_minutes"].as_i64()), (Some(180), Some(60)));
-    assert_eq!((r.body["data"][1]["key"].as_str(), r.body["data"][1]["minutes"].as_i64()), (Some(agent.as_str()), Some(30)));
+    assert_eq!(
+        (r.body["data"][0]["minutes"].as_i64(), r.body["data"][0]["billable_minutes"].as_i64()),
+        (Some(180), Some(60))
+    );
+    assert_eq!(
+        (r.body["data"][1]["key"].as_str(), r.body["data"][1]["minutes"].as_i64()),
+        (Some(agent.as_str()), Some(30))
+    );
     assert_eq!((r.body["total"]["minutes"].as_i64(), r.body["total"]["entries"].as_i64()), (Some(210), Some(3)));
 
     let r = app.get("/api/v1/time-entries/totals?group_by=account").await;
-    assert_eq!(r.body["data"], json!([
-        {"key": acc, "seconds": 10800, "minutes": 180, "billable_minutes": 60, "entries": 2},
-        {"key": null, "seconds": 1800, "minutes": 30, "billable_minutes": 30, "entries": 1},
-    ]));
+    assert_eq!(
+        r.body["data"],
+        json!([
+            {"key": acc, "seconds": 10800, "minutes": 180, "billable_minutes": 60, "entries": 2},
+            {"key": null, "seconds": 1800, "minutes": 30, "billable_minutes": 30, "entries": 1},
+        ])
+    );
     let r = app.get("/api/v1/time-entries/totals?group_by=time_type").await;
     assert_eq!((r.body["data"][0]["key"].clone(), r.body["data"][0]["minutes"].as_i64()), (travel.clone(), Some(120)));
     let r = app.get(&format!("/api/v1/time-entries/totals?group_by=case&user_id={}", app.admin_id)).await;
@@ -254,12 +276,17 @@ async fn estimates_are_set_by_admins_and_queue_managers_and_shown_against_time_s
     app.post(&format!("/api/v1/cases/{c}/time-entries"), json!({"duration": "50m"})).await;
     let r = app.get(&format!("/api/v1/cases/{c}/time-entries")).await;
     assert_eq!(
-        (r.body["time_spent_minutes"].as_i64(), r.body["time_estimate_minutes"].as_i64(), r.body["time_remaining_minutes"].as_i64()),
+        (
+            r.body["time_spent_minutes"].as_i64(),
+            r.body["time_estimate_minutes"].as_i64(),
+            r.body["time_remaining_minutes"].as_i64()
+        ),
         (Some(50), Some(180), Some(130))
     );
 
     put(&app, &est, &agent_token, json!({"time_estimate_minutes": 60})).await.assert_problem(403, "forbidden");
-    let m = put(&app, &format!("/api/v1/case-queues/{q}/members/{agent}"), &app.token, json!({"role": "manager"})).await;
+    let m =
+        put(&app, &format!("/api/v1/case-queues/{q}/members/{agent}"), &app.token, json!({"role": "manager"})).await;
     assert_eq!(m.status, 200, "{}", m.body);
     let r = put(&app, &est, &agent_token, json!({"time_estimate_minutes": 240})).await;
     assert_eq!(r.body["time_estimate_minutes"], 240, "a queue manager sets estimates: {}", r.body);
@@ -267,10 +294,15 @@ async fn estimates_are_set_by_admins_and_queue_managers_and_shown_against_time_s
     r.assert_problem(422, "validation_failed");
     assert_eq!(r.error_fields(), ["time_estimate_minutes"]);
     let r = put(&app, &est, &app.token, json!({"time_estimate_minutes": null})).await;
-    assert_eq!((r.body["time_estimate_minutes"].clone(), r.body["time_remaining_minutes"].clone()), (Value::Null, Value::Null));
+    assert_eq!(
+        (r.body["time_estimate_minutes"].clone(), r.body["time_remaining_minutes"].clone()),
+        (Value::Null, Value::Null)
+    );
 
-    let changes: Vec<Value> = app.timeline(&c).await.into_iter().filter(|e| e["kind"] == "time_estimate.changed").collect();
-    let values: Vec<(Value, Value)> = changes.iter().map(|e| (e["data"]["old"].clone(), e["data"]["new"].clone())).collect();
+    let changes: Vec<Value> =
+        app.timeline(&c).await.into_iter().filter(|e| e["kind"] == "time_estimate.changed").collect();
+    let values: Vec<(Value, Value)> =
+        changes.iter().map(|e| (e["data"]["old"].clone(), e["data"]["new"].clone())).collect();
     assert_eq!(values, [(Value::Null, json!(180)), (json!(180), json!(240)), (json!(240), Value::Null)]);
 }
 
@@ -300,11 +332,16 @@ async fn agents_change_their_own_entries_and_admins_any_on_the_timeline() {
     let (agent, agent_token) = app.agent().await;
     let c = case(&app, json!({"subject": "Shared"})).await;
     let path = format!("/api/v1/cases/{c}/time-entries");
-    let own = post_as(&app, &path, &agent_token, Some(json!({"duration": "1h"}))).await.body["id"].as_str().unwrap().to_string();
+    let own = post_as(&app, &path, &agent_token, Some(json!({"duration": "1h"}))).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let admins = app.post(&path, json!({"duration": "2h"})).await.body["id"].as_str().unwrap().to_string();
     let entry = |id: &str| format!("/api/v1/time-entries/{id}");
 
-    let r = app.call(Method::PATCH, &entry(&own), Some(&agent_token), Some(&json!({"duration": "75m", "note": "fixed"})), &[]).await;
+    let r = app
+        .call(Method::PATCH, &entry(&own), Some(&agent_token), Some(&json!({"duration": "75m", "note": "fixed"})), &[])
+        .await;
     assert_eq!((r.status.as_u16(), r.body["duration_minutes"].as_i64()), (200, Some(75)), "{}", r.body);
     app.call(Method::PATCH, &entry(&admins), Some(&agent_token), Some(&json!({"note": "mine now"})), &[])
         .await
@@ -322,7 +359,10 @@ async fn agents_change_their_own_entries_and_admins_any_on_the_timeline() {
         .await
         .assert_problem(403, "forbidden");
     let r = app.post(&path, json!({"duration": "1h", "user_id": agent})).await;
-    assert_eq!((r.body["user_id"].as_str(), r.body["created_by"].as_str()), (Some(agent.as_str()), Some(app.admin_id.as_str())));
+    assert_eq!(
+        (r.body["user_id"].as_str(), r.body["created_by"].as_str()),
+        (Some(agent.as_str()), Some(app.admin_id.as_str()))
+    );
     let r = app.post(&path, json!({"duration": "1h", "user_id": "usr_0000000000007000800000000000dead"})).await;
     assert_eq!(r.error_fields(), ["user_id"]);
 
@@ -330,7 +370,14 @@ async fn agents_change_their_own_entries_and_admins_any_on_the_timeline() {
     let time_kinds: Vec<&str> = k.iter().map(String::as_str).filter(|k| k.starts_with("time_entry")).collect();
     assert_eq!(
         time_kinds,
-        ["time_entry.created", "time_entry.created", "time_entry.updated", "time_entry.updated", "time_entry.deleted", "time_entry.created"]
+        [
+            "time_entry.created",
+            "time_entry.created",
+            "time_entry.updated",
+            "time_entry.updated",
+            "time_entry.deleted",
+            "time_entry.created"
+        ]
     );
 }
 
@@ -338,14 +385,19 @@ async fn agents_change_their_own_entries_and_admins_any_on_the_timeline() {
 async fn time_types_are_an_organizations_own_list() {
     let app = spawn_app().await;
     let (_, agent_token) = app.agent().await;
-    post_as(&app, "/api/v1/time-types", &agent_token, Some(json!({"name": "Call"}))).await.assert_problem(403, "forbidden");
+    post_as(&app, "/api/v1/time-types", &agent_token, Some(json!({"name": "Call"})))
+        .await
+        .assert_problem(403, "forbidden");
     let call = app.post("/api/v1/time-types", json!({"name": "Call"})).await;
     assert_eq!((call.status.as_u16(), call.body["billable"].as_bool()), (201, Some(true)), "{}", call.body);
     let call = call.body["id"].as_str().unwrap().to_string();
     let r = app.post("/api/v1/time-types", json!({"name": "call"})).await;
     assert_eq!(r.error_fields(), ["name"], "names are unique: {}", r.body);
     app.post("/api/v1/time-types", json!({})).await.assert_problem(422, "validation_failed");
-    let travel = app.post("/api/v1/time-types", json!({"name": "Travel", "billable": false})).await.body["id"].as_str().unwrap().to_string();
+    let travel = app.post("/api/v1/time-types", json!({"name": "Travel", "billable": false})).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let list = app.get("/api/v1/time-types").await;
     assert_eq!(list.body["data"].as_array().map(Vec::len), Some(2));
 
@@ -368,7 +420,16 @@ async fn time_types_are_an_organizations_own_list() {
     }
     let r = app.call(Method::GET, "/api/v1/time-entries/totals?group_by=user", Some(&b_token), None, &[]).await;
     assert_eq!(r.body["total"]["minutes"], 0);
-    let b_case = post_as(&app, "/api/v1/cases", &b_token, Some(json!({"subject": "B"}))).await.body["id"].as_str().unwrap().to_string();
-    let r = post_as(&app, &format!("/api/v1/cases/{b_case}/time-entries"), &b_token, Some(json!({"duration": "1h", "time_type_id": travel}))).await;
+    let b_case = post_as(&app, "/api/v1/cases", &b_token, Some(json!({"subject": "B"}))).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = post_as(
+        &app,
+        &format!("/api/v1/cases/{b_case}/time-entries"),
+        &b_token,
+        Some(json!({"duration": "1h", "time_type_id": travel})),
+    )
+    .await;
     assert_eq!(r.error_fields(), ["time_type_id"], "{}", r.body);
 }
