@@ -76,6 +76,7 @@ impl App {
             time_zone: time_zone.to_string(),
             auto_close_days: DEFAULT_AUTO_CLOSE_DAYS,
             default_sla: false,
+            working_day_minutes: casedesk_domain::time::DEFAULT_WORKING_DAY_MINUTES,
             created_at: now,
             updated_at: now,
         };

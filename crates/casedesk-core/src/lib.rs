@@ -9,7 +9,7 @@
 //! Layout: [`error`] (the layer's [`AppError`]), [`clock`], [`auth`] (passwords and tokens),
 //! [`cases`], [`directory`] (users, accounts, contacts), [`queues`] (queues and members),
 //! [`routing`] (who gets a case), [`sla`] (calendars, policies, the breach sweep), [`org`]
-//! (organization settings), [`admin`] (bootstrap and the operator's commands), [`idempotency`].
+//! (organization settings), [`time`] (time tracking), [`admin`] (bootstrap and the operator's commands), [`idempotency`].
 
 #![forbid(unsafe_code)]
 
@@ -27,6 +27,7 @@ pub mod org;
 pub mod queues;
 pub mod routing;
 pub mod sla;
+pub mod time;
 pub mod workflow;
 
 use std::sync::Arc;

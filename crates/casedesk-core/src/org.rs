@@ -1,4 +1,5 @@
-//! The organization's own settings: name, time zone, auto-close and default SLA targets.
+//! The organization's own settings: name, time zone, auto-close, default SLA targets and the
+//! length of a working day (for time entries given in days).
 
 use casedesk_domain::policy::Action;
 use casedesk_domain::{Errors, text};
@@ -19,6 +20,7 @@ pub struct OrgInput {
     pub time_zone: Option<String>,
     pub auto_close_days: Option<i64>,
     pub default_sla: Option<bool>,
+    pub working_day_minutes: Option<i64>,
 }
 
 impl App {
@@ -51,6 +53,11 @@ impl App {
         }
         if let Some(on) = input.default_sla {
             org.default_sla = on;
+        }
+        if let Some(m) = input.working_day_minutes
+            && let Some(m) = errors.take("working_day_minutes", casedesk_domain::time::validate_working_day(m))
+        {
+            org.working_day_minutes = m;
         }
         errors.finish()?;
         org.updated_at = self.clock.now();

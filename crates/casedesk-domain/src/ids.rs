@@ -21,6 +21,9 @@ pub enum IdKind {
     Link,
     Category,
     Activity,
+    TimeType,
+    TimeEntry,
+    Timer,
 }
 
 impl IdKind {
@@ -41,6 +44,9 @@ impl IdKind {
             IdKind::Link => "lnk_",
             IdKind::Category => "ccat_",
             IdKind::Activity => "act_",
+            IdKind::TimeType => "tt_",
+            IdKind::TimeEntry => "te_",
+            IdKind::Timer => "tmr_",
         }
     }
 

@@ -22,6 +22,7 @@
 //! - [`search`]: the words full-text search indexes and matches.
 //! - [`workflow`]: custom statuses and funnel stages.
 //! - [`text`]: small validators shared by the others (lengths, email).
+//! - [`time`]: time tracking: durations, time types, entries and timers.
 
 #![forbid(unsafe_code)]
 
@@ -41,6 +42,7 @@ pub mod routing;
 pub mod search;
 pub mod sla;
 pub mod text;
+pub mod time;
 pub mod timeline;
 pub mod workflow;
 

@@ -40,6 +40,10 @@ pub enum Action {
     ManageOwnTokens,
     ManageAllTokens,
     ManageQueues,
+    /// Log time on cases: timers and one's own entries.
+    LogTime,
+    /// Define the organization's time types; change anyone's time entries.
+    ManageTime,
 }
 
 /// Whether a user with `role` may perform `action`.
@@ -48,8 +52,9 @@ pub fn can(role: Role, action: Action) -> bool {
     match role {
         Role::Admin => true,
         Role::Agent => match action {
-            ReadCases | WriteCases | ReadDirectory | WriteDirectory | ManageOwnTokens => true,
-            DeleteCase | ImportCases | DeleteDirectoryEntry | ManageUsers | ManageAllTokens | ManageQueues => false,
+            ReadCases | WriteCases | ReadDirectory | WriteDirectory | ManageOwnTokens | LogTime => true,
+            DeleteCase | ImportCases | DeleteDirectoryEntry | ManageUsers | ManageAllTokens | ManageQueues
+            | ManageTime => false,
         },
     }
 }
@@ -73,6 +78,8 @@ mod tests {
             (ManageOwnTokens, true, true),
             (ManageAllTokens, true, false),
             (ManageQueues, true, false),
+            (LogTime, true, true),
+            (ManageTime, true, false),
         ];
         for (action, admin, agent) in table {
             assert_eq!(can(Role::Admin, action), admin, "admin {action:?}");

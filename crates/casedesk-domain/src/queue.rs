@@ -58,6 +58,8 @@ pub struct Queue {
     pub vip_priority: Option<Priority>,
     /// Where "escalate" moves a case when no queue is named.
     pub escalation_queue_id: Option<String>,
+    /// Whether agents log time on this queue's cases (timers and entries).
+    pub time_tracking: bool,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -73,6 +75,7 @@ pub struct QueueInput {
     pub vip_tiers: Option<Vec<String>>,
     pub vip_priority: Option<Option<String>>,
     pub escalation_queue_id: Option<Option<String>>,
+    pub time_tracking: Option<bool>,
 }
 
 impl Queue {
@@ -89,6 +92,7 @@ impl Queue {
             vip_tiers: vec!["vip".into()],
             vip_priority: None,
             escalation_queue_id: None,
+            time_tracking: true,
             created_at: now,
             updated_at: now,
         }
@@ -145,6 +149,9 @@ impl Queue {
                 errors.add("escalation_queue_id", "a queue cannot escalate to itself");
             }
             self.escalation_queue_id = e;
+        }
+        if let Some(on) = input.time_tracking {
+            self.time_tracking = on;
         }
         errors.finish()?;
         Ok(self)

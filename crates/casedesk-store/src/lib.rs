@@ -79,7 +79,10 @@ mod store_activities;
 mod store_links;
 mod store_queues;
 mod store_sla;
+mod store_time;
 mod store_workflow;
+
+pub use store_time::{CaseTime, EntryFilter, TimeTotal, TimerChange, TotalsGroup};
 
 /// Connection settings beyond the URL.
 #[derive(Debug, Clone)]

@@ -13,6 +13,7 @@ const SQLITE: &[(i64, &str)] = &[
     (5, include_str!("../migrations/sqlite/0005_links_merge.sql")),
     (6, include_str!("../migrations/sqlite/0006_categories.sql")),
     (7, include_str!("../migrations/sqlite/0007_activities.sql")),
+    (4, include_str!("../migrations/sqlite/0004_time_tracking.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -21,6 +22,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (5, include_str!("../migrations/postgres/0005_links_merge.sql")),
     (6, include_str!("../migrations/postgres/0006_categories.sql")),
     (7, include_str!("../migrations/postgres/0007_activities.sql")),
+    (4, include_str!("../migrations/postgres/0004_time_tracking.sql")),
 ];
 
 const CREATE_TABLE: &str =

@@ -20,6 +20,8 @@ pub struct Org {
     pub auto_close_days: i64,
     /// Cases not covered by a queue's policy follow seed 004's default response targets.
     pub default_sla: bool,
+    /// Minutes in a working day: a duration of `1d` is this long.
+    pub working_day_minutes: i64,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }

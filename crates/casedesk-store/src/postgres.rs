@@ -108,4 +108,9 @@ pub mod q {
         include!("queries_activities.rs");
     }
     pub use activities::*;
+    mod time {
+        use super::*;
+        include!("queries_time.rs");
+    }
+    pub use time::*;
 }

@@ -130,8 +130,8 @@ pub async fn count_orgs(pool: &Pool) -> Result<i64> {
 pub async fn insert_org(pool: &Pool, org: &Org) -> Result<()> {
     let mut tx = pool.begin().await?;
     sqlx::query(
-        "INSERT INTO organizations (id, name, status, time_zone, created_at, updated_at, auto_close_days, default_sla) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO organizations (id, name, status, time_zone, created_at, updated_at, auto_close_days, default_sla, \
+         working_day_minutes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(&org.id)
     .bind(&org.name)
@@ -141,6 +141,7 @@ pub async fn insert_org(pool: &Pool, org: &Org) -> Result<()> {
     .bind(us(org.updated_at))
     .bind(org.auto_close_days)
     .bind(org.default_sla)
+    .bind(org.working_day_minutes)
     .execute(&mut *tx)
     .await?;
     workflow::insert_default_statuses(&mut tx, &org.id).await?;
@@ -151,8 +152,8 @@ pub async fn insert_org(pool: &Pool, org: &Org) -> Result<()> {
 
 pub async fn update_org(pool: &Pool, org: &Org) -> Result<()> {
     let done = sqlx::query(
-        "UPDATE organizations SET name = $1, time_zone = $2, auto_close_days = $3, default_sla = $4, updated_at = $5 \
-         WHERE id = $6",
+        "UPDATE organizations SET name = $1, time_zone = $2, auto_close_days = $3, default_sla = $4, updated_at = $5, \
+         working_day_minutes = $7 WHERE id = $6",
     )
     .bind(&org.name)
     .bind(&org.time_zone)
@@ -160,6 +161,7 @@ pub async fn update_org(pool: &Pool, org: &Org) -> Result<()> {
     .bind(org.default_sla)
     .bind(us(org.updated_at))
     .bind(&org.id)
+    .bind(org.working_day_minutes)
     .execute(pool)
     .await?;
     if done.rows_affected() == 0 {
@@ -178,7 +180,7 @@ pub async fn get_org(pool: &Pool, id: &str) -> Result<Org> {
 }
 
 const ORG_COLUMNS: &str =
-    "o.id, o.name, o.status, o.time_zone, o.auto_close_days, o.default_sla, o.created_at, o.updated_at";
+    "o.id, o.name, o.status, o.time_zone, o.auto_close_days, o.default_sla, o.created_at, o.updated_at, o.working_day_minutes";
 
 fn decode_org(row: &DbRow) -> Result<Org> {
     Ok(Org {
@@ -188,6 +190,7 @@ fn decode_org(row: &DbRow) -> Result<Org> {
         time_zone: row.try_get("time_zone")?,
         auto_close_days: row.try_get("auto_close_days")?,
         default_sla: row.try_get("default_sla")?,
+        working_day_minutes: row.try_get("working_day_minutes")?,
         created_at: ts(row.try_get("created_at")?)?,
         updated_at: ts(row.try_get("updated_at")?)?,
     })

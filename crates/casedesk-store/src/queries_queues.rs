@@ -4,7 +4,7 @@
 use casedesk_domain::queue::{AssignmentMethod, MemberRole, Queue, QueueMember};
 
 const QUEUE_COLUMNS: &str = "q.id, q.org_id, q.name, q.description, q.assignment_method, q.sla_policy_id, q.calendar_id, \
-    q.vip_tiers, q.vip_priority, q.escalation_queue_id, q.created_at, q.updated_at";
+    q.vip_tiers, q.vip_priority, q.escalation_queue_id, q.created_at, q.updated_at, q.time_tracking";
 
 pub(crate) fn decode_queue(row: &DbRow) -> Result<Queue> {
     let tiers: String = row.try_get("vip_tiers")?;
@@ -23,6 +23,7 @@ pub(crate) fn decode_queue(row: &DbRow) -> Result<Queue> {
             .map(|r| Priority::from_rank(r).ok_or_else(|| corrupt("vip_priority", "out of range")))
             .transpose()?,
         escalation_queue_id: row.try_get("escalation_queue_id")?,
+        time_tracking: row.try_get("time_tracking")?,
         created_at: ts(row.try_get("created_at")?)?,
         updated_at: ts(row.try_get("updated_at")?)?,
     })
@@ -32,8 +33,8 @@ pub async fn insert_queue(pool: &Pool, q: &Queue, idem: Option<&IdempotencyRecor
     let mut tx = pool.begin().await?;
     sqlx::query(
         "INSERT INTO case_queues (id, org_id, name, description, assignment_method, sla_policy_id, calendar_id, \
-         vip_tiers, vip_priority, escalation_queue_id, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+         vip_tiers, vip_priority, escalation_queue_id, created_at, updated_at, time_tracking) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
     )
     .bind(&q.id)
     .bind(&q.org_id)
@@ -47,6 +48,7 @@ pub async fn insert_queue(pool: &Pool, q: &Queue, idem: Option<&IdempotencyRecor
     .bind(&q.escalation_queue_id)
     .bind(us(q.created_at))
     .bind(us(q.updated_at))
+    .bind(q.time_tracking)
     .execute(&mut *tx)
     .await?;
     if let Some(r) = idem {
@@ -77,8 +79,8 @@ pub async fn list_queues(pool: &Pool, org_id: &str, page: &PageRequest) -> Resul
 pub async fn update_queue(pool: &Pool, q: &Queue) -> Result<()> {
     let done = sqlx::query(
         "UPDATE case_queues SET name = $1, description = $2, assignment_method = $3, sla_policy_id = $4, \
-         calendar_id = $5, vip_tiers = $6, vip_priority = $7, escalation_queue_id = $8, updated_at = $9 \
-         WHERE org_id = $10 AND id = $11",
+         calendar_id = $5, vip_tiers = $6, vip_priority = $7, escalation_queue_id = $8, updated_at = $9, \
+         time_tracking = $12 WHERE org_id = $10 AND id = $11",
     )
     .bind(&q.name)
     .bind(&q.description)
@@ -91,6 +93,7 @@ pub async fn update_queue(pool: &Pool, q: &Queue) -> Result<()> {
     .bind(us(q.updated_at))
     .bind(&q.org_id)
     .bind(&q.id)
+    .bind(q.time_tracking)
     .execute(pool)
     .await?;
     if done.rows_affected() == 0 {

@@ -41,10 +41,12 @@ use casedesk_domain::queue::AssignmentMethod;
 use casedesk_domain::queue::{MemberRole, QueueMember};
 use casedesk_domain::routing::{self, Request};
 use casedesk_domain::sla::{Policy, PolicyInput, RuleInput};
+use casedesk_domain::time::{Source, StopReason, TimeEntry, TimeType, Timer, estimate_event};
 use casedesk_domain::timeline::{self, AuthorType, Comment, Event};
 use casedesk_store::{
-    ApiToken, BackendKind, CalendarRecord, ConnectOptions, ContactFilter, IdempotencyRecord, ImportedCase, Org, Page,
-    PageRequest, PolicyRecord, Queue, RefKind, RoutedWrite, Store, StoreError,
+    ApiToken, BackendKind, CalendarRecord, CaseTime, ConnectOptions, ContactFilter, EntryFilter, IdempotencyRecord,
+    ImportedCase, Org, Page, PageRequest, PolicyRecord, Queue, RefKind, RoutedWrite, Store, StoreError, TimeTotal,
+    TimerChange, TotalsGroup,
 };
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
@@ -267,6 +269,8 @@ conformance! {
     scenario_calendars_and_policies,
     scenario_sla_columns_and_sweep_list,
     scenario_custom_statuses_and_funnel_stages,
+    scenario_time_types_entries_and_totals,
+    scenario_timers_and_estimates,
 }
 
 // ---- fixtures ----------------------------------------------------------------------------------
@@ -301,6 +305,7 @@ fn org(name: &str, at: Timestamp) -> Org {
         time_zone: "UTC".into(),
         auto_close_days: 4,
         default_sla: false,
+        working_day_minutes: 480,
         created_at: at,
         updated_at: at,
     }
@@ -2707,4 +2712,332 @@ async fn scenario_custom_statuses_and_funnel_stages(store: &Store) {
     store.delete_stage(&a.org, &intake.id).await.unwrap();
     assert_err!(store.delete_stage(&b.org, &stage.id).await, StoreError::NotFound);
     assert!(store.list_stages(&b.org).await.unwrap().is_empty());
+}
+
+// ---- time tracking -----------------------------------------------------------------------------
+
+fn entry(
+    case: &Case,
+    user: &str,
+    day: &str,
+    minutes: i64,
+    billable: bool,
+    tt: Option<&str>,
+    at: Timestamp,
+) -> TimeEntry {
+    TimeEntry {
+        id: IdKind::TimeEntry.new_id(),
+        org_id: case.org_id.clone(),
+        case_id: case.id.clone(),
+        user_id: user.into(),
+        work_date: day.parse().unwrap(),
+        duration_secs: minutes * 60,
+        time_type_id: tt.map(Into::into),
+        billable,
+        note: format!("{minutes} minutes"),
+        source: Source::Manual,
+        created_by: user.into(),
+        created_at: at,
+        updated_at: at,
+    }
+}
+
+async fn scenario_time_types_entries_and_totals(store: &Store) {
+    let a = tenant(store, "Acme").await;
+    let b = tenant(store, "Globex").await;
+    // The organization's working day and the queue's switch round-trip.
+    let o = Org { working_day_minutes: 450, updated_at: t(1), ..store.get_org(&a.org).await.unwrap() };
+    store.update_org(&o).await.unwrap();
+    assert_eq!(store.get_org(&a.org).await.unwrap().working_day_minutes, 450);
+    let q = Queue { time_tracking: false, ..queue(&a.org, "No clocks", t(1)) };
+    store.insert_queue(&q, None).await.unwrap();
+    assert!(!store.get_queue(&a.org, &q.id).await.unwrap().time_tracking);
+    store.update_queue(&Queue { time_tracking: true, ..q.clone() }).await.unwrap();
+    assert!(store.get_queue(&a.org, &q.id).await.unwrap().time_tracking);
+
+    let travel = TimeType {
+        name: "Travel".into(),
+        billable: false,
+        ..TimeType::blank(IdKind::TimeType.new_id(), a.org.clone(), t(1))
+    };
+    let call = TimeType { name: "Call".into(), ..TimeType::blank(IdKind::TimeType.new_id(), a.org.clone(), t(2)) };
+    store.insert_time_type(&travel, None).await.unwrap();
+    store.insert_time_type(&call, None).await.unwrap();
+    let clash = TimeType { name: "TRAVEL".into(), ..TimeType::blank(IdKind::TimeType.new_id(), a.org.clone(), t(3)) };
+    assert_err!(store.insert_time_type(&clash, None).await, StoreError::Duplicate(_));
+    let theirs = TimeType { name: "Travel".into(), ..TimeType::blank(IdKind::TimeType.new_id(), b.org.clone(), t(3)) };
+    store.insert_time_type(&theirs, None).await.unwrap();
+    assert_eq!(store.get_time_type(&a.org, &travel.id).await.unwrap(), travel);
+    assert_err!(store.get_time_type(&a.org, &theirs.id).await, StoreError::NotFound);
+    let listed = walk(1, |t: &TimeType| t.id.clone(), async |p| store.list_time_types(&a.org, &p).await).await;
+    assert_eq!(listed, vec![call.clone(), travel.clone()]);
+    let renamed = TimeType { name: "Phone call".into(), active: false, updated_at: t(4), ..call.clone() };
+    store.update_time_type(&renamed).await.unwrap();
+    assert_eq!(store.get_time_type(&a.org, &call.id).await.unwrap(), renamed);
+    assert_err!(
+        store.update_time_type(&TimeType { org_id: a.org.clone(), ..theirs.clone() }).await,
+        StoreError::NotFound
+    );
+
+    let acc = account(&a.org, "Initech", None, t(1));
+    store.insert_account(&acc, None).await.unwrap();
+    let billed =
+        create(store, &a.org, &a.admin.id, t(5), NewCase { account_id: Some(acc.id.clone()), ..subject("billed") })
+            .await;
+    let internal = create(store, &a.org, &a.admin.id, t(6), subject("internal")).await;
+    let agent = user(&a.org, "agent@acme.example", Role::Agent, t(0));
+    store.insert_user(&agent, None).await.unwrap();
+    let entries = [
+        entry(&billed, &a.admin.id, "2026-02-27", 120, false, Some(&travel.id), t(10)),
+        entry(&billed, &a.admin.id, "2026-02-28", 60, true, None, t(11)),
+        entry(&internal, &agent.id, "2026-02-27", 30, true, None, t(12)),
+        entry(&internal, &agent.id, "2026-03-01", 15, true, None, t(13)),
+    ];
+    let idem = IdempotencyRecord {
+        org_id: a.org.clone(),
+        user_id: a.admin.id.clone(),
+        key: "te-1".into(),
+        request_hash: "h".into(),
+        resource_id: entries[0].id.clone(),
+        status_code: 201,
+        created_at: t(10),
+    };
+    for (i, e) in entries.iter().enumerate() {
+        let rec = (i == 0).then_some(&idem);
+        store.insert_time_entry(e, &[e.created_event(e.created_at)], &e.user_id, rec).await.unwrap();
+    }
+    assert_eq!(store.get_idempotency(&a.org, &a.admin.id, "te-1").await.unwrap(), Some(idem));
+    assert_eq!(store.get_time_entry(&a.org, &entries[0].id).await.unwrap(), entries[0]);
+    assert_eq!(store.get_time_entry_for_update(&a.org, &entries[2].id).await.unwrap(), entries[2]);
+    assert_err!(store.get_time_entry(&b.org, &entries[0].id).await, StoreError::NotFound);
+    let events = store.list_events(&a.org, &billed.id, &PageRequest::first(50)).await.unwrap();
+    assert_eq!(events.items.iter().filter(|e| e.kind == "time_entry.created").count(), 2);
+    assert_err!(store.delete_time_type(&a.org, &travel.id).await, StoreError::InUse(_));
+    assert_err!(store.delete_time_type(&a.org, &theirs.id).await, StoreError::NotFound);
+
+    // Timesheets: latest work first (date, then id), filtered, keyset paged.
+    let ids = |p: &[TimeEntry]| p.iter().map(|e| e.id.clone()).collect::<Vec<_>>();
+    let all = walk(
+        3,
+        |e: &TimeEntry| e.id.clone(),
+        async |p| store.list_time_entries(&a.org, &EntryFilter::default(), &p).await,
+    )
+    .await;
+    assert_eq!(ids(&all), ids(&[entries[3].clone(), entries[1].clone(), entries[2].clone(), entries[0].clone()]));
+    let org = a.org.as_str();
+    let f =
+        |f: EntryFilter| async move { store.list_time_entries(org, &f, &PageRequest::first(50)).await.unwrap().items };
+    assert_eq!(
+        ids(&f(EntryFilter { user_id: Some(agent.id.clone()), ..Default::default() }).await),
+        ids(&[entries[3].clone(), entries[2].clone()])
+    );
+    assert_eq!(
+        ids(&f(EntryFilter { account_id: Some(acc.id.clone()), billable: Some(true), ..Default::default() }).await),
+        ids(&[entries[1].clone()])
+    );
+    let from = "2026-02-28".parse().ok();
+    let to = "2026-02-28".parse().ok();
+    assert_eq!(ids(&f(EntryFilter { from, to, ..Default::default() }).await), ids(&[entries[1].clone()]));
+    assert_eq!(
+        ids(&f(EntryFilter { time_type_id: Some(travel.id.clone()), ..Default::default() }).await),
+        ids(&[entries[0].clone()])
+    );
+    assert_eq!(
+        ids(&f(EntryFilter { case_id: Some(internal.id.clone()), billable: Some(false), ..Default::default() }).await),
+        Vec::<String>::new()
+    );
+    assert!(
+        store
+            .list_time_entries(&b.org, &EntryFilter::default(), &PageRequest::first(50))
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    assert_err!(
+        store
+            .list_time_entries(&a.org, &EntryFilter::default(), &PageRequest { limit: 2, cursor: Some("bogus".into()) })
+            .await,
+        StoreError::InvalidCursor
+    );
+
+    let totals = |g| async move { store.time_totals(org, g, &EntryFilter::default()).await.unwrap() };
+    let tot = |k: Option<&str>, m: i64, bm: i64, n: i64| TimeTotal {
+        key: k.map(Into::into),
+        seconds: m * 60,
+        billable_seconds: bm * 60,
+        entries: n,
+    };
+    assert_eq!(totals(TotalsGroup::User).await, [tot(Some(&a.admin.id), 180, 60, 2), tot(Some(&agent.id), 45, 45, 2)]);
+    assert_eq!(totals(TotalsGroup::Account).await, [tot(Some(&acc.id), 180, 60, 2), tot(None, 45, 45, 2)]);
+    assert_eq!(totals(TotalsGroup::TimeType).await, [tot(Some(&travel.id), 120, 0, 1), tot(None, 105, 105, 3)]);
+    assert_eq!(
+        totals(TotalsGroup::Case).await,
+        [tot(Some(&billed.id), 180, 60, 2), tot(Some(&internal.id), 45, 45, 2)]
+    );
+    assert_eq!(totals(TotalsGroup::Date).await[0], tot(Some("2026-02-27"), 150, 30, 2));
+    assert!(store.time_totals(&b.org, TotalsGroup::User, &EntryFilter::default()).await.unwrap().is_empty());
+
+    // Changes and deletes, each on the timeline.
+    let changed = TimeEntry {
+        duration_secs: 90 * 60,
+        note: "longer".into(),
+        time_type_id: None,
+        updated_at: t(20),
+        ..entries[0].clone()
+    };
+    store.update_time_entry(&changed, &[changed.updated_event(&entries[0], t(20))], &a.admin.id).await.unwrap();
+    assert_eq!(store.get_time_entry(&a.org, &changed.id).await.unwrap(), changed);
+    assert_err!(
+        store.update_time_entry(&TimeEntry { org_id: b.org.clone(), ..changed.clone() }, &[], &b.admin.id).await,
+        StoreError::NotFound
+    );
+    store.delete_time_type(&a.org, &travel.id).await.unwrap();
+    assert_err!(store.get_time_type(&a.org, &travel.id).await, StoreError::NotFound);
+    store.delete_time_entry(&entries[1], &[entries[1].deleted_event(t(21))], &a.admin.id).await.unwrap();
+    assert_err!(store.delete_time_entry(&entries[1], &[], &a.admin.id).await, StoreError::NotFound);
+    assert_err!(store.get_time_entry(&a.org, &entries[1].id).await, StoreError::NotFound);
+    let kinds: Vec<String> = store
+        .list_events(&a.org, &billed.id, &PageRequest::first(50))
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert!(kinds.ends_with(&["time_entry.updated".to_string(), "time_entry.deleted".to_string()]), "{kinds:?}");
+    assert_eq!(
+        store.case_time(&a.org, &billed.id).await.unwrap(),
+        CaseTime { spent_seconds: 5400, billable_seconds: 0, entries: 1, estimate_minutes: None }
+    );
+}
+
+async fn scenario_timers_and_estimates(store: &Store) {
+    let a = tenant(store, "Acme").await;
+    let b = tenant(store, "Globex").await;
+    let first = create(store, &a.org, &a.admin.id, t(1), subject("first")).await;
+    let second = create(store, &a.org, &a.admin.id, t(2), subject("second")).await;
+    let me = &a.admin.id;
+
+    // A new timer (version 1) is inserted with its event.
+    let timer = Timer::new(IdKind::Timer.new_id(), &a.org, me, &first.id, t(10)).started(t(10));
+    let change = TimerChange {
+        org_id: a.org.clone(),
+        put: Some(timer.clone()),
+        events: vec![(first.id.clone(), vec![timer.started_event(false, t(10))])],
+        ..Default::default()
+    };
+    store.write_timers(&change, me).await.unwrap();
+    assert_eq!(store.list_timers(&a.org, me).await.unwrap(), std::slice::from_ref(&timer));
+    assert!(store.list_timers(&b.org, me).await.unwrap().is_empty());
+
+    // A second running timer of one agent breaks the rule, and nothing of that change stays.
+    let rogue = Timer::new(IdKind::Timer.new_id(), &a.org, me, &second.id, t(11)).started(t(11));
+    let bad = TimerChange {
+        org_id: a.org.clone(),
+        put: Some(rogue.clone()),
+        events: vec![(second.id.clone(), vec![rogue.started_event(false, t(11))])],
+        ..Default::default()
+    };
+    assert_err!(store.write_timers(&bad, me).await, StoreError::Duplicate(_));
+    assert_eq!(store.list_timers(&a.org, me).await.unwrap(), std::slice::from_ref(&timer));
+    assert!(
+        store
+            .list_events(&a.org, &second.id, &PageRequest::first(50))
+            .await
+            .unwrap()
+            .items
+            .iter()
+            .all(|e| e.kind != "timer.started")
+    );
+
+    // Pausing writes at the version read; a stale copy is refused.
+    let paused = timer.paused(t(70));
+    store
+        .write_timers(&TimerChange { org_id: a.org.clone(), put: Some(paused.clone()), ..Default::default() }, me)
+        .await
+        .unwrap();
+    assert_eq!(store.list_timers(&a.org, me).await.unwrap(), std::slice::from_ref(&paused));
+    assert_eq!(paused.elapsed_secs(t(500)), 60);
+    assert_err!(
+        store
+            .write_timers(
+                &TimerChange { org_id: a.org.clone(), put: Some(timer.paused(t(80))), ..Default::default() },
+                me
+            )
+            .await,
+        StoreError::Stale
+    );
+
+    // Now the second may run; stopping the first turns it into an entry, all in one write.
+    let running = Timer::new(IdKind::Timer.new_id(), &a.org, me, &second.id, t(100)).started(t(100));
+    store
+        .write_timers(&TimerChange { org_id: a.org.clone(), put: Some(running.clone()), ..Default::default() }, me)
+        .await
+        .unwrap();
+    let listed = store.list_timers(&a.org, me).await.unwrap();
+    assert_eq!(listed, [running.clone(), paused.clone()], "running first");
+    let e = TimeEntry {
+        source: Source::Timer,
+        duration_secs: 60,
+        ..entry(&first, me, "2026-03-02", 1, true, None, t(120))
+    };
+    let stop = TimerChange {
+        org_id: a.org.clone(),
+        stop: vec![paused.clone()],
+        entries: vec![e.clone()],
+        events: vec![(
+            first.id.clone(),
+            vec![paused.stopped_event(&StopReason::Stopped, Some(&e.id), t(120)), e.created_event(t(120))],
+        )],
+        ..Default::default()
+    };
+    store.write_timers(&stop, me).await.unwrap();
+    assert_eq!(store.list_timers(&a.org, me).await.unwrap(), std::slice::from_ref(&running));
+    assert_eq!(store.get_time_entry(&a.org, &e.id).await.unwrap(), e);
+    assert_err!(store.write_timers(&stop, me).await, StoreError::Stale);
+    let kinds: Vec<String> = store
+        .list_events(&a.org, &first.id, &PageRequest::first(50))
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert!(
+        kinds.ends_with(&["timer.started".into(), "timer.stopped".into(), "time_entry.created".into()]),
+        "{kinds:?}"
+    );
+
+    // Estimates: set, change, remove; each on the timeline; another organization sees none.
+    store
+        .set_time_estimate(&a.org, &first.id, Some(180), &[estimate_event(None, Some(180), t(130))], me, t(130))
+        .await
+        .unwrap();
+    store
+        .set_time_estimate(&a.org, &first.id, Some(240), &[estimate_event(Some(180), Some(240), t(131))], me, t(131))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.case_time(&a.org, &first.id).await.unwrap(),
+        CaseTime { spent_seconds: 60, billable_seconds: 60, entries: 1, estimate_minutes: Some(240) }
+    );
+    assert_eq!(
+        store.case_time(&b.org, &first.id).await.unwrap(),
+        CaseTime { spent_seconds: 0, billable_seconds: 0, entries: 0, estimate_minutes: None }
+    );
+    store
+        .set_time_estimate(&a.org, &first.id, None, &[estimate_event(Some(240), None, t(132))], me, t(132))
+        .await
+        .unwrap();
+    assert_eq!(store.case_time(&a.org, &first.id).await.unwrap().estimate_minutes, None);
+    let n = store
+        .list_events(&a.org, &first.id, &PageRequest::first(50))
+        .await
+        .unwrap()
+        .items
+        .iter()
+        .filter(|e| e.kind == "time_estimate.changed")
+        .count();
+    assert_eq!(n, 3);
 }

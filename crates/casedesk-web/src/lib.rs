@@ -60,6 +60,7 @@ impl Default for HttpConfig {
         (name = "queues", description = "Case queues"),
         (name = "accounts"), (name = "contacts"), (name = "users"), (name = "tokens"),
         (name = "imports", description = "Historical cases from another helpdesk"),
+        (name = "time", description = "Time tracking: timers, time entries, timesheets, totals, estimates"),
     )
 )]
 struct ApiDoc;
@@ -78,7 +79,7 @@ impl utoipa::Modify for BearerAuth {
 
 /// The `/api/v1` routes and the OpenAPI document describing exactly them.
 pub fn api_routes(config: &HttpConfig) -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    use api::{activities as act, cases, directory as d, imports, org, queues, sla, workflow as w};
+    use api::{activities as act, cases, directory as d, imports, org, queues, sla, time, workflow as w};
     let imports = OpenApiRouter::new()
         .routes(routes!(imports::import_cases))
         .layer(DefaultBodyLimit::max(config.max_import_bytes));
@@ -119,6 +120,17 @@ pub fn api_routes(config: &HttpConfig) -> (Router<AppState>, utoipa::openapi::Op
         .routes(routes!(w::get_stage, w::update_stage, w::delete_stage))
         .routes(routes!(w::list_categories, w::create_category))
         .routes(routes!(w::get_category, w::update_category, w::delete_category))
+        .routes(routes!(time::list_time_types, time::create_time_type))
+        .routes(routes!(time::get_time_type, time::update_time_type, time::delete_time_type))
+        .routes(routes!(time::list_timers))
+        .routes(routes!(time::start_timer))
+        .routes(routes!(time::pause_timer))
+        .routes(routes!(time::stop_timer))
+        .routes(routes!(time::list_case_time_entries, time::create_time_entry))
+        .routes(routes!(time::set_time_estimate))
+        .routes(routes!(time::list_time_entries))
+        .routes(routes!(time::time_totals))
+        .routes(routes!(time::get_time_entry, time::update_time_entry, time::delete_time_entry))
         .merge(imports)
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .split_for_parts()

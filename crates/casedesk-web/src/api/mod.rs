@@ -9,6 +9,7 @@ pub mod imports;
 pub mod org;
 pub mod queues;
 pub mod sla;
+pub mod time;
 pub mod workflow;
 
 use casedesk_core::store::PageRequest;

@@ -22,6 +22,8 @@ pub struct OrgResponse {
     /// Cases without a queue policy get seed 004's response targets (urgent 1 h, high 4 h,
     /// medium 24 h, low 48 h).
     pub default_sla: bool,
+    /// Minutes in a working day: a time entry of `1d` is this long (default 480, 8 hours).
+    pub working_day_minutes: i64,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: jiff::Timestamp,
     #[schema(value_type = String, format = DateTime)]
@@ -36,6 +38,7 @@ impl From<Org> for OrgResponse {
             time_zone: o.time_zone,
             auto_close_days: o.auto_close_days,
             default_sla: o.default_sla,
+            working_day_minutes: o.working_day_minutes,
             created_at: o.created_at,
             updated_at: o.updated_at,
         }
@@ -50,6 +53,8 @@ pub struct OrgRequest {
     /// 1 to 365.
     pub auto_close_days: Option<i64>,
     pub default_sla: Option<bool>,
+    /// 1 to 1440.
+    pub working_day_minutes: Option<i64>,
 }
 
 #[utoipa::path(get, path = "/api/v1/organization", tag = "organization",
@@ -72,6 +77,7 @@ pub async fn update_organization(
         time_zone: r.time_zone,
         auto_close_days: r.auto_close_days,
         default_sla: r.default_sla,
+        working_day_minutes: r.working_day_minutes,
     };
     Ok(Json(s.app.update_organization(&actor, input).await?.into()))
 }

@@ -35,6 +35,8 @@ pub struct QueueResponse {
     pub vip_priority: Option<&'static str>,
     /// Where "escalate" moves a case by default.
     pub escalation_queue_id: Option<String>,
+    /// Whether agents log time on this queue's cases (default true).
+    pub time_tracking: bool,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Ts,
     #[schema(value_type = String, format = DateTime)]
@@ -53,6 +55,7 @@ impl From<Queue> for QueueResponse {
             vip_tiers: q.vip_tiers,
             vip_priority: q.vip_priority.map(|p| p.as_str()),
             escalation_queue_id: q.escalation_queue_id,
+            time_tracking: q.time_tracking,
             created_at: q.created_at,
             updated_at: q.updated_at,
         }
@@ -80,6 +83,8 @@ pub struct QueueRequest {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub escalation_queue_id: Option<Option<String>>,
+    /// Whether agents log time on this queue's cases. Default: true.
+    pub time_tracking: Option<bool>,
 }
 
 impl From<QueueRequest> for QueueInput {
@@ -93,6 +98,7 @@ impl From<QueueRequest> for QueueInput {
             vip_tiers: r.vip_tiers,
             vip_priority: r.vip_priority,
             escalation_queue_id: r.escalation_queue_id,
+            time_tracking: r.time_tracking,
         }
     }
 }

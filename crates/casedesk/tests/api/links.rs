@@ -103,6 +103,11 @@ async fn merging_moves_comments_and_links_and_closes_the_sources() {
         let r = app.post(&format!("/api/v1/cases/{case}/comments"), json!({"body": body})).await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     }
+    let logged = app.post(&format!("/api/v1/cases/{s1}/time-entries"), json!({"duration": "45m"})).await;
+    assert_eq!(logged.status, StatusCode::CREATED, "{}", logged.body);
+    let call =
+        app.post(&format!("/api/v1/cases/{s2}/activities"), json!({"kind": "call", "subject": "spoke to Ana"})).await;
+    assert_eq!(call.status, StatusCode::CREATED, "{}", call.body);
     let before: Vec<Value> =
         app.get(&format!("/api/v1/cases/{s1}/comments")).await.body["data"].as_array().unwrap().clone();
     app.post(&format!("/api/v1/cases/{s2}/links"), json!({"type": "related", "case_id": other})).await;
@@ -117,6 +122,11 @@ async fn merging_moves_comments_and_links_and_closes_the_sources() {
     assert_eq!(bodies, ["first report", "second report", "target note"], "oldest first, original times");
     let moved = comments["data"].as_array().unwrap().iter().find(|c| c["body"] == "first report").unwrap();
     assert_eq!((&moved["created_at"], &moved["author_id"]), (&before[0]["created_at"], &before[0]["author_id"]));
+    // Time and activities moved too.
+    let time = app.get(&format!("/api/v1/cases/{tid}/time-entries")).await.body;
+    assert_eq!(time["time_spent_minutes"], 45, "{time}");
+    let acts = app.get(&format!("/api/v1/cases/{tid}/activities")).await.body;
+    assert_eq!(acts["data"][0]["subject"], "spoke to Ana");
     // Links moved; the one between a source and the target is gone.
     assert_eq!(links_of(&app, &tid).await, [("related".to_string(), other.clone())]);
     // Sources closed as merged, pointing at the target, for good.

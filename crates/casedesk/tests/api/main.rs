@@ -18,4 +18,5 @@ mod routing;
 mod server;
 mod sla;
 mod tenancy;
+mod time;
 mod workflow;

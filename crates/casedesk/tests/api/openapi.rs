@@ -88,6 +88,23 @@ pub(crate) const ROUTES: &[(&str, &str)] = &[
     ("PATCH", "/api/v1/case-categories/{id}"),
     ("DELETE", "/api/v1/case-categories/{id}"),
     ("POST", "/api/v1/imports/cases"),
+    ("GET", "/api/v1/time-types"),
+    ("POST", "/api/v1/time-types"),
+    ("GET", "/api/v1/time-types/{id}"),
+    ("PATCH", "/api/v1/time-types/{id}"),
+    ("DELETE", "/api/v1/time-types/{id}"),
+    ("GET", "/api/v1/timers"),
+    ("POST", "/api/v1/cases/{id}/timer/start"),
+    ("POST", "/api/v1/cases/{id}/timer/pause"),
+    ("POST", "/api/v1/cases/{id}/timer/stop"),
+    ("GET", "/api/v1/cases/{id}/time-entries"),
+    ("POST", "/api/v1/cases/{id}/time-entries"),
+    ("PUT", "/api/v1/cases/{id}/time-estimate"),
+    ("GET", "/api/v1/time-entries"),
+    ("GET", "/api/v1/time-entries/totals"),
+    ("GET", "/api/v1/time-entries/{id}"),
+    ("PATCH", "/api/v1/time-entries/{id}"),
+    ("DELETE", "/api/v1/time-entries/{id}"),
 ];
 
 /// The keys of an OpenAPI path item that name operations.

@@ -30,6 +30,8 @@ enum Kind {
     Stage,
     Category,
     Activity,
+    TimeType,
+    TimeEntry,
 }
 
 /// Every route that takes an id, with a valid body where it needs one. Writes come after reads
@@ -111,6 +113,18 @@ fn id_routes() -> Vec<(Method, &'static str, Kind, Option<Value>)> {
         (Method::DELETE, "/api/v1/case-queues/{id}", Queue, None),
         (Method::DELETE, "/api/v1/sla-policies/{id}", Policy, None),
         (Method::DELETE, "/api/v1/business-calendars/{id}", Calendar, None),
+        (Method::GET, "/api/v1/time-types/{id}", TimeType, None),
+        (Method::GET, "/api/v1/time-entries/{id}", TimeEntry, None),
+        (Method::GET, "/api/v1/cases/{id}/time-entries", Case, None),
+        (Method::POST, "/api/v1/cases/{id}/time-entries", Case, Some(json!({"duration": "1h"}))),
+        (Method::POST, "/api/v1/cases/{id}/timer/start", Case, None),
+        (Method::POST, "/api/v1/cases/{id}/timer/pause", Case, None),
+        (Method::POST, "/api/v1/cases/{id}/timer/stop", Case, None),
+        (Method::PUT, "/api/v1/cases/{id}/time-estimate", Case, Some(json!({"time_estimate_minutes": 60}))),
+        (Method::PATCH, "/api/v1/time-types/{id}", TimeType, Some(json!({"name": "Renamed by B"}))),
+        (Method::PATCH, "/api/v1/time-entries/{id}", TimeEntry, Some(json!({"duration": "5h"}))),
+        (Method::DELETE, "/api/v1/time-entries/{id}", TimeEntry, None),
+        (Method::DELETE, "/api/v1/time-types/{id}", TimeType, None),
         (Method::DELETE, "/api/v1/case-statuses/{id}", Status, None),
         (Method::DELETE, "/api/v1/funnel-stages/{id}", Stage, None),
         (Method::DELETE, "/api/v1/case-categories/{id}", Category, None),
@@ -133,6 +147,8 @@ fn missing_id(kind: Kind) -> &'static str {
         Kind::Stage => "stg_0000000000007000800000000000dead",
         Kind::Category => "ccat_0000000000007000800000000000dead",
         Kind::Activity => "act_0000000000007000800000000000dead",
+        Kind::TimeType => "tt_0000000000007000800000000000dead",
+        Kind::TimeEntry => "te_0000000000007000800000000000dead",
     }
 }
 
@@ -153,6 +169,8 @@ struct OrgA {
     stage_id: String,
     category_id: String,
     activity_id: String,
+    time_type_id: String,
+    time_entry_id: String,
 }
 
 impl OrgA {
@@ -170,6 +188,8 @@ impl OrgA {
             Kind::Stage => &self.stage_id,
             Kind::Category => &self.category_id,
             Kind::Activity => &self.activity_id,
+            Kind::TimeType => &self.time_type_id,
+            Kind::TimeEntry => &self.time_entry_id,
         }
     }
 }
@@ -248,6 +268,19 @@ async fn seed_org_a(app: &TestApp) -> OrgA {
         &app.post(&format!("/api/v1/cases/{case_id}/activities"), json!({"kind": "task", "subject": "A's task"})).await,
         "activity",
     );
+    let time_type_id = created(&app.post("/api/v1/time-types", json!({"name": "A travel"})).await, "time type");
+    let entry = json!({"duration": "2h", "time_type_id": time_type_id, "note": "A's work"});
+    let time_entry_id = created(&app.post(&format!("/api/v1/cases/{case_id}/time-entries"), entry).await, "time entry");
+    let est = app
+        .call(
+            Method::PUT,
+            &format!("/api/v1/cases/{case_id}/time-estimate"),
+            Some(&app.token),
+            Some(&json!({"time_estimate_minutes": "3h"})),
+            &[],
+        )
+        .await;
+    assert_eq!(est.status.as_u16(), 200, "A sets an estimate: {}", est.body);
     OrgA {
         activity_id,
         category_id,
@@ -264,6 +297,8 @@ async fn seed_org_a(app: &TestApp) -> OrgA {
         queue_id,
         calendar_id,
         policy_id,
+        time_type_id,
+        time_entry_id,
     }
 }
 
@@ -284,6 +319,9 @@ async fn snapshot(app: &TestApp, a: &OrgA) -> Vec<(String, Value)> {
         format!("/api/v1/case-statuses/{}", a.status_id),
         format!("/api/v1/funnel-stages/{}", a.stage_id),
         format!("/api/v1/case-categories/{}", a.category_id),
+        format!("/api/v1/time-types/{}", a.time_type_id),
+        format!("/api/v1/time-entries/{}", a.time_entry_id),
+        format!("/api/v1/cases/{}/time-entries", a.case_id),
     ] {
         let r = app.get(&path).await;
         assert_eq!(r.status.as_u16(), 200, "A reads its own {path}: {}", r.body);
