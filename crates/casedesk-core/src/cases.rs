@@ -195,7 +195,11 @@ impl App {
             }
         };
         let get = async |id: String| self.store.get_case(&actor.org_id, &id).await;
-        self.settle_create(actor, idem.as_ref(), written, get).await
+        let created = self.settle_create(actor, idem.as_ref(), written, get).await?;
+        if !created.replayed {
+            self.apply_templates(&created.value).await?;
+        }
+        Ok(created)
     }
 
     pub async fn get_case(&self, actor: &Actor, id: &str) -> Result<Case> {
@@ -518,6 +522,9 @@ impl App {
     pub async fn list_cases(&self, actor: &Actor, req: &ListRequest) -> Result<Page<CaseListItem>> {
         actor.require(Action::ReadCases, "read cases")?;
         let mut req = req.clone();
+        if req.filter.milestone_overdue_at.is_some() {
+            req.filter.milestone_overdue_at = Some(self.clock.now());
+        }
         // A category's default status also stands for cases that name none in that category.
         if let Some(f) = req.filter.custom_status.as_mut() {
             let s = match self.store.get_status(&actor.org_id, &f.id).await {

@@ -59,6 +59,9 @@ impl App {
                     if let Err(e) = self.sweep_sla().await {
                         tracing::warn!(error = %e, "SLA sweep failed; retrying on the next tick");
                     }
+                    if let Err(e) = self.sweep_milestones().await {
+                        tracing::warn!(error = %e, "milestone sweep failed; retrying on the next tick");
+                    }
                 }
                 _ = close.tick() => {
                     if let Err(e) = self.close_resolved().await {

@@ -23,6 +23,7 @@ pub mod error;
 pub mod idempotency;
 pub mod jobs;
 pub mod links;
+pub mod milestones;
 pub mod org;
 pub mod queues;
 pub mod routing;

@@ -16,6 +16,7 @@
 //! - [`queue`]: case queues and their assignment methods.
 //! - [`routing`]: which queue member gets a case.
 //! - [`links`]: links between cases and the rules of merging.
+//! - [`milestone`]: milestones of a case, their due times and states.
 //! - [`list`]: the validated filter and ordering of a case list.
 //! - [`timeline`]: timeline events and comments.
 //! - [`sla`]: SLA policies (targets per priority) and the clocks that track them.
@@ -34,6 +35,7 @@ pub mod error;
 pub mod ids;
 pub mod links;
 pub mod list;
+pub mod milestone;
 pub mod people;
 pub mod policy;
 pub mod profile;

@@ -94,6 +94,9 @@ pub struct CaseFilter {
     pub category_id: Option<String>,
     /// `cf.<key>=value`: the custom field equals the value, or (a multi-select) holds it.
     pub custom_fields: Vec<(String, String)>,
+    /// Only cases with a milestone not completed and due before this instant (the use case sets
+    /// it to "now" for `has_overdue_milestone=true`).
+    pub milestone_overdue_at: Option<Timestamp>,
 }
 
 /// Cases in one custom status. A category's default status also matches the cases that name no

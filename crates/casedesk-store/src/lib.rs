@@ -77,6 +77,7 @@ macro_rules! dispatch {
 // Further `impl Store` blocks, after `dispatch!` so they can use it.
 mod store_activities;
 mod store_links;
+mod store_milestones;
 mod store_queues;
 mod store_sla;
 mod store_time;

@@ -10,19 +10,21 @@ const SQLITE: &[(i64, &str)] = &[
     (1, include_str!("../migrations/sqlite/0001_init.sql")),
     (2, include_str!("../migrations/sqlite/0002_routing_sla.sql")),
     (3, include_str!("../migrations/sqlite/0003_statuses_stages.sql")),
+    (4, include_str!("../migrations/sqlite/0004_time_tracking.sql")),
     (5, include_str!("../migrations/sqlite/0005_links_merge.sql")),
     (6, include_str!("../migrations/sqlite/0006_categories.sql")),
     (7, include_str!("../migrations/sqlite/0007_activities.sql")),
-    (4, include_str!("../migrations/sqlite/0004_time_tracking.sql")),
+    (8, include_str!("../migrations/sqlite/0008_milestones.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
     (2, include_str!("../migrations/postgres/0002_routing_sla.sql")),
     (3, include_str!("../migrations/postgres/0003_statuses_stages.sql")),
+    (4, include_str!("../migrations/postgres/0004_time_tracking.sql")),
     (5, include_str!("../migrations/postgres/0005_links_merge.sql")),
     (6, include_str!("../migrations/postgres/0006_categories.sql")),
     (7, include_str!("../migrations/postgres/0007_activities.sql")),
-    (4, include_str!("../migrations/postgres/0004_time_tracking.sql")),
+    (8, include_str!("../migrations/postgres/0008_milestones.sql")),
 ];
 
 const CREATE_TABLE: &str =

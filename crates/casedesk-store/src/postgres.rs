@@ -108,6 +108,12 @@ pub mod q {
         include!("queries_activities.rs");
     }
     pub use activities::*;
+
+    mod milestones {
+        use super::*;
+        include!("queries_milestones.rs");
+    }
+    pub use milestones::*;
     mod time {
         use super::*;
         include!("queries_time.rs");

@@ -146,6 +146,13 @@ pub fn list_cases(org_id: &str, req: &ListRequest, full_text: &FullText) -> Resu
     eq(&mut q, "c.problem_id", &f.problem_id);
     eq(&mut q, "c.funnel_stage_id", &f.funnel_stage_id);
     eq(&mut q, "c.category_id", &f.category_id);
+    if let Some(now) = f.milestone_overdue_at {
+        let p = q.arg(Arg::Int(now.as_microsecond()));
+        q.push(&format!(
+            " AND EXISTS (SELECT 1 FROM case_milestones m WHERE m.case_id = c.id AND m.completed_at IS NULL \
+             AND m.due_at < {p})"
+        ));
+    }
     for (key, value) in &f.custom_fields {
         (full_text.custom_field)(&mut q, key, value);
     }

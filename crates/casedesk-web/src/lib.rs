@@ -79,7 +79,9 @@ impl utoipa::Modify for BearerAuth {
 
 /// The `/api/v1` routes and the OpenAPI document describing exactly them.
 pub fn api_routes(config: &HttpConfig) -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    use api::{activities as act, cases, directory as d, imports, org, queues, sla, time, workflow as w};
+    use api::{
+        activities as act, cases, directory as d, imports, milestones as ms, org, queues, sla, time, workflow as w,
+    };
     let imports = OpenApiRouter::new()
         .routes(routes!(imports::import_cases))
         .layer(DefaultBodyLimit::max(config.max_import_bytes));
@@ -104,6 +106,9 @@ pub fn api_routes(config: &HttpConfig) -> (Router<AppState>, utoipa::openapi::Op
         .routes(routes!(act::list_activities, act::create_activity))
         .routes(routes!(act::update_activity, act::delete_activity))
         .routes(routes!(act::open_tasks))
+        .routes(routes!(ms::list_milestones, ms::create_milestone))
+        .routes(routes!(ms::update_milestone, ms::delete_milestone))
+        .routes(routes!(ms::list_templates, ms::put_templates))
         .routes(routes!(queues::list_queues, queues::create_queue))
         .routes(routes!(queues::get_queue, queues::update_queue, queues::delete_queue))
         .routes(routes!(queues::list_members))

@@ -669,6 +669,7 @@ const LIST_PARAMS: &[&str] = &[
     "custom_status_id",
     "funnel_stage_id",
     "category_id",
+    "has_overdue_milestone",
 ];
 
 fn parse_bool(v: &str) -> Result<bool, String> {
@@ -708,6 +709,10 @@ fn read_list_query(q: QueryPairs) -> Result<ListRequest, ApiError> {
     filter.problem_id = r.one("problem_id");
     filter.funnel_stage_id = r.one("funnel_stage_id");
     filter.category_id = r.one("category_id");
+    // The use case puts "now" here; any instant marks the filter as asked for.
+    if r.parse("has_overdue_milestone", parse_bool) == Some(true) {
+        filter.milestone_overdue_at = Some(jiff::Timestamp::UNIX_EPOCH);
+    }
     for (k, v) in cf {
         let key = &k[3..];
         if key.is_empty() || key.len() > 64 {
@@ -755,6 +760,7 @@ fn read_list_query(q: QueryPairs) -> Result<ListRequest, ApiError> {
         ("custom_status_id" = Option<String>, Query, description = "Cases in one of the organization's statuses"),
         ("funnel_stage_id" = Option<String>, Query, description = "Cases at one funnel stage"),
         ("category_id" = Option<String>, Query, description = "Cases of one category"),
+        ("has_overdue_milestone" = Option<bool>, Query, description = "Cases with a milestone past due and not completed"),
         ("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
     responses((status = 200, body = ListResponse<CaseListItemResponse>), (status = 422, body = Problem)))]
 pub async fn list_cases(

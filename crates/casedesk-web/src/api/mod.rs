@@ -6,6 +6,7 @@ pub mod cases;
 pub mod directory;
 pub mod health;
 pub mod imports;
+pub mod milestones;
 pub mod org;
 pub mod queues;
 pub mod sla;

@@ -13,6 +13,7 @@ mod directory;
 mod errors;
 mod links;
 mod list;
+mod milestones;
 mod openapi;
 mod routing;
 mod server;

@@ -30,6 +30,7 @@ enum Kind {
     Stage,
     Category,
     Activity,
+    Milestone,
     TimeType,
     TimeEntry,
 }
@@ -58,6 +59,11 @@ fn id_routes() -> Vec<(Method, &'static str, Kind, Option<Value>)> {
         (Method::POST, "/api/v1/cases/{id}/escalate", Case, Some(json!({"reason": "B escalates"}))),
         (Method::GET, "/api/v1/cases/{id}/links", Case, None),
         (Method::GET, "/api/v1/cases/{id}/activities", Case, None),
+        (Method::GET, "/api/v1/cases/{id}/milestones", Case, None),
+        (Method::POST, "/api/v1/cases/{id}/milestones", Case, Some(json!({"name": "B", "after_start_minutes": 5}))),
+        (Method::PATCH, "/api/v1/milestones/{id}", Milestone, Some(json!({"completed": true}))),
+        (Method::GET, "/api/v1/case-queues/{id}/milestone-templates", Queue, None),
+        (Method::PUT, "/api/v1/case-queues/{id}/milestone-templates", Queue, Some(json!({"milestones": []}))),
         (Method::POST, "/api/v1/cases/{id}/activities", Case, Some(json!({"kind": "call", "subject": "B calls"}))),
         (Method::PATCH, "/api/v1/activities/{id}", Activity, Some(json!({"subject": "Renamed by B"}))),
         (
@@ -129,6 +135,7 @@ fn id_routes() -> Vec<(Method, &'static str, Kind, Option<Value>)> {
         (Method::DELETE, "/api/v1/funnel-stages/{id}", Stage, None),
         (Method::DELETE, "/api/v1/case-categories/{id}", Category, None),
         (Method::DELETE, "/api/v1/activities/{id}", Activity, None),
+        (Method::DELETE, "/api/v1/milestones/{id}", Milestone, None),
     ]
 }
 
@@ -147,6 +154,7 @@ fn missing_id(kind: Kind) -> &'static str {
         Kind::Stage => "stg_0000000000007000800000000000dead",
         Kind::Category => "ccat_0000000000007000800000000000dead",
         Kind::Activity => "act_0000000000007000800000000000dead",
+        Kind::Milestone => "ms_0000000000007000800000000000dead",
         Kind::TimeType => "tt_0000000000007000800000000000dead",
         Kind::TimeEntry => "te_0000000000007000800000000000dead",
     }
@@ -169,6 +177,7 @@ struct OrgA {
     stage_id: String,
     category_id: String,
     activity_id: String,
+    milestone_id: String,
     time_type_id: String,
     time_entry_id: String,
 }
@@ -188,6 +197,7 @@ impl OrgA {
             Kind::Stage => &self.stage_id,
             Kind::Category => &self.category_id,
             Kind::Activity => &self.activity_id,
+            Kind::Milestone => &self.milestone_id,
             Kind::TimeType => &self.time_type_id,
             Kind::TimeEntry => &self.time_entry_id,
         }
@@ -281,7 +291,16 @@ async fn seed_org_a(app: &TestApp) -> OrgA {
         )
         .await;
     assert_eq!(est.status.as_u16(), 200, "A sets an estimate: {}", est.body);
+    let milestone_id = created(
+        &app.post(
+            &format!("/api/v1/cases/{case_id}/milestones"),
+            json!({"name": "A's step", "after_start_minutes": 600}),
+        )
+        .await,
+        "milestone",
+    );
     OrgA {
+        milestone_id,
         activity_id,
         category_id,
         status_id,
@@ -319,6 +338,7 @@ async fn snapshot(app: &TestApp, a: &OrgA) -> Vec<(String, Value)> {
         format!("/api/v1/case-statuses/{}", a.status_id),
         format!("/api/v1/funnel-stages/{}", a.stage_id),
         format!("/api/v1/case-categories/{}", a.category_id),
+        format!("/api/v1/cases/{}/milestones", a.case_id),
         format!("/api/v1/time-types/{}", a.time_type_id),
         format!("/api/v1/time-entries/{}", a.time_entry_id),
         format!("/api/v1/cases/{}/time-entries", a.case_id),
