@@ -407,15 +407,6 @@ pub fn estimate_event(old: Option<i64>, new: Option<i64>, at: Timestamp) -> NewE
     }
 }
 
-/// Checks an estimate in minutes.
-pub fn validate_estimate(minutes: i64) -> Result<i64, String> {
-    if (0..=MAX_ESTIMATE_MINUTES).contains(&minutes) {
-        Ok(minutes)
-    } else {
-        Err(format!("must be 0 to {MAX_ESTIMATE_MINUTES} minutes"))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -472,7 +463,6 @@ mod tests {
     fn working_day_and_estimate_bounds() {
         assert!(validate_working_day(0).is_err() && validate_working_day(1441).is_err());
         assert_eq!(validate_working_day(450), Ok(450));
-        assert!(validate_estimate(-1).is_err() && validate_estimate(MAX_ESTIMATE_MINUTES + 1).is_err());
     }
 
     fn entry() -> TimeEntry {

@@ -217,7 +217,10 @@ pub async fn delete_time_entry(pool: &Pool, e: &TimeEntry, events: &[NewEvent], 
 /// The conditions of an entry filter, on `time_entries te`.
 fn entry_conditions(q: &mut Sql, org_id: &str, f: &EntryFilter) {
     let p = q.arg(Arg::Text(org_id.into()));
-    q.push(&format!(" WHERE te.org_id = {p}"));
+    // A deleted case's time leaves timesheets and totals with it.
+    q.push(&format!(
+        " WHERE te.org_id = {p} AND NOT EXISTS (SELECT 1 FROM cases dc WHERE dc.id = te.case_id AND dc.deleted_at IS NOT NULL)"
+    ));
     for (col, v) in [("te.user_id", &f.user_id), ("te.case_id", &f.case_id), ("te.time_type_id", &f.time_type_id)] {
         if let Some(v) = v {
             let p = q.arg(Arg::Text(v.clone()));

@@ -215,6 +215,14 @@ async fn timesheets_filter_by_user_date_and_billable_a_page_at_a_time() {
     for bad in ["from=yesterday", "billable=maybe", "from=2026-03-02&to=2026-03-01", "cursor=nope", "color=red"] {
         app.get(&format!("/api/v1/time-entries?{bad}")).await.assert_problem(422, "validation_failed");
     }
+    // A deleted case's time leaves the timesheet and the totals.
+    let gone = case(&app, json!({"subject": "Deleted later"})).await;
+    app.post(&format!("/api/v1/cases/{gone}/time-entries"), json!({"duration": "4h", "date": "2026-02-27"})).await;
+    assert_eq!(app.get("/api/v1/time-entries?limit=100").await.body["data"].as_array().map(Vec::len), Some(6));
+    assert_eq!(app.delete(&format!("/api/v1/cases/{gone}")).await.status, 204);
+    assert_eq!(app.get("/api/v1/time-entries?limit=100").await.body["data"].as_array().map(Vec::len), Some(5));
+    let totals = app.get("/api/v1/time-entries/totals?group_by=case").await.body;
+    assert!(!totals.to_string().contains(&gone), "{totals}");
 }
 
 #[tokio::test]
