@@ -527,13 +527,7 @@ impl App {
         }
         // A category's default status also stands for cases that name none in that category.
         if let Some(f) = req.filter.custom_status.as_mut() {
-            let s = match self.store.get_status(&actor.org_id, &f.id).await {
-                Ok(s) => s,
-                Err(StoreError::NotFound) => {
-                    return Err(AppError::field("custom_status_id", format!("no such status: {}", f.id)));
-                }
-                Err(e) => return Err(e.into()),
-            };
+            let s = self.named_status(&actor.org_id, &f.id).await?;
             f.default_of = s.is_default.then_some(s.category);
         }
         Ok(self.store.list_cases(&actor.org_id, &req).await?)

@@ -38,6 +38,16 @@ impl AppError {
     }
 }
 
+/// A record a request body names: missing (or another organization's) is a 422 on `field`,
+/// not a 404 — the URL was right, the body was not.
+pub fn named<T>(found: Result<T, StoreError>, field: &str, what: &str, id: &str) -> Result<T, AppError> {
+    match found {
+        Ok(v) => Ok(v),
+        Err(StoreError::NotFound) => Err(AppError::field(field, format!("no such {what}: {id}"))),
+        Err(e) => Err(e.into()),
+    }
+}
+
 impl From<DomainError> for AppError {
     fn from(e: DomainError) -> Self {
         match e {

@@ -9,6 +9,7 @@ use casedesk_store::StoreError;
 use jiff::tz::TimeZone;
 use serde_json::json;
 
+use crate::error::named;
 use crate::{Actor, App, AppError, Result};
 
 pub const LINK_ADDED: &str = "link.added";
@@ -26,11 +27,7 @@ fn link_event(kind: &'static str, link: &CaseLink, end: &str, now: jiff::Timesta
 impl App {
     /// A case of the actor's organization named in a request body: a 422 on `field` if missing.
     async fn named_case(&self, org_id: &str, field: &str, id: &str) -> Result<Case> {
-        match self.store.get_case_for_update(org_id, id).await {
-            Ok(c) => Ok(c),
-            Err(StoreError::NotFound) => Err(AppError::field(field, format!("no such case: {id}"))),
-            Err(e) => Err(e.into()),
-        }
+        named(self.store.get_case_for_update(org_id, id).await, field, "case", id)
     }
 
     pub async fn list_links(&self, actor: &Actor, case_id: &str) -> Result<Vec<(CaseLink, Case)>> {

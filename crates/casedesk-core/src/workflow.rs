@@ -6,8 +6,9 @@ use casedesk_domain::policy::Action;
 use casedesk_domain::profile::{self, Category};
 use casedesk_domain::workflow::{self, CustomStatus, FunnelStage, StageInput, StatusInput};
 use casedesk_domain::{DomainError, Errors, text};
-use casedesk_store::{RefKind, StoreError};
+use casedesk_store::RefKind;
 
+use crate::error::named;
 use crate::idempotency::{Created, IdemKey};
 use crate::{Actor, App, AppError, Result};
 
@@ -115,22 +116,13 @@ impl App {
 
     // ---- what a case request names -----------------------------------------------------------
 
-    /// A status or stage a request names, looked up in the organization (a 422 on `field` if it
-    /// is not there).
-    async fn named_status(&self, org_id: &str, id: &str) -> Result<CustomStatus> {
-        match self.store.get_status(org_id, id).await {
-            Ok(s) => Ok(s),
-            Err(StoreError::NotFound) => Err(AppError::field("custom_status_id", format!("no such status: {id}"))),
-            Err(e) => Err(e.into()),
-        }
+    /// The status or stage a request names (a 422 on its field if the organization has none).
+    pub(crate) async fn named_status(&self, org_id: &str, id: &str) -> Result<CustomStatus> {
+        named(self.store.get_status(org_id, id).await, "custom_status_id", "status", id)
     }
 
     pub(crate) async fn named_stage(&self, org_id: &str, id: &str) -> Result<FunnelStage> {
-        match self.store.get_stage(org_id, id).await {
-            Ok(s) => Ok(s),
-            Err(StoreError::NotFound) => Err(AppError::field("funnel_stage_id", format!("no such funnel stage: {id}"))),
-            Err(e) => Err(e.into()),
-        }
+        named(self.store.get_stage(org_id, id).await, "funnel_stage_id", "funnel stage", id)
     }
 
     /// Sets a new case's category from its custom status (or checks they agree), and checks its
@@ -277,11 +269,7 @@ impl App {
 
     /// A category a case request names (a 422 on `category_id` if it is not there).
     pub(crate) async fn named_category(&self, org_id: &str, id: &str) -> Result<Category> {
-        match self.store.get_category(org_id, id).await {
-            Ok(k) => Ok(k),
-            Err(StoreError::NotFound) => Err(AppError::field("category_id", format!("no such category: {id}"))),
-            Err(e) => Err(e.into()),
-        }
+        named(self.store.get_category(org_id, id).await, "category_id", "category", id)
     }
 
     /// Checks a case's custom fields against its category's profile. A case that moved to another
