@@ -16,7 +16,7 @@ use serde_json::json;
 use crate::idempotency::{Created, IdemKey};
 use crate::routing::{CASE_ASSIGNED, CASE_ESCALATED, RouteInput, SlaChange, apply_plan, decide};
 use crate::{Actor, App, AppError, Result};
-use casedesk_domain::workflow::FunnelStage;
+use casedesk_domain::workflow::{self, FunnelStage};
 
 /// A case with what its detail page shows: account, contact, the whole comment thread, a
 /// problem's incidents, and the calendar its SLA clocks count in.
@@ -367,7 +367,7 @@ impl App {
         if next.status.is_active() {
             let statuses = self.store.list_statuses(&next.org_id).await?;
             let by_category = plan.policy.pauses(next.status);
-            let paused = App::status_pauses(&statuses, next.status, next.custom_status_id.as_deref(), by_category);
+            let paused = workflow::pauses(&statuses, next.status, next.custom_status_id.as_deref(), by_category);
             // All clocks of a case run or pause together: enforce the status's word.
             let running = sla.clocks.iter().any(|c| c.is_running());
             if paused == running {

@@ -1,11 +1,10 @@
 //! Use cases of custom statuses and funnel stages, and how a case's request names them.
 
-use casedesk_domain::case::{Case, CasePatch, NewCase, Status};
+use casedesk_domain::case::{Case, CasePatch, NewCase};
 use casedesk_domain::ids::IdKind;
 use casedesk_domain::policy::Action;
-use casedesk_domain::profile::{self, Category};
+use casedesk_domain::profile::{Category, CategoryInput};
 use casedesk_domain::workflow::{self, CustomStatus, FunnelStage, StageInput, StatusInput};
-use casedesk_domain::{DomainError, Errors, text};
 use casedesk_store::RefKind;
 
 use crate::error::named;
@@ -153,29 +152,6 @@ impl App {
         }
         Ok(())
     }
-
-    /// Whether a case in `status` / `custom` is paused under a policy whose categories pause as
-    /// `category_pauses` says; a custom status may say otherwise.
-    pub(crate) fn status_pauses(
-        statuses: &[CustomStatus],
-        status: Status,
-        custom: Option<&str>,
-        category_pauses: bool,
-    ) -> bool {
-        let named = match custom {
-            Some(id) => statuses.iter().find(|s| s.id == id),
-            None => statuses.iter().find(|s| s.category == status && s.is_default),
-        };
-        named.map_or(category_pauses, |s| s.pauses(category_pauses))
-    }
-}
-
-/// A category's fields as given; `None` leaves one alone.
-#[derive(Debug, Clone, Default)]
-pub struct CategoryInput {
-    pub name: Option<String>,
-    pub fields: Option<Vec<casedesk_domain::profile::FieldInput>>,
-    pub position: Option<i64>,
 }
 
 impl App {
@@ -189,37 +165,6 @@ impl App {
     pub async fn get_category(&self, actor: &Actor, id: &str) -> Result<Category> {
         actor.require(Action::ReadCases, "read categories")?;
         Ok(self.store.get_category(&actor.org_id, id).await?)
-    }
-
-    fn apply_category(mut k: Category, input: CategoryInput, creating: bool) -> Result<Category> {
-        let mut errors = Errors::new();
-        match input.name {
-            Some(n) => {
-                if let Some(n) = errors.take("name", text::required_line(&n, 100)) {
-                    k.name = n;
-                }
-            }
-            None if creating => errors.add("name", "is required"),
-            None => {}
-        }
-        if let Some(p) = input.position {
-            if (0..=10_000).contains(&p) {
-                k.position = p;
-            } else {
-                errors.add("position", "must be 0 to 10000");
-            }
-        }
-        let fields = input.fields.map(profile::validate_fields);
-        match (errors.finish(), fields) {
-            (Ok(()), None) => {}
-            (Ok(()), Some(f)) => k.fields = f?,
-            (Err(DomainError::Validation(mut a)), Some(Err(DomainError::Validation(b)))) => {
-                a.extend(b);
-                return Err(AppError::Validation(a));
-            }
-            (Err(e), _) => return Err(e.into()),
-        }
-        Ok(k)
     }
 
     pub async fn create_category(
@@ -243,7 +188,7 @@ impl App {
             created_at: now,
             updated_at: now,
         };
-        let k = Self::apply_category(blank, input, true)?;
+        let k = blank.apply(input, true)?;
         let rec = self.idem_record(actor, idem.as_ref(), &k.id, 201);
         let written = self.store.put_category(&k, rec.as_ref()).await.map(|()| k);
         let get = async |id: String| self.store.get_category(&actor.org_id, &id).await;
@@ -254,7 +199,7 @@ impl App {
     pub async fn update_category(&self, actor: &Actor, id: &str, input: CategoryInput) -> Result<Category> {
         actor.require(Action::ManageQueues, "change categories")?;
         let current = self.store.get_category(&actor.org_id, id).await?;
-        let mut next = Self::apply_category(current.clone(), input, false)?;
+        let mut next = current.clone().apply(input, false)?;
         if next != current {
             next.updated_at = self.clock.now();
             self.store.put_category(&next, None).await?;

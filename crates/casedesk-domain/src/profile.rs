@@ -88,6 +88,14 @@ pub struct FieldInput {
     pub options: Vec<String>,
 }
 
+/// A category's fields as given; `None` leaves one alone.
+#[derive(Debug, Clone, Default)]
+pub struct CategoryInput {
+    pub name: Option<String>,
+    pub fields: Option<Vec<FieldInput>>,
+    pub position: Option<i64>,
+}
+
 /// A case category and its profile.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Category {
@@ -201,6 +209,34 @@ fn check_value(def: &FieldDef, value: &Value) -> Result<(), String> {
 }
 
 impl Category {
+    /// Applies `input`, reporting every bad field of the category and of its profile at once.
+    pub fn apply(mut self, input: CategoryInput, creating: bool) -> Result<Category, DomainError> {
+        let mut errors = Errors::new();
+        match input.name {
+            Some(n) => {
+                if let Some(n) = errors.take("name", text::required_line(&n, 100)) {
+                    self.name = n;
+                }
+            }
+            None if creating => errors.add("name", "is required"),
+            None => {}
+        }
+        match input.position {
+            Some(p) if (0..=10_000).contains(&p) => self.position = p,
+            Some(_) => errors.add("position", "must be 0 to 10000"),
+            None => {}
+        }
+        if let Some(fields) = input.fields {
+            match validate_fields(fields) {
+                Ok(f) => self.fields = f,
+                Err(DomainError::Validation(f)) => f.into_iter().for_each(|e| errors.add(e.field, e.message)),
+                Err(e) => return Err(e),
+            }
+        }
+        errors.finish()?;
+        Ok(self)
+    }
+
     /// Checks a case's custom fields against this profile: every key defined, every value of its
     /// kind (`null` clears a value), every required field given. Errors name `custom_fields.<key>`.
     pub fn check(&self, fields: &Map<String, Value>) -> Result<(), DomainError> {
@@ -332,5 +368,36 @@ mod tests {
         let (kept, dropped) = question.keep(values.as_object().unwrap());
         assert_eq!(kept, json!({"version": "2.1", "severity": "major"}).as_object().unwrap().clone());
         assert_eq!(dropped, ["platforms"]);
+    }
+
+    #[test]
+    fn a_category_reports_its_own_and_its_profiles_errors_together() {
+        let input = CategoryInput {
+            name: Some(" ".into()),
+            position: Some(-1),
+            fields: Some(vec![field("Bad", "text", false, &[])]),
+        };
+        let got = fields_of(bug().apply(input, false).unwrap_err());
+        assert_eq!(got, ["name", "position", "fields[0].key"]);
+        let renamed =
+            bug().apply(CategoryInput { name: Some("Defect".into()), ..Default::default() }, false).expect("ok");
+        assert_eq!((renamed.name.as_str(), renamed.fields.len()), ("Defect", 8));
+    }
+
+    #[test]
+    fn a_custom_status_decides_pausing_over_its_category() {
+        use crate::case::Status;
+        use crate::workflow::{CustomStatus, pauses};
+        let mk = |id: &str, category, is_default, pauses_sla| CustomStatus {
+            name: id.into(),
+            category,
+            is_default,
+            pauses_sla,
+            ..CustomStatus::blank(id.into(), "org_1".into(), Timestamp::UNIX_EPOCH)
+        };
+        let statuses = [mk("hold", Status::OnHold, true, None), mk("chasing", Status::OnHold, false, Some(false))];
+        assert!(pauses(&statuses, Status::OnHold, None, true), "the default follows its category");
+        assert!(!pauses(&statuses, Status::OnHold, Some("chasing"), true));
+        assert!(pauses(&statuses, Status::Open, Some("gone"), true), "an unknown status follows the category");
     }
 }

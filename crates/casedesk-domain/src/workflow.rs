@@ -113,6 +113,17 @@ impl CustomStatus {
     }
 }
 
+/// Whether a case in `status` (with custom status `custom`, or the category's default) has its
+/// SLA clocks paused, given whether the category pauses them under the case's policy: a custom
+/// status may say otherwise.
+pub fn pauses(statuses: &[CustomStatus], status: Status, custom: Option<&str>, category_pauses: bool) -> bool {
+    let named = match custom {
+        Some(id) => statuses.iter().find(|s| s.id == id),
+        None => statuses.iter().find(|s| s.category == status && s.is_default),
+    };
+    named.map_or(category_pauses, |s| s.pauses(category_pauses))
+}
+
 /// The status of a case from what a request names: a custom status fixes the category; a
 /// category alone means its default custom status (`None`). Both must agree.
 pub fn status_of(
