@@ -113,6 +113,7 @@ pub async fn update_calendar(pool: &Pool, c: &CalendarRecord) -> Result<()> {
 /// Deletes a calendar no policy or queue uses ([`StoreError::InUse`] otherwise).
 pub async fn delete_calendar(pool: &Pool, org_id: &str, id: &str) -> Result<()> {
     let mut tx = pool.begin().await?;
+    must_exist(&mut tx, "business_calendars", org_id, id).await?;
     let users: i64 = sqlx::query_scalar(
         "SELECT (SELECT COUNT(*) FROM sla_policies WHERE org_id = $1 AND calendar_id = $2) \
          + (SELECT COUNT(*) FROM case_queues WHERE org_id = $1 AND calendar_id = $2)",
@@ -121,14 +122,6 @@ pub async fn delete_calendar(pool: &Pool, org_id: &str, id: &str) -> Result<()> 
     .bind(id)
     .fetch_one(&mut *tx)
     .await?;
-    let exists: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM business_calendars WHERE org_id = $1 AND id = $2")
-        .bind(org_id)
-        .bind(id)
-        .fetch_one(&mut *tx)
-        .await?;
-    if exists == 0 {
-        return Err(StoreError::NotFound);
-    }
     if users > 0 {
         return Err(StoreError::InUse(format!("{users} policy(ies) or queue(s) use the calendar")));
     }

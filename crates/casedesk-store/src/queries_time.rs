@@ -80,14 +80,7 @@ pub async fn update_time_type(pool: &Pool, t: &TimeType) -> Result<()> {
 /// Deletes a time type no entry uses ([`StoreError::InUse`] otherwise: deactivate it instead).
 pub async fn delete_time_type(pool: &Pool, org_id: &str, id: &str) -> Result<()> {
     let mut tx = pool.begin().await?;
-    let found: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM time_types WHERE org_id = $1 AND id = $2")
-        .bind(org_id)
-        .bind(id)
-        .fetch_one(&mut *tx)
-        .await?;
-    if found == 0 {
-        return Err(StoreError::NotFound);
-    }
+    must_exist(&mut tx, "time_types", org_id, id).await?;
     let used: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM time_entries WHERE time_type_id = $1")
         .bind(id)
         .fetch_one(&mut *tx)

@@ -174,7 +174,7 @@ pub async fn put_stage(pool: &Pool, f: &FunnelStage, idem: Option<&IdempotencyRe
 /// Deletes a stage no case is at.
 pub async fn delete_stage(pool: &Pool, org_id: &str, id: &str) -> Result<()> {
     let mut tx = pool.begin().await?;
-    must_exist_stage(&mut tx, org_id, id).await?;
+    must_exist(&mut tx, "funnel_stages", org_id, id).await?;
     let cases: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cases WHERE org_id = $1 AND funnel_stage_id = $2")
         .bind(org_id)
         .bind(id)
@@ -186,15 +186,6 @@ pub async fn delete_stage(pool: &Pool, org_id: &str, id: &str) -> Result<()> {
     sqlx::query("DELETE FROM funnel_stages WHERE org_id = $1 AND id = $2").bind(org_id).bind(id).execute(&mut *tx).await?;
     tx.commit().await?;
     Ok(())
-}
-
-async fn must_exist_stage(tx: &mut Tx<'_>, org_id: &str, id: &str) -> Result<()> {
-    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM funnel_stages WHERE org_id = $1 AND id = $2")
-        .bind(org_id)
-        .bind(id)
-        .fetch_one(&mut **tx)
-        .await?;
-    if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
 }
 
 // ---- categories --------------------------------------------------------------------------------
@@ -297,14 +288,7 @@ pub async fn put_category(pool: &Pool, k: &casedesk_domain::profile::Category, i
 /// Deletes a category no case has.
 pub async fn delete_category(pool: &Pool, org_id: &str, id: &str) -> Result<()> {
     let mut tx = pool.begin().await?;
-    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM case_categories WHERE org_id = $1 AND id = $2")
-        .bind(org_id)
-        .bind(id)
-        .fetch_one(&mut *tx)
-        .await?;
-    if n == 0 {
-        return Err(StoreError::NotFound);
-    }
+    must_exist(&mut tx, "case_categories", org_id, id).await?;
     let cases: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cases WHERE org_id = $1 AND category_id = $2")
         .bind(org_id)
         .bind(id)
