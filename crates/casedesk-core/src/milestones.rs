@@ -32,6 +32,16 @@ pub struct MilestoneInput {
     pub completed: Option<bool>,
 }
 
+/// Milestone `id` of a case's ordered milestones, with its state at `now`.
+fn state_of(ms: &[Milestone], id: &str, now: Timestamp) -> Result<(Milestone, MilestoneState)> {
+    let states = milestone::states(ms, now);
+    ms.iter()
+        .zip(states)
+        .find(|(m, _)| m.id == id)
+        .map(|(m, s)| (m.clone(), s))
+        .ok_or_else(|| AppError::Internal(format!("milestone {id} lost while saving")))
+}
+
 fn event(kind: &'static str, m: &Milestone, at: Timestamp) -> NewEvent {
     NewEvent {
         kind,
@@ -59,20 +69,32 @@ impl App {
         Ok(ms.into_iter().zip(states).collect())
     }
 
-    /// Re-schedules `ms` and writes them with `events`.
+    /// `ms` in order with their due times computed in the case's calendar.
+    async fn scheduled(&self, case: &Case, mut ms: Vec<Milestone>) -> Result<Vec<Milestone>> {
+        let cal = self.milestone_calendar(case).await?;
+        milestone::schedule(&mut ms, case.created_at, &cal);
+        Ok(ms)
+    }
+
+    /// Re-schedules `ms` and writes them with `events`; returns them as written.
     async fn save_milestones(
         &self,
         case: &Case,
-        mut ms: Vec<Milestone>,
+        ms: Vec<Milestone>,
         events: Vec<NewEvent>,
         actor_id: &str,
-    ) -> Result<()> {
-        let cal = self.milestone_calendar(case).await?;
-        milestone::schedule(&mut ms, case.created_at, &cal);
-        Ok(self.store.put_milestones(&ms, &events, actor_id).await?)
+    ) -> Result<Vec<Milestone>> {
+        let ms = self.scheduled(case, ms).await?;
+        self.store.put_milestones(&ms, &events, actor_id).await?;
+        Ok(ms)
     }
 
-    pub async fn add_milestone(&self, actor: &Actor, case_id: &str, input: MilestoneInput) -> Result<Milestone> {
+    pub async fn add_milestone(
+        &self,
+        actor: &Actor,
+        case_id: &str,
+        input: MilestoneInput,
+    ) -> Result<(Milestone, MilestoneState)> {
         actor.require(Action::WriteCases, "add milestones")?;
         let case = self.store.get_case(&actor.org_id, case_id).await?;
         let mut errors = Errors::new();
@@ -114,16 +136,19 @@ impl App {
         };
         let id = m.id.clone();
         ms.push(m);
-        let cal = self.milestone_calendar(&case).await?;
-        milestone::schedule(&mut ms, case.created_at, &cal);
-        let added =
-            ms.iter().find(|m| m.id == id).cloned().ok_or_else(|| AppError::Internal("lost milestone".into()))?;
+        let ms = self.scheduled(&case, ms).await?;
+        let (added, state) = state_of(&ms, &id, now)?;
         self.store.put_milestones(&ms, &[event(MILESTONE_ADDED, &added, now)], &actor.user_id).await?;
-        Ok(added)
+        Ok((added, state))
     }
 
     /// Renames, moves, completes or reopens a milestone; the ones after it are re-timed.
-    pub async fn update_milestone(&self, actor: &Actor, id: &str, input: MilestoneInput) -> Result<Milestone> {
+    pub async fn update_milestone(
+        &self,
+        actor: &Actor,
+        id: &str,
+        input: MilestoneInput,
+    ) -> Result<(Milestone, MilestoneState)> {
         actor.require(Action::WriteCases, "change milestones")?;
         let current = self.store.get_milestone(&actor.org_id, id).await?;
         let case = self.store.get_case(&actor.org_id, &current.case_id).await?;
@@ -171,9 +196,8 @@ impl App {
         }
         m.updated_at = now;
         errors.finish()?;
-        self.save_milestones(&case, ms.clone(), events, &actor.user_id).await?;
-        let saved = self.store.get_milestone(&actor.org_id, id).await?;
-        Ok(saved)
+        let ms = self.save_milestones(&case, ms, events, &actor.user_id).await?;
+        state_of(&ms, id, now)
     }
 
     pub async fn delete_milestone(&self, actor: &Actor, id: &str) -> Result<()> {
@@ -274,7 +298,7 @@ impl App {
             data: json!({ "from_queue": queue_id, "names": names }),
             created_at: now,
         }];
-        self.save_milestones(case, ms, events, &case.created_by).await
+        self.save_milestones(case, ms, events, &case.created_by).await.map(|_| ())
     }
 
     /// Flags milestones whose due time has passed (once each, whichever instance gets there

@@ -81,7 +81,7 @@ pub struct ActivityRequest {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub outcome: Option<Option<String>>,
-    /// RFC 3339; default: now (not for tasks).
+    /// RFC 3339 or a date (00:00 UTC); default: now (not for tasks).
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub occurred_at: Option<Option<String>>,
@@ -92,7 +92,7 @@ pub struct ActivityRequest {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub assignee_id: Option<Option<String>>,
-    /// Tasks only; RFC 3339.
+    /// Tasks only; RFC 3339 or a date (00:00 UTC).
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub due_at: Option<Option<String>>,
@@ -106,10 +106,10 @@ fn instant(
     errors: &mut Vec<casedesk_domain::FieldError>,
 ) -> Option<Option<Ts>> {
     match v {
-        Some(Some(s)) => match s.parse::<Ts>() {
+        Some(Some(s)) => match parse_instant(&s) {
             Ok(t) => Some(Some(t)),
-            Err(_) => {
-                errors.push(casedesk_domain::FieldError::new(field, "must be an RFC 3339 time"));
+            Err(m) => {
+                errors.push(casedesk_domain::FieldError::new(field, m));
                 None
             }
         },

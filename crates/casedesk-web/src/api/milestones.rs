@@ -34,20 +34,13 @@ pub struct MilestoneResponse {
 }
 
 impl MilestoneResponse {
-    fn new(m: Milestone, state: Option<MilestoneState>) -> Self {
+    fn new(m: Milestone, state: MilestoneState) -> Self {
         use casedesk_domain::milestone::Target;
         let (after_start, after_previous) = match m.target {
             Target::AfterStart(x) => (Some(x), None),
             Target::AfterPrevious(x) => (None, Some(x)),
             Target::At(_) => (None, None),
         };
-        let state = state.unwrap_or(if m.completed_at.is_some() {
-            MilestoneState::Completed
-        } else if m.overdue_at.is_some() {
-            MilestoneState::Overdue
-        } else {
-            MilestoneState::Upcoming
-        });
         MilestoneResponse {
             id: m.id,
             case_id: m.case_id,
@@ -105,13 +98,8 @@ pub async fn list_milestones(
     Auth(actor): Auth,
     Path(id): Path<String>,
 ) -> Result<Json<MilestonesResponse>, ApiError> {
-    let data = s
-        .app
-        .list_milestones(&actor, &id)
-        .await?
-        .into_iter()
-        .map(|(m, st)| MilestoneResponse::new(m, Some(st)))
-        .collect();
+    let data =
+        s.app.list_milestones(&actor, &id).await?.into_iter().map(|(m, st)| MilestoneResponse::new(m, st)).collect();
     Ok(Json(MilestonesResponse { data }))
 }
 
@@ -125,8 +113,8 @@ pub async fn create_milestone(
     Path(id): Path<String>,
     body: JsonBody<MilestoneRequest>,
 ) -> Result<Response, ApiError> {
-    let m = s.app.add_milestone(&actor, &id, body.value.into()).await?;
-    Ok(created(format!("/api/v1/milestones/{}", m.id), None, false, MilestoneResponse::new(m, None)))
+    let (m, state) = s.app.add_milestone(&actor, &id, body.value.into()).await?;
+    Ok(created(format!("/api/v1/milestones/{}", m.id), None, false, MilestoneResponse::new(m, state)))
 }
 
 /// Rename, move, re-target, complete or reopen a milestone; those after it are re-timed.
@@ -139,7 +127,8 @@ pub async fn update_milestone(
     Path(id): Path<String>,
     body: JsonBody<MilestoneRequest>,
 ) -> Result<Json<MilestoneResponse>, ApiError> {
-    Ok(Json(MilestoneResponse::new(s.app.update_milestone(&actor, &id, body.value.into()).await?, None)))
+    let (m, state) = s.app.update_milestone(&actor, &id, body.value.into()).await?;
+    Ok(Json(MilestoneResponse::new(m, state)))
 }
 
 #[utoipa::path(delete, path = "/api/v1/milestones/{id}", tag = "milestones", params(("id" = String, Path)),
