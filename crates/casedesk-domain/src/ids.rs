@@ -26,6 +26,7 @@ pub enum IdKind {
     TimeType,
     TimeEntry,
     Timer,
+    File,
 }
 
 impl IdKind {
@@ -51,6 +52,7 @@ impl IdKind {
             IdKind::TimeType => "tt_",
             IdKind::TimeEntry => "te_",
             IdKind::Timer => "tmr_",
+            IdKind::File => "fil_",
         }
     }
 

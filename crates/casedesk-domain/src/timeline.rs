@@ -108,6 +108,8 @@ pub struct Comment {
     pub internal: bool,
     pub author_type: AuthorType,
     pub created_at: Timestamp,
+    /// Files of the case attached to this comment.
+    pub attachments: Vec<crate::file::CaseFile>,
 }
 
 impl Comment {
@@ -142,6 +144,7 @@ impl Comment {
             internal,
             author_type,
             created_at: now,
+            attachments: Vec::new(),
         })
     }
 
@@ -167,20 +170,21 @@ impl Comment {
             internal,
             author_type: AuthorType::Agent,
             created_at: at,
+            attachments: Vec::new(),
         })
     }
 
     pub fn event(&self) -> NewEvent {
-        NewEvent {
-            kind: COMMENT_ADDED,
-            data: json!({
-                "comment_id": self.id,
-                "internal": self.internal,
-                "author_id": self.author_id,
-                "author_type": self.author_type.as_str(),
-            }),
-            created_at: self.created_at,
+        let mut data = json!({
+            "comment_id": self.id,
+            "internal": self.internal,
+            "author_id": self.author_id,
+            "author_type": self.author_type.as_str(),
+        });
+        if !self.attachments.is_empty() {
+            data["file_ids"] = json!(self.attachments.iter().map(|f| f.id.as_str()).collect::<Vec<_>>());
         }
+        NewEvent { kind: COMMENT_ADDED, data, created_at: self.created_at }
     }
 }
 

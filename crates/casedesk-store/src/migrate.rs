@@ -15,6 +15,7 @@ const SQLITE: &[(i64, &str)] = &[
     (6, include_str!("../migrations/sqlite/0006_categories.sql")),
     (7, include_str!("../migrations/sqlite/0007_activities.sql")),
     (8, include_str!("../migrations/sqlite/0008_milestones.sql")),
+    (9, include_str!("../migrations/sqlite/0009_files.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -25,6 +26,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (6, include_str!("../migrations/postgres/0006_categories.sql")),
     (7, include_str!("../migrations/postgres/0007_activities.sql")),
     (8, include_str!("../migrations/postgres/0008_milestones.sql")),
+    (9, include_str!("../migrations/postgres/0009_files.sql")),
 ];
 
 const CREATE_TABLE: &str =

@@ -1076,6 +1076,7 @@ pub async fn add_comment(
     let mut tx = pool.begin().await?;
     let seq = write_case(&mut tx, case, expected_version).await?;
     insert_comment(&mut tx, comment).await?;
+    files::attach_files(&mut tx, comment).await?;
     reindex(&mut tx, seq, &case.id).await?;
     let actor = comment.author_id.as_deref().unwrap_or(&case.updated_by);
     let mut events = vec![comment.event()];
@@ -1098,6 +1099,7 @@ fn decode_comment(row: &DbRow) -> Result<Comment> {
         internal: row.try_get("internal")?,
         author_type: AuthorType::parse(row.try_get("author_type")?).map_err(|e| corrupt("author_type", e))?,
         created_at: ts(row.try_get("created_at")?)?,
+        attachments: Vec::new(),
     })
 }
 
@@ -1110,7 +1112,10 @@ pub async fn get_comment(pool: &Pool, org_id: &str, id: &str) -> Result<Comment>
     .fetch_optional(pool)
     .await?
     .ok_or(StoreError::NotFound)?;
-    decode_comment(&row)
+    let mut comment = [decode_comment(&row)?];
+    files::load_attachments(pool, &mut comment).await?;
+    let [comment] = comment;
+    Ok(comment)
 }
 
 /// Comments oldest first (the order a thread is read in).
@@ -1130,7 +1135,8 @@ pub async fn list_comments(pool: &Pool, org_id: &str, case_id: &str, page: &Page
     let l = q.arg(Arg::Int(i64::from(page.limit) + 1));
     q.push(&format!(" ORDER BY m.created_at, m.id LIMIT {l}"));
     let rows = bind_args(sqlx::query(sqlx::AssertSqlSafe(q.text)), q.args).fetch_all(pool).await?;
-    let items = rows.iter().map(decode_comment).collect::<Result<Vec<_>>>()?;
+    let mut items = rows.iter().map(decode_comment).collect::<Result<Vec<_>>>()?;
+    files::load_attachments(pool, &mut items).await?;
     Ok(finish_page(items, page.limit, "comments", |c| (us(c.created_at), c.id.clone())))
 }
 

@@ -95,7 +95,7 @@ pub async fn delete_link(pool: &Pool, l: &CaseLink, actor_id: &str, from_event: 
 }
 
 /// Merges `sources` into `target` in one transaction: each case is written at its expected
-/// version with its timeline entries; the sources' comments, time entries and activities move to
+/// version with its timeline entries; the sources' comments, files, time entries and activities move to
 /// the target (keeping their times and authors) and their links are re-pointed at it (links that would join the target to
 /// itself, or repeat one it has, are dropped).
 pub async fn merge_cases(
@@ -110,6 +110,7 @@ pub async fn merge_cases(
     for (s, version, events) in sources {
         write_case(&mut tx, s, *version).await?;
         sqlx::query("UPDATE comments SET case_id = $1 WHERE case_id = $2").bind(&t.id).bind(&s.id).execute(&mut *tx).await?;
+        sqlx::query("UPDATE case_files SET case_id = $1 WHERE case_id = $2").bind(&t.id).bind(&s.id).execute(&mut *tx).await?;
         // Time logged on the source counts on the target; its activities go along too.
         sqlx::query("UPDATE time_entries SET case_id = $1 WHERE case_id = $2").bind(&t.id).bind(&s.id).execute(&mut *tx).await?;
         sqlx::query("UPDATE case_activities SET case_id = $1 WHERE case_id = $2")

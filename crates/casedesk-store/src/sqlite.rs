@@ -141,4 +141,10 @@ pub mod q {
         include!("queries_time.rs");
     }
     pub use time::*;
+
+    mod files {
+        use super::*;
+        include!("queries_files.rs");
+    }
+    pub use files::*;
 }

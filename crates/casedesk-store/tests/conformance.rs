@@ -42,7 +42,7 @@ use casedesk_domain::queue::{MemberRole, QueueMember};
 use casedesk_domain::routing::{self, Request};
 use casedesk_domain::sla::{Policy, PolicyInput, RuleInput};
 use casedesk_domain::time::{Source, StopReason, TimeEntry, TimeType, Timer, estimate_event};
-use casedesk_domain::timeline::{self, AuthorType, Comment, Event};
+use casedesk_domain::timeline::{self, AuthorType, Comment, Event, NewEvent};
 use casedesk_store::{
     ApiToken, BackendKind, CalendarRecord, CaseTime, ConnectOptions, ContactFilter, EntryFilter, IdempotencyRecord,
     ImportedCase, Org, Page, PageRequest, PolicyRecord, Queue, RefKind, RoutedWrite, Store, StoreError, TimeTotal,
@@ -271,6 +271,7 @@ conformance! {
     scenario_custom_statuses_and_funnel_stages,
     scenario_time_types_entries_and_totals,
     scenario_timers_and_estimates,
+    scenario_files_and_attachments,
 }
 
 // ---- fixtures ----------------------------------------------------------------------------------
@@ -3040,4 +3041,86 @@ async fn scenario_timers_and_estimates(store: &Store) {
         .filter(|e| e.kind == "time_estimate.changed")
         .count();
     assert_eq!(n, 3);
+}
+
+// ---- files -------------------------------------------------------------------------------------
+
+fn case_file(case: &Case, by: &str, name: &str, sha: char, at: Timestamp) -> casedesk_domain::file::CaseFile {
+    casedesk_domain::file::CaseFile {
+        id: IdKind::File.new_id(),
+        org_id: case.org_id.clone(),
+        case_id: case.id.clone(),
+        comment_id: None,
+        name: name.into(),
+        content_type: "text/plain".into(),
+        size: 42,
+        sha256: sha.to_string().repeat(64),
+        uploaded_by: by.into(),
+        created_at: at,
+    }
+}
+
+fn file_event(at: Timestamp) -> NewEvent {
+    NewEvent { kind: "file.added", data: serde_json::json!({}), created_at: at }
+}
+
+fn file_deleted(at: Timestamp) -> NewEvent {
+    NewEvent { kind: "file.deleted", data: serde_json::json!({}), created_at: at }
+}
+
+async fn scenario_files_and_attachments(store: &Store) {
+    let a = tenant(store, "Acme").await;
+    let b = tenant(store, "Globex").await;
+    let case = create(store, &a.org, &a.admin.id, t(1), subject("Logs attached")).await;
+    let other = create(store, &a.org, &a.admin.id, t(2), subject("Another")).await;
+    let first = case_file(&case, &a.admin.id, "first.log", 'a', t(10));
+    let second = case_file(&case, &a.admin.id, "second.log", 'a', t(11));
+    let elsewhere = case_file(&other, &a.admin.id, "x.log", 'b', t(12));
+    for f in [&first, &second, &elsewhere] {
+        store.insert_file(f, &file_event(f.created_at)).await.unwrap();
+    }
+    assert_eq!(store.list_files(&a.org, &case.id).await.unwrap(), vec![first.clone(), second.clone()]);
+    assert!(store.list_files(&b.org, &case.id).await.unwrap().is_empty());
+    assert_eq!(store.get_file(&a.org, &first.id).await.unwrap(), first);
+    assert_err!(store.get_file(&b.org, &first.id).await, StoreError::NotFound);
+    assert!(store.blob_in_use(&"a".repeat(64)).await.unwrap());
+    assert!(!store.blob_in_use(&"c".repeat(64)).await.unwrap());
+    let kinds = |events: Vec<Event>| events.into_iter().map(|e| e.kind).collect::<Vec<_>>();
+    let events = store.list_events(&a.org, &case.id, &PageRequest::first(50)).await.unwrap().items;
+    assert_eq!(kinds(events).iter().filter(|k| *k == "file.added").count(), 2);
+
+    // A comment takes files of its case; it lists them, and they name it.
+    let mut c = Comment::new(&a.org, &case, &a.admin.id, "see attached", false, AuthorType::Agent, t(20)).unwrap();
+    c.attachments = vec![first.clone()];
+    let next = timeline::case_after_comment(&case, &c, &a.admin.id);
+    store.add_comment(&c, &next, case.version, &[], None).await.unwrap();
+    let stored = store.get_comment(&a.org, &c.id).await.unwrap();
+    assert_eq!(stored.attachments.iter().map(|f| f.id.as_str()).collect::<Vec<_>>(), vec![first.id.as_str()]);
+    assert_eq!(store.get_file(&a.org, &first.id).await.unwrap().comment_id.as_deref(), Some(c.id.as_str()));
+    let listed = store.list_comments(&a.org, &case.id, &PageRequest::first(10)).await.unwrap().items;
+    assert_eq!(listed[0].attachments.len(), 1);
+
+    // A file attached already, or of another case, makes the whole comment fail.
+    for taken in [first.clone(), elsewhere.clone()] {
+        let mut again = Comment::new(&a.org, &next, &a.admin.id, "again", false, AuthorType::Agent, t(21)).unwrap();
+        again.attachments = vec![second.clone(), taken];
+        let after = timeline::case_after_comment(&next, &again, &a.admin.id);
+        assert_err!(store.add_comment(&again, &after, next.version, &[], None).await, StoreError::Stale);
+        assert_err!(store.get_comment(&a.org, &again.id).await, StoreError::NotFound);
+        assert_eq!(store.get_file(&a.org, &second.id).await.unwrap().comment_id, None, "rolled back");
+    }
+
+    // Deleting: gone from the case and the comment; the content is still used by `second`.
+    store.delete_file(&first, &a.admin.id, &file_deleted(t(30))).await.unwrap();
+    assert_err!(store.get_file(&a.org, &first.id).await, StoreError::NotFound);
+    assert!(store.get_comment(&a.org, &c.id).await.unwrap().attachments.is_empty());
+    assert_err!(store.delete_file(&first, &a.admin.id, &file_deleted(t(31))).await, StoreError::NotFound);
+    assert!(store.blob_in_use(&"a".repeat(64)).await.unwrap());
+    store.delete_file(&second, &a.admin.id, &file_deleted(t(32))).await.unwrap();
+    assert!(!store.blob_in_use(&"a".repeat(64)).await.unwrap());
+    // Another organization's delete finds nothing.
+    let mut theirs = elsewhere.clone();
+    theirs.org_id = b.org.clone();
+    assert_err!(store.delete_file(&theirs, &b.admin.id, &file_deleted(t(33))).await, StoreError::NotFound);
+    assert_eq!(store.list_files(&a.org, &other.id).await.unwrap(), vec![elsewhere]);
 }
