@@ -89,6 +89,17 @@ struct Refs<'a> {
     problem_id: Option<&'a str>,
 }
 
+/// What a new comment says and carries.
+#[derive(Debug, Clone, Copy)]
+pub struct CommentInput<'a> {
+    pub body: &'a str,
+    /// An internal note for agents rather than a reply the customer sees.
+    pub internal: bool,
+    pub author_type: AuthorType,
+    /// Files already uploaded to the case, to attach.
+    pub file_ids: &'a [String],
+}
+
 impl App {
     async fn org_time_zone(&self, org_id: &str) -> Result<TimeZone> {
         let org = self.store.get_org(org_id).await?;
@@ -533,15 +544,15 @@ impl App {
         Ok(self.store.list_cases(&actor.org_id, &req).await?)
     }
 
+    /// Adds a reply or note, with files of the case attached.
     pub async fn add_comment(
         &self,
         actor: &Actor,
         case_id: &str,
-        body: &str,
-        internal: bool,
-        author_type: AuthorType,
+        input: CommentInput<'_>,
         idem: Option<IdemKey>,
     ) -> Result<Created<Comment>> {
+        let CommentInput { body, internal, author_type, file_ids } = input;
         actor.require(Action::WriteCases, "comment on cases")?;
         let get = async |id: String| self.store.get_comment(&actor.org_id, &id).await;
         if let Some(replayed) = self.replay(actor, idem.as_ref(), get).await? {
@@ -550,7 +561,8 @@ impl App {
         for _ in 0..UPDATE_ATTEMPTS {
             let case = self.store.get_case_for_update(&actor.org_id, case_id).await?;
             let now = self.clock.now();
-            let comment = Comment::new(&actor.org_id, &case, &actor.user_id, body, internal, author_type, now)?;
+            let mut comment = Comment::new(&actor.org_id, &case, &actor.user_id, body, internal, author_type, now)?;
+            comment.attachments = self.attachable(&actor.org_id, &case.id, file_ids).await?;
             let mut next = timeline::case_after_comment(&case, &comment, &actor.user_id);
             let events = self.sla_on_comment(&case, &mut next, &comment).await?;
             let rec = self.idem_record(actor, idem.as_ref(), &comment.id, 201);

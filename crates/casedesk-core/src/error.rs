@@ -27,6 +27,9 @@ pub enum AppError {
     /// An `Idempotency-Key` reused with a different request (422).
     #[error("idempotency key reused with a different request")]
     IdempotencyMismatch,
+    /// A file larger than the configured limit, in bytes (413).
+    #[error("larger than {limit} bytes")]
+    TooLarge { limit: u64 },
     /// Something unexpected; the cause is logged once, never shown to the client (500).
     #[error("internal error: {0}")]
     Internal(String),

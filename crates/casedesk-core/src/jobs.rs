@@ -21,11 +21,17 @@ pub struct JobIntervals {
     pub sla_sweep: Duration,
     /// How often resolved cases past the organization's auto-close delay are closed.
     pub auto_close: Duration,
+    /// How often file contents no file uses any more are removed.
+    pub blob_sweep: Duration,
 }
 
 impl Default for JobIntervals {
     fn default() -> Self {
-        Self { sla_sweep: Duration::from_secs(1), auto_close: Duration::from_secs(60) }
+        Self {
+            sla_sweep: Duration::from_secs(1),
+            auto_close: Duration::from_secs(60),
+            blob_sweep: Duration::from_secs(3600),
+        }
     }
 }
 
@@ -53,6 +59,8 @@ impl App {
         let mut close = tokio::time::interval(every.auto_close);
         sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         close.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut blobs = tokio::time::interval(every.blob_sweep);
+        blobs.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 _ = sweep.tick() => {
@@ -66,6 +74,15 @@ impl App {
                 _ = close.tick() => {
                     if let Err(e) = self.close_resolved().await {
                         tracing::warn!(error = %e, "auto-close failed; retrying on the next tick");
+                    }
+                }
+                _ = blobs.tick() => {
+                    match self.sweep_blobs(crate::files::SWEEP_GRACE).await {
+                        Ok(r) if r.removed + r.partials > 0 => {
+                            tracing::info!(removed = r.removed, partials = r.partials, "swept unused file contents");
+                        }
+                        Ok(_) => {}
+                        Err(e) => tracing::warn!(error = %e, "file sweep failed; retrying on the next tick"),
                     }
                 }
             }

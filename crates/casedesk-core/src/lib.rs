@@ -7,7 +7,7 @@
 //! methods and nothing below them.
 //!
 //! Layout: [`error`] (the layer's [`AppError`]), [`clock`], [`auth`] (passwords and tokens),
-//! [`cases`], [`directory`] (users, accounts, contacts), [`queues`] (queues and members),
+//! [`cases`], [`files`] (uploads, downloads and the [`blobs`] port), [`directory`] (users, accounts, contacts), [`queues`] (queues and members),
 //! [`routing`] (who gets a case), [`sla`] (calendars, policies, the breach sweep), [`org`]
 //! (organization settings), [`time`] (time tracking), [`admin`] (bootstrap and the operator's commands), [`idempotency`].
 
@@ -16,10 +16,12 @@
 pub mod activities;
 pub mod admin;
 pub mod auth;
+pub mod blobs;
 pub mod cases;
 pub mod clock;
 pub mod directory;
 pub mod error;
+pub mod files;
 pub mod idempotency;
 pub mod jobs;
 pub mod links;
@@ -62,10 +64,11 @@ impl Actor {
 pub struct App {
     pub store: Store,
     pub clock: Arc<dyn Clock>,
+    pub files: files::Files,
 }
 
 impl App {
-    pub fn new(store: Store, clock: Arc<dyn Clock>) -> Self {
-        Self { store, clock }
+    pub fn new(store: Store, clock: Arc<dyn Clock>, files: files::Files) -> Self {
+        Self { store, clock, files }
     }
 }

@@ -117,7 +117,13 @@ impl App {
                 "This request duplicates case #{} ({}); we continue there.",
                 original.case_number, original.subject
             );
-            self.add_comment(actor, case_id, &body, false, AuthorType::Agent, None).await?;
+            let reply = crate::cases::CommentInput {
+                body: &body,
+                internal: false,
+                author_type: AuthorType::Agent,
+                file_ids: &[],
+            };
+            self.add_comment(actor, case_id, reply, None).await?;
         }
         let notes = match note.map(|n| n.trim().to_string()).filter(|n| !n.is_empty()) {
             Some(n) => format!("{pointer}: {n}"),

@@ -18,8 +18,8 @@ pub enum ApiError {
     BadRequest(String),
     /// The body is larger than this endpoint accepts (413).
     TooLarge,
-    /// A body that is not JSON by its content type (415).
-    UnsupportedMediaType,
+    /// A body whose content type is not the one this endpoint takes (415).
+    UnsupportedMediaType(&'static str),
     /// No route (404) or no such method on it (405).
     NoRoute,
     MethodNotAllowed,
@@ -76,7 +76,7 @@ fn classify(e: &ApiError) -> (&'static str, StatusCode, &'static str) {
         ApiError::MalformedJson(_) => ("malformed_json", S::BAD_REQUEST, "Malformed JSON"),
         ApiError::BadRequest(_) => ("bad_request", S::BAD_REQUEST, "Bad request"),
         ApiError::TooLarge => ("payload_too_large", S::PAYLOAD_TOO_LARGE, "Payload too large"),
-        ApiError::UnsupportedMediaType => {
+        ApiError::UnsupportedMediaType(_) => {
             ("unsupported_media_type", S::UNSUPPORTED_MEDIA_TYPE, "Unsupported media type")
         }
         ApiError::NoRoute => ("not_found", S::NOT_FOUND, "Not found"),
@@ -91,6 +91,7 @@ fn classify(e: &ApiError) -> (&'static str, StatusCode, &'static str) {
             AppError::IdempotencyMismatch => {
                 ("idempotency_key_reused", S::UNPROCESSABLE_ENTITY, "Idempotency key reused")
             }
+            AppError::TooLarge { .. } => ("payload_too_large", S::PAYLOAD_TOO_LARGE, "Payload too large"),
             AppError::Internal(_) => ("internal_error", S::INTERNAL_SERVER_ERROR, "Internal server error"),
         },
     }
@@ -104,7 +105,7 @@ impl IntoResponse for ApiError {
             ApiError::MalformedJson(m) => format!("the body is not valid JSON: {m}"),
             ApiError::BadRequest(m) => m,
             ApiError::TooLarge => "the body is larger than this endpoint accepts".into(),
-            ApiError::UnsupportedMediaType => "send the body as application/json".into(),
+            ApiError::UnsupportedMediaType(expected) => format!("send the body as {expected}"),
             ApiError::NoRoute => "no such endpoint".into(),
             ApiError::MethodNotAllowed => "this endpoint does not take that method".into(),
             ApiError::App(app) => match app {
@@ -121,6 +122,7 @@ impl IntoResponse for ApiError {
                     "the record changed since the version in If-Match; fetch it again".into()
                 }
                 AppError::IdempotencyMismatch => "this Idempotency-Key was used with a different request".into(),
+                AppError::TooLarge { limit } => format!("the file is larger than the limit of {limit} bytes"),
                 AppError::Internal(cause) => {
                     // Logged once, here, where it is handled; the client gets nothing of it.
                     tracing::error!(error = %cause, "internal error");

@@ -80,11 +80,15 @@ impl utoipa::Modify for BearerAuth {
 /// The `/api/v1` routes and the OpenAPI document describing exactly them.
 pub fn api_routes(config: &HttpConfig) -> (Router<AppState>, utoipa::openapi::OpenApi) {
     use api::{
-        activities as act, cases, directory as d, imports, milestones as ms, org, queues, sla, time, workflow as w,
+        activities as act, cases, directory as d, files, imports, milestones as ms, org, queues, sla, time,
+        workflow as w,
     };
     let imports = OpenApiRouter::new()
         .routes(routes!(imports::import_cases))
         .layer(DefaultBodyLimit::max(config.max_import_bytes));
+    // Uploads stream to the blob store and enforce the file size limit themselves.
+    let uploads =
+        OpenApiRouter::new().routes(routes!(files::upload_file, files::list_files)).layer(DefaultBodyLimit::disable());
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(cases::list_cases, cases::create_case))
         .routes(routes!(cases::get_case, cases::update_case, cases::delete_case))
@@ -136,7 +140,10 @@ pub fn api_routes(config: &HttpConfig) -> (Router<AppState>, utoipa::openapi::Op
         .routes(routes!(time::list_time_entries))
         .routes(routes!(time::time_totals))
         .routes(routes!(time::get_time_entry, time::update_time_entry, time::delete_time_entry))
+        .routes(routes!(files::get_file, files::delete_file))
+        .routes(routes!(files::download_file))
         .merge(imports)
+        .merge(uploads)
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .split_for_parts()
 }

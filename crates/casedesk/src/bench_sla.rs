@@ -47,7 +47,9 @@ pub async fn run(args: BenchSlaArgs) -> anyhow::Result<()> {
         None => temp.to_string_lossy().into_owned(),
     };
     let store = crate::server::open_store(&url, 8).await?;
-    let app = App::new(store.clone(), Arc::new(SystemClock));
+    let files_dir = std::env::temp_dir().join(format!("casedesk-bench-sla-{}-files", std::process::id()));
+    let files = crate::server::open_files(&files_dir, casedesk_domain::file::DEFAULT_MAX_FILE_BYTES)?;
+    let app = App::new(store.clone(), Arc::new(SystemClock), files);
     let org = app.create_org("SLA bench", "UTC").await.map_err(app_err)?;
     let (admin, _) =
         app.admin_create_user(&org.id, "admin@bench.example", Some("Admin"), "admin", None).await.map_err(app_err)?;
@@ -160,6 +162,7 @@ pub async fn run(args: BenchSlaArgs) -> anyhow::Result<()> {
         );
     }
     store.close().await;
+    let _ = std::fs::remove_dir_all(&files_dir);
     if args.bench_database.is_none() {
         for suffix in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", temp.display()));

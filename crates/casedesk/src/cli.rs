@@ -20,6 +20,10 @@ pub struct Cli {
     /// Log lines as human-readable text or one JSON object per line.
     #[arg(long, global = true, env = "CASEDESK_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
+    /// Directory for file contents. Default: beside an SQLite database (`casedesk.db` →
+    /// `casedesk-files/`), `casedesk-files/` in the working directory for PostgreSQL.
+    #[arg(long, global = true, env = "CASEDESK_FILES_DIR")]
+    pub files_dir: Option<std::path::PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -37,6 +41,9 @@ pub enum Command {
         /// Largest JSON request body, in bytes.
         #[arg(long, env = "CASEDESK_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
         max_body_bytes: usize,
+        /// Largest uploaded file, in bytes (default 25 MB); larger ones get 413.
+        #[arg(long, env = "CASEDESK_MAX_FILE_BYTES", default_value_t = casedesk_domain::file::DEFAULT_MAX_FILE_BYTES)]
+        max_file_bytes: u64,
     },
     /// Bring the database schema up to date and exit.
     Migrate,
@@ -106,13 +113,18 @@ fn app_error(e: casedesk_core::AppError) -> anyhow::Error {
     }
 }
 
+fn files_dir(given: &Option<std::path::PathBuf>, database_url: &str) -> std::path::PathBuf {
+    given.clone().unwrap_or_else(|| server::default_files_dir(database_url))
+}
+
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     telemetry::init(cli.log_format);
     match cli.command {
-        Command::Serve { listen, max_connections, max_body_bytes } => {
+        Command::Serve { listen, max_connections, max_body_bytes, max_file_bytes } => {
             let opts = bootstrap_options();
             let (token_given, password_given) = (opts.token.is_some(), opts.password.is_some());
             let config = ServeConfig {
+                files_dir: files_dir(&cli.files_dir, &cli.database_url),
                 database_url: cli.database_url,
                 listen,
                 bootstrap: opts,
@@ -120,6 +132,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 max_connections,
                 clock: std::sync::Arc::new(casedesk_core::SystemClock),
                 jobs: casedesk_core::jobs::JobIntervals::default(),
+                max_file_bytes,
             };
             let running = server::start(config, server::shutdown_signal()).await?;
             if let Some(b) = &running.bootstrap {
@@ -152,7 +165,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Admin(cmd) => {
             let store = server::open_store(&cli.database_url, 2).await?;
-            let app = App::new(store.clone(), std::sync::Arc::new(SystemClock));
+            let files = server::open_files(
+                &files_dir(&cli.files_dir, &cli.database_url),
+                casedesk_domain::file::DEFAULT_MAX_FILE_BYTES,
+            )?;
+            let app = App::new(store.clone(), std::sync::Arc::new(SystemClock), files);
             let result = admin(&app, cmd).await;
             store.close().await;
             result

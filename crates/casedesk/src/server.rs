@@ -2,10 +2,13 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
 use casedesk_core::admin::{Bootstrap, BootstrapOptions};
+use casedesk_core::blobs::LocalBlobStore;
+use casedesk_core::files::Files;
 use casedesk_core::jobs::JobIntervals;
 use casedesk_core::{App, Clock};
 use casedesk_store::{ConnectOptions, Store};
@@ -23,6 +26,28 @@ pub struct ServeConfig {
     /// The clock of every use case and background job (tests set the time).
     pub clock: Arc<dyn Clock>,
     pub jobs: JobIntervals,
+    /// Where file contents are stored.
+    pub files_dir: PathBuf,
+    /// Largest file accepted, in bytes.
+    pub max_file_bytes: u64,
+}
+
+/// The file store in `dir` (created if missing), accepting files up to `max_bytes`.
+pub fn open_files(dir: &Path, max_bytes: u64) -> anyhow::Result<Files> {
+    let blobs = LocalBlobStore::open(dir).with_context(|| format!("opening the file directory {}", dir.display()))?;
+    Ok(Files { blobs: Arc::new(blobs), max_bytes })
+}
+
+/// Where files go unless configured: beside an SQLite database (`casedesk.db` →
+/// `casedesk-files/`), or `casedesk-files/` in the working directory for PostgreSQL.
+pub fn default_files_dir(database_url: &str) -> PathBuf {
+    if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
+        return PathBuf::from("casedesk-files");
+    }
+    let path = database_url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+    let path = Path::new(path.split('?').next().unwrap_or(path));
+    let stem = path.file_stem().and_then(|s| s.to_str()).filter(|s| !s.is_empty()).unwrap_or("casedesk");
+    path.with_file_name(format!("{stem}-files"))
 }
 
 /// Opens the database named by `url` and brings its schema up to date.
@@ -62,7 +87,8 @@ pub async fn start(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<Running> {
     let store = open_store(&config.database_url, config.max_connections).await?;
-    let app = App::new(store.clone(), config.clock.clone());
+    let files = open_files(&config.files_dir, config.max_file_bytes)?;
+    let app = App::new(store.clone(), config.clock.clone(), files);
     let bootstrap = app.bootstrap(config.bootstrap.clone()).await.map_err(|e| anyhow::anyhow!("bootstrap: {e:?}"))?;
     let listener = TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
     let addr = listener.local_addr()?;
@@ -113,5 +139,14 @@ mod tests {
         assert_eq!(redact("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
         assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
         assert_eq!(redact("casedesk.db"), "casedesk.db");
+    }
+
+    #[test]
+    fn files_live_beside_an_sqlite_database() {
+        use super::default_files_dir;
+        use std::path::PathBuf;
+        assert_eq!(default_files_dir("casedesk.db"), PathBuf::from("casedesk-files"));
+        assert_eq!(default_files_dir("sqlite:///var/lib/cd/data.db?mode=rwc"), PathBuf::from("/var/lib/cd/data-files"));
+        assert_eq!(default_files_dir("postgres://u@h/db"), PathBuf::from("casedesk-files"));
     }
 }

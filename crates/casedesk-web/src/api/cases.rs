@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use casedesk_core::cases::CaseDetail;
+use casedesk_core::cases::{CaseDetail, CommentInput};
 use casedesk_core::idempotency::Created;
 use casedesk_core::store::{AccountSummary, CaseListItem, ContactSummary, WorkflowSummary};
 use casedesk_domain::calendar::BusinessCalendar;
@@ -158,6 +158,9 @@ pub struct CreateCommentRequest {
     /// caller records (a phone call, a letter), which waits for an answer; system: an automatic
     /// message, which never counts as a response.
     pub author_type: Option<String>,
+    /// Files already uploaded to this case to attach to the comment.
+    #[serde(default)]
+    pub file_ids: Vec<String>,
 }
 
 fn parse_priority(errors: &mut Errors, field: &str, v: &Value) -> Option<Priority> {
@@ -543,6 +546,8 @@ pub struct CommentResponse {
     pub author_type: &'static str,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: jiff::Timestamp,
+    /// Files attached to the comment.
+    pub files: Vec<super::files::FileResponse>,
 }
 
 impl From<Comment> for CommentResponse {
@@ -555,6 +560,7 @@ impl From<Comment> for CommentResponse {
             author_id: c.author_id,
             author_type: c.author_type.as_str(),
             created_at: c.created_at,
+            files: c.attachments.iter().map(super::files::FileResponse::from).collect(),
         }
     }
 }
@@ -846,8 +852,15 @@ pub async fn create_comment(
         Some(t) => AuthorType::parse(t).map_err(|m| ApiError::field("author_type", m))?,
         None => AuthorType::Agent,
     };
-    let Created { value, replayed } =
-        s.app.add_comment(&actor, &id, &req.body, req.internal, author_type, idem).await?;
+    let Created { value, replayed } = s
+        .app
+        .add_comment(
+            &actor,
+            &id,
+            CommentInput { body: &req.body, internal: req.internal, author_type, file_ids: &req.file_ids },
+            idem,
+        )
+        .await?;
     Ok(created(format!("/api/v1/cases/{id}/comments"), None, replayed, CommentResponse::from(value)))
 }
 

@@ -11,6 +11,7 @@ use casedesk::server::{Running, ServeConfig, start};
 use casedesk_core::admin::BootstrapOptions;
 use casedesk_core::jobs::JobIntervals;
 use casedesk_core::{App, Clock, ManualClock, SystemClock};
+use casedesk_domain::file::DEFAULT_MAX_FILE_BYTES;
 use casedesk_web::HttpConfig;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
@@ -33,6 +34,9 @@ pub struct TestApp {
     /// Set when the server runs on a manual clock ([`spawn_app_at`]).
     pub clock: Option<Arc<ManualClock>>,
     _dir: Option<tempfile::TempDir>,
+    /// Where the server keeps file contents.
+    pub files: Arc<tempfile::TempDir>,
+    max_file: u64,
     _stop: oneshot::Sender<()>,
     server: tokio::task::JoinHandle<anyhow::Result<()>>,
     http: HttpConfig,
@@ -98,24 +102,32 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(http: HttpConfig) -> TestApp {
-    spawn(http, None).await
+    spawn(http, None, DEFAULT_MAX_FILE_BYTES).await
+}
+
+/// A server that accepts files up to `max_file_bytes`.
+#[allow(dead_code)]
+pub async fn spawn_app_with_file_limit(max_file_bytes: u64) -> TestApp {
+    spawn(HttpConfig::default(), None, max_file_bytes).await
 }
 
 /// A server whose clock stands at `start` and moves only when the test moves it.
 #[allow(dead_code)]
 pub async fn spawn_app_at(start: jiff::Timestamp) -> TestApp {
-    spawn(HttpConfig::default(), Some(Arc::new(ManualClock::new(start)))).await
+    spawn(HttpConfig::default(), Some(Arc::new(ManualClock::new(start))), DEFAULT_MAX_FILE_BYTES).await
 }
 
-async fn spawn(http: HttpConfig, manual: Option<Arc<ManualClock>>) -> TestApp {
+async fn spawn(http: HttpConfig, manual: Option<Arc<ManualClock>>, max_file: u64) -> TestApp {
     let clock: Arc<dyn Clock> = match &manual {
         Some(m) => m.clone(),
         None => Arc::new(SystemClock),
     };
     let (database_url, dir) = database_url().await;
-    let (running, stop) = serve(&database_url, &http, &clock).await;
+    let files = Arc::new(tempfile::tempdir().expect("files dir"));
+    let (running, stop) = serve(&database_url, &http, &clock, files.path(), max_file).await;
     let b = running.bootstrap.expect("a fresh database is bootstrapped");
     let store = casedesk::server::open_store(&database_url, 2).await.expect("second store");
+    let core_files = casedesk::server::open_files(files.path(), max_file).expect("files");
     TestApp {
         base: format!("http://{}", running.addr),
         client: reqwest::Client::new(),
@@ -123,9 +135,11 @@ async fn spawn(http: HttpConfig, manual: Option<Arc<ManualClock>>) -> TestApp {
         org_id: b.org.id,
         admin_id: b.admin.id,
         database_url,
-        core: App::new(store, clock),
+        core: App::new(store, clock, core_files),
         clock: manual,
         _dir: dir,
+        files,
+        max_file,
         _stop: stop,
         server: running.task,
         http,
@@ -134,7 +148,13 @@ async fn spawn(http: HttpConfig, manual: Option<Arc<ManualClock>>) -> TestApp {
 
 /// Starts a server (and its background jobs) over `database_url`; it runs until the sender is
 /// used or dropped.
-async fn serve(database_url: &str, http: &HttpConfig, clock: &Arc<dyn Clock>) -> (Running, oneshot::Sender<()>) {
+async fn serve(
+    database_url: &str,
+    http: &HttpConfig,
+    clock: &Arc<dyn Clock>,
+    files_dir: &std::path::Path,
+    max_file: u64,
+) -> (Running, oneshot::Sender<()>) {
     let (stop, stopped) = oneshot::channel::<()>();
     let config = ServeConfig {
         database_url: database_url.to_string(),
@@ -149,6 +169,8 @@ async fn serve(database_url: &str, http: &HttpConfig, clock: &Arc<dyn Clock>) ->
         max_connections: 4,
         clock: clock.clone(),
         jobs: JobIntervals::default(),
+        files_dir: files_dir.to_path_buf(),
+        max_file_bytes: max_file,
     };
     let running = start(config, async {
         let _ = stopped.await;
@@ -163,16 +185,19 @@ impl TestApp {
     /// starts a new one over the same database and clock, as an operator's restart would: only
     /// what is in the database survives. `core` is a new `App` over a new connection pool too.
     pub async fn restart(self) -> TestApp {
-        let TestApp { token, org_id, admin_id, database_url, clock, _dir, _stop, server, http, .. } = self;
+        let TestApp {
+            token, org_id, admin_id, database_url, clock, _dir, files, max_file, _stop, server, http, ..
+        } = self;
         let _ = _stop.send(());
         server.await.expect("server task").expect("server stops cleanly");
         let shared: Arc<dyn Clock> = match &clock {
             Some(m) => m.clone(),
             None => Arc::new(SystemClock),
         };
-        let (running, stop) = serve(&database_url, &http, &shared).await;
+        let (running, stop) = serve(&database_url, &http, &shared, files.path(), max_file).await;
         assert!(running.bootstrap.is_none(), "a restart does not bootstrap again");
         let store = casedesk::server::open_store(&database_url, 2).await.expect("second store");
+        let core_files = casedesk::server::open_files(files.path(), max_file).expect("files");
         TestApp {
             base: format!("http://{}", running.addr),
             client: reqwest::Client::new(),
@@ -180,9 +205,11 @@ impl TestApp {
             org_id,
             admin_id,
             database_url,
-            core: App::new(store, shared),
+            core: App::new(store, shared, core_files),
             clock,
             _dir,
+            files,
+            max_file,
             _stop: stop,
             server: running.task,
             http,

@@ -136,6 +136,11 @@ fn id_routes() -> Vec<(Method, &'static str, Kind, Option<Value>)> {
         (Method::DELETE, "/api/v1/case-categories/{id}", Category, None),
         (Method::DELETE, "/api/v1/activities/{id}", Activity, None),
         (Method::DELETE, "/api/v1/milestones/{id}", Milestone, None),
+        (Method::GET, "/api/v1/cases/{id}/files", Case, None),
+        (Method::POST, "/api/v1/cases/{id}/files", Case, Some(json!({"file": "not multipart"}))),
+        (Method::GET, "/api/v1/cases/{id}/files/{file_id}", Case, None),
+        (Method::GET, "/api/v1/cases/{id}/files/{file_id}/content", Case, None),
+        (Method::DELETE, "/api/v1/cases/{id}/files/{file_id}", Case, None),
     ]
 }
 
@@ -180,6 +185,7 @@ struct OrgA {
     milestone_id: String,
     time_type_id: String,
     time_entry_id: String,
+    file_id: String,
 }
 
 impl OrgA {
@@ -299,7 +305,10 @@ async fn seed_org_a(app: &TestApp) -> OrgA {
         .await,
         "milestone",
     );
+    let file = crate::files::upload(app, &case_id, "a-only.png", None, &crate::files::png(400, 1)).await;
+    let file_id = created(&file, "file");
     OrgA {
+        file_id,
         milestone_id,
         activity_id,
         category_id,
@@ -342,6 +351,8 @@ async fn snapshot(app: &TestApp, a: &OrgA) -> Vec<(String, Value)> {
         format!("/api/v1/time-types/{}", a.time_type_id),
         format!("/api/v1/time-entries/{}", a.time_entry_id),
         format!("/api/v1/cases/{}/time-entries", a.case_id),
+        format!("/api/v1/cases/{}/files", a.case_id),
+        format!("/api/v1/cases/{}/files/{}/content", a.case_id, a.file_id),
     ] {
         let r = app.get(&path).await;
         assert_eq!(r.status.as_u16(), 200, "A reads its own {path}: {}", r.body);
@@ -386,8 +397,12 @@ async fn every_id_route_answers_404_for_another_organizations_id_exactly_like_a_
 
     let mut failures = Vec::new();
     for (method, template, kind, body) in id_routes() {
-        let theirs = template.replace("{id}", a.id(kind)).replace("{user_id}", &a.user_id);
-        let missing = template.replace("{id}", missing_id(kind)).replace("{user_id}", &a.user_id);
+        let theirs =
+            template.replace("{id}", a.id(kind)).replace("{user_id}", &a.user_id).replace("{file_id}", &a.file_id);
+        let missing = template
+            .replace("{id}", missing_id(kind))
+            .replace("{user_id}", &a.user_id)
+            .replace("{file_id}", &a.file_id);
         let r = app.call(method.clone(), &theirs, Some(&b_token), body.as_ref(), &[]).await;
         let m = app.call(method.clone(), &missing, Some(&b_token), body.as_ref(), &[]).await;
         assert_eq!(m.status.as_u16(), 404, "{method} {missing} (no such record): {}", m.body);
