@@ -8,7 +8,9 @@ use casedesk_domain::people::{Account, Contact};
 use casedesk_domain::policy::{Action, Role};
 use casedesk_domain::timeline::{self, AuthorType, Comment, Event, NewEvent};
 use casedesk_domain::{Errors, error::FieldError};
-use casedesk_store::{CaseListItem, ImportedCase, Org, Page, PageRequest, RefKind, StoreError, WorkflowSummary};
+use casedesk_store::{
+    CaseListItem, FeedPage, ImportedCase, Org, Page, PageRequest, RefKind, StoreError, WorkflowSummary,
+};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use serde_json::json;
@@ -602,6 +604,16 @@ impl App {
     pub async fn list_comments(&self, actor: &Actor, case_id: &str, page: &PageRequest) -> Result<Page<Comment>> {
         let case = self.get_case(actor, case_id).await?;
         Ok(self.store.list_comments(&actor.org_id, &case.id, page).await?)
+    }
+
+    /// The organization's change feed after `after`: every case event, each exactly once, in an
+    /// order that never puts a new event behind a cursor already handed out.
+    pub async fn event_feed(&self, actor: &Actor, after: Option<&str>, limit: u32) -> Result<FeedPage> {
+        actor.require(Action::ReadCases, "read the change feed")?;
+        match self.store.event_feed(&actor.org_id, after, limit).await {
+            Err(StoreError::InvalidCursor) => Err(AppError::field("after", "is not a cursor this feed issued")),
+            other => Ok(other?),
+        }
     }
 
     pub async fn timeline(&self, actor: &Actor, case_id: &str, page: &PageRequest) -> Result<Page<Event>> {

@@ -402,6 +402,11 @@ impl Store {
         dispatch!(self, read, list_comments(org_id, case_id, page))
     }
 
+    /// The organization's change feed after `after` (see [`FeedPage`]).
+    pub async fn event_feed(&self, org_id: &str, after: Option<&str>, limit: u32) -> Result<FeedPage> {
+        dispatch!(self, read, event_feed(org_id, after, limit))
+    }
+
     pub async fn list_events(&self, org_id: &str, case_id: &str, page: &PageRequest) -> Result<Page<Event>> {
         dispatch!(self, read, list_events(org_id, case_id, page))
     }

@@ -5,6 +5,7 @@ pub use casedesk_domain::queue::{Queue, QueueMember};
 
 use casedesk_domain::case::Case;
 use casedesk_domain::timeline::Comment;
+use casedesk_domain::timeline::Event;
 use jiff::Timestamp;
 
 /// An organization: the tenant every other record belongs to.
@@ -71,6 +72,18 @@ impl PageRequest {
 pub struct Page<T> {
     pub items: Vec<T>,
     pub next_cursor: Option<String>,
+}
+
+/// A stretch of an organization's change feed.
+#[derive(Debug, Clone)]
+pub struct FeedPage {
+    /// Events in feed order: by transaction, then by position within it.
+    pub items: Vec<Event>,
+    /// Where to continue: after the last event returned, or where the reader already was when
+    /// nothing new is final yet. `None` only for an empty feed read from its start.
+    pub cursor: Option<String>,
+    /// More events are final now beyond this page.
+    pub has_more: bool,
 }
 
 #[derive(Debug, Clone, Default)]

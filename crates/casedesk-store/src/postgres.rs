@@ -75,6 +75,12 @@ pub(crate) const BENCH_SEED_OPEN_CASES: &str = "INSERT INTO cases (id, org_id, c
 /// (SQLite needs none: its one writer connection already serialises every write.)
 pub(crate) const FOR_UPDATE: &str = " FOR UPDATE";
 
+/// Which events the change feed may serve: those of transactions older than every transaction
+/// still running. `seq` values are handed out before commit, so a transaction that commits late
+/// holds lower numbers than events already visible; ordering by transaction id and stopping at
+/// the oldest running one means no event can ever appear behind a reader's cursor.
+pub(crate) const FEED_VISIBLE: &str = " AND e.txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint";
+
 pub mod q {
     //! The shared queries, compiled for PostgreSQL.
     include!("queries.rs");

@@ -1141,6 +1141,51 @@ pub async fn list_comments(pool: &Pool, org_id: &str, case_id: &str, page: &Page
 }
 
 /// Timeline events in the order they happened: by time, then by the order they were written.
+fn decode_event(row: &DbRow) -> Result<Event> {
+    let data: String = row.try_get("data")?;
+    Ok(Event {
+        seq: row.try_get("seq")?,
+        org_id: row.try_get("org_id")?,
+        case_id: row.try_get("case_id")?,
+        kind: row.try_get("kind")?,
+        actor_id: row.try_get("actor_id")?,
+        data: serde_json::from_str(&data).map_err(|e| corrupt("event data", e))?,
+        created_at: ts(row.try_get("created_at")?)?,
+    })
+}
+
+/// The organization's events after `after`, in the order their transactions are final (see
+/// each backend's `FEED_VISIBLE`). The returned cursor continues after the last event returned, or stays at
+/// `after` when there is nothing new.
+pub async fn event_feed(pool: &Pool, org_id: &str, after: Option<&str>, limit: u32) -> Result<FeedPage> {
+    let (txid, seq) = match after {
+        Some(c) => match cursor::decode(c, "events", &[true, true])?.as_slice() {
+            [Key::Int(t), Key::Int(s)] => (*t, *s),
+            _ => return Err(StoreError::InvalidCursor),
+        },
+        None => (-1, 0),
+    };
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT e.seq, e.org_id, e.case_id, e.kind, e.actor_id, e.data, e.created_at, e.txid FROM case_events e \
+         WHERE e.org_id = $1 AND (e.txid, e.seq) > ($2, $3){} ORDER BY e.txid, e.seq LIMIT $4",
+        super::FEED_VISIBLE
+    )))
+    .bind(org_id)
+    .bind(txid)
+    .bind(seq)
+    .bind(i64::from(limit) + 1)
+    .fetch_all(pool)
+    .await?;
+    let has_more = rows.len() > limit as usize;
+    let rows = &rows[..rows.len().min(limit as usize)];
+    let items = rows.iter().map(decode_event).collect::<Result<Vec<_>>>()?;
+    let cursor = match rows.last() {
+        Some(r) => Some(cursor::encode("events", &[Key::Int(r.try_get("txid")?), Key::Int(r.try_get("seq")?)])),
+        None => after.map(str::to_string),
+    };
+    Ok(FeedPage { items, cursor, has_more })
+}
+
 pub async fn list_events(pool: &Pool, org_id: &str, case_id: &str, page: &PageRequest) -> Result<Page<Event>> {
     let mut q = Sql::default();
     q.push("SELECT e.seq, e.org_id, e.case_id, e.kind, e.actor_id, e.data, e.created_at FROM case_events e WHERE e.org_id = ");
@@ -1157,19 +1202,7 @@ pub async fn list_events(pool: &Pool, org_id: &str, case_id: &str, page: &PageRe
     let l = q.arg(Arg::Int(i64::from(page.limit) + 1));
     q.push(&format!(" ORDER BY e.created_at, e.seq LIMIT {l}"));
     let rows = bind_args(sqlx::query(sqlx::AssertSqlSafe(q.text)), q.args).fetch_all(pool).await?;
-    let mut items = Vec::with_capacity(rows.len());
-    for row in &rows {
-        let data: String = row.try_get("data")?;
-        items.push(Event {
-            seq: row.try_get("seq")?,
-            org_id: row.try_get("org_id")?,
-            case_id: row.try_get("case_id")?,
-            kind: row.try_get("kind")?,
-            actor_id: row.try_get("actor_id")?,
-            data: serde_json::from_str(&data).map_err(|e| corrupt("event data", e))?,
-            created_at: ts(row.try_get("created_at")?)?,
-        });
-    }
+    let mut items = rows.iter().map(decode_event).collect::<Result<Vec<_>>>()?;
     let more = items.len() > page.limit as usize;
     items.truncate(page.limit as usize);
     let next_cursor = match items.last() {

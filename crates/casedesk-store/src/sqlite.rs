@@ -97,6 +97,10 @@ pub(crate) const BENCH_SEED_OPEN_CASES: &str = "WITH RECURSIVE n(i) AS (SELECT 0
 /// (SQLite needs none: its one writer connection already serialises every write.)
 pub(crate) const FOR_UPDATE: &str = "";
 
+/// Which events the change feed may serve. SQLite's one writer commits in `seq` order, so every
+/// committed event is final in its place.
+pub(crate) const FEED_VISIBLE: &str = "";
+
 pub mod q {
     //! The shared queries, compiled for SQLite.
     include!("queries.rs");

@@ -272,6 +272,7 @@ conformance! {
     scenario_time_types_entries_and_totals,
     scenario_timers_and_estimates,
     scenario_files_and_attachments,
+    scenario_event_feed,
 }
 
 // ---- fixtures ----------------------------------------------------------------------------------
@@ -3123,4 +3124,84 @@ async fn scenario_files_and_attachments(store: &Store) {
     theirs.org_id = b.org.clone();
     assert_err!(store.delete_file(&theirs, &b.admin.id, &file_deleted(t(33))).await, StoreError::NotFound);
     assert_eq!(store.list_files(&a.org, &other.id).await.unwrap(), vec![elsewhere]);
+}
+
+// ---- change feed -------------------------------------------------------------------------------
+
+/// Reads the feed from `after` to its current end in pages of `limit`; returns the events' seqs
+/// and the cursor to continue from.
+async fn read_feed(store: &Store, org: &str, after: Option<String>, limit: u32) -> (Vec<i64>, Option<String>) {
+    let mut cursor = after;
+    let mut seqs = Vec::new();
+    loop {
+        let page = store.event_feed(org, cursor.as_deref(), limit).await.unwrap();
+        assert!(page.items.len() <= limit as usize);
+        seqs.extend(page.items.iter().map(|e| e.seq));
+        assert!(page.cursor.is_some() || seqs.is_empty());
+        cursor = page.cursor;
+        if !page.has_more {
+            return (seqs, cursor);
+        }
+    }
+}
+
+async fn scenario_event_feed(db: &TestDb) {
+    let store: &Store = db;
+    let a = tenant(store, "Acme").await;
+    let b = tenant(store, "Globex").await;
+    let (empty, none) = read_feed(store, &a.org, None, 10).await;
+    assert!(empty.is_empty() && none.is_none(), "a new organization's feed is empty");
+    let one = create(store, &a.org, &a.admin.id, t(1), subject("first")).await;
+    let two = create(store, &a.org, &a.admin.id, t(2), subject("second")).await;
+    create(store, &b.org, &b.admin.id, t(3), subject("theirs")).await;
+    let (_, one) = comment(store, &one, &a.admin.id, "a note", true, t(4)).await;
+    change(store, &two, &a.admin.id, t(5), CasePatch { priority: Some(Priority::High), ..Default::default() }).await;
+
+    // Every event of the organization, once each, whatever the page size.
+    let mut expected = Vec::new();
+    for id in [&one.id, &two.id] {
+        let events = store.list_events(&a.org, id, &PageRequest::first(100)).await.unwrap().items;
+        expected.extend(events.iter().map(|e| e.seq));
+    }
+    expected.sort_unstable();
+    for limit in [1, 2, 3, 100] {
+        let (seqs, _) = read_feed(store, &a.org, None, limit).await;
+        assert_eq!(seqs, expected, "pages of {limit}");
+    }
+    // Polling at the end returns nothing and keeps the cursor; new events come next.
+    let (_, cursor) = read_feed(store, &a.org, None, 100).await;
+    let page = store.event_feed(&a.org, cursor.as_deref(), 10).await.unwrap();
+    assert!(page.items.is_empty() && !page.has_more);
+    assert_eq!(page.cursor, cursor);
+    let (_, one) = comment(store, &one, &a.admin.id, "later", false, t(6)).await;
+    let (new, cursor) = read_feed(store, &a.org, cursor, 10).await;
+    assert_eq!(new.len(), 1, "only the new comment");
+    assert_err!(store.event_feed(&a.org, Some("bogus"), 10).await, StoreError::InvalidCursor);
+
+    // A transaction that took its seq early and commits late is not skipped: the feed holds
+    // back what came after it until it is final.
+    if let Raw::Postgres { store_url, .. } = &db.raw {
+        let late = sqlx::PgPool::connect(store_url).await.unwrap();
+        let mut tx = late.begin().await.unwrap();
+        sqlx::query(
+            "INSERT INTO case_events (org_id, case_id, kind, actor_id, data, created_at) \
+             VALUES ($1, $2, 'test.late', $3, '{}', 0)",
+        )
+        .bind(&a.org)
+        .bind(&one.id)
+        .bind(&a.admin.id)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+        comment(store, &one, &a.admin.id, "committed first", false, t(7)).await;
+        let page = store.event_feed(&a.org, cursor.as_deref(), 10).await.unwrap();
+        assert!(page.items.is_empty(), "nothing is served while an older transaction runs: {:?}", page.items);
+        assert_eq!(page.cursor, cursor);
+        tx.commit().await.unwrap();
+        let page = store.event_feed(&a.org, cursor.as_deref(), 10).await.unwrap();
+        let kinds: Vec<&str> = page.items.iter().map(|e| e.kind.as_str()).collect();
+        assert_eq!(kinds, vec!["test.late", "comment.added"], "both, in transaction order");
+        assert!(page.items[0].seq < page.items[1].seq, "the late one took the lower seq");
+        late.close().await;
+    }
 }

@@ -80,7 +80,7 @@ impl utoipa::Modify for BearerAuth {
 /// The `/api/v1` routes and the OpenAPI document describing exactly them.
 pub fn api_routes(config: &HttpConfig) -> (Router<AppState>, utoipa::openapi::OpenApi) {
     use api::{
-        activities as act, cases, directory as d, files, imports, milestones as ms, org, queues, sla, time,
+        activities as act, cases, directory as d, events, files, imports, milestones as ms, org, queues, sla, time,
         workflow as w,
     };
     let imports = OpenApiRouter::new()
@@ -94,6 +94,7 @@ pub fn api_routes(config: &HttpConfig) -> (Router<AppState>, utoipa::openapi::Op
         .routes(routes!(cases::get_case, cases::update_case, cases::delete_case))
         .routes(routes!(cases::list_comments, cases::create_comment))
         .routes(routes!(cases::timeline))
+        .routes(routes!(events::event_feed))
         .routes(routes!(d::list_users, d::create_user))
         .routes(routes!(d::get_user, d::update_user, d::delete_user))
         .routes(routes!(d::list_tokens, d::create_token))

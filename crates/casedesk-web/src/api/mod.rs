@@ -4,6 +4,7 @@
 pub mod activities;
 pub mod cases;
 pub mod directory;
+pub mod events;
 pub mod files;
 pub mod health;
 pub mod imports;

@@ -11,6 +11,7 @@ mod activities;
 mod cases;
 mod directory;
 mod errors;
+mod events;
 mod files;
 mod links;
 mod list;
