@@ -19,6 +19,7 @@
 //! - [`links`]: links between cases and the rules of merging.
 //! - [`milestone`]: milestones of a case, their due times and states.
 //! - [`list`]: the validated filter and ordering of a case list.
+//! - [`query`]: the search syntax (`status:open priority>=high "paper jam"`).
 //! - [`timeline`]: timeline events and comments.
 //! - [`sla`]: SLA policies (targets per priority) and the clocks that track them.
 //! - [`search`]: the words full-text search indexes and matches.
@@ -41,6 +42,7 @@ pub mod milestone;
 pub mod people;
 pub mod policy;
 pub mod profile;
+pub mod query;
 pub mod queue;
 pub mod routing;
 pub mod search;
