@@ -6,6 +6,7 @@ use casedesk_domain::ids::IdKind;
 use casedesk_domain::list::ListRequest;
 use casedesk_domain::people::{Account, Contact};
 use casedesk_domain::policy::{Action, Role};
+use casedesk_domain::query::{self, QueryContext};
 use casedesk_domain::timeline::{self, AuthorType, Comment, Event, NewEvent};
 use casedesk_domain::{Errors, error::FieldError};
 use casedesk_store::{
@@ -533,8 +534,30 @@ impl App {
     }
 
     pub async fn list_cases(&self, actor: &Actor, req: &ListRequest) -> Result<Page<CaseListItem>> {
+        Ok(self.search_cases(actor, req, None).await?.0)
+    }
+
+    /// Lists cases matching `req` and the query `q` (the search syntax of [`query`]); also
+    /// returns the query's words, to show where they matched. A query that cannot be read is a
+    /// 422 on `q` saying where and why.
+    pub async fn search_cases(
+        &self,
+        actor: &Actor,
+        req: &ListRequest,
+        q: Option<&str>,
+    ) -> Result<(Page<CaseListItem>, Vec<String>)> {
         actor.require(Action::ReadCases, "read cases")?;
         let mut req = req.clone();
+        let mut words = Vec::new();
+        if let Some(q) = q {
+            let tz = self.org_time_zone(&actor.org_id).await?;
+            let ctx = QueryContext { me: &actor.user_id, now: self.clock.now(), tz: &tz };
+            let parsed = query::parse(q, &ctx).map_err(|e| AppError::field("q", e.to_string()))?;
+            words.extend(parsed.words.iter().chain(parsed.phrases.iter().flatten()).cloned());
+            req.filter.terms.extend(parsed.words);
+            req.filter.phrases.extend(parsed.phrases);
+            req.filter.clauses.extend(parsed.clauses);
+        }
         if req.filter.milestone_overdue_at.is_some() {
             req.filter.milestone_overdue_at = Some(self.clock.now());
         }
@@ -543,7 +566,7 @@ impl App {
             let s = self.named_status(&actor.org_id, &f.id).await?;
             f.default_of = s.is_default.then_some(s.category);
         }
-        Ok(self.store.list_cases(&actor.org_id, &req).await?)
+        Ok((self.store.list_cases(&actor.org_id, &req).await?, words))
     }
 
     /// Adds a reply or note, with files of the case attached.

@@ -97,6 +97,10 @@ pub struct CaseFilter {
     /// Only cases with a milestone not completed and due before this instant (the use case sets
     /// it to "now" for `has_overdue_milestone=true`).
     pub milestone_overdue_at: Option<Timestamp>,
+    /// Quoted phrases (folded words in order); each must occur.
+    pub phrases: Vec<Vec<String>>,
+    /// Conditions of the query language (`q=`); each must hold.
+    pub clauses: Vec<crate::query::Clause>,
 }
 
 /// Cases in one custom status. A category's default status also matches the cases that name no

@@ -50,9 +50,72 @@ impl SearchDoc {
     }
 }
 
+/// Where a query's words occur in a text: a fragment around the first occurrence and the
+/// occurrences within it, as `[start, end)` character offsets into the fragment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Highlight {
+    pub fragment: String,
+    pub matches: Vec<(usize, usize)>,
+}
+
+/// Words kept on each side of the first match in a [`Highlight`].
+pub const HIGHLIGHT_CONTEXT_WORDS: usize = 8;
+
+/// The fragment of `text` around the first word that, folded, is one of `words` (which are
+/// folded), with every such word in it marked. `None` if no word of `text` matches.
+pub fn highlight(text: &str, words: &[String]) -> Option<Highlight> {
+    // The words of the text as byte ranges, the way `fold` splits them.
+    let mut tokens: Vec<(usize, usize)> = Vec::new();
+    let mut start = None;
+    for (i, c) in text.char_indices() {
+        match (c.is_alphanumeric(), start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                tokens.push((s, i));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        tokens.push((s, text.len()));
+    }
+    let hits: Vec<bool> = tokens.iter().map(|&(s, e)| words.iter().any(|w| *w == fold(&text[s..e]))).collect();
+    let first = hits.iter().position(|&h| h)?;
+    let lo = first.saturating_sub(HIGHLIGHT_CONTEXT_WORDS);
+    let hi = (first + HIGHLIGHT_CONTEXT_WORDS).min(tokens.len() - 1);
+    let (from, to) =
+        (if lo == 0 { 0 } else { tokens[lo].0 }, if hi == tokens.len() - 1 { text.len() } else { tokens[hi].1 });
+    let prefix = if from > 0 { "…" } else { "" };
+    let mut fragment = format!("{prefix}{}", &text[from..to]);
+    let offset = |byte: usize| prefix.chars().count() + text[from..byte].chars().count();
+    let matches = (lo..=hi).filter(|&i| hits[i]).map(|i| (offset(tokens[i].0), offset(tokens[i].1))).collect();
+    if to < text.len() {
+        fragment.push('…');
+    }
+    Some(Highlight { fragment, matches })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn highlights_mark_folded_matches_in_a_fragment() {
+        let words = vec!["cafe".to_string(), "jam".to_string()];
+        let h = highlight("The Café printer has a paper JAM again", &words).expect("a match");
+        assert_eq!(h.fragment, "The Café printer has a paper JAM again");
+        let marked: Vec<String> =
+            h.matches.iter().map(|&(s, e)| h.fragment.chars().skip(s).take(e - s).collect()).collect();
+        assert_eq!(marked, ["Café", "JAM"]);
+        assert_eq!(highlight("nothing here", &words), None);
+        let long = format!("{} jam {}", "word ".repeat(20), "more ".repeat(20));
+        let h = highlight(&long, &words).expect("a match");
+        assert!(h.fragment.starts_with('…') && h.fragment.ends_with('…'), "{}", h.fragment);
+        let (s, e) = h.matches[0];
+        assert_eq!(h.fragment.chars().skip(s).take(e - s).collect::<String>(), "jam");
+        assert_eq!(h.fragment.split_whitespace().filter(|w| *w != "…").count(), 2 * HIGHLIGHT_CONTEXT_WORDS + 1);
+    }
     use proptest::prelude::*;
 
     #[test]

@@ -51,16 +51,24 @@ pub(crate) fn full_text_condition(q: &mut Sql, terms: &[String]) {
 }
 
 /// A scalar's text, or a list holding the value as a string.
-fn custom_field_condition(q: &mut Sql, key: &str, value: &str) {
+fn custom_field_condition(q: &mut Sql, key: &str, value: &str) -> String {
     let k = q.arg(Arg::Text(key.to_string()));
     let v = q.arg(Arg::Text(value.to_string()));
-    q.push(&format!(
-        " AND ((c.custom_fields::jsonb ->> {k}) = {v} OR (c.custom_fields::jsonb -> {k}) @> to_jsonb({v}::text))"
-    ));
+    format!("((c.custom_fields::jsonb ->> {k}) = {v} OR (c.custom_fields::jsonb -> {k}) @> to_jsonb({v}::text))")
 }
 
-pub(crate) const FULL_TEXT: FullText =
-    FullText { condition: full_text_condition, in_seq_order: None, custom_field: custom_field_condition };
+/// The folded words in this order, adjacent.
+fn phrase_condition(q: &mut Sql, words: &[String]) -> String {
+    let p = q.arg(Arg::Text(words.join(" ")));
+    format!("c.search @@ phraseto_tsquery('simple', {p})")
+}
+
+pub(crate) const FULL_TEXT: FullText = FullText {
+    condition: full_text_condition,
+    in_seq_order: None,
+    custom_field: custom_field_condition,
+    phrase: phrase_condition,
+};
 
 /// Benchmarks only: `n` synthetic open cases in one statement (see `bench_seed_open_cases`).
 /// (`$9`, the SQLite row-number base, is unused: `seq` is an identity column here.)

@@ -1,7 +1,8 @@
 //! Building SQL text shared by both backends: numbered `$N` placeholders with their arguments,
 //! and the dynamic case-list query.
 
-use casedesk_domain::list::{ListRequest, Ordering};
+use casedesk_domain::list::{ListRequest, Ordering, Range};
+use casedesk_domain::query::{Test, Who};
 
 use crate::StoreError;
 use crate::cursor::{self, Key};
@@ -78,9 +79,10 @@ pub struct FullText {
     /// then reads matches newest first and stops after a page instead of collecting and sorting
     /// all of them.
     pub in_seq_order: Option<fn(&[String]) -> SeqSource>,
-    /// Adds "custom field `key` equals `value`, or is a list holding it" (JSON differs per
-    /// backend).
-    pub custom_field: fn(&mut Sql, &str, &str),
+    /// "Custom field `key` equals `value`, or is a list holding it" (JSON differs per backend).
+    pub custom_field: fn(&mut Sql, &str, &str) -> String,
+    /// "The case holds these words in this order."
+    pub phrase: fn(&mut Sql, &[String]) -> String,
 }
 
 /// A full-text table joined to `cases c` that yields rows in `seq` order.
@@ -104,6 +106,83 @@ pub const JOINS: &str = " LEFT JOIN accounts a ON a.id = c.account_id LEFT JOIN 
 /// [`JOINS`].
 pub const WORKFLOW_COLUMNS: &str = ", COALESCE(cs.id, csd.id) AS cst_id, COALESCE(cs.name, csd.name) AS cst_name, \
     fs.name AS stg_name, fs.position AS stg_position";
+
+/// `v IN (…)` for a list, or false for an empty one.
+fn in_list(q: &mut Sql, column: &str, values: impl IntoIterator<Item = Arg>) -> String {
+    let placeholders: Vec<String> = values.into_iter().map(|v| q.arg(v)).collect();
+    if placeholders.is_empty() { "1 = 0".into() } else { format!("{column} IN ({})", placeholders.join(", ")) }
+}
+
+/// Ids of `table`'s rows in the organization that have this id or whose `columns` equal `v`
+/// ignoring case.
+fn named(q: &mut Sql, org_id: &str, table: &str, columns: &[&str], values: &[String]) -> String {
+    let o = q.arg(Arg::Text(org_id.to_string()));
+    let ids = in_list(q, "id", values.iter().map(|v| Arg::Text(v.clone())));
+    let mut alternatives = vec![ids];
+    for col in columns {
+        alternatives.push(in_list(q, &format!("lower({col})"), values.iter().map(|v| Arg::Text(v.to_lowercase()))));
+    }
+    format!("SELECT id FROM {table} WHERE org_id = {o} AND ({})", alternatives.join(" OR "))
+}
+
+/// The SQL condition of one query-language test over `cases c`.
+fn clause_condition(q: &mut Sql, org_id: &str, test: &Test, full_text: &FullText) -> String {
+    let user = |q: &mut Sql, col: &str, who: &str| {
+        format!("{col} IN ({})", named(q, org_id, "users", &["email"], std::slice::from_ref(&who.to_string())))
+    };
+    let range = |q: &mut Sql, col: &str, r: &Range| {
+        let mut parts = vec!["1 = 1".to_string()];
+        if let Some(from) = r.from {
+            parts.push(format!("{col} >= {}", q.arg(Arg::Int(from.as_microsecond()))));
+        }
+        if let Some(to) = r.to {
+            parts.push(format!("{col} < {}", q.arg(Arg::Int(to.as_microsecond()))));
+        }
+        parts.join(" AND ")
+    };
+    match test {
+        Test::Status(v) => in_list(q, "c.status", v.iter().map(|s| Arg::Text(s.as_str().into()))),
+        Test::Priority(v) => in_list(q, "c.priority", v.iter().map(|p| Arg::Int(p.rank()))),
+        Test::Type(v) => in_list(q, "c.case_type", v.iter().map(|t| Arg::Text(t.as_str().into()))),
+        Test::Assignee(Who::Nobody) => "c.owner_id IS NULL".into(),
+        Test::Assignee(Who::User(who)) => user(q, "c.owner_id", who),
+        Test::CreatedBy(who) => user(q, "c.created_by", who),
+        Test::UpdatedBy(who) => user(q, "c.updated_by", who),
+        Test::Queue(names) => format!("c.queue_id IN ({})", named(q, org_id, "case_queues", &["name"], names)),
+        Test::Category(names) => {
+            format!("c.category_id IN ({})", named(q, org_id, "case_categories", &["name"], names))
+        }
+        Test::Account(a) => {
+            format!("c.account_id IN ({})", named(q, org_id, "accounts", &["name", "domain"], std::slice::from_ref(a)))
+        }
+        Test::Requester(who) => {
+            let contacts = named(q, org_id, "contacts", &["email"], std::slice::from_ref(who));
+            let users = named(q, org_id, "users", &["email"], std::slice::from_ref(who));
+            format!("c.contact_id IN ({contacts}) OR c.requester_id IN ({users})")
+        }
+        Test::Tag(tags) => {
+            let o = q.arg(Arg::Text(org_id.to_string()));
+            let list = in_list(q, "tag", tags.iter().map(|t| Arg::Text(t.clone())));
+            format!("c.seq IN (SELECT case_seq FROM case_tags WHERE org_id = {o} AND {list})")
+        }
+        Test::Created(r) => range(q, "c.created_at", r),
+        Test::Updated(r) => range(q, "c.updated_at", r),
+        Test::Closed(r) => format!("c.closed_at IS NOT NULL AND {}", range(q, "c.closed_at", r)),
+        Test::SlaBreached => "c.sla_breached".into(),
+        Test::SlaDueBefore(t) => {
+            let p = q.arg(Arg::Int(t.as_microsecond()));
+            format!("c.sla_due_at IS NOT NULL AND c.sla_due_at < {p}")
+        }
+        Test::MilestoneOverdue(now) => {
+            let p = q.arg(Arg::Int(now.as_microsecond()));
+            format!(
+                "EXISTS (SELECT 1 FROM case_milestones m WHERE m.case_id = c.id AND m.completed_at IS NULL AND m.due_at < {p})"
+            )
+        }
+        Test::CustomField(k, v) => (full_text.custom_field)(q, k, v),
+        Test::HasAttachment => "EXISTS (SELECT 1 FROM case_files f WHERE f.case_id = c.id)".into(),
+    }
+}
 
 /// Builds the case-list query. Fetches `limit + 1` rows so the caller knows whether there is a
 /// next page.
@@ -154,7 +233,18 @@ pub fn list_cases(org_id: &str, req: &ListRequest, full_text: &FullText) -> Resu
         ));
     }
     for (key, value) in &f.custom_fields {
-        (full_text.custom_field)(&mut q, key, value);
+        let cond = (full_text.custom_field)(&mut q, key, value);
+        q.push(" AND ").push(&cond);
+    }
+    for words in &f.phrases {
+        let cond = (full_text.phrase)(&mut q, words);
+        q.push(" AND ").push(&cond);
+    }
+    for clause in &f.clauses {
+        let cond = clause_condition(&mut q, org_id, &clause.test, full_text);
+        // `IS NOT TRUE` so a negated condition keeps the cases where it is NULL (no assignee …).
+        let negation = if clause.negated { " IS NOT TRUE" } else { "" };
+        q.push(&format!(" AND ({cond}){negation}"));
     }
     if let Some(cst) = &f.custom_status {
         // A category's default status is stored as "no custom status" in that category.

@@ -71,18 +71,23 @@ fn fts_in_seq_order(terms: &[String]) -> SeqSource {
 }
 
 /// `json_each` yields a scalar itself or each item of a list.
-fn custom_field_condition(q: &mut Sql, key: &str, value: &str) {
+fn custom_field_condition(q: &mut Sql, key: &str, value: &str) -> String {
     let path = q.arg(Arg::Text(format!("$.\"{}\"", key.replace('"', ""))));
     let v = q.arg(Arg::Text(value.to_string()));
-    q.push(&format!(
-        " AND EXISTS (SELECT 1 FROM json_each(c.custom_fields, {path}) j WHERE CAST(j.value AS TEXT) = {v})"
-    ));
+    format!("EXISTS (SELECT 1 FROM json_each(c.custom_fields, {path}) j WHERE CAST(j.value AS TEXT) = {v})")
+}
+
+/// A quoted FTS5 string is a phrase: its words in this order.
+fn phrase_condition(q: &mut Sql, words: &[String]) -> String {
+    let p = q.arg(Arg::Text(format!("\"{}\"", words.join(" ").replace('"', ""))));
+    format!("c.seq IN (SELECT rowid FROM cases_fts WHERE cases_fts MATCH {p})")
 }
 
 pub(crate) const FULL_TEXT: FullText = FullText {
     condition: full_text_condition,
     in_seq_order: Some(fts_in_seq_order),
     custom_field: custom_field_condition,
+    phrase: phrase_condition,
 };
 
 /// Benchmarks only: `n` synthetic open cases in one statement (see `bench_seed_open_cases`).

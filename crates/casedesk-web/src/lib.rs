@@ -80,8 +80,8 @@ impl utoipa::Modify for BearerAuth {
 /// The `/api/v1` routes and the OpenAPI document describing exactly them.
 pub fn api_routes(config: &HttpConfig) -> (Router<AppState>, utoipa::openapi::OpenApi) {
     use api::{
-        activities as act, cases, directory as d, events, files, imports, milestones as ms, org, queues, sla, time,
-        workflow as w,
+        activities as act, cases, directory as d, events, files, imports, milestones as ms, org, queues, search, sla,
+        time, workflow as w,
     };
     let imports = OpenApiRouter::new()
         .routes(routes!(imports::import_cases))
@@ -95,6 +95,7 @@ pub fn api_routes(config: &HttpConfig) -> (Router<AppState>, utoipa::openapi::Op
         .routes(routes!(cases::list_comments, cases::create_comment))
         .routes(routes!(cases::timeline))
         .routes(routes!(events::event_feed))
+        .routes(routes!(search::search_cases))
         .routes(routes!(d::list_users, d::create_user))
         .routes(routes!(d::get_user, d::update_user, d::delete_user))
         .routes(routes!(d::list_tokens, d::create_token))

@@ -11,7 +11,7 @@ use casedesk_domain::calendar::BusinessCalendar;
 use casedesk_domain::case::{Case, CasePatch, CaseType, Channel, DueInput, NewCase, Priority, Status};
 use casedesk_domain::case_sla::CaseSla;
 use casedesk_domain::links::CaseLink;
-use casedesk_domain::list::{CaseFilter, CustomStatusFilter, ListRequest, Ordering, Range, search_terms};
+use casedesk_domain::list::{CaseFilter, CustomStatusFilter, ListRequest, Ordering, Range};
 use casedesk_domain::people::{Account, Contact};
 use casedesk_domain::timeline::{AuthorType, Comment, Event};
 use casedesk_domain::{Errors, text};
@@ -686,7 +686,9 @@ fn parse_bool(v: &str) -> Result<bool, String> {
     }
 }
 
-fn read_list_query(q: QueryPairs) -> Result<ListRequest, ApiError> {
+/// A case list request and its `q` (the search syntax), unparsed: the use case reads it in the
+/// caller's context.
+fn read_list_query(q: QueryPairs) -> Result<(ListRequest, Option<String>), ApiError> {
     // `cf.<key>=value` filters on custom fields; the rest are the fixed parameters.
     let (cf, rest): (Vec<_>, Vec<_>) = q.0.into_iter().partition(|(k, _)| k.starts_with("cf."));
     let mut r = QueryReader::new(QueryPairs(rest), LIST_PARAMS);
@@ -735,16 +737,11 @@ fn read_list_query(q: QueryPairs) -> Result<ListRequest, ApiError> {
     filter.created = range(&mut r, "created");
     filter.updated = range(&mut r, "updated");
     filter.closed = range(&mut r, "closed");
-    if let Some(q) = r.one("q") {
-        if q.chars().count() > 500 {
-            r.error("q", "must be at most 500 characters");
-        }
-        filter.terms = search_terms(&q);
-    }
+    let text = r.one("q");
     let ordering = r.parse("ordering", Ordering::parse).unwrap_or_default();
     let page = r.page();
     r.finish()?;
-    Ok(ListRequest { filter, ordering, limit: page.limit, cursor: page.cursor })
+    Ok((ListRequest { filter, ordering, limit: page.limit, cursor: page.cursor }, text))
 }
 
 /// List cases, filtered and ordered, a page at a time.
@@ -758,7 +755,7 @@ fn read_list_query(q: QueryPairs) -> Result<ListRequest, ApiError> {
         ("created_after" = Option<String>, Query), ("created_before" = Option<String>, Query),
         ("updated_after" = Option<String>, Query), ("updated_before" = Option<String>, Query),
         ("closed_after" = Option<String>, Query), ("closed_before" = Option<String>, Query),
-        ("q" = Option<String>, Query, description = "Full text over subject, description and comments"),
+        ("q" = Option<String>, Query, description = "A query in the search syntax (docs/search.md): text, \"phrases\" and conditions such as status:open priority>=high"),
         ("ordering" = Option<String>, Query, description = "created_at, -created_at (default), updated_at, -updated_at, priority, -priority"),
         ("sla_breached" = Option<bool>, Query, description = "Cases with (true) or without (false) a breached SLA target"),
         ("sla_due_before" = Option<String>, Query, description = "Cases with a running SLA target due before this time"),
@@ -774,8 +771,8 @@ pub async fn list_cases(
     Auth(actor): Auth,
     q: QueryPairs,
 ) -> Result<Json<ListResponse<CaseListItemResponse>>, ApiError> {
-    let req = read_list_query(q)?;
-    let page = s.app.list_cases(&actor, &req).await?;
+    let (req, text) = read_list_query(q)?;
+    let (page, _) = s.app.search_cases(&actor, &req, text.as_deref()).await?;
     Ok(Json(ListResponse::new(page, CaseListItemResponse::from)))
 }
 

@@ -11,6 +11,7 @@ pub mod imports;
 pub mod milestones;
 pub mod org;
 pub mod queues;
+pub mod search;
 pub mod sla;
 pub mod time;
 pub mod workflow;

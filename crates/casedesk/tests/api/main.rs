@@ -18,6 +18,7 @@ mod list;
 mod milestones;
 mod openapi;
 mod routing;
+mod search;
 mod server;
 mod sla;
 mod tenancy;

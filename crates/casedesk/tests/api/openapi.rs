@@ -53,6 +53,7 @@ pub(crate) const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/cases/{id}/links"),
     ("DELETE", "/api/v1/cases/{id}/links/{link_id}"),
     ("GET", "/api/v1/events"),
+    ("GET", "/api/v1/search/cases"),
     ("GET", "/api/v1/cases/{id}/files"),
     ("POST", "/api/v1/cases/{id}/files"),
     ("GET", "/api/v1/cases/{id}/files/{file_id}"),

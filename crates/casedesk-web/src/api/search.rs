@@ -1,0 +1,66 @@
+//! `/api/v1/search/cases`: the search syntax, with where the text matched.
+
+use axum::Json;
+use axum::extract::State;
+use casedesk_domain::list::{CaseFilter, ListRequest, Ordering};
+use casedesk_domain::search::highlight;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::cases::CaseListItemResponse;
+use super::{ListResponse, QueryReader};
+use crate::AppState;
+use crate::error::{ApiError, Problem};
+use crate::extract::{Auth, QueryPairs};
+
+/// Where the query's text matched a field.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HighlightResponse {
+    /// subject or description
+    pub field: &'static str,
+    /// The text around the first match ("…" where it is cut).
+    pub fragment: String,
+    /// Each match as `[start, end)`, in characters (Unicode scalar values) of `fragment`.
+    pub matches: Vec<[usize; 2]>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SearchHitResponse {
+    #[serde(flatten)]
+    pub item: CaseListItemResponse,
+    /// Empty when the query has no text, or the text matched only in comments.
+    pub highlights: Vec<HighlightResponse>,
+}
+
+/// Search cases with the search syntax: free text and "phrases" (over subject, description and
+/// comments) combined with conditions such as `status:open,pending priority>=high assignee:me
+/// -tag:spam updated<7d` (docs/search.md). A query that cannot be read is a 422 on `q` saying at
+/// which character and why.
+#[utoipa::path(get, path = "/api/v1/search/cases", tag = "cases",
+    params(("q" = String, Query, description = "The query"),
+        ("ordering" = Option<String>, Query, description = "created_at, -created_at (default), updated_at, -updated_at, priority, -priority"),
+        ("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
+    responses((status = 200, body = ListResponse<SearchHitResponse>), (status = 422, body = Problem)))]
+pub async fn search_cases(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    q: QueryPairs,
+) -> Result<Json<ListResponse<SearchHitResponse>>, ApiError> {
+    let mut r = QueryReader::new(q, &["q", "ordering"]);
+    let text = r.one("q").unwrap_or_default();
+    let ordering = r.parse("ordering", Ordering::parse).unwrap_or_default();
+    let page = r.page();
+    r.finish()?;
+    let req = ListRequest { filter: CaseFilter::default(), ordering, limit: page.limit, cursor: page.cursor };
+    let (page, words) = s.app.search_cases(&actor, &req, Some(&text)).await?;
+    Ok(Json(ListResponse::new(page, |item| {
+        let mut highlights = Vec::new();
+        for (field, value) in [("subject", &item.case.subject), ("description", &item.case.description)] {
+            if let Some(h) = highlight(value, &words) {
+                let matches = h.matches.into_iter().map(|(s, e)| [s, e]).collect();
+                highlights.push(HighlightResponse { field, fragment: h.fragment, matches });
+            }
+        }
+        SearchHitResponse { item: CaseListItemResponse::from(item), highlights }
+    })))
+}
