@@ -104,7 +104,7 @@ pub struct CommentInput<'a> {
 }
 
 impl App {
-    async fn org_time_zone(&self, org_id: &str) -> Result<TimeZone> {
+    pub(crate) async fn org_time_zone(&self, org_id: &str) -> Result<TimeZone> {
         let org = self.store.get_org(org_id).await?;
         org_zone(&org)
     }

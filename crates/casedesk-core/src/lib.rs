@@ -31,6 +31,7 @@ pub mod queues;
 pub mod routing;
 pub mod sla;
 pub mod time;
+pub mod views;
 pub mod workflow;
 
 use std::sync::Arc;

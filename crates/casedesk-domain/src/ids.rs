@@ -27,6 +27,7 @@ pub enum IdKind {
     TimeEntry,
     Timer,
     File,
+    View,
 }
 
 impl IdKind {
@@ -53,6 +54,7 @@ impl IdKind {
             IdKind::TimeEntry => "te_",
             IdKind::Timer => "tmr_",
             IdKind::File => "fil_",
+            IdKind::View => "vw_",
         }
     }
 

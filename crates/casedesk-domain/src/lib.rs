@@ -24,6 +24,7 @@
 //! - [`sla`]: SLA policies (targets per priority) and the clocks that track them.
 //! - [`search`]: the words full-text search indexes and matches.
 //! - [`workflow`]: custom statuses and funnel stages.
+//! - [`view`]: predefined and saved views (a query, columns and an order) and who sees them.
 //! - [`text`]: small validators shared by the others (lengths, email).
 //! - [`time`]: time tracking: durations, time types, entries and timers.
 
@@ -50,6 +51,7 @@ pub mod sla;
 pub mod text;
 pub mod time;
 pub mod timeline;
+pub mod view;
 pub mod workflow;
 
 pub use error::{DomainError, Errors, FieldError};

@@ -73,6 +73,9 @@ pub enum Test {
     Updated(Range),
     Closed(Range),
     SlaBreached,
+    /// Breached, or a running target already past due at this instant (now) — the sweep may not
+    /// have flagged it yet.
+    SlaOverdue(Timestamp),
     /// A running SLA target due before this instant.
     SlaDueBefore(Timestamp),
     /// A milestone not completed and due before this instant (now).
@@ -399,7 +402,8 @@ impl Parser<'_> {
                 let v = self.one_value(name)?;
                 match v.text.to_ascii_lowercase().as_str() {
                     "breached" => Ok(Test::SlaBreached),
-                    _ => err(v_at, "expected sla:breached or sla:due<2h"),
+                    "overdue" => Ok(Test::SlaOverdue(self.ctx.now)),
+                    _ => err(v_at, "expected sla:breached, sla:overdue or sla:due<2h"),
                 }
             }
             "milestone" => {
@@ -617,6 +621,7 @@ mod tests {
         );
         assert_eq!(test("sla:due<2h"), Test::SlaDueBefore(ts("2026-03-15T14:00:00Z")));
         assert_eq!(test("sla:breached"), Test::SlaBreached);
+        assert_eq!(test("sla:overdue"), Test::SlaOverdue(now));
         assert_eq!(test("milestone:overdue"), Test::MilestoneOverdue(now));
         assert_eq!(test("has:attachment"), Test::HasAttachment);
     }

@@ -82,6 +82,7 @@ mod store_milestones;
 mod store_queues;
 mod store_sla;
 mod store_time;
+mod store_views;
 mod store_workflow;
 
 pub use store_time::{CaseTime, EntryFilter, TimeTotal, TimerChange, TotalsGroup};

@@ -17,6 +17,7 @@ const SQLITE: &[(i64, &str)] = &[
     (8, include_str!("../migrations/sqlite/0008_milestones.sql")),
     (9, include_str!("../migrations/sqlite/0009_files.sql")),
     (10, include_str!("../migrations/sqlite/0010_event_feed.sql")),
+    (11, include_str!("../migrations/sqlite/0011_views.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -29,6 +30,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (8, include_str!("../migrations/postgres/0008_milestones.sql")),
     (9, include_str!("../migrations/postgres/0009_files.sql")),
     (10, include_str!("../migrations/postgres/0010_event_feed.sql")),
+    (11, include_str!("../migrations/postgres/0011_views.sql")),
 ];
 
 const CREATE_TABLE: &str =

@@ -4,7 +4,7 @@
 
 use casedesk_domain::case::{Case, CaseType, Channel, Priority, Status};
 use casedesk_domain::case_sla::CaseSla;
-use casedesk_domain::list::ListRequest;
+use casedesk_domain::list::{CaseFilter, ListRequest};
 use casedesk_domain::people::{Account, Availability, Contact, User};
 use casedesk_domain::policy::Role;
 use casedesk_domain::search::SearchDoc;
@@ -1019,6 +1019,13 @@ pub async fn get_case_with_refs(pool: &Pool, org_id: &str, id: &str) -> Result<(
     };
     let workflow = decode_workflow(&row, &case)?;
     Ok((case, account, contact, workflow))
+}
+
+/// How many cases of the organization the filter matches.
+pub async fn count_cases(pool: &Pool, org_id: &str, filter: &CaseFilter) -> Result<i64> {
+    let q = sql::count_cases(org_id, filter, &super::FULL_TEXT);
+    let row = bind_args(sqlx::query(sqlx::AssertSqlSafe(q.text)), q.args).fetch_one(pool).await?;
+    Ok(row.try_get(0)?)
 }
 
 pub async fn list_cases(pool: &Pool, org_id: &str, req: &ListRequest) -> Result<Page<CaseListItem>> {

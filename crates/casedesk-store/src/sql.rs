@@ -1,7 +1,7 @@
 //! Building SQL text shared by both backends: numbered `$N` placeholders with their arguments,
 //! and the dynamic case-list query.
 
-use casedesk_domain::list::{ListRequest, Ordering, Range};
+use casedesk_domain::list::{CaseFilter, ListRequest, Ordering, Range};
 use casedesk_domain::query::{Test, Who};
 
 use crate::StoreError;
@@ -169,6 +169,10 @@ fn clause_condition(q: &mut Sql, org_id: &str, test: &Test, full_text: &FullText
         Test::Updated(r) => range(q, "c.updated_at", r),
         Test::Closed(r) => format!("c.closed_at IS NOT NULL AND {}", range(q, "c.closed_at", r)),
         Test::SlaBreached => "c.sla_breached".into(),
+        Test::SlaOverdue(now) => {
+            let p = q.arg(Arg::Int(now.as_microsecond()));
+            format!("c.sla_breached OR (c.sla_due_at IS NOT NULL AND c.sla_due_at < {p})")
+        }
         Test::SlaDueBefore(t) => {
             let p = q.arg(Arg::Int(t.as_microsecond()));
             format!("c.sla_due_at IS NOT NULL AND c.sla_due_at < {p}")
@@ -182,6 +186,102 @@ fn clause_condition(q: &mut Sql, org_id: &str, test: &Test, full_text: &FullText
         Test::CustomField(k, v) => (full_text.custom_field)(q, k, v),
         Test::HasAttachment => "EXISTS (SELECT 1 FROM case_files f WHERE f.case_id = c.id)".into(),
     }
+}
+
+/// Adds the filter's conditions (over `cases c`) to `q`. `with_terms: false` leaves the
+/// free-text words to a full-text source the query reads from instead.
+fn push_filter(q: &mut Sql, org_id: &str, f: &CaseFilter, full_text: &FullText, with_terms: bool) {
+    q.and_in("c.status", f.statuses.iter().map(|s| Arg::Text(s.as_str().into())));
+    q.and_in("c.priority", f.priorities.iter().map(|p| Arg::Int(p.rank())));
+    q.and_in("c.case_type", f.types.iter().map(|t| Arg::Text(t.as_str().into())));
+    let eq = |q: &mut Sql, col: &str, v: &Option<String>| {
+        if let Some(v) = v {
+            let p = q.arg(Arg::Text(v.clone()));
+            q.push(&format!(" AND {col} = {p}"));
+        }
+    };
+    eq(q, "c.queue_id", &f.queue_id);
+    eq(q, "c.owner_id", &f.owner_id);
+    eq(q, "c.requester_id", &f.requester_id);
+    eq(q, "c.contact_id", &f.contact_id);
+    eq(q, "c.account_id", &f.account_id);
+    eq(q, "c.problem_id", &f.problem_id);
+    eq(q, "c.funnel_stage_id", &f.funnel_stage_id);
+    eq(q, "c.category_id", &f.category_id);
+    if let Some(now) = f.milestone_overdue_at {
+        let p = q.arg(Arg::Int(now.as_microsecond()));
+        q.push(&format!(
+            " AND EXISTS (SELECT 1 FROM case_milestones m WHERE m.case_id = c.id AND m.completed_at IS NULL \
+             AND m.due_at < {p})"
+        ));
+    }
+    for (key, value) in &f.custom_fields {
+        let cond = (full_text.custom_field)(q, key, value);
+        q.push(" AND ").push(&cond);
+    }
+    for words in &f.phrases {
+        let cond = (full_text.phrase)(q, words);
+        q.push(" AND ").push(&cond);
+    }
+    for clause in &f.clauses {
+        let cond = clause_condition(q, org_id, &clause.test, full_text);
+        // `IS NOT TRUE` so a negated condition keeps the cases where it is NULL (no assignee …).
+        let negation = if clause.negated { " IS NOT TRUE" } else { "" };
+        q.push(&format!(" AND ({cond}){negation}"));
+    }
+    if let Some(cst) = &f.custom_status {
+        // A category's default status is stored as "no custom status" in that category.
+        let p = q.arg(Arg::Text(cst.id.clone()));
+        match cst.default_of {
+            Some(category) => {
+                let c = q.arg(Arg::Text(category.as_str().into()));
+                q.push(&format!(" AND (c.custom_status_id = {p} OR (c.custom_status_id IS NULL AND c.status = {c}))"));
+            }
+            None => {
+                q.push(&format!(" AND c.custom_status_id = {p}"));
+            }
+        }
+    }
+    if f.unassigned {
+        q.push(" AND c.owner_id IS NULL");
+    }
+    // Written as the partial index's own condition, so SQLite can use it.
+    match f.sla_breached {
+        Some(true) => q.push(" AND c.sla_breached"),
+        Some(false) => q.push(" AND NOT c.sla_breached"),
+        None => q,
+    };
+    if let Some(before) = f.sla_due_before {
+        let p = q.arg(Arg::Int(before.as_microsecond()));
+        q.push(&format!(" AND c.sla_due_at IS NOT NULL AND c.sla_due_at < {p}"));
+    }
+    if let Some(tag) = &f.tag {
+        let o = q.arg(Arg::Text(org_id.to_string()));
+        let t = q.arg(Arg::Text(tag.clone()));
+        q.push(&format!(" AND c.seq IN (SELECT case_seq FROM case_tags WHERE org_id = {o} AND tag = {t})"));
+    }
+    for (col, range) in [("c.created_at", &f.created), ("c.updated_at", &f.updated), ("c.closed_at", &f.closed)] {
+        if let Some(from) = range.from {
+            let p = q.arg(Arg::Int(from.as_microsecond()));
+            q.push(&format!(" AND {col} >= {p}"));
+        }
+        if let Some(to) = range.to {
+            let p = q.arg(Arg::Int(to.as_microsecond()));
+            q.push(&format!(" AND {col} < {p}"));
+        }
+    }
+    if !f.terms.is_empty() && with_terms {
+        (full_text.condition)(q, &f.terms);
+    }
+}
+
+/// Counts the cases of the organization that the filter matches.
+pub fn count_cases(org_id: &str, f: &CaseFilter, full_text: &FullText) -> Sql {
+    let mut q = Sql::default();
+    let p = q.arg(Arg::Text(org_id.to_string()));
+    q.push(&format!("SELECT COUNT(*) FROM cases c WHERE c.org_id = {p} AND c.deleted_at IS NULL"));
+    push_filter(&mut q, org_id, f, full_text, true);
+    q
 }
 
 /// Builds the case-list query. Fetches `limit + 1` rows so the caller knows whether there is a
@@ -208,88 +308,7 @@ pub fn list_cases(org_id: &str, req: &ListRequest, full_text: &FullText) -> Resu
     }
     let p = q.arg(Arg::Text(org_id.to_string()));
     q.push(&p).push(" AND c.deleted_at IS NULL");
-    q.and_in("c.status", f.statuses.iter().map(|s| Arg::Text(s.as_str().into())));
-    q.and_in("c.priority", f.priorities.iter().map(|p| Arg::Int(p.rank())));
-    q.and_in("c.case_type", f.types.iter().map(|t| Arg::Text(t.as_str().into())));
-    let eq = |q: &mut Sql, col: &str, v: &Option<String>| {
-        if let Some(v) = v {
-            let p = q.arg(Arg::Text(v.clone()));
-            q.push(&format!(" AND {col} = {p}"));
-        }
-    };
-    eq(&mut q, "c.queue_id", &f.queue_id);
-    eq(&mut q, "c.owner_id", &f.owner_id);
-    eq(&mut q, "c.requester_id", &f.requester_id);
-    eq(&mut q, "c.contact_id", &f.contact_id);
-    eq(&mut q, "c.account_id", &f.account_id);
-    eq(&mut q, "c.problem_id", &f.problem_id);
-    eq(&mut q, "c.funnel_stage_id", &f.funnel_stage_id);
-    eq(&mut q, "c.category_id", &f.category_id);
-    if let Some(now) = f.milestone_overdue_at {
-        let p = q.arg(Arg::Int(now.as_microsecond()));
-        q.push(&format!(
-            " AND EXISTS (SELECT 1 FROM case_milestones m WHERE m.case_id = c.id AND m.completed_at IS NULL \
-             AND m.due_at < {p})"
-        ));
-    }
-    for (key, value) in &f.custom_fields {
-        let cond = (full_text.custom_field)(&mut q, key, value);
-        q.push(" AND ").push(&cond);
-    }
-    for words in &f.phrases {
-        let cond = (full_text.phrase)(&mut q, words);
-        q.push(" AND ").push(&cond);
-    }
-    for clause in &f.clauses {
-        let cond = clause_condition(&mut q, org_id, &clause.test, full_text);
-        // `IS NOT TRUE` so a negated condition keeps the cases where it is NULL (no assignee …).
-        let negation = if clause.negated { " IS NOT TRUE" } else { "" };
-        q.push(&format!(" AND ({cond}){negation}"));
-    }
-    if let Some(cst) = &f.custom_status {
-        // A category's default status is stored as "no custom status" in that category.
-        let p = q.arg(Arg::Text(cst.id.clone()));
-        match cst.default_of {
-            Some(category) => {
-                let c = q.arg(Arg::Text(category.as_str().into()));
-                q.push(&format!(" AND (c.custom_status_id = {p} OR (c.custom_status_id IS NULL AND c.status = {c}))"));
-            }
-            None => {
-                q.push(&format!(" AND c.custom_status_id = {p}"));
-            }
-        }
-    }
-    if f.unassigned {
-        q.push(" AND c.owner_id IS NULL");
-    }
-    // Written as the partial index's own condition, so SQLite can use it.
-    match f.sla_breached {
-        Some(true) => q.push(" AND c.sla_breached"),
-        Some(false) => q.push(" AND NOT c.sla_breached"),
-        None => &mut q,
-    };
-    if let Some(before) = f.sla_due_before {
-        let p = q.arg(Arg::Int(before.as_microsecond()));
-        q.push(&format!(" AND c.sla_due_at IS NOT NULL AND c.sla_due_at < {p}"));
-    }
-    if let Some(tag) = &f.tag {
-        let o = q.arg(Arg::Text(org_id.to_string()));
-        let t = q.arg(Arg::Text(tag.clone()));
-        q.push(&format!(" AND c.seq IN (SELECT case_seq FROM case_tags WHERE org_id = {o} AND tag = {t})"));
-    }
-    for (col, range) in [("c.created_at", &f.created), ("c.updated_at", &f.updated), ("c.closed_at", &f.closed)] {
-        if let Some(from) = range.from {
-            let p = q.arg(Arg::Int(from.as_microsecond()));
-            q.push(&format!(" AND {col} >= {p}"));
-        }
-        if let Some(to) = range.to {
-            let p = q.arg(Arg::Int(to.as_microsecond()));
-            q.push(&format!(" AND {col} < {p}"));
-        }
-    }
-    if !f.terms.is_empty() && seq_source.is_none() {
-        (full_text.condition)(&mut q, &f.terms);
-    }
+    push_filter(&mut q, org_id, f, full_text, seq_source.is_none());
     let seq_order = seq_source.as_ref().map(|src| [src.order_column]);
     let cols: &[&str] = match &seq_order {
         Some(col) => col,

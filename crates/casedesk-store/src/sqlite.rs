@@ -156,4 +156,10 @@ pub mod q {
         include!("queries_files.rs");
     }
     pub use files::*;
+
+    mod views {
+        use super::*;
+        include!("queries_views.rs");
+    }
+    pub use views::*;
 }

@@ -273,6 +273,7 @@ conformance! {
     scenario_timers_and_estimates,
     scenario_files_and_attachments,
     scenario_event_feed,
+    scenario_views_and_counts,
 }
 
 // ---- fixtures ----------------------------------------------------------------------------------
@@ -3204,4 +3205,58 @@ async fn scenario_event_feed(db: &TestDb) {
         assert!(page.items[0].seq < page.items[1].seq, "the late one took the lower seq");
         late.close().await;
     }
+}
+
+// ---- views and counts --------------------------------------------------------------------------
+
+async fn scenario_views_and_counts(store: &Store) {
+    use casedesk_domain::query::{Clause, Test, Who};
+    use casedesk_domain::view::{Scope, View};
+    let a = tenant(store, "Acme").await;
+    let b = tenant(store, "Globex").await;
+    let v = View {
+        id: IdKind::View.new_id(),
+        org_id: a.org.clone(),
+        name: "VIP".into(),
+        query: "tag:vip".into(),
+        columns: vec!["subject".into(), "cf.order_id".into()],
+        ordering: Ordering::PriorityDesc,
+        scope: Scope::Organization,
+        queue_id: None,
+        created_by: a.admin.id.clone(),
+        created_at: t(1),
+        updated_at: t(1),
+    };
+    store.put_view(&v).await.unwrap();
+    assert_eq!(store.get_view(&a.org, &v.id).await.unwrap(), v);
+    assert_err!(store.get_view(&b.org, &v.id).await, StoreError::NotFound);
+    let renamed = View { name: "VIP backlog".into(), scope: Scope::Personal, updated_at: t(2), ..v.clone() };
+    store.put_view(&renamed).await.unwrap();
+    assert_eq!(store.list_views(&a.org).await.unwrap(), vec![renamed.clone()]);
+    assert!(store.list_views(&b.org).await.unwrap().is_empty());
+    assert_err!(store.delete_view(&b.org, &v.id).await, StoreError::NotFound);
+    store.delete_view(&a.org, &v.id).await.unwrap();
+    assert_err!(store.delete_view(&a.org, &v.id).await, StoreError::NotFound);
+
+    // Counting: the same cases a list finds, whatever the filter.
+    for i in 0..5 {
+        let tags = if i % 2 == 0 { vec!["vip".to_string()] } else { vec![] };
+        create(store, &a.org, &a.admin.id, t(10 + i), NewCase { tags, ..subject(&format!("case {i}")) }).await;
+    }
+    create(store, &b.org, &b.admin.id, t(20), NewCase { tags: vec!["vip".into()], ..subject("theirs") }).await;
+    let vip = Clause { negated: false, test: Test::Tag(vec!["vip".into()]) };
+    let nobody = Clause { negated: true, test: Test::Assignee(Who::Nobody) };
+    for filter in [
+        CaseFilter::default(),
+        CaseFilter { clauses: vec![vip.clone()], ..Default::default() },
+        CaseFilter { clauses: vec![Clause { negated: true, ..vip }], ..Default::default() },
+        CaseFilter { clauses: vec![nobody], ..Default::default() },
+        CaseFilter { terms: vec!["case".into()], ..Default::default() },
+    ] {
+        let n = store.count_cases(&a.org, &filter).await.unwrap();
+        let listed = case_ids(store, &a.org, filter.clone()).await;
+        assert_eq!(n, listed.len() as i64, "{filter:?}");
+    }
+    assert_eq!(store.count_cases(&a.org, &CaseFilter::default()).await.unwrap(), 5);
+    assert_eq!(store.queues_of_user(&a.org, &a.admin.id).await.unwrap(), Vec::<String>::new());
 }

@@ -60,6 +60,7 @@ impl Default for HttpConfig {
         (name = "queues", description = "Case queues"),
         (name = "accounts"), (name = "contacts"), (name = "users"), (name = "tokens"),
         (name = "imports", description = "Historical cases from another helpdesk"),
+        (name = "views", description = "Predefined and saved views, their cases and counts"),
         (name = "time", description = "Time tracking: timers, time entries, timesheets, totals, estimates"),
     )
 )]
@@ -81,7 +82,7 @@ impl utoipa::Modify for BearerAuth {
 pub fn api_routes(config: &HttpConfig) -> (Router<AppState>, utoipa::openapi::OpenApi) {
     use api::{
         activities as act, cases, directory as d, events, files, imports, milestones as ms, org, queues, search, sla,
-        time, workflow as w,
+        time, views, workflow as w,
     };
     let imports = OpenApiRouter::new()
         .routes(routes!(imports::import_cases))
@@ -96,6 +97,9 @@ pub fn api_routes(config: &HttpConfig) -> (Router<AppState>, utoipa::openapi::Op
         .routes(routes!(cases::timeline))
         .routes(routes!(events::event_feed))
         .routes(routes!(search::search_cases))
+        .routes(routes!(views::list_views, views::create_view))
+        .routes(routes!(views::get_view, views::update_view, views::delete_view))
+        .routes(routes!(views::view_cases))
         .routes(routes!(d::list_users, d::create_user))
         .routes(routes!(d::get_user, d::update_user, d::delete_user))
         .routes(routes!(d::list_tokens, d::create_token))

@@ -14,6 +14,7 @@ pub mod queues;
 pub mod search;
 pub mod sla;
 pub mod time;
+pub mod views;
 pub mod workflow;
 
 use casedesk_core::store::PageRequest;

@@ -23,4 +23,5 @@ mod server;
 mod sla;
 mod tenancy;
 mod time;
+mod views;
 mod workflow;

@@ -33,6 +33,7 @@ enum Kind {
     Milestone,
     TimeType,
     TimeEntry,
+    View,
 }
 
 /// Every route that takes an id, with a valid body where it needs one. Writes come after reads
@@ -136,11 +137,15 @@ fn id_routes() -> Vec<(Method, &'static str, Kind, Option<Value>)> {
         (Method::DELETE, "/api/v1/case-categories/{id}", Category, None),
         (Method::DELETE, "/api/v1/activities/{id}", Activity, None),
         (Method::DELETE, "/api/v1/milestones/{id}", Milestone, None),
+        (Method::GET, "/api/v1/views/{id}", View, None),
+        (Method::GET, "/api/v1/views/{id}/cases", View, None),
+        (Method::PATCH, "/api/v1/views/{id}", View, Some(json!({"name": "Renamed by B"}))),
         (Method::GET, "/api/v1/cases/{id}/files", Case, None),
         (Method::POST, "/api/v1/cases/{id}/files", Case, Some(json!({"file": "not multipart"}))),
         (Method::GET, "/api/v1/cases/{id}/files/{file_id}", Case, None),
         (Method::GET, "/api/v1/cases/{id}/files/{file_id}/content", Case, None),
         (Method::DELETE, "/api/v1/cases/{id}/files/{file_id}", Case, None),
+        (Method::DELETE, "/api/v1/views/{id}", View, None),
     ]
 }
 
@@ -162,6 +167,7 @@ fn missing_id(kind: Kind) -> &'static str {
         Kind::Milestone => "ms_0000000000007000800000000000dead",
         Kind::TimeType => "tt_0000000000007000800000000000dead",
         Kind::TimeEntry => "te_0000000000007000800000000000dead",
+        Kind::View => "vw_0000000000007000800000000000dead",
     }
 }
 
@@ -186,6 +192,7 @@ struct OrgA {
     time_type_id: String,
     time_entry_id: String,
     file_id: String,
+    view_id: String,
 }
 
 impl OrgA {
@@ -206,6 +213,7 @@ impl OrgA {
             Kind::Milestone => &self.milestone_id,
             Kind::TimeType => &self.time_type_id,
             Kind::TimeEntry => &self.time_entry_id,
+            Kind::View => &self.view_id,
         }
     }
 }
@@ -307,7 +315,10 @@ async fn seed_org_a(app: &TestApp) -> OrgA {
     );
     let file = crate::files::upload(app, &case_id, "a-only.png", None, &crate::files::png(400, 1)).await;
     let file_id = created(&file, "file");
+    let view = json!({"name": "A's shared view", "query": "tag:a-only", "scope": "organization"});
+    let view_id = created(&app.post("/api/v1/views", view).await, "view");
     OrgA {
+        view_id,
         file_id,
         milestone_id,
         activity_id,
@@ -352,6 +363,7 @@ async fn snapshot(app: &TestApp, a: &OrgA) -> Vec<(String, Value)> {
         format!("/api/v1/time-entries/{}", a.time_entry_id),
         format!("/api/v1/cases/{}/time-entries", a.case_id),
         format!("/api/v1/cases/{}/files", a.case_id),
+        format!("/api/v1/views/{}", a.view_id),
         format!("/api/v1/cases/{}/files/{}/content", a.case_id, a.file_id),
     ] {
         let r = app.get(&path).await;
