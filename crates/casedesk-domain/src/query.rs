@@ -230,7 +230,12 @@ impl Parser<'_> {
             return self.end_of_part();
         }
         if negated {
-            return err(start, "only a field condition can be left out with '-' (e.g. -tag:spam)");
+            // `-word` means to leave something out, which only conditions can; a lone `-` or
+            // `--` is punctuation.
+            if self.peek().is_some_and(|c| c.is_alphanumeric() || c == '"') {
+                return err(start, "only a field condition can be left out with '-' (e.g. -tag:spam)");
+            }
+            self.pos = start;
         }
         if self.peek() == Some('"') {
             let phrase = self.quoted()?;
@@ -650,6 +655,7 @@ mod tests {
         assert_eq!(error("created>2026-13").position, 8);
         assert_eq!(error("sla:late").position, 4);
         assert_eq!(error("-printer").position, 0);
+        assert_eq!(q("a -- b -").words, ["a", "b"], "dashes alone are punctuation");
         assert_eq!(error("assignee:a,b").position, 10);
         assert_eq!(error("tag:\"two words\"").position, 4);
         assert_eq!(error(r#"status:"open"x"#).position, 13);
