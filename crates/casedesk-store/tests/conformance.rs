@@ -3129,28 +3129,56 @@ async fn scenario_files_and_attachments(store: &Store) {
 
 // ---- change feed -------------------------------------------------------------------------------
 
-/// Reads the feed from `after` to its current end in pages of `limit`; returns the events' seqs
-/// and the cursor to continue from.
-async fn read_feed(store: &Store, org: &str, after: Option<String>, limit: u32) -> (Vec<i64>, Option<String>) {
+/// Reads the feed from `after` until it has given `want` events (on PostgreSQL the feed waits
+/// for every older transaction of the cluster, and other tests run beside this one); returns the
+/// events' seqs and the cursor to continue from.
+async fn read_feed(
+    store: &Store,
+    org: &str,
+    after: Option<String>,
+    limit: u32,
+    want: usize,
+) -> (Vec<i64>, Option<String>) {
     let mut cursor = after;
     let mut seqs = Vec::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     loop {
         let page = store.event_feed(org, cursor.as_deref(), limit).await.unwrap();
         assert!(page.items.len() <= limit as usize);
         seqs.extend(page.items.iter().map(|e| e.seq));
         assert!(page.cursor.is_some() || seqs.is_empty());
         cursor = page.cursor;
-        if !page.has_more {
+        if page.has_more {
+            continue;
+        }
+        if seqs.len() >= want || std::time::Instant::now() > deadline {
             return (seqs, cursor);
         }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
+}
+
+/// The events after `after`, once the feed has given `want` of them (or 20 s passed).
+async fn feed_events(store: &Store, org: &str, after: Option<String>, want: usize) -> Vec<Event> {
+    let mut cursor = after;
+    let mut out = Vec::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while out.len() < want && std::time::Instant::now() < deadline {
+        let page = store.event_feed(org, cursor.as_deref(), 10).await.unwrap();
+        if page.items.is_empty() {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        out.extend(page.items);
+        cursor = page.cursor;
+    }
+    out
 }
 
 async fn scenario_event_feed(db: &TestDb) {
     let store: &Store = db;
     let a = tenant(store, "Acme").await;
     let b = tenant(store, "Globex").await;
-    let (empty, none) = read_feed(store, &a.org, None, 10).await;
+    let (empty, none) = read_feed(store, &a.org, None, 10, 0).await;
     assert!(empty.is_empty() && none.is_none(), "a new organization's feed is empty");
     let one = create(store, &a.org, &a.admin.id, t(1), subject("first")).await;
     let two = create(store, &a.org, &a.admin.id, t(2), subject("second")).await;
@@ -3166,16 +3194,16 @@ async fn scenario_event_feed(db: &TestDb) {
     }
     expected.sort_unstable();
     for limit in [1, 2, 3, 100] {
-        let (seqs, _) = read_feed(store, &a.org, None, limit).await;
+        let (seqs, _) = read_feed(store, &a.org, None, limit, expected.len()).await;
         assert_eq!(seqs, expected, "pages of {limit}");
     }
     // Polling at the end returns nothing and keeps the cursor; new events come next.
-    let (_, cursor) = read_feed(store, &a.org, None, 100).await;
+    let (_, cursor) = read_feed(store, &a.org, None, 100, expected.len()).await;
     let page = store.event_feed(&a.org, cursor.as_deref(), 10).await.unwrap();
     assert!(page.items.is_empty() && !page.has_more);
     assert_eq!(page.cursor, cursor);
     let (_, one) = comment(store, &one, &a.admin.id, "later", false, t(6)).await;
-    let (new, cursor) = read_feed(store, &a.org, cursor, 10).await;
+    let (new, cursor) = read_feed(store, &a.org, cursor, 10, 1).await;
     assert_eq!(new.len(), 1, "only the new comment");
     assert_err!(store.event_feed(&a.org, Some("bogus"), 10).await, StoreError::InvalidCursor);
 
@@ -3199,10 +3227,10 @@ async fn scenario_event_feed(db: &TestDb) {
         assert!(page.items.is_empty(), "nothing is served while an older transaction runs: {:?}", page.items);
         assert_eq!(page.cursor, cursor);
         tx.commit().await.unwrap();
-        let page = store.event_feed(&a.org, cursor.as_deref(), 10).await.unwrap();
-        let kinds: Vec<&str> = page.items.iter().map(|e| e.kind.as_str()).collect();
+        let events = feed_events(store, &a.org, cursor.clone(), 2).await;
+        let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
         assert_eq!(kinds, vec!["test.late", "comment.added"], "both, in transaction order");
-        assert!(page.items[0].seq < page.items[1].seq, "the late one took the lower seq");
+        assert!(events[0].seq < events[1].seq, "the late one took the lower seq");
         late.close().await;
     }
 }
