@@ -417,12 +417,7 @@ pub async fn insert_account(pool: &Pool, a: &Account, idem: Option<&IdempotencyR
 }
 
 pub async fn get_account(pool: &Pool, org_id: &str, id: &str) -> Result<Account> {
-    let row = sqlx::query("SELECT a.* FROM accounts a WHERE a.org_id = $1 AND a.id = $2")
-        .bind(org_id)
-        .bind(id)
-        .fetch_optional(pool)
-        .await?
-        .ok_or(StoreError::NotFound)?;
+    let row = fetch_in_org(pool, "SELECT a.* FROM accounts a WHERE a.org_id = $1 AND a.id = $2", org_id, id).await?;
     decode_account(&row)
 }
 
@@ -450,6 +445,32 @@ pub async fn update_account(pool: &Pool, a: &Account) -> Result<()> {
 /// Fails with NotFound unless `table` has row `id` in the organization. Checked before anything
 /// else, so another organization's id is indistinguishable from a missing one.
 /// (`table` is a name written in this crate, never input.)
+/// The one row `select` finds, binding `org_id` as `$1` and `id` as `$2`
+/// ([`StoreError::NotFound`] if none).
+async fn fetch_in_org(pool: &Pool, select: &'static str, org_id: &str, id: &str) -> Result<DbRow> {
+    sqlx::query(select).bind(org_id).bind(id).fetch_optional(pool).await?.ok_or(StoreError::NotFound)
+}
+
+/// Deletes the organization's record `id` of `table` ([`StoreError::NotFound`] if there is none).
+async fn delete_in_org(tx: &mut Tx<'_>, table: &'static str, org_id: &str, id: &str) -> Result<()> {
+    let sql = format!("DELETE FROM {table} WHERE org_id = $1 AND id = $2");
+    let done = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(org_id).bind(id).execute(&mut **tx).await?;
+    if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+}
+
+/// Refuses with [`StoreError::InUse`] (`why` says so, given the count) when `count`, binding
+/// `org_id` as `$1` and `id` as `$2`, counts any row that refers to the record.
+async fn refuse_if_used(
+    tx: &mut Tx<'_>,
+    count: &'static str,
+    org_id: &str,
+    id: &str,
+    why: fn(i64) -> String,
+) -> Result<()> {
+    let n: i64 = sqlx::query_scalar(count).bind(org_id).bind(id).fetch_one(&mut **tx).await?;
+    if n > 0 { Err(StoreError::InUse(why(n))) } else { Ok(()) }
+}
+
 async fn must_exist(tx: &mut Tx<'_>, table: &'static str, org_id: &str, id: &str) -> Result<()> {
     let sql = format!("SELECT COUNT(*) FROM {table} WHERE org_id = $1 AND id = $2");
     let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(org_id).bind(id).fetch_one(&mut **tx).await?;
@@ -459,15 +480,10 @@ async fn must_exist(tx: &mut Tx<'_>, table: &'static str, org_id: &str, id: &str
 pub async fn delete_account(pool: &Pool, org_id: &str, id: &str) -> Result<()> {
     let mut tx = pool.begin().await?;
     must_exist(&mut tx, "accounts", org_id, id).await?;
-    let contacts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM contacts WHERE account_id = $1").bind(id).fetch_one(&mut *tx).await?;
-    let cases: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cases WHERE account_id = $1").bind(id).fetch_one(&mut *tx).await?;
-    if contacts + cases > 0 {
-        return Err(StoreError::InUse(format!("the account has {contacts} contact(s) and {cases} case(s)")));
-    }
-    let done = sqlx::query("DELETE FROM accounts WHERE org_id = $1 AND id = $2").bind(org_id).bind(id).execute(&mut *tx).await?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
-    }
+    let uses = "SELECT (SELECT COUNT(*) FROM contacts WHERE org_id = $1 AND account_id = $2) \
+                + (SELECT COUNT(*) FROM cases WHERE org_id = $1 AND account_id = $2)";
+    refuse_if_used(&mut tx, uses, org_id, id, |n| format!("{n} contact(s) or case(s) belong to the account")).await?;
+    delete_in_org(&mut tx, "accounts", org_id, id).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -511,12 +527,7 @@ pub async fn insert_contact(pool: &Pool, c: &Contact, idem: Option<&IdempotencyR
 }
 
 pub async fn get_contact(pool: &Pool, org_id: &str, id: &str) -> Result<Contact> {
-    let row = sqlx::query("SELECT ct.* FROM contacts ct WHERE ct.org_id = $1 AND ct.id = $2")
-        .bind(org_id)
-        .bind(id)
-        .fetch_optional(pool)
-        .await?
-        .ok_or(StoreError::NotFound)?;
+    let row = fetch_in_org(pool, "SELECT ct.* FROM contacts ct WHERE ct.org_id = $1 AND ct.id = $2", org_id, id).await?;
     decode_contact(&row)
 }
 
@@ -557,17 +568,9 @@ pub async fn update_contact(pool: &Pool, c: &Contact) -> Result<()> {
 pub async fn delete_contact(pool: &Pool, org_id: &str, id: &str) -> Result<()> {
     let mut tx = pool.begin().await?;
     must_exist(&mut tx, "contacts", org_id, id).await?;
-    let cases: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cases WHERE contact_id = $1 OR requester_id = $1")
-        .bind(id)
-        .fetch_one(&mut *tx)
-        .await?;
-    if cases > 0 {
-        return Err(StoreError::InUse(format!("the contact has {cases} case(s)")));
-    }
-    let done = sqlx::query("DELETE FROM contacts WHERE org_id = $1 AND id = $2").bind(org_id).bind(id).execute(&mut *tx).await?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
-    }
+    let uses = "SELECT COUNT(*) FROM cases WHERE org_id = $1 AND (contact_id = $2 OR requester_id = $2)";
+    refuse_if_used(&mut tx, uses, org_id, id, |n| format!("the contact has {n} case(s)")).await?;
+    delete_in_org(&mut tx, "contacts", org_id, id).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -1111,14 +1114,13 @@ fn decode_comment(row: &DbRow) -> Result<Comment> {
 }
 
 pub async fn get_comment(pool: &Pool, org_id: &str, id: &str) -> Result<Comment> {
-    let row = sqlx::query(
+    let row = fetch_in_org(
+        pool,
         "SELECT m.* FROM comments m JOIN cases c ON c.id = m.case_id WHERE m.org_id = $1 AND m.id = $2 AND c.deleted_at IS NULL",
+        org_id,
+        id,
     )
-    .bind(org_id)
-    .bind(id)
-    .fetch_optional(pool)
-    .await?
-    .ok_or(StoreError::NotFound)?;
+    .await?;
     let mut comment = [decode_comment(&row)?];
     files::load_attachments(pool, &mut comment).await?;
     let [comment] = comment;

@@ -62,15 +62,14 @@ pub async fn put_activity(pool: &Pool, a: &Activity, event: &NewEvent, actor_id:
 }
 
 pub async fn get_activity(pool: &Pool, org_id: &str, id: &str) -> Result<Activity> {
-    let row = sqlx::query(
+    let row = fetch_in_org(
+        pool,
         "SELECT a.* FROM case_activities a JOIN cases c ON c.id = a.case_id \
          WHERE a.org_id = $1 AND a.id = $2 AND c.deleted_at IS NULL",
+        org_id,
+        id,
     )
-    .bind(org_id)
-    .bind(id)
-    .fetch_optional(pool)
-    .await?
-    .ok_or(StoreError::NotFound)?;
+    .await?;
     decode_activity(&row)
 }
 
@@ -88,14 +87,7 @@ pub async fn list_activities(pool: &Pool, org_id: &str, case_id: &str) -> Result
 
 pub async fn delete_activity(pool: &Pool, a: &Activity, event: &NewEvent, actor_id: &str) -> Result<()> {
     let mut tx = pool.begin().await?;
-    let done = sqlx::query("DELETE FROM case_activities WHERE org_id = $1 AND id = $2")
-        .bind(&a.org_id)
-        .bind(&a.id)
-        .execute(&mut *tx)
-        .await?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
-    }
+    delete_in_org(&mut tx, "case_activities", &a.org_id, &a.id).await?;
     insert_events(&mut tx, &a.org_id, &a.case_id, actor_id, std::slice::from_ref(event)).await?;
     tx.commit().await?;
     Ok(())

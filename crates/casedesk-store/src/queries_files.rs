@@ -54,15 +54,14 @@ pub async fn list_files(pool: &Pool, org_id: &str, case_id: &str) -> Result<Vec<
 
 /// A file of a case that is not deleted.
 pub async fn get_file(pool: &Pool, org_id: &str, id: &str) -> Result<CaseFile> {
-    let row = sqlx::query(
+    let row = fetch_in_org(
+        pool,
         "SELECT f.* FROM case_files f JOIN cases c ON c.id = f.case_id \
          WHERE f.org_id = $1 AND f.id = $2 AND c.deleted_at IS NULL",
+        org_id,
+        id,
     )
-    .bind(org_id)
-    .bind(id)
-    .fetch_optional(pool)
-    .await?
-    .ok_or(StoreError::NotFound)?;
+    .await?;
     decode_file(&row)
 }
 
@@ -70,14 +69,7 @@ pub async fn get_file(pool: &Pool, org_id: &str, id: &str) -> Result<CaseFile> {
 /// no file using them.
 pub async fn delete_file(pool: &Pool, f: &CaseFile, actor_id: &str, event: &NewEvent) -> Result<()> {
     let mut tx = pool.begin().await?;
-    let done = sqlx::query("DELETE FROM case_files WHERE org_id = $1 AND id = $2")
-        .bind(&f.org_id)
-        .bind(&f.id)
-        .execute(&mut *tx)
-        .await?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
-    }
+    delete_in_org(&mut tx, "case_files", &f.org_id, &f.id).await?;
     insert_events(&mut tx, &f.org_id, &f.case_id, actor_id, std::slice::from_ref(event)).await?;
     tx.commit().await?;
     Ok(())

@@ -68,26 +68,14 @@ pub async fn list_links(pool: &Pool, org_id: &str, case_id: &str) -> Result<Vec<
 }
 
 pub async fn get_link(pool: &Pool, org_id: &str, id: &str) -> Result<CaseLink> {
-    let row = sqlx::query("SELECT l.* FROM case_links l WHERE l.org_id = $1 AND l.id = $2")
-        .bind(org_id)
-        .bind(id)
-        .fetch_optional(pool)
-        .await?
-        .ok_or(StoreError::NotFound)?;
+    let row = fetch_in_org(pool, "SELECT l.* FROM case_links l WHERE l.org_id = $1 AND l.id = $2", org_id, id).await?;
     decode_link(&row)
 }
 
 /// Removes a link with its timeline entry on each of its two cases.
 pub async fn delete_link(pool: &Pool, l: &CaseLink, actor_id: &str, from_event: &NewEvent, to_event: &NewEvent) -> Result<()> {
     let mut tx = pool.begin().await?;
-    let done = sqlx::query("DELETE FROM case_links WHERE org_id = $1 AND id = $2")
-        .bind(&l.org_id)
-        .bind(&l.id)
-        .execute(&mut *tx)
-        .await?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
-    }
+    delete_in_org(&mut tx, "case_links", &l.org_id, &l.id).await?;
     insert_events(&mut tx, &l.org_id, &l.from_case_id, actor_id, std::slice::from_ref(from_event)).await?;
     insert_events(&mut tx, &l.org_id, &l.to_case_id, actor_id, std::slice::from_ref(to_event)).await?;
     tx.commit().await?;

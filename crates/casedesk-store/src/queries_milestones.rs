@@ -35,12 +35,7 @@ pub async fn list_milestones(pool: &Pool, org_id: &str, case_id: &str) -> Result
 }
 
 pub async fn get_milestone(pool: &Pool, org_id: &str, id: &str) -> Result<Milestone> {
-    let row = sqlx::query("SELECT m.* FROM case_milestones m WHERE m.org_id = $1 AND m.id = $2")
-        .bind(org_id)
-        .bind(id)
-        .fetch_optional(pool)
-        .await?
-        .ok_or(StoreError::NotFound)?;
+    let row = fetch_in_org(pool, "SELECT m.* FROM case_milestones m WHERE m.org_id = $1 AND m.id = $2", org_id, id).await?;
     decode_milestone(&row)
 }
 
@@ -84,14 +79,7 @@ pub async fn put_milestones(pool: &Pool, milestones: &[Milestone], events: &[New
 
 pub async fn delete_milestone(pool: &Pool, m: &Milestone, event: &NewEvent, actor_id: &str) -> Result<()> {
     let mut tx = pool.begin().await?;
-    let done = sqlx::query("DELETE FROM case_milestones WHERE org_id = $1 AND id = $2")
-        .bind(&m.org_id)
-        .bind(&m.id)
-        .execute(&mut *tx)
-        .await?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
-    }
+    delete_in_org(&mut tx, "case_milestones", &m.org_id, &m.id).await?;
     insert_events(&mut tx, &m.org_id, &m.case_id, actor_id, std::slice::from_ref(event)).await?;
     tx.commit().await?;
     Ok(())

@@ -105,25 +105,12 @@ pub async fn update_queue(pool: &Pool, q: &Queue) -> Result<()> {
 pub async fn delete_queue(pool: &Pool, org_id: &str, id: &str) -> Result<()> {
     let mut tx = pool.begin().await?;
     must_exist(&mut tx, "case_queues", org_id, id).await?;
-    let cases: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cases WHERE org_id = $1 AND queue_id = $2")
-        .bind(org_id)
-        .bind(id)
-        .fetch_one(&mut *tx)
-        .await?;
-    if cases > 0 {
-        return Err(StoreError::InUse(format!("the queue has {cases} case(s)")));
-    }
-    let escalating: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM case_queues WHERE org_id = $1 AND escalation_queue_id = $2")
-            .bind(org_id)
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?;
-    if escalating > 0 {
-        return Err(StoreError::InUse(format!("{escalating} queue(s) escalate to this one")));
-    }
+    let uses = "SELECT COUNT(*) FROM cases WHERE org_id = $1 AND queue_id = $2";
+    refuse_if_used(&mut tx, uses, org_id, id, |n| format!("the queue has {n} case(s)")).await?;
+    let uses = "SELECT COUNT(*) FROM case_queues WHERE org_id = $1 AND escalation_queue_id = $2";
+    refuse_if_used(&mut tx, uses, org_id, id, |n| format!("{n} queue(s) escalate to this one")).await?;
     sqlx::query("DELETE FROM queue_members WHERE queue_id = $1").bind(id).execute(&mut *tx).await?;
-    sqlx::query("DELETE FROM case_queues WHERE org_id = $1 AND id = $2").bind(org_id).bind(id).execute(&mut *tx).await?;
+    delete_in_org(&mut tx, "case_queues", org_id, id).await?;
     tx.commit().await?;
     Ok(())
 }

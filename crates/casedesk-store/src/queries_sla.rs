@@ -74,12 +74,7 @@ pub async fn insert_calendar(pool: &Pool, c: &CalendarRecord, idem: Option<&Idem
 }
 
 pub async fn get_calendar(pool: &Pool, org_id: &str, id: &str) -> Result<CalendarRecord> {
-    let row = sqlx::query("SELECT b.* FROM business_calendars b WHERE b.org_id = $1 AND b.id = $2")
-        .bind(org_id)
-        .bind(id)
-        .fetch_optional(pool)
-        .await?
-        .ok_or(StoreError::NotFound)?;
+    let row = fetch_in_org(pool, "SELECT b.* FROM business_calendars b WHERE b.org_id = $1 AND b.id = $2", org_id, id).await?;
     decode_calendar(&row)
 }
 
@@ -114,18 +109,10 @@ pub async fn update_calendar(pool: &Pool, c: &CalendarRecord) -> Result<()> {
 pub async fn delete_calendar(pool: &Pool, org_id: &str, id: &str) -> Result<()> {
     let mut tx = pool.begin().await?;
     must_exist(&mut tx, "business_calendars", org_id, id).await?;
-    let users: i64 = sqlx::query_scalar(
-        "SELECT (SELECT COUNT(*) FROM sla_policies WHERE org_id = $1 AND calendar_id = $2) \
-         + (SELECT COUNT(*) FROM case_queues WHERE org_id = $1 AND calendar_id = $2)",
-    )
-    .bind(org_id)
-    .bind(id)
-    .fetch_one(&mut *tx)
-    .await?;
-    if users > 0 {
-        return Err(StoreError::InUse(format!("{users} policy(ies) or queue(s) use the calendar")));
-    }
-    sqlx::query("DELETE FROM business_calendars WHERE org_id = $1 AND id = $2").bind(org_id).bind(id).execute(&mut *tx).await?;
+    let uses = "SELECT (SELECT COUNT(*) FROM sla_policies WHERE org_id = $1 AND calendar_id = $2) \
+                + (SELECT COUNT(*) FROM case_queues WHERE org_id = $1 AND calendar_id = $2)";
+    refuse_if_used(&mut tx, uses, org_id, id, |n| format!("{n} policy(ies) or queue(s) use the calendar")).await?;
+    delete_in_org(&mut tx, "business_calendars", org_id, id).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -206,12 +193,7 @@ pub async fn insert_policy(pool: &Pool, p: &PolicyRecord, idem: Option<&Idempote
 }
 
 pub async fn get_policy(pool: &Pool, org_id: &str, id: &str) -> Result<PolicyRecord> {
-    let row = sqlx::query("SELECT p.* FROM sla_policies p WHERE p.org_id = $1 AND p.id = $2")
-        .bind(org_id)
-        .bind(id)
-        .fetch_optional(pool)
-        .await?
-        .ok_or(StoreError::NotFound)?;
+    let row = fetch_in_org(pool, "SELECT p.* FROM sla_policies p WHERE p.org_id = $1 AND p.id = $2", org_id, id).await?;
     decode_policy(&row)
 }
 
@@ -252,10 +234,7 @@ pub async fn delete_policy(pool: &Pool, org_id: &str, id: &str) -> Result<()> {
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    let done = sqlx::query("DELETE FROM sla_policies WHERE org_id = $1 AND id = $2").bind(org_id).bind(id).execute(&mut *tx).await?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
-    }
+    delete_in_org(&mut tx, "sla_policies", org_id, id).await?;
     tx.commit().await?;
     Ok(())
 }

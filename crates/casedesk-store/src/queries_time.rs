@@ -45,12 +45,7 @@ pub async fn insert_time_type(pool: &Pool, t: &TimeType, idem: Option<&Idempoten
 }
 
 pub async fn get_time_type(pool: &Pool, org_id: &str, id: &str) -> Result<TimeType> {
-    let row = sqlx::query("SELECT t.* FROM time_types t WHERE t.org_id = $1 AND t.id = $2")
-        .bind(org_id)
-        .bind(id)
-        .fetch_optional(pool)
-        .await?
-        .ok_or(StoreError::NotFound)?;
+    let row = fetch_in_org(pool, "SELECT t.* FROM time_types t WHERE t.org_id = $1 AND t.id = $2", org_id, id).await?;
     decode_time_type(&row)
 }
 
@@ -81,14 +76,9 @@ pub async fn update_time_type(pool: &Pool, t: &TimeType) -> Result<()> {
 pub async fn delete_time_type(pool: &Pool, org_id: &str, id: &str) -> Result<()> {
     let mut tx = pool.begin().await?;
     must_exist(&mut tx, "time_types", org_id, id).await?;
-    let used: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM time_entries WHERE time_type_id = $1")
-        .bind(id)
-        .fetch_one(&mut *tx)
-        .await?;
-    if used > 0 {
-        return Err(StoreError::InUse(format!("{used} time entr(ies) use this type; deactivate it instead")));
-    }
-    sqlx::query("DELETE FROM time_types WHERE org_id = $1 AND id = $2").bind(org_id).bind(id).execute(&mut *tx).await?;
+    let uses = "SELECT COUNT(*) FROM time_entries WHERE org_id = $1 AND time_type_id = $2";
+    refuse_if_used(&mut tx, uses, org_id, id, |n| format!("{n} time entr(ies) use this type; deactivate it instead")).await?;
+    delete_in_org(&mut tx, "time_types", org_id, id).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -157,12 +147,7 @@ pub async fn insert_time_entry(
 }
 
 pub async fn get_time_entry(pool: &Pool, org_id: &str, id: &str) -> Result<TimeEntry> {
-    let row = sqlx::query("SELECT te.* FROM time_entries te WHERE te.org_id = $1 AND te.id = $2")
-        .bind(org_id)
-        .bind(id)
-        .fetch_optional(pool)
-        .await?
-        .ok_or(StoreError::NotFound)?;
+    let row = fetch_in_org(pool, "SELECT te.* FROM time_entries te WHERE te.org_id = $1 AND te.id = $2", org_id, id).await?;
     decode_entry(&row)
 }
 
@@ -194,14 +179,7 @@ pub async fn update_time_entry(pool: &Pool, e: &TimeEntry, events: &[NewEvent], 
 /// Deletes an entry, writing its timeline events.
 pub async fn delete_time_entry(pool: &Pool, e: &TimeEntry, events: &[NewEvent], actor_id: &str) -> Result<()> {
     let mut tx = pool.begin().await?;
-    let done = sqlx::query("DELETE FROM time_entries WHERE org_id = $1 AND id = $2")
-        .bind(&e.org_id)
-        .bind(&e.id)
-        .execute(&mut *tx)
-        .await?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
-    }
+    delete_in_org(&mut tx, "time_entries", &e.org_id, &e.id).await?;
     insert_events(&mut tx, &e.org_id, &e.case_id, actor_id, events).await?;
     tx.commit().await?;
     Ok(())

@@ -46,12 +46,7 @@ pub async fn put_view(pool: &Pool, v: &View) -> Result<()> {
 }
 
 pub async fn get_view(pool: &Pool, org_id: &str, id: &str) -> Result<View> {
-    let row = sqlx::query("SELECT * FROM case_views WHERE org_id = $1 AND id = $2")
-        .bind(org_id)
-        .bind(id)
-        .fetch_optional(pool)
-        .await?
-        .ok_or(StoreError::NotFound)?;
+    let row = fetch_in_org(pool, "SELECT * FROM case_views WHERE org_id = $1 AND id = $2", org_id, id).await?;
     decode_view(&row)
 }
 

@@ -44,12 +44,7 @@ pub async fn list_statuses(pool: &Pool, org_id: &str) -> Result<Vec<CustomStatus
 }
 
 pub async fn get_status(pool: &Pool, org_id: &str, id: &str) -> Result<CustomStatus> {
-    let row = sqlx::query("SELECT s.* FROM case_statuses s WHERE s.org_id = $1 AND s.id = $2")
-        .bind(org_id)
-        .bind(id)
-        .fetch_optional(pool)
-        .await?
-        .ok_or(StoreError::NotFound)?;
+    let row = fetch_in_org(pool, "SELECT s.* FROM case_statuses s WHERE s.org_id = $1 AND s.id = $2", org_id, id).await?;
     decode_status(&row)
 }
 
@@ -100,15 +95,9 @@ pub async fn delete_status(pool: &Pool, org_id: &str, id: &str) -> Result<()> {
     if row.try_get::<bool, _>("is_default")? {
         return Err(StoreError::InUse("a category's default status cannot be deleted".into()));
     }
-    let cases: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cases WHERE org_id = $1 AND custom_status_id = $2")
-        .bind(org_id)
-        .bind(id)
-        .fetch_one(&mut *tx)
-        .await?;
-    if cases > 0 {
-        return Err(StoreError::InUse(format!("{cases} case(s) are in this status")));
-    }
-    sqlx::query("DELETE FROM case_statuses WHERE org_id = $1 AND id = $2").bind(org_id).bind(id).execute(&mut *tx).await?;
+    let uses = "SELECT COUNT(*) FROM cases WHERE org_id = $1 AND custom_status_id = $2";
+    refuse_if_used(&mut tx, uses, org_id, id, |n| format!("{n} case(s) are in this status")).await?;
+    delete_in_org(&mut tx, "case_statuses", org_id, id).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -139,12 +128,7 @@ pub async fn list_stages(pool: &Pool, org_id: &str) -> Result<Vec<(FunnelStage, 
 }
 
 pub async fn get_stage(pool: &Pool, org_id: &str, id: &str) -> Result<FunnelStage> {
-    let row = sqlx::query("SELECT f.* FROM funnel_stages f WHERE f.org_id = $1 AND f.id = $2")
-        .bind(org_id)
-        .bind(id)
-        .fetch_optional(pool)
-        .await?
-        .ok_or(StoreError::NotFound)?;
+    let row = fetch_in_org(pool, "SELECT f.* FROM funnel_stages f WHERE f.org_id = $1 AND f.id = $2", org_id, id).await?;
     decode_stage(&row)
 }
 
@@ -175,15 +159,9 @@ pub async fn put_stage(pool: &Pool, f: &FunnelStage, idem: Option<&IdempotencyRe
 pub async fn delete_stage(pool: &Pool, org_id: &str, id: &str) -> Result<()> {
     let mut tx = pool.begin().await?;
     must_exist(&mut tx, "funnel_stages", org_id, id).await?;
-    let cases: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cases WHERE org_id = $1 AND funnel_stage_id = $2")
-        .bind(org_id)
-        .bind(id)
-        .fetch_one(&mut *tx)
-        .await?;
-    if cases > 0 {
-        return Err(StoreError::InUse(format!("{cases} case(s) are at this stage")));
-    }
-    sqlx::query("DELETE FROM funnel_stages WHERE org_id = $1 AND id = $2").bind(org_id).bind(id).execute(&mut *tx).await?;
+    let uses = "SELECT COUNT(*) FROM cases WHERE org_id = $1 AND funnel_stage_id = $2";
+    refuse_if_used(&mut tx, uses, org_id, id, |n| format!("{n} case(s) are at this stage")).await?;
+    delete_in_org(&mut tx, "funnel_stages", org_id, id).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -253,12 +231,7 @@ pub async fn list_categories(pool: &Pool, org_id: &str) -> Result<Vec<casedesk_d
 }
 
 pub async fn get_category(pool: &Pool, org_id: &str, id: &str) -> Result<casedesk_domain::profile::Category> {
-    let row = sqlx::query("SELECT k.* FROM case_categories k WHERE k.org_id = $1 AND k.id = $2")
-        .bind(org_id)
-        .bind(id)
-        .fetch_optional(pool)
-        .await?
-        .ok_or(StoreError::NotFound)?;
+    let row = fetch_in_org(pool, "SELECT k.* FROM case_categories k WHERE k.org_id = $1 AND k.id = $2", org_id, id).await?;
     decode_category(&row)
 }
 
@@ -289,15 +262,9 @@ pub async fn put_category(pool: &Pool, k: &casedesk_domain::profile::Category, i
 pub async fn delete_category(pool: &Pool, org_id: &str, id: &str) -> Result<()> {
     let mut tx = pool.begin().await?;
     must_exist(&mut tx, "case_categories", org_id, id).await?;
-    let cases: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cases WHERE org_id = $1 AND category_id = $2")
-        .bind(org_id)
-        .bind(id)
-        .fetch_one(&mut *tx)
-        .await?;
-    if cases > 0 {
-        return Err(StoreError::InUse(format!("{cases} case(s) have this category")));
-    }
-    sqlx::query("DELETE FROM case_categories WHERE org_id = $1 AND id = $2").bind(org_id).bind(id).execute(&mut *tx).await?;
+    let uses = "SELECT COUNT(*) FROM cases WHERE org_id = $1 AND category_id = $2";
+    refuse_if_used(&mut tx, uses, org_id, id, |n| format!("{n} case(s) have this category")).await?;
+    delete_in_org(&mut tx, "case_categories", org_id, id).await?;
     tx.commit().await?;
     Ok(())
 }
