@@ -170,6 +170,9 @@ impl App {
     /// Files of `case_id` named by a new comment: each must exist on that case and not be
     /// attached to another comment yet (422 on `file_ids[i]`).
     pub(crate) async fn attachable(&self, org_id: &str, case_id: &str, ids: &[String]) -> Result<Vec<CaseFile>> {
+        if ids.len() > file::MAX_ATTACHMENTS {
+            return Err(AppError::field("file_ids", format!("at most {} files per comment", file::MAX_ATTACHMENTS)));
+        }
         let mut errors = casedesk_domain::Errors::new();
         let mut files = Vec::with_capacity(ids.len());
         for (i, id) in ids.iter().enumerate() {

@@ -11,6 +11,8 @@ pub const DEFAULT_MAX_FILE_BYTES: u64 = 25 * 1024 * 1024;
 pub const SNIFF_BYTES: usize = 8 * 1024;
 /// Longest file name kept, in characters.
 pub const MAX_NAME_CHARS: usize = 255;
+/// Most files one comment can carry.
+pub const MAX_ATTACHMENTS: usize = 50;
 /// The type of content nobody has named.
 pub const OCTET_STREAM: &str = "application/octet-stream";
 

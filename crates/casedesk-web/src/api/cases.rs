@@ -20,7 +20,7 @@ use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
 use super::directory::{AccountResponse, ContactResponse};
-use super::{ListResponse, QueryReader, nullable, parse_instant, simple_page};
+use super::{ListResponse, QueryReader, nullable, parse_bool, parse_instant, simple_page};
 use crate::AppState;
 use crate::error::{ApiError, Problem};
 use crate::extract::{Auth, IdempotencyKey, JsonBody, QueryPairs, etag, if_match};
@@ -677,14 +677,6 @@ const LIST_PARAMS: &[&str] = &[
     "category_id",
     "has_overdue_milestone",
 ];
-
-fn parse_bool(v: &str) -> Result<bool, String> {
-    match v {
-        "true" | "1" => Ok(true),
-        "false" | "0" => Ok(false),
-        _ => Err("must be true or false".into()),
-    }
-}
 
 /// A case list request and its `q` (the search syntax), unparsed: the use case reads it in the
 /// caller's context.

@@ -115,6 +115,15 @@ impl QueryReader {
     }
 }
 
+/// A query parameter's boolean: `true`/`1` or `false`/`0`.
+pub fn parse_bool(v: &str) -> Result<bool, String> {
+    match v {
+        "true" | "1" => Ok(true),
+        "false" | "0" => Ok(false),
+        _ => Err("must be true or false".into()),
+    }
+}
+
 pub fn parse_limit(s: &str) -> Result<u32, String> {
     match s.parse::<u32>() {
         Ok(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),

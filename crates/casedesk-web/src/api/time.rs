@@ -357,11 +357,7 @@ fn parse_date(s: &str) -> Result<jiff::civil::Date, String> {
 }
 
 fn read_filter(r: &mut QueryReader) -> EntryFilter {
-    let billable = r.parse("billable", |v| match v {
-        "true" | "1" => Ok(true),
-        "false" | "0" => Ok(false),
-        _ => Err("must be true or false".to_string()),
-    });
+    let billable = r.parse("billable", super::parse_bool);
     let f = EntryFilter {
         user_id: r.one("user_id"),
         case_id: r.one("case_id"),

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::cases::{CaseListItemResponse, created};
-use super::{ListResponse, QueryReader, nullable, simple_page};
+use super::{ListResponse, QueryReader, nullable, parse_bool, simple_page};
 use crate::AppState;
 use crate::error::{ApiError, Problem};
 use crate::extract::{Auth, JsonBody, QueryPairs};
@@ -112,11 +112,7 @@ pub async fn list_views(
     q: QueryPairs,
 ) -> Result<Json<ViewsResponse>, ApiError> {
     let mut r = QueryReader::new(q, &["counts"]);
-    let counts = r.parse("counts", |v| match v {
-        "true" | "1" => Ok(true),
-        "false" | "0" => Ok(false),
-        _ => Err("must be true or false".to_string()),
-    });
+    let counts = r.parse("counts", parse_bool);
     r.finish()?;
     let views = s.app.list_views(&actor).await?;
     let mut data: Vec<ViewResponse> = views.iter().map(ViewResponse::from).collect();

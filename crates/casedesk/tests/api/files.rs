@@ -319,6 +319,11 @@ async fn files_attach_to_a_comment_once_and_show_on_it() {
         Some(1)
     );
 
+    // A comment carries at most 50 files; more is refused before any is looked up.
+    let many: Vec<String> = (0..51).map(|i| format!("fil_{i}")).collect();
+    let r = app.post(&format!("/api/v1/cases/{case_id}/comments"), json!({ "body": "many", "file_ids": many })).await;
+    assert_eq!(r.error_fields(), vec!["file_ids"]);
+
     // Deleting an attached file takes it off the comment.
     app.delete(&format!("/api/v1/cases/{case_id}/files/{}", b["id"].as_str().unwrap_or(""))).await;
     let listed = app.get(&format!("/api/v1/cases/{case_id}/comments")).await;
