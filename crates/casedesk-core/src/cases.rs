@@ -553,10 +553,7 @@ impl App {
             let tz = self.org_time_zone(&actor.org_id).await?;
             let ctx = QueryContext { me: &actor.user_id, now: self.clock.now(), tz: &tz };
             let parsed = query::parse(q, &ctx).map_err(|e| AppError::field("q", e.to_string()))?;
-            words.extend(parsed.words.iter().chain(parsed.phrases.iter().flatten()).cloned());
-            req.filter.terms.extend(parsed.words);
-            req.filter.phrases.extend(parsed.phrases);
-            req.filter.clauses.extend(parsed.clauses);
+            words = req.filter.add_query(parsed);
         }
         if req.filter.milestone_overdue_at.is_some() {
             req.filter.milestone_overdue_at = Some(self.clock.now());

@@ -164,12 +164,8 @@ impl App {
                 out.push(None);
                 continue;
             };
-            let filter = CaseFilter {
-                terms: parsed.words,
-                phrases: parsed.phrases,
-                clauses: parsed.clauses,
-                ..Default::default()
-            };
+            let mut filter = CaseFilter::default();
+            filter.add_query(parsed);
             out.push(Some(self.store.count_cases(&actor.org_id, &filter).await?));
         }
         Ok(out)

@@ -103,6 +103,18 @@ pub struct CaseFilter {
     pub clauses: Vec<crate::query::Clause>,
 }
 
+impl CaseFilter {
+    /// Adds a parsed query's text and conditions to the filter; returns the query's words (of
+    /// phrases too), to show where they matched.
+    pub fn add_query(&mut self, q: crate::query::Query) -> Vec<String> {
+        let words = q.words.iter().chain(q.phrases.iter().flatten()).cloned().collect();
+        self.terms.extend(q.words);
+        self.phrases.extend(q.phrases);
+        self.clauses.extend(q.clauses);
+        words
+    }
+}
+
 /// Cases in one custom status. A category's default status also matches the cases that name no
 /// custom status in that category.
 #[derive(Debug, Clone)]
