@@ -39,6 +39,21 @@ impl AppError {
     pub fn field(field: &str, message: impl Into<String>) -> Self {
         AppError::Validation(vec![FieldError::new(field, message)])
     }
+
+    /// The stable snake_case code clients see for this failure.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::Validation(_) => "validation_failed",
+            AppError::Conflict { code, .. } => code,
+            AppError::Unauthorized => "unauthorized",
+            AppError::Forbidden(_) => "forbidden",
+            AppError::NotFound => "not_found",
+            AppError::PreconditionFailed => "precondition_failed",
+            AppError::IdempotencyMismatch => "idempotency_key_reused",
+            AppError::TooLarge { .. } => "payload_too_large",
+            AppError::Internal(_) => "internal_error",
+        }
+    }
 }
 
 /// A record a request body names: missing (or another organization's) is a 422 on `field`,

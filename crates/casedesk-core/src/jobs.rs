@@ -1,5 +1,5 @@
-//! Background jobs: the SLA sweep, auto-closing resolved cases, and the backlog pass that hands
-//! waiting cases to agents. Every instance runs them; they coordinate only through the database
+//! Background jobs: the SLA sweep, auto-closing resolved cases, the file sweep and trash purge,
+//! bulk jobs, and the backlog pass that hands waiting cases to agents. Every instance runs them; they coordinate only through the database
 //! (each write is conditional on the row being unchanged), so running several is safe.
 
 use std::time::Duration;
@@ -21,8 +21,12 @@ pub struct JobIntervals {
     pub sla_sweep: Duration,
     /// How often resolved cases past the organization's auto-close delay are closed.
     pub auto_close: Duration,
-    /// How often file contents no file uses any more are removed.
+    /// How often file contents no file uses any more are removed, and cases past their time in
+    /// the trash purged.
     pub blob_sweep: Duration,
+    /// How often the bulk-job worker looks for jobs queued by other instances or left by a dead
+    /// one (jobs queued on this instance start at once).
+    pub bulk_poll: Duration,
 }
 
 impl Default for JobIntervals {
@@ -31,6 +35,7 @@ impl Default for JobIntervals {
             sla_sweep: Duration::from_secs(1),
             auto_close: Duration::from_secs(60),
             blob_sweep: Duration::from_secs(3600),
+            bulk_poll: Duration::from_secs(5),
         }
     }
 }
@@ -55,6 +60,10 @@ impl App {
 
     /// Runs the background jobs until the task is dropped or aborted.
     pub async fn run_jobs(self, every: JobIntervals) {
+        tokio::join!(self.periodic_jobs(every), self.bulk_worker(every.bulk_poll));
+    }
+
+    async fn periodic_jobs(&self, every: JobIntervals) {
         let mut sweep = tokio::time::interval(every.sla_sweep);
         let mut close = tokio::time::interval(every.auto_close);
         sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -77,6 +86,12 @@ impl App {
                     }
                 }
                 _ = blobs.tick() => {
+                    // Purged cases' files go in the same pass.
+                    match self.purge_expired_trash().await {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!(purged = n, "purged cases past their time in the trash"),
+                        Err(e) => tracing::warn!(error = %e, "trash purge failed; retrying on the next tick"),
+                    }
                     match self.sweep_blobs(crate::files::SWEEP_GRACE).await {
                         Ok(r) if r.removed + r.partials > 0 => {
                             tracing::info!(removed = r.removed, partials = r.partials, "swept unused file contents");

@@ -7,7 +7,7 @@
 //! methods and nothing below them.
 //!
 //! Layout: [`error`] (the layer's [`AppError`]), [`clock`], [`auth`] (passwords and tokens),
-//! [`cases`], [`files`] (uploads, downloads and the [`blobs`] port), [`directory`] (users, accounts, contacts), [`queues`] (queues and members),
+//! [`cases`], [`bulk`] (one action on many cases), [`trash`] (deleted cases), [`files`] (uploads, downloads and the [`blobs`] port), [`directory`] (users, accounts, contacts), [`queues`] (queues and members),
 //! [`routing`] (who gets a case), [`sla`] (calendars, policies, the breach sweep), [`org`]
 //! (organization settings), [`time`] (time tracking), [`admin`] (bootstrap and the operator's commands), [`idempotency`].
 
@@ -17,6 +17,7 @@ pub mod activities;
 pub mod admin;
 pub mod auth;
 pub mod blobs;
+pub mod bulk;
 pub mod cases;
 pub mod clock;
 pub mod directory;
@@ -31,6 +32,7 @@ pub mod queues;
 pub mod routing;
 pub mod sla;
 pub mod time;
+pub mod trash;
 pub mod views;
 pub mod workflow;
 
@@ -66,10 +68,12 @@ pub struct App {
     pub store: Store,
     pub clock: Arc<dyn Clock>,
     pub files: files::Files,
+    /// Wakes this instance's bulk-job worker when a job is queued here.
+    pub jobs_signal: bulk::JobSignal,
 }
 
 impl App {
     pub fn new(store: Store, clock: Arc<dyn Clock>, files: files::Files) -> Self {
-        Self { store, clock, files }
+        Self { store, clock, files, jobs_signal: bulk::JobSignal::default() }
     }
 }

@@ -28,6 +28,7 @@ pub enum IdKind {
     Timer,
     File,
     View,
+    BulkJob,
 }
 
 impl IdKind {
@@ -55,6 +56,7 @@ impl IdKind {
             IdKind::Timer => "tmr_",
             IdKind::File => "fil_",
             IdKind::View => "vw_",
+            IdKind::BulkJob => "bulk_",
         }
     }
 

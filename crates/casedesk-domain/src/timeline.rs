@@ -37,6 +37,10 @@ pub const FIELD_CHANGED: &str = "field.changed";
 pub const STATUS_CHANGED: &str = "status.changed";
 pub const COMMENT_ADDED: &str = "comment.added";
 pub const CASE_DELETED: &str = "case.deleted";
+/// A case taken back out of the trash.
+pub const CASE_RESTORED: &str = "case.restored";
+/// A case removed for good; the change feed's last word on it.
+pub const CASE_PURGED: &str = "case.purged";
 
 /// The events that record a new case.
 pub fn created(case: &Case, kind: &'static str) -> NewEvent {

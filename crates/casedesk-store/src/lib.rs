@@ -76,12 +76,14 @@ macro_rules! dispatch {
 
 // Further `impl Store` blocks, after `dispatch!` so they can use it.
 mod store_activities;
+mod store_bulk;
 mod store_files;
 mod store_links;
 mod store_milestones;
 mod store_queues;
 mod store_sla;
 mod store_time;
+mod store_trash;
 mod store_views;
 mod store_workflow;
 

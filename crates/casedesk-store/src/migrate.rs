@@ -18,6 +18,7 @@ const SQLITE: &[(i64, &str)] = &[
     (9, include_str!("../migrations/sqlite/0009_files.sql")),
     (10, include_str!("../migrations/sqlite/0010_event_feed.sql")),
     (11, include_str!("../migrations/sqlite/0011_views.sql")),
+    (12, include_str!("../migrations/sqlite/0012_bulk_trash.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -31,6 +32,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (9, include_str!("../migrations/postgres/0009_files.sql")),
     (10, include_str!("../migrations/postgres/0010_event_feed.sql")),
     (11, include_str!("../migrations/postgres/0011_views.sql")),
+    (12, include_str!("../migrations/postgres/0012_bulk_trash.sql")),
 ];
 
 const CREATE_TABLE: &str =

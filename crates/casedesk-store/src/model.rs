@@ -195,3 +195,11 @@ pub struct PolicyRecord {
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
+
+/// A case in the trash: restorable until it is purged.
+#[derive(Debug, Clone)]
+pub struct TrashedCase {
+    pub case: Case,
+    pub deleted_at: Timestamp,
+    pub deleted_by: Option<String>,
+}

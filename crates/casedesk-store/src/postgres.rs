@@ -82,6 +82,8 @@ pub(crate) const BENCH_SEED_OPEN_CASES: &str = "INSERT INTO cases (id, org_id, c
 /// Appended to a SELECT that must lock the rows it reads until the transaction ends.
 /// (SQLite needs none: its one writer connection already serialises every write.)
 pub(crate) const FOR_UPDATE: &str = " FOR UPDATE";
+/// Locks the rows a claim picks, passing over those another instance holds.
+pub(crate) const SKIP_LOCKED: &str = " FOR UPDATE SKIP LOCKED";
 
 /// Which events the change feed may serve: those of transactions older than every transaction
 /// still running. `seq` values are handed out before commit, so a transaction that commits late
@@ -145,4 +147,16 @@ pub mod q {
         include!("queries_views.rs");
     }
     pub use views::*;
+
+    mod trash {
+        use super::*;
+        include!("queries_trash.rs");
+    }
+    pub use trash::*;
+
+    mod bulk {
+        use super::*;
+        include!("queries_bulk.rs");
+    }
+    pub use bulk::*;
 }

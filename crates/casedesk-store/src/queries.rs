@@ -57,14 +57,19 @@ fn bind_args<'q>(
 
 /// Applies a page request to a list ordered newest first by `(created_at, id)`.
 fn page_clause(q: &mut Sql, alias: &str, page: &PageRequest, ordering: &str) -> Result<()> {
+    page_clause_by(q, alias, "created_at", page, ordering)
+}
+
+/// Applies a page request to a list ordered newest first by `(column, id)`, `column` a time.
+fn page_clause_by(q: &mut Sql, alias: &str, column: &str, page: &PageRequest, ordering: &str) -> Result<()> {
     if let Some(c) = &page.cursor {
         let keys = cursor::decode(c, ordering, &[true, false])?;
         let (Key::Int(at), Key::Text(id)) = (&keys[0], &keys[1]) else { return Err(StoreError::InvalidCursor) };
         let a = q.arg(Arg::Int(*at));
         let i = q.arg(Arg::Text(id.clone()));
-        q.push(&format!(" AND ({alias}.created_at, {alias}.id) < ({a}, {i})"));
+        q.push(&format!(" AND ({alias}.{column}, {alias}.id) < ({a}, {i})"));
     }
-    q.push(&format!(" ORDER BY {alias}.created_at DESC, {alias}.id DESC"));
+    q.push(&format!(" ORDER BY {alias}.{column} DESC, {alias}.id DESC"));
     let l = q.arg(Arg::Int(i64::from(page.limit) + 1));
     q.push(" LIMIT ").push(&l);
     Ok(())
@@ -937,12 +942,13 @@ pub async fn soft_delete_case(pool: &Pool, case: &Case, now: Timestamp, actor_id
     let seq: Option<i64> = sqlx::query_scalar(
         // A deleted case has nothing left for the SLA sweep: without its check time cleared it
         // would stay at the head of the sweep's work list for good.
-        "UPDATE cases SET deleted_at = $1, version = version + 1, sla_check_at = NULL \
+        "UPDATE cases SET deleted_at = $1, deleted_by = $4, version = version + 1, sla_check_at = NULL \
          WHERE org_id = $2 AND id = $3 AND deleted_at IS NULL RETURNING seq",
     )
     .bind(us(now))
     .bind(&case.org_id)
     .bind(&case.id)
+    .bind(actor_id)
     .fetch_optional(&mut *tx)
     .await?;
     let seq = seq.ok_or(StoreError::NotFound)?;

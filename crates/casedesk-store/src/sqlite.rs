@@ -101,6 +101,8 @@ pub(crate) const BENCH_SEED_OPEN_CASES: &str = "WITH RECURSIVE n(i) AS (SELECT 0
 /// Appended to a SELECT that must lock the rows it reads until the transaction ends.
 /// (SQLite needs none: its one writer connection already serialises every write.)
 pub(crate) const FOR_UPDATE: &str = "";
+/// Locks the rows a claim picks, passing over those another instance holds.
+pub(crate) const SKIP_LOCKED: &str = "";
 
 /// Which events the change feed may serve. SQLite's one writer commits in `seq` order, so every
 /// committed event is final in its place.
@@ -162,4 +164,16 @@ pub mod q {
         include!("queries_views.rs");
     }
     pub use views::*;
+
+    mod trash {
+        use super::*;
+        include!("queries_trash.rs");
+    }
+    pub use trash::*;
+
+    mod bulk {
+        use super::*;
+        include!("queries_bulk.rs");
+    }
+    pub use bulk::*;
 }

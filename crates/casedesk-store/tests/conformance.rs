@@ -274,6 +274,8 @@ conformance! {
     scenario_files_and_attachments,
     scenario_event_feed,
     scenario_views_and_counts,
+    scenario_trash_restore_and_purge,
+    scenario_bulk_jobs_claims_and_leases,
 }
 
 // ---- fixtures ----------------------------------------------------------------------------------
@@ -3287,4 +3289,128 @@ async fn scenario_views_and_counts(store: &Store) {
     }
     assert_eq!(store.count_cases(&a.org, &CaseFilter::default()).await.unwrap(), 5);
     assert_eq!(store.queues_of_user(&a.org, &a.admin.id).await.unwrap(), Vec::<String>::new());
+}
+
+// ---- scenarios: trash and bulk jobs -------------------------------------------------------------
+
+async fn scenario_trash_restore_and_purge(store: &Store) {
+    let a = tenant(store, "Acme").await;
+    let b = tenant(store, "Globex").await;
+    let problem = create(
+        store,
+        &a.org,
+        &a.admin.id,
+        t(1),
+        NewCase { case_type: Some(CaseType::Problem), ..subject("the walrus problem") },
+    )
+    .await;
+    let incident = create(
+        store,
+        &a.org,
+        &a.admin.id,
+        t(2),
+        NewCase {
+            case_type: Some(CaseType::Incident),
+            problem_id: Some(problem.id.clone()),
+            ..subject("walrus incident")
+        },
+    )
+    .await;
+    let (_, problem) = comment(store, &problem, &a.admin.id, "a narwhal note", false, t(3)).await;
+
+    store.soft_delete_case(&problem, t(10), &a.admin.id).await.unwrap();
+    let trash = store.list_trash(&a.org, &PageRequest::first(10)).await.unwrap();
+    assert_eq!(trash.items.len(), 1);
+    assert_eq!((trash.items[0].deleted_at, trash.items[0].deleted_by.as_deref()), (t(10), Some(a.admin.id.as_str())));
+    assert_eq!(trash.items[0].case.id, problem.id);
+    assert!(store.list_trash(&b.org, &PageRequest::first(10)).await.unwrap().items.is_empty());
+    assert_err!(store.get_trashed_case(&b.org, &problem.id).await, StoreError::NotFound);
+    assert_err!(store.get_trashed_case(&a.org, &incident.id).await, StoreError::NotFound);
+    assert_err!(store.purge_case(&a.org, &incident.id, t(11), &a.admin.id).await, StoreError::NotFound);
+    assert_err!(store.purge_case(&b.org, &problem.id, t(11), &a.admin.id).await, StoreError::NotFound);
+
+    // Restored: back in lists and in the full-text index, at its next version.
+    let trashed = store.get_trashed_case(&a.org, &problem.id).await.unwrap();
+    let mut back = trashed.case.clone();
+    back.version += 1;
+    back.updated_at = t(12);
+    let restored = NewEvent { kind: timeline::CASE_RESTORED, data: json!({}), created_at: t(12) };
+    assert_err!(
+        store.restore_case(&back, trashed.case.version + 5, std::slice::from_ref(&restored), &a.admin.id).await,
+        StoreError::Stale
+    );
+    store.restore_case(&back, trashed.case.version, std::slice::from_ref(&restored), &a.admin.id).await.unwrap();
+    assert_eq!(store.get_case(&a.org, &problem.id).await.unwrap(), back);
+    let narwhal = CaseFilter { terms: vec!["narwhal".into()], ..Default::default() };
+    assert_eq!(case_ids(store, &a.org, narwhal.clone()).await, vec![problem.id.clone()]);
+    assert_err!(store.restore_case(&back, back.version, &[restored], &a.admin.id).await, StoreError::Stale);
+
+    // Purged: gone with everything of its own; the incident no longer names it.
+    store.soft_delete_case(&back, t(20), &a.admin.id).await.unwrap();
+    assert_eq!(store.trash_expired(t(20), 10).await.unwrap(), vec![]);
+    assert_eq!(store.trash_expired(t(21), 10).await.unwrap(), vec![(a.org.clone(), problem.id.clone())]);
+    store.purge_case(&a.org, &problem.id, t(30), &a.admin.id).await.unwrap();
+    assert_err!(store.get_trashed_case(&a.org, &problem.id).await, StoreError::NotFound);
+    assert_err!(store.purge_case(&a.org, &problem.id, t(31), &a.admin.id).await, StoreError::NotFound);
+    assert!(store.list_comments(&a.org, &problem.id, &PageRequest::first(10)).await.unwrap().items.is_empty());
+    let events = store.list_events(&a.org, &problem.id, &PageRequest::first(10)).await.unwrap().items;
+    let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(kinds, [timeline::CASE_PURGED], "only the purge is left of its timeline");
+    let incident_now = store.get_case(&a.org, &incident.id).await.unwrap();
+    assert_eq!(incident_now.problem_id, None);
+    assert_eq!(incident_now.version, incident.version + 1, "a case that named it changes version");
+    assert!(case_ids(store, &a.org, narwhal).await.is_empty());
+    assert_eq!(store.trash_expired(t(100), 10).await.unwrap(), vec![]);
+}
+
+async fn scenario_bulk_jobs_claims_and_leases(store: &Store) {
+    use casedesk_domain::bulk::{BulkAction, BulkJob, JobState, Outcome};
+    let a = tenant(store, "Acme").await;
+    let b = tenant(store, "Globex").await;
+    let first = BulkJob::new(&a.org, &a.admin.id, BulkAction::Close, "tag:old".into(), 4, t(1));
+    let second = BulkJob::new(&a.org, &a.admin.id, BulkAction::Delete, "tag:spam".into(), 2, t(2));
+    store.insert_bulk_job(&first).await.unwrap();
+    store.insert_bulk_job(&second).await.unwrap();
+    assert_eq!(store.get_bulk_job(&a.org, &first.id).await.unwrap(), first);
+    assert_err!(store.get_bulk_job(&b.org, &first.id).await, StoreError::NotFound);
+    assert_err!(store.cancel_bulk_job(&b.org, &second.id, t(3)).await, StoreError::NotFound);
+
+    // A queued job cancelled never runs.
+    store.cancel_bulk_job(&a.org, &second.id, t(3)).await.unwrap();
+    let cancelled = store.get_bulk_job(&a.org, &second.id).await.unwrap();
+    assert_eq!(
+        (cancelled.state, cancelled.finished_at, cancelled.cancel_requested),
+        (JobState::Cancelled, Some(t(3)), true)
+    );
+
+    // One claim at a time; the oldest first.
+    let mut mine = store.claim_bulk_job("w1", t(5), t(65)).await.unwrap().expect("a job to claim");
+    assert_eq!((mine.id.as_str(), mine.state, mine.started_at), (first.id.as_str(), JobState::Running, Some(t(5))));
+    assert!(store.claim_bulk_job("w2", t(6), t(66)).await.unwrap().is_none(), "nothing else is waiting");
+    mine.record("case_1", Ok(Outcome::Changed));
+    mine.record("case_2", Err(("case_closed".into(), "closed".into())));
+    mine.cursor = Some("next".into());
+    assert!(!store.save_bulk_job(&mine, "w1", t(70)).await.unwrap(), "no cancel asked");
+    assert!(store.claim_bulk_job("w2", t(69), t(129)).await.unwrap().is_none(), "the lease still holds");
+
+    // The lease runs out: another worker takes the job over where it stood; the first is shut out.
+    let taken = store.claim_bulk_job("w2", t(71), t(131)).await.unwrap().expect("taken over");
+    assert_eq!((taken.processed, taken.failed, taken.cursor.as_deref()), (2, 1, Some("next")));
+    assert_eq!(taken.failures, mine.failures);
+    assert_eq!(taken.started_at, Some(t(5)), "started when first claimed");
+    assert_err!(store.save_bulk_job(&mine, "w1", t(140)).await, StoreError::Stale);
+    store.cancel_bulk_job(&a.org, &first.id, t(72)).await.unwrap();
+    assert_eq!(
+        store.get_bulk_job(&a.org, &first.id).await.unwrap().state,
+        JobState::Running,
+        "a running job stops itself"
+    );
+    assert!(store.save_bulk_job(&taken, "w2", t(140)).await.unwrap(), "the worker learns of the cancel");
+    let mut end = taken.clone();
+    end.state = JobState::Cancelled;
+    end.finished_at = Some(t(73));
+    store.save_bulk_job(&end, "w2", t(73)).await.unwrap();
+    assert!(store.claim_bulk_job("w3", t(1000), t(1060)).await.unwrap().is_none(), "a finished job is never claimed");
+    let last = store.get_bulk_job(&a.org, &first.id).await.unwrap();
+    assert_eq!((last.state, last.finished_at, last.cancel_requested), (JobState::Cancelled, Some(t(73)), true));
 }

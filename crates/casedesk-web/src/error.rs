@@ -81,19 +81,20 @@ fn classify(e: &ApiError) -> (&'static str, StatusCode, &'static str) {
         }
         ApiError::NoRoute => ("not_found", S::NOT_FOUND, "Not found"),
         ApiError::MethodNotAllowed => ("method_not_allowed", S::METHOD_NOT_ALLOWED, "Method not allowed"),
-        ApiError::App(app) => match app {
-            AppError::Validation(_) => ("validation_failed", S::UNPROCESSABLE_ENTITY, "Validation failed"),
-            AppError::Conflict { code, .. } => (code, S::CONFLICT, "Conflict"),
-            AppError::Unauthorized => ("unauthorized", S::UNAUTHORIZED, "Unauthorized"),
-            AppError::Forbidden(_) => ("forbidden", S::FORBIDDEN, "Forbidden"),
-            AppError::NotFound => ("not_found", S::NOT_FOUND, "Not found"),
-            AppError::PreconditionFailed => ("precondition_failed", S::PRECONDITION_FAILED, "Precondition failed"),
-            AppError::IdempotencyMismatch => {
-                ("idempotency_key_reused", S::UNPROCESSABLE_ENTITY, "Idempotency key reused")
-            }
-            AppError::TooLarge { .. } => ("payload_too_large", S::PAYLOAD_TOO_LARGE, "Payload too large"),
-            AppError::Internal(_) => ("internal_error", S::INTERNAL_SERVER_ERROR, "Internal server error"),
-        },
+        ApiError::App(app) => {
+            let (status, title) = match app {
+                AppError::Validation(_) => (S::UNPROCESSABLE_ENTITY, "Validation failed"),
+                AppError::Conflict { .. } => (S::CONFLICT, "Conflict"),
+                AppError::Unauthorized => (S::UNAUTHORIZED, "Unauthorized"),
+                AppError::Forbidden(_) => (S::FORBIDDEN, "Forbidden"),
+                AppError::NotFound => (S::NOT_FOUND, "Not found"),
+                AppError::PreconditionFailed => (S::PRECONDITION_FAILED, "Precondition failed"),
+                AppError::IdempotencyMismatch => (S::UNPROCESSABLE_ENTITY, "Idempotency key reused"),
+                AppError::TooLarge { .. } => (S::PAYLOAD_TOO_LARGE, "Payload too large"),
+                AppError::Internal(_) => (S::INTERNAL_SERVER_ERROR, "Internal server error"),
+            };
+            (app.code(), status, title)
+        }
     }
 }
 

@@ -81,8 +81,8 @@ impl utoipa::Modify for BearerAuth {
 /// The `/api/v1` routes and the OpenAPI document describing exactly them.
 pub fn api_routes(config: &HttpConfig) -> (Router<AppState>, utoipa::openapi::OpenApi) {
     use api::{
-        activities as act, cases, directory as d, events, files, imports, milestones as ms, org, queues, search, sla,
-        time, views, workflow as w,
+        activities as act, bulk, cases, directory as d, events, files, imports, milestones as ms, org, queues, search,
+        sla, time, trash, views, workflow as w,
     };
     let imports = OpenApiRouter::new()
         .routes(routes!(imports::import_cases))
@@ -93,6 +93,12 @@ pub fn api_routes(config: &HttpConfig) -> (Router<AppState>, utoipa::openapi::Op
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(cases::list_cases, cases::create_case))
         .routes(routes!(cases::get_case, cases::update_case, cases::delete_case))
+        .routes(routes!(bulk::bulk_cases))
+        .routes(routes!(bulk::get_bulk_job))
+        .routes(routes!(bulk::cancel_bulk_job))
+        .routes(routes!(trash::list_trash))
+        .routes(routes!(trash::restore_case))
+        .routes(routes!(trash::purge_case))
         .routes(routes!(cases::list_comments, cases::create_comment))
         .routes(routes!(cases::timeline))
         .routes(routes!(events::event_feed))

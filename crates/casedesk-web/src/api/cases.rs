@@ -624,7 +624,7 @@ pub fn created<T: Serialize>(location: String, version: Option<i64>, replayed: b
     resp
 }
 
-fn with_etag<T: Serialize>(version: i64, body: T) -> Response {
+pub fn with_etag<T: Serialize>(version: i64, body: T) -> Response {
     let mut resp = Json(body).into_response();
     if let Ok(v) = HeaderValue::from_str(&etag(version)) {
         resp.headers_mut().insert(header::ETAG, v);
@@ -797,7 +797,8 @@ pub async fn update_case(
     Ok(with_etag(case.version, CaseResponse::from(case)))
 }
 
-/// Delete a case (admins). It disappears from lists and lookups.
+/// Delete a case (admins): it moves to the trash, disappears from lists and lookups, and can be
+/// restored from `/api/v1/trash/cases` for 30 days, after which it is purged.
 #[utoipa::path(delete, path = "/api/v1/cases/{id}", tag = TAG, params(("id" = String, Path)),
     responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn delete_case(

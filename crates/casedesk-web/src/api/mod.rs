@@ -2,6 +2,7 @@
 //! (which are also the OpenAPI schemas) and thin handlers that call a use case.
 
 pub mod activities;
+pub mod bulk;
 pub mod cases;
 pub mod directory;
 pub mod events;
@@ -14,6 +15,7 @@ pub mod queues;
 pub mod search;
 pub mod sla;
 pub mod time;
+pub mod trash;
 pub mod views;
 pub mod workflow;
 

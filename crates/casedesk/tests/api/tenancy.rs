@@ -34,6 +34,9 @@ enum Kind {
     TimeType,
     TimeEntry,
     View,
+    BulkJob,
+    /// A case in the trash.
+    Trashed,
 }
 
 /// Every route that takes an id, with a valid body where it needs one. Writes come after reads
@@ -146,6 +149,10 @@ fn id_routes() -> Vec<(Method, &'static str, Kind, Option<Value>)> {
         (Method::GET, "/api/v1/cases/{id}/files/{file_id}/content", Case, None),
         (Method::DELETE, "/api/v1/cases/{id}/files/{file_id}", Case, None),
         (Method::DELETE, "/api/v1/views/{id}", View, None),
+        (Method::GET, "/api/v1/bulk-jobs/{id}", BulkJob, None),
+        (Method::POST, "/api/v1/bulk-jobs/{id}/cancel", BulkJob, None),
+        (Method::POST, "/api/v1/trash/cases/{id}/restore", Trashed, None),
+        (Method::DELETE, "/api/v1/trash/cases/{id}", Trashed, None),
     ]
 }
 
@@ -168,6 +175,8 @@ fn missing_id(kind: Kind) -> &'static str {
         Kind::TimeType => "tt_0000000000007000800000000000dead",
         Kind::TimeEntry => "te_0000000000007000800000000000dead",
         Kind::View => "vw_0000000000007000800000000000dead",
+        Kind::BulkJob => "bulk_0000000000007000800000000000dead",
+        Kind::Trashed => "case_0000000000007000800000000000dead",
     }
 }
 
@@ -193,6 +202,8 @@ struct OrgA {
     time_entry_id: String,
     file_id: String,
     view_id: String,
+    bulk_job_id: String,
+    trashed_id: String,
 }
 
 impl OrgA {
@@ -214,6 +225,8 @@ impl OrgA {
             Kind::TimeType => &self.time_type_id,
             Kind::TimeEntry => &self.time_entry_id,
             Kind::View => &self.view_id,
+            Kind::BulkJob => &self.bulk_job_id,
+            Kind::Trashed => &self.trashed_id,
         }
     }
 }
@@ -317,7 +330,17 @@ async fn seed_org_a(app: &TestApp) -> OrgA {
     let file_id = created(&file, "file");
     let view = json!({"name": "A's shared view", "query": "tag:a-only", "scope": "organization"});
     let view_id = created(&app.post("/api/v1/views", view).await, "view");
+    let trashed = app.create_case(json!({"subject": "A's deleted case"})).await;
+    let trashed_id = trashed["id"].as_str().expect("id").to_string();
+    assert_eq!(app.delete(&format!("/api/v1/cases/{trashed_id}")).await.status.as_u16(), 204, "A deletes a case");
+    // A job that matches nothing, so it is finished (and A's records settled) before the test looks.
+    let job = app.post("/api/v1/cases/bulk", json!({"action": "close", "query": "tag:nothing-has-this"})).await;
+    assert_eq!(job.status.as_u16(), 202, "A starts a bulk job: {}", job.body);
+    let bulk_job_id = job.body["id"].as_str().expect("job id").to_string();
+    crate::bulk::wait_for_job(app, &app.token, &bulk_job_id).await;
     OrgA {
+        bulk_job_id,
+        trashed_id,
         view_id,
         file_id,
         milestone_id,
@@ -365,6 +388,8 @@ async fn snapshot(app: &TestApp, a: &OrgA) -> Vec<(String, Value)> {
         format!("/api/v1/cases/{}/files", a.case_id),
         format!("/api/v1/views/{}", a.view_id),
         format!("/api/v1/cases/{}/files/{}/content", a.case_id, a.file_id),
+        format!("/api/v1/bulk-jobs/{}", a.bulk_job_id),
+        "/api/v1/trash/cases".to_string(),
     ] {
         let r = app.get(&path).await;
         assert_eq!(r.status.as_u16(), 200, "A reads its own {path}: {}", r.body);
