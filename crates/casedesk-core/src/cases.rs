@@ -212,6 +212,9 @@ impl App {
         let created = self.settle_create(actor, idem.as_ref(), written, get).await?;
         if !created.replayed {
             self.apply_templates(&created.value).await?;
+            if created.value.category_id.is_some() {
+                self.ai.forget(&actor.org_id);
+            }
         }
         Ok(created)
     }
@@ -441,6 +444,10 @@ impl App {
     /// What follows a committed change: a freed agent takes waiting cases; a resolved problem
     /// resolves its incidents.
     async fn after_update(&self, current: &Case, next: &Case, actor_id: &str) -> Result<()> {
+        // An agent's correction of a category is something the assistant should learn at once.
+        if next.category_id != current.category_id {
+            self.ai.forget(&next.org_id);
+        }
         let freed = current
             .owner_id
             .as_ref()

@@ -15,6 +15,7 @@
 
 pub mod activities;
 pub mod admin;
+pub mod ai;
 pub mod auth;
 pub mod blobs;
 pub mod bulk;
@@ -70,10 +71,12 @@ pub struct App {
     pub files: files::Files,
     /// Wakes this instance's bulk-job worker when a job is queued here.
     pub jobs_signal: bulk::JobSignal,
+    /// What the assistant learned of each organization's cases.
+    pub ai: ai::AiState,
 }
 
 impl App {
     pub fn new(store: Store, clock: Arc<dyn Clock>, files: files::Files) -> Self {
-        Self { store, clock, files, jobs_signal: bulk::JobSignal::default() }
+        Self { store, clock, files, jobs_signal: bulk::JobSignal::default(), ai: ai::AiState::default() }
     }
 }

@@ -31,6 +31,7 @@
 #![forbid(unsafe_code)]
 
 pub mod activity;
+pub mod ai;
 pub mod bulk;
 pub mod calendar;
 pub mod case;

@@ -203,3 +203,21 @@ pub struct TrashedCase {
     pub deleted_at: Timestamp,
     pub deleted_by: Option<String>,
 }
+
+/// Which similar cases to look for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SimilarKind {
+    /// Resolved or closed (not merged) cases, whose replies ground a draft.
+    Resolved,
+    /// Open problems a case could be linked to.
+    OpenProblems,
+}
+
+/// A case as an example to learn from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AiExample {
+    pub subject: String,
+    pub description: String,
+    pub category_id: Option<String>,
+    pub priority: casedesk_domain::case::Priority,
+}

@@ -44,6 +44,17 @@ pub(crate) async fn unindex_case(tx: &mut Tx<'_>, seq: i64) -> Result<()> {
     Ok(())
 }
 
+/// The organization's newest 2,000 cases sharing any of the words of `$1` (a `|` of folded
+/// words), each with its rank (lower is better), for finding similar cases at a bounded cost.
+pub(crate) const SIMILAR_SOURCE: &str = "SELECT seq, -ts_rank(search, to_tsquery('simple', $1)) AS rank FROM cases \
+    WHERE org_id = $2 AND search @@ to_tsquery('simple', $1) ORDER BY seq DESC LIMIT 2000";
+
+/// `$1` of [`SIMILAR_SOURCE`]: any of the words (folded words are letters and digits, so they
+/// cannot be tsquery syntax).
+pub(crate) fn any_of(words: &[String]) -> String {
+    words.join(" | ")
+}
+
 /// The terms are folded words (letters and digits only); plainto_tsquery ANDs them.
 pub(crate) fn full_text_condition(q: &mut Sql, terms: &[String]) {
     let p = q.arg(Arg::Text(terms.join(" ")));
@@ -159,4 +170,10 @@ pub mod q {
         include!("queries_bulk.rs");
     }
     pub use bulk::*;
+
+    mod ai {
+        use super::*;
+        include!("queries_ai.rs");
+    }
+    pub use ai::*;
 }

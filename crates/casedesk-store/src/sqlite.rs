@@ -54,6 +54,15 @@ fn match_expression(terms: &[String]) -> String {
     terms.iter().map(|t| format!("\"{}\"", t.replace('"', ""))).collect::<Vec<_>>().join(" ")
 }
 
+/// The newest 2,000 cases sharing any of the words of `$1` (quoted words joined by OR), each with
+/// its rank (lower is better), for finding similar cases at a bounded cost.
+pub(crate) const SIMILAR_SOURCE: &str = "SELECT rowid AS seq, bm25(cases_fts) AS rank FROM cases_fts WHERE cases_fts MATCH $1 ORDER BY rowid DESC LIMIT 2000";
+
+/// `$1` of [`SIMILAR_SOURCE`]: any of the words.
+pub(crate) fn any_of(words: &[String]) -> String {
+    words.iter().map(|t| format!("\"{}\"", t.replace('"', ""))).collect::<Vec<_>>().join(" OR ")
+}
+
 pub(crate) fn full_text_condition(q: &mut Sql, terms: &[String]) {
     let p = q.arg(Arg::Text(match_expression(terms)));
     q.push(&format!(" AND c.seq IN (SELECT rowid FROM cases_fts WHERE cases_fts MATCH {p})"));
@@ -176,4 +185,10 @@ pub mod q {
         include!("queries_bulk.rs");
     }
     pub use bulk::*;
+
+    mod ai {
+        use super::*;
+        include!("queries_ai.rs");
+    }
+    pub use ai::*;
 }

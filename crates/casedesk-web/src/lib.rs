@@ -81,8 +81,8 @@ impl utoipa::Modify for BearerAuth {
 /// The `/api/v1` routes and the OpenAPI document describing exactly them.
 pub fn api_routes(config: &HttpConfig) -> (Router<AppState>, utoipa::openapi::OpenApi) {
     use api::{
-        activities as act, bulk, cases, directory as d, events, files, imports, milestones as ms, org, queues, search,
-        sla, time, trash, views, workflow as w,
+        activities as act, ai, bulk, cases, directory as d, events, files, imports, milestones as ms, org, queues,
+        search, sla, time, trash, views, workflow as w,
     };
     let imports = OpenApiRouter::new()
         .routes(routes!(imports::import_cases))
@@ -94,6 +94,7 @@ pub fn api_routes(config: &HttpConfig) -> (Router<AppState>, utoipa::openapi::Op
         .routes(routes!(cases::list_cases, cases::create_case))
         .routes(routes!(cases::get_case, cases::update_case, cases::delete_case))
         .routes(routes!(bulk::bulk_cases))
+        .routes(routes!(ai::assist))
         .routes(routes!(bulk::get_bulk_job))
         .routes(routes!(bulk::cancel_bulk_job))
         .routes(routes!(trash::list_trash))

@@ -5,10 +5,12 @@
 //! - [`cli`]: the command line.
 //! - [`bench`]: `casedesk bench`, the load benchmark.
 //! - [`bench_sla`]: `casedesk bench-sla`, the SLA sweep benchmark.
+//! - [`ai_eval`]: `casedesk ai-eval`, the assistant measured on the evaluation set.
 //! - [`telemetry`]: logging setup.
 
 #![forbid(unsafe_code)]
 
+pub mod ai_eval;
 pub mod bench;
 pub mod bench_sla;
 pub mod cli;

@@ -2,6 +2,7 @@
 //! (which are also the OpenAPI schemas) and thin handlers that call a use case.
 
 pub mod activities;
+pub mod ai;
 pub mod bulk;
 pub mod cases;
 pub mod directory;

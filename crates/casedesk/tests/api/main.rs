@@ -8,6 +8,7 @@
 mod helpers;
 
 mod activities;
+mod ai;
 mod bulk;
 mod cases;
 mod directory;

@@ -20,6 +20,7 @@ pub(crate) const ROUTES: &[(&str, &str)] = &[
     ("PATCH", "/api/v1/cases/{id}"),
     ("DELETE", "/api/v1/cases/{id}"),
     ("POST", "/api/v1/cases/bulk"),
+    ("POST", "/api/v1/cases/{id}/ai"),
     ("GET", "/api/v1/bulk-jobs/{id}"),
     ("POST", "/api/v1/bulk-jobs/{id}/cancel"),
     ("GET", "/api/v1/trash/cases"),

@@ -149,6 +149,7 @@ fn id_routes() -> Vec<(Method, &'static str, Kind, Option<Value>)> {
         (Method::GET, "/api/v1/cases/{id}/files/{file_id}/content", Case, None),
         (Method::DELETE, "/api/v1/cases/{id}/files/{file_id}", Case, None),
         (Method::DELETE, "/api/v1/views/{id}", View, None),
+        (Method::POST, "/api/v1/cases/{id}/ai", Case, Some(json!({"action": "summarize"}))),
         (Method::GET, "/api/v1/bulk-jobs/{id}", BulkJob, None),
         (Method::POST, "/api/v1/bulk-jobs/{id}/cancel", BulkJob, None),
         (Method::POST, "/api/v1/trash/cases/{id}/restore", Trashed, None),
