@@ -76,6 +76,7 @@ macro_rules! dispatch {
 
 // Further `impl Store` blocks, after `dispatch!` so they can use it.
 mod store_activities;
+mod store_export;
 mod store_files;
 mod store_links;
 mod store_milestones;

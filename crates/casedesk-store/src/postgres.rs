@@ -145,4 +145,10 @@ pub mod q {
         include!("queries_views.rs");
     }
     pub use views::*;
+
+    mod export {
+        use super::*;
+        include!("queries_export.rs");
+    }
+    pub use export::*;
 }
