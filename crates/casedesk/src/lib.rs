@@ -3,6 +3,7 @@
 //!
 //! - [`server`]: open the database, migrate, bootstrap, serve until told to stop.
 //! - [`cli`]: the command line.
+//! - [`export`]: `casedesk export`, cases to an .xlsx or CSV file.
 //! - [`bench`]: `casedesk bench`, the load benchmark.
 //! - [`bench_sla`]: `casedesk bench-sla`, the SLA sweep benchmark.
 //! - [`telemetry`]: logging setup.
@@ -12,5 +13,6 @@
 pub mod bench;
 pub mod bench_sla;
 pub mod cli;
+pub mod export;
 pub mod server;
 pub mod telemetry;

@@ -29,6 +29,22 @@ async fn download(app: &TestApp, token: &str, format: &str, params: &[(&str, &st
     Download { status, content_type, disposition, bytes }
 }
 
+/// A file the CLI wrote, as the API would have sent it.
+fn from_file(path: &std::path::Path) -> Download {
+    let xlsx = path.extension().is_some_and(|e| e == "xlsx");
+    let (content_type, name) = if xlsx {
+        ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "cases.xlsx")
+    } else {
+        ("text/csv; charset=utf-8", "cases.csv")
+    };
+    Download {
+        status: StatusCode::OK,
+        content_type: content_type.into(),
+        disposition: format!("attachment; filename=\"{name}\""),
+        bytes: std::fs::read(path).expect("the file"),
+    }
+}
+
 /// Every row of the workbook's one sheet, header first.
 fn xlsx_rows(d: &Download) -> Vec<Vec<Data>> {
     assert_eq!(d.status, StatusCode::OK, "{}", String::from_utf8_lossy(&d.bytes));
@@ -368,4 +384,44 @@ async fn an_export_holds_only_the_callers_organization() {
     assert_eq!(download(&app, &agent_token, "csv", &[]).await.status, StatusCode::OK);
     let r = app.call(Method::GET, "/api/v1/exports/cases.csv", None, None, &[]).await;
     r.assert_problem(401, "unauthorized");
+}
+
+#[tokio::test]
+async fn the_cli_exports_as_a_user_to_a_file() {
+    use casedesk::export::{ExportArgs, export};
+    let app = spawn_app().await;
+    let (agent, _) = app.agent().await;
+    app.create_case(json!({"subject": "the agent's", "owner_id": agent})).await;
+    app.create_case(json!({"subject": "the admin's", "owner_id": app.admin_id})).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let args = |user: &str, file: &str| ExportArgs {
+        user: user.to_string(),
+        format: None,
+        query: Some("assignee:me".into()),
+        view: None,
+        columns: Some(vec!["subject".into(), "assignee".into()]),
+        ordering: None,
+        output: dir.path().join(file),
+        quiet: true,
+    };
+    assert_eq!(export(&app.core, &args(&agent, "mine.csv")).await.expect("export"), 1);
+    assert_eq!(
+        csv_rows(&from_file(&dir.path().join("mine.csv"))),
+        [["Subject", "Assignee"], ["the agent's", "Agent"]],
+        "`me` is the user given"
+    );
+    assert_eq!(export(&app.core, &args(&app.admin_id, "mine.xlsx")).await.expect("export"), 1);
+    assert_eq!(
+        xlsx_rows(&from_file(&dir.path().join("mine.xlsx"))),
+        [vec![text("Subject"), text("Assignee")], vec![text("the admin's"), text("Administrator")]]
+    );
+
+    let bad = ExportArgs { columns: Some(vec!["colour".into()]), ..args(&agent, "bad.csv") };
+    let e = export(&app.core, &bad).await.expect_err("unknown column").to_string();
+    assert!(e.contains("columns[0]"), "{e}");
+    assert!(!dir.path().join("bad.csv").exists(), "no file for a failed export");
+    let e = export(&app.core, &args("usr_nobody", "x.csv")).await.expect_err("unknown user").to_string();
+    assert!(e.contains("usr_nobody"), "{e}");
+    let e = export(&app.core, &args(&agent, "x.pdf")).await.expect_err("no format").to_string();
+    assert!(e.contains("--format"), "{e}");
 }
