@@ -57,6 +57,9 @@ pub enum Command {
     /// SLA sweep benchmark: seeds open cases with running clocks, times the sweep's query and
     /// how soon after a deadline a breach is flagged.
     BenchSla(crate::bench_sla::BenchSlaArgs),
+    /// Export benchmark: seeds open cases, exports them as CSV and .xlsx through the server,
+    /// reports time and the server's peak memory.
+    BenchExport(crate::bench_export::BenchExportArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -196,6 +199,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Bench(args) => crate::bench::run(args).await,
         Command::BenchSla(args) => crate::bench_sla::run(args).await,
+        Command::BenchExport(args) => crate::bench_export::run(args).await,
     }
 }
 

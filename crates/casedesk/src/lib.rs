@@ -6,11 +6,13 @@
 //! - [`export`]: `casedesk export`, cases to an .xlsx or CSV file.
 //! - [`bench`]: `casedesk bench`, the load benchmark.
 //! - [`bench_sla`]: `casedesk bench-sla`, the SLA sweep benchmark.
+//! - [`bench_export`]: `casedesk bench-export`, exports of a million cases over HTTP.
 //! - [`telemetry`]: logging setup.
 
 #![forbid(unsafe_code)]
 
 pub mod bench;
+pub mod bench_export;
 pub mod bench_sla;
 pub mod cli;
 pub mod export;
