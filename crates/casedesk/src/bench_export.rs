@@ -66,6 +66,8 @@ pub async fn run(args: BenchExportArgs) -> anyhow::Result<()> {
     }
     let _ = std::fs::remove_file(stem.with_extension("log"));
     let _ = std::fs::remove_dir_all(stem.with_extension("files"));
+    // The server's own file directory, beside its SQLite file.
+    let _ = std::fs::remove_dir_all(format!("{}-files", stem.display()));
     result
 }
 
