@@ -7,7 +7,7 @@
 //! methods and nothing below them.
 //!
 //! Layout: [`error`] (the layer's [`AppError`]), [`clock`], [`auth`] (passwords and tokens),
-//! [`cases`], [`bulk`] (one action on many cases), [`trash`] (deleted cases), [`files`] (uploads, downloads and the [`blobs`] port), [`directory`] (users, accounts, contacts), [`queues`] (queues and members),
+//! [`cases`], [`bulk`] (one action on many cases), [`trash`] (deleted cases), [`export`] (cases to .xlsx and CSV), [`files`] (uploads, downloads and the [`blobs`] port), [`directory`] (users, accounts, contacts), [`queues`] (queues and members),
 //! [`routing`] (who gets a case), [`sla`] (calendars, policies, the breach sweep), [`org`]
 //! (organization settings), [`time`] (time tracking), [`admin`] (bootstrap and the operator's commands), [`idempotency`].
 
@@ -23,6 +23,7 @@ pub mod cases;
 pub mod clock;
 pub mod directory;
 pub mod error;
+pub mod export;
 pub mod files;
 pub mod idempotency;
 pub mod jobs;

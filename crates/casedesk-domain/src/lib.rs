@@ -10,6 +10,7 @@
 //! - [`calendar`]: business calendars (open hours, holidays, time zone) and business-time arithmetic.
 //! - [`case`]: the case model, its enums (status, priority, type, channel) and how a case changes.
 //! - [`case_sla`]: a case's SLA clocks and what moves them.
+//! - [`export`]: case lists as spreadsheet rows: the columns, their headers and typed cells.
 //! - [`file`]: files on a case: names, and the declared type checked against the content.
 //! - [`people`]: users, contacts and accounts: their fields and validation.
 //! - [`profile`]: case categories and the custom fields they open.
@@ -37,6 +38,7 @@ pub mod calendar;
 pub mod case;
 pub mod case_sla;
 pub mod error;
+pub mod export;
 pub mod file;
 pub mod ids;
 pub mod links;

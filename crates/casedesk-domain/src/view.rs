@@ -171,7 +171,7 @@ pub struct ViewInput {
     pub queue_id: Option<Option<String>>,
 }
 
-fn column(c: &str) -> Result<String, String> {
+pub(crate) fn column(c: &str) -> Result<String, String> {
     let c = c.trim();
     if COLUMNS.contains(&c) {
         return Ok(c.to_string());
@@ -180,6 +180,24 @@ fn column(c: &str) -> Result<String, String> {
         Some(key) if !key.is_empty() && key.len() <= 64 => Ok(c.to_string()),
         _ => Err(format!("unknown column {c:?}; expected one of {} or cf.<key>", COLUMNS.join(", "))),
     }
+}
+
+/// The columns as given, each checked (`columns[i]` names a mistake); at most [`MAX_COLUMNS`],
+/// none twice.
+pub(crate) fn check_columns(cols: &[String], errors: &mut Errors) -> Vec<String> {
+    if cols.len() > MAX_COLUMNS {
+        errors.add("columns", format!("at most {MAX_COLUMNS} columns"));
+    }
+    let mut out = Vec::new();
+    for (i, c) in cols.iter().enumerate() {
+        if let Some(c) = errors.take(&format!("columns[{i}]"), column(c)) {
+            if out.contains(&c) {
+                errors.add(format!("columns[{i}]"), "named twice");
+            }
+            out.push(c);
+        }
+    }
+    out
 }
 
 impl ViewInput {
@@ -198,19 +216,7 @@ impl ViewInput {
             base.query = q.trim().to_string();
         }
         if let Some(cols) = self.columns {
-            if cols.len() > MAX_COLUMNS {
-                errors.add("columns", format!("at most {MAX_COLUMNS} columns"));
-            }
-            let mut out = Vec::new();
-            for (i, c) in cols.iter().enumerate() {
-                if let Some(c) = errors.take(&format!("columns[{i}]"), column(c)) {
-                    if out.contains(&c) {
-                        errors.add(format!("columns[{i}]"), "named twice");
-                    }
-                    out.push(c);
-                }
-            }
-            base.columns = out;
+            base.columns = check_columns(&cols, &mut errors);
         }
         if let Some(o) = self.ordering
             && let Some(o) = errors.take("ordering", Ordering::parse(&o))

@@ -78,6 +78,7 @@ macro_rules! dispatch {
 mod store_activities;
 mod store_ai;
 mod store_bulk;
+mod store_export;
 mod store_files;
 mod store_links;
 mod store_milestones;

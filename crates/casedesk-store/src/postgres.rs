@@ -87,7 +87,7 @@ pub(crate) const BENCH_SEED_OPEN_CASES: &str = "INSERT INTO cases (id, org_id, c
     priority, case_type, channel, requester_id, tags, custom_fields, is_waiting, created_by, updated_by, created_at, \
     updated_at, version, sla, sla_breached, sla_due_at, sla_check_at) \
     SELECT 'case_bench' || lpad(($3 + i)::text, 12, '0'), $2, $3 + i, 'Synthetic open case ' || i, '', 'open', 3, \
-    'question', 'api', $4, '[]', '{}', TRUE, $4, $4, $5, $5, 1, $6, FALSE, $7 + i * $8, $7 + i * $8 \
+    'question', 'api', $4, '[]', '{}', TRUE, $4, $4, $5 + $3 + i, $5 + $3 + i, 1, $6, FALSE, $7 + i * $8, $7 + i * $8 \
     FROM generate_series(0::bigint, $1::bigint - 1) AS g(i) WHERE $9::bigint IS NOT NULL";
 
 /// Appended to a SELECT that must lock the rows it reads until the transaction ends.
@@ -176,4 +176,10 @@ pub mod q {
         include!("queries_ai.rs");
     }
     pub use ai::*;
+
+    mod export {
+        use super::*;
+        include!("queries_export.rs");
+    }
+    pub use export::*;
 }

@@ -105,7 +105,7 @@ pub(crate) const BENCH_SEED_OPEN_CASES: &str = "WITH RECURSIVE n(i) AS (SELECT 0
     requester_id, tags, custom_fields, is_waiting, created_by, updated_by, created_at, updated_at, version, sla, \
     sla_breached, sla_due_at, sla_check_at) \
     SELECT $9 + $3 + i, 'case_bench' || printf('%012d', $3 + i), $2, $3 + i, 'Synthetic open case ' || i, '', 'open', 3, \
-    'question', 'api', $4, '[]', '{}', 1, $4, $4, $5, $5, 1, $6, 0, $7 + i * $8, $7 + i * $8 FROM n";
+    'question', 'api', $4, '[]', '{}', 1, $4, $4, $5 + $3 + i, $5 + $3 + i, 1, $6, 0, $7 + i * $8, $7 + i * $8 FROM n";
 
 /// Appended to a SELECT that must lock the rows it reads until the transaction ends.
 /// (SQLite needs none: its one writer connection already serialises every write.)
@@ -191,4 +191,10 @@ pub mod q {
         include!("queries_ai.rs");
     }
     pub use ai::*;
+
+    mod export {
+        use super::*;
+        include!("queries_export.rs");
+    }
+    pub use export::*;
 }

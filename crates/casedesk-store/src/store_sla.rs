@@ -71,7 +71,9 @@ impl Store {
     }
 
     /// Benchmarks only: inserts `n` synthetic open cases numbered after `first_number`, each with
-    /// the clocks `sla_json` and the sweep time `check_from + i * check_step` microseconds.
+    /// the clocks `sla_json` and the sweep time `check_from + i * check_step` microseconds. Each
+    /// is created its number of microseconds after `created_at`: distinct times, as real cases
+    /// have, so that lists page through them by the index.
     #[allow(clippy::too_many_arguments)]
     pub async fn bench_seed_open_cases(
         &self,

@@ -276,6 +276,7 @@ conformance! {
     scenario_views_and_counts,
     scenario_trash_restore_and_purge,
     scenario_bulk_jobs_claims_and_leases,
+    scenario_export_names_and_time,
 }
 
 // ---- fixtures ----------------------------------------------------------------------------------
@@ -3413,4 +3414,49 @@ async fn scenario_bulk_jobs_claims_and_leases(store: &Store) {
     assert!(store.claim_bulk_job("w3", t(1000), t(1060)).await.unwrap().is_none(), "a finished job is never claimed");
     let last = store.get_bulk_job(&a.org, &first.id).await.unwrap();
     assert_eq!((last.state, last.finished_at, last.cancel_requested), (JobState::Cancelled, Some(t(73)), true));
+}
+
+async fn scenario_export_names_and_time(store: &Store) {
+    let a = tenant(store, "Acme").await;
+    let b = tenant(store, "Globex").await;
+    let q = queue(&a.org, "Billing", t(1));
+    store.insert_queue(&q, None).await.unwrap();
+    let ada = contact(&a.org, "Ada", None, t(1));
+    store.insert_contact(&ada, None).await.unwrap();
+    let theirs = contact(&b.org, "Not yours", None, t(1));
+    store.insert_contact(&theirs, None).await.unwrap();
+    let ids = vec![
+        a.admin.id.clone(),
+        ada.id.clone(),
+        q.id.clone(),
+        theirs.id.clone(),
+        b.admin.id.clone(),
+        "case_x".to_string(),
+        "ccat_missing".to_string(),
+    ];
+    let mut names = store.names_of(&a.org, &ids).await.unwrap();
+    names.sort();
+    let mut want = vec![
+        (a.admin.id.clone(), a.admin.name.clone()),
+        (ada.id.clone(), "Ada".into()),
+        (q.id.clone(), "Billing".into()),
+    ];
+    want.sort();
+    assert_eq!(names, want, "only the organization's users, contacts and queues");
+    assert!(store.names_of(&a.org, &[]).await.unwrap().is_empty());
+
+    let logged = create(store, &a.org, &a.admin.id, t(5), subject("logged")).await;
+    let idle = create(store, &a.org, &a.admin.id, t(6), subject("idle")).await;
+    let other = create(store, &b.org, &b.admin.id, t(7), subject("theirs")).await;
+    for e in [
+        entry(&logged, &a.admin.id, "2026-02-27", 90, true, None, t(10)),
+        entry(&logged, &a.admin.id, "2026-02-28", 30, false, None, t(11)),
+        entry(&other, &b.admin.id, "2026-02-28", 45, true, None, t(12)),
+    ] {
+        store.insert_time_entry(&e, &[], &e.user_id, None).await.unwrap();
+    }
+    let ids = vec![logged.id.clone(), idle.id.clone(), other.id.clone()];
+    let spent = store.time_spent_of(&a.org, &ids).await.unwrap();
+    assert_eq!(spent, vec![(logged.id.clone(), 120 * 60)], "sums the organization's entries per case");
+    assert!(store.time_spent_of(&a.org, &[]).await.unwrap().is_empty());
 }

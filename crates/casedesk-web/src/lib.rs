@@ -81,8 +81,8 @@ impl utoipa::Modify for BearerAuth {
 /// The `/api/v1` routes and the OpenAPI document describing exactly them.
 pub fn api_routes(config: &HttpConfig) -> (Router<AppState>, utoipa::openapi::OpenApi) {
     use api::{
-        activities as act, ai, bulk, cases, directory as d, events, files, imports, milestones as ms, org, queues,
-        search, sla, time, trash, views, workflow as w,
+        activities as act, ai, bulk, cases, directory as d, events, exports, files, imports, milestones as ms, org,
+        queues, search, sla, time, trash, views, workflow as w,
     };
     let imports = OpenApiRouter::new()
         .routes(routes!(imports::import_cases))
@@ -107,6 +107,8 @@ pub fn api_routes(config: &HttpConfig) -> (Router<AppState>, utoipa::openapi::Op
         .routes(routes!(views::list_views, views::create_view))
         .routes(routes!(views::get_view, views::update_view, views::delete_view))
         .routes(routes!(views::view_cases))
+        .routes(routes!(exports::export_xlsx))
+        .routes(routes!(exports::export_csv))
         .routes(routes!(d::list_users, d::create_user))
         .routes(routes!(d::get_user, d::update_user, d::delete_user))
         .routes(routes!(d::list_tokens, d::create_token))

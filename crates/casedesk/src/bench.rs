@@ -187,7 +187,7 @@ async fn bench(args: &BenchArgs, server: &mut Server, token: &str) -> anyhow::Re
         .build()
         .context("building the HTTP client")?;
     let http = Http { client, base: Arc::from(server.base.as_str()), auth: Arc::from(format!("Bearer {token}")) };
-    server.wait_ready(&http).await?;
+    server.wait_ready(&http.client).await?;
     check_token(&http).await?;
     let mut results = Results { cases_seeded: args.cases, ..Results::default() };
     results.memory_samples.push(("started", server.memory()));
@@ -275,14 +275,14 @@ async fn bench(args: &BenchArgs, server: &mut Server, token: &str) -> anyhow::Re
 // ---- the server process ---------------------------------------------------------------------
 
 /// The server under test, a child process; stopped (SIGTERM, then SIGKILL) when dropped.
-struct Server {
+pub(crate) struct Server {
     child: Option<Child>,
-    pid: u32,
-    base: String,
+    pub(crate) pid: u32,
+    pub(crate) base: String,
 }
 
 impl Server {
-    fn spawn(bin: &Path, url: &str, token: &str, log: &Path) -> anyhow::Result<Server> {
+    pub(crate) fn spawn(bin: &Path, url: &str, token: &str, log: &Path) -> anyhow::Result<Server> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .context("finding a free port")?
@@ -306,7 +306,7 @@ impl Server {
     }
 
     /// Waits until `GET /readyz` answers 200 (migrations run before the server listens).
-    async fn wait_ready(&mut self, http: &Http) -> anyhow::Result<()> {
+    pub(crate) async fn wait_ready(&mut self, client: &reqwest::Client) -> anyhow::Result<()> {
         let started = Instant::now();
         loop {
             if let Some(child) = self.child.as_mut()
@@ -314,7 +314,7 @@ impl Server {
             {
                 bail!("the server exited ({status}) before it was ready");
             }
-            if let Ok(r) = http.client.get(format!("{}/readyz", http.base)).send().await
+            if let Ok(r) = client.get(format!("{}/readyz", self.base)).send().await
                 && r.status().is_success()
             {
                 eprintln!("server ready in {:.1} s (pid {}, {})", started.elapsed().as_secs_f64(), self.pid, self.base);
@@ -327,7 +327,7 @@ impl Server {
         }
     }
 
-    fn memory(&self) -> Option<Memory> {
+    pub(crate) fn memory(&self) -> Option<Memory> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid)).ok()?;
         let kb = |key: &str| {
             status.lines().find_map(|l| l.strip_prefix(key)?.trim().strip_suffix("kB")?.trim().parse::<u64>().ok())
@@ -336,7 +336,7 @@ impl Server {
     }
 
     /// SIGTERM (a graceful shutdown), then SIGKILL after 15 s. Idempotent.
-    fn stop(&mut self) -> Option<ExitStatus> {
+    pub(crate) fn stop(&mut self) -> Option<ExitStatus> {
         let mut child = self.child.take()?;
         if let Ok(Some(status)) = child.try_wait() {
             return Some(status);
@@ -409,12 +409,12 @@ impl CpuProbe {
 }
 
 #[derive(Debug, Clone, Copy)]
-struct Memory {
-    peak_kb: u64,
-    current_kb: u64,
+pub(crate) struct Memory {
+    pub(crate) peak_kb: u64,
+    pub(crate) current_kb: u64,
 }
 
-fn mb(kb: u64) -> f64 {
+pub(crate) fn mb(kb: u64) -> f64 {
     kb as f64 / 1024.0
 }
 

@@ -55,29 +55,8 @@ pub async fn run(args: BenchSlaArgs) -> anyhow::Result<()> {
         app.admin_create_user(&org.id, "admin@bench.example", Some("Admin"), "admin", None).await.map_err(app_err)?;
     let actor = Actor { org_id: org.id.clone(), user_id: admin.id.clone(), role: Role::Admin };
 
-    // Seed: open cases whose clocks run, their next alarm spread over the coming day.
-    let now = Timestamp::now();
-    let day_policy = one_rule(24 * 60)?;
-    let cal = BusinessCalendar::always();
-    let setup = Setup { policy_id: None, policy: &day_policy, calendar: &cal };
-    let created = now - SignedDuration::from_hours(1);
-    let (sla, _) = CaseSla::start(setup, Priority::High, Status::Open, created, false, created);
-    let sla_json = sla.to_json().to_string();
     let n = args.cases as i64;
-    let from = (now + SignedDuration::from_hours(1)).as_microsecond();
-    let step = (86_400_000_000 / n).max(1);
-    let started = Instant::now();
-    let mut done = 0;
-    while done < n {
-        let chunk = SEED_CHUNK.min(n - done);
-        store
-            .bench_seed_open_cases(&org.id, &admin.id, done + 1, chunk, created, &sla_json, from + done * step, step)
-            .await?;
-        done += chunk;
-        eprint!("\rseeded {done} / {n} open cases");
-    }
-    eprintln!(" in {:.1} s", started.elapsed().as_secs_f64());
-    store.analyze().await?;
+    seed_open_cases(&store, &org.id, &admin.id, n).await?;
 
     // The sweep's query with nothing due: what every instance pays every second.
     let mut idle = time_queries(&store, args.queries).await?;
@@ -168,6 +147,36 @@ pub async fn run(args: BenchSlaArgs) -> anyhow::Result<()> {
             let _ = std::fs::remove_file(format!("{}{suffix}", temp.display()));
         }
     }
+    Ok(())
+}
+
+/// Seeds `n` open cases whose SLA clocks run, their next alarm spread over the coming day, a
+/// chunk per statement; then updates the planner's statistics.
+pub(crate) async fn seed_open_cases(
+    store: &casedesk_store::Store,
+    org: &str,
+    user: &str,
+    n: i64,
+) -> anyhow::Result<()> {
+    let now = Timestamp::now();
+    let day_policy = one_rule(24 * 60)?;
+    let cal = BusinessCalendar::always();
+    let setup = Setup { policy_id: None, policy: &day_policy, calendar: &cal };
+    let created = now - SignedDuration::from_hours(1);
+    let (sla, _) = CaseSla::start(setup, Priority::High, Status::Open, created, false, created);
+    let sla_json = sla.to_json().to_string();
+    let from = (now + SignedDuration::from_hours(1)).as_microsecond();
+    let step = (86_400_000_000 / n.max(1)).max(1);
+    let started = Instant::now();
+    let mut done = 0;
+    while done < n {
+        let chunk = SEED_CHUNK.min(n - done);
+        store.bench_seed_open_cases(org, user, done + 1, chunk, created, &sla_json, from + done * step, step).await?;
+        done += chunk;
+        eprint!("\rseeded {done} / {n} open cases");
+    }
+    eprintln!(" in {:.1} s", started.elapsed().as_secs_f64());
+    store.analyze().await?;
     Ok(())
 }
 

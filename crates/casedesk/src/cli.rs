@@ -1,4 +1,4 @@
-//! The command line: `serve`, `migrate`, `admin …` and `bench`.
+//! The command line: `serve`, `migrate`, `admin …`, `export` and the benchmarks.
 
 use std::net::SocketAddr;
 
@@ -50,6 +50,8 @@ pub enum Command {
     /// Operator commands that work directly on the database.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Export a query or a view to an .xlsx or CSV file, straight from the database.
+    Export(crate::export::ExportArgs),
     /// Load benchmark: seed cases, then measure the API over HTTP.
     Bench(crate::bench::BenchArgs),
     /// SLA sweep benchmark: seeds open cases with running clocks, times the sweep's query and
@@ -57,6 +59,9 @@ pub enum Command {
     BenchSla(crate::bench_sla::BenchSlaArgs),
     /// Measure the built-in AI assistant on the evaluation set (eval/ai).
     AiEval(crate::ai_eval::AiEvalArgs),
+    /// Export benchmark: seeds open cases, exports them as CSV and .xlsx through the server,
+    /// reports time and the server's peak memory.
+    BenchExport(crate::bench_export::BenchExportArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -105,7 +110,7 @@ fn bootstrap_options() -> BootstrapOptions {
     }
 }
 
-fn app_error(e: casedesk_core::AppError) -> anyhow::Error {
+pub(crate) fn app_error(e: casedesk_core::AppError) -> anyhow::Error {
     match e {
         casedesk_core::AppError::Validation(fields) => {
             let parts: Vec<String> = fields.iter().map(|f| format!("{}: {}", f.field, f.message)).collect();
@@ -117,6 +122,16 @@ fn app_error(e: casedesk_core::AppError) -> anyhow::Error {
 
 fn files_dir(given: &Option<std::path::PathBuf>, database_url: &str) -> std::path::PathBuf {
     given.clone().unwrap_or_else(|| server::default_files_dir(database_url))
+}
+
+/// The application over the database directly, for the operator's commands.
+async fn operator_app(
+    database_url: &str,
+    dir: &Option<std::path::PathBuf>,
+) -> anyhow::Result<(casedesk_store::Store, App)> {
+    let store = server::open_store(database_url, 2).await?;
+    let files = server::open_files(&files_dir(dir, database_url), casedesk_domain::file::DEFAULT_MAX_FILE_BYTES)?;
+    Ok((store.clone(), App::new(store, std::sync::Arc::new(SystemClock), files)))
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -166,19 +181,28 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Admin(cmd) => {
-            let store = server::open_store(&cli.database_url, 2).await?;
-            let files = server::open_files(
-                &files_dir(&cli.files_dir, &cli.database_url),
-                casedesk_domain::file::DEFAULT_MAX_FILE_BYTES,
-            )?;
-            let app = App::new(store.clone(), std::sync::Arc::new(SystemClock), files);
+            let (store, app) = operator_app(&cli.database_url, &cli.files_dir).await?;
             let result = admin(&app, cmd).await;
             store.close().await;
             result
         }
+        Command::Export(args) => {
+            let (store, app) = operator_app(&cli.database_url, &cli.files_dir).await?;
+            let started = std::time::Instant::now();
+            let result = crate::export::export(&app, &args).await;
+            store.close().await;
+            let rows = result?;
+            eprintln!(
+                "casedesk: wrote {rows} cases to {} in {:.1} s",
+                args.output.display(),
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
         Command::Bench(args) => crate::bench::run(args).await,
         Command::BenchSla(args) => crate::bench_sla::run(args).await,
         Command::AiEval(args) => crate::ai_eval::run(args).await,
+        Command::BenchExport(args) => crate::bench_export::run(args).await,
     }
 }
 

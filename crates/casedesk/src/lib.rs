@@ -3,16 +3,20 @@
 //!
 //! - [`server`]: open the database, migrate, bootstrap, serve until told to stop.
 //! - [`cli`]: the command line.
+//! - [`export`]: `casedesk export`, cases to an .xlsx or CSV file.
 //! - [`bench`]: `casedesk bench`, the load benchmark.
 //! - [`bench_sla`]: `casedesk bench-sla`, the SLA sweep benchmark.
 //! - [`ai_eval`]: `casedesk ai-eval`, the assistant measured on the evaluation set.
+//! - [`bench_export`]: `casedesk bench-export`, exports of a million cases over HTTP.
 //! - [`telemetry`]: logging setup.
 
 #![forbid(unsafe_code)]
 
 pub mod ai_eval;
 pub mod bench;
+pub mod bench_export;
 pub mod bench_sla;
 pub mod cli;
+pub mod export;
 pub mod server;
 pub mod telemetry;

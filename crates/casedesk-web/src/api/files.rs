@@ -2,7 +2,6 @@
 //! delete.
 
 use axum::Json;
-use axum::body::Body;
 use axum::extract::multipart::{Multipart, MultipartRejection};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -10,7 +9,6 @@ use axum::response::{IntoResponse, Response};
 use casedesk_core::files::Upload;
 use casedesk_domain::file::CaseFile;
 use serde::Serialize;
-use tokio::io::AsyncReadExt;
 use utoipa::ToSchema;
 
 use super::cases::created;
@@ -23,7 +21,6 @@ const TAG: &str = "cases";
 /// instead of a reset connection; a body declared larger than the limit plus this is refused
 /// before any of it is read.
 const DRAIN_BYTES: u64 = 8 * 1024 * 1024;
-const READ_CHUNK: usize = 64 * 1024;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FileResponse {
@@ -213,18 +210,7 @@ pub async fn download_file(
     if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains(&etag)) {
         return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
     }
-    let stream = futures_util::stream::unfold(blob.reader, |mut r| async move {
-        let mut buf = vec![0u8; READ_CHUNK];
-        match r.read(&mut buf).await {
-            Ok(0) => None,
-            Ok(n) => {
-                buf.truncate(n);
-                Some((Ok::<_, std::io::Error>(axum::body::Bytes::from(buf)), r))
-            }
-            Err(e) => Some((Err(e), r)),
-        }
-    });
-    let mut resp = Body::from_stream(stream).into_response();
+    let mut resp = super::reader_body(blob.reader).into_response();
     let h = resp.headers_mut();
     let set = |h: &mut HeaderMap, name: header::HeaderName, v: &str| {
         if let Ok(v) = HeaderValue::from_str(v) {

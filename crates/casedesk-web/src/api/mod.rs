@@ -7,6 +7,7 @@ pub mod bulk;
 pub mod cases;
 pub mod directory;
 pub mod events;
+pub mod exports;
 pub mod files;
 pub mod health;
 pub mod imports;
@@ -144,6 +145,26 @@ pub fn parse_instant(s: &str) -> Result<Timestamp, String> {
         .and_then(|d| d.to_zoned(jiff::tz::TimeZone::UTC).ok())
         .map(|z| z.timestamp())
         .ok_or_else(|| "must be an RFC 3339 time (2026-03-01T12:00:00Z) or a date (2026-03-01)".to_string())
+}
+
+/// A response body that streams what `reader` reads, 64 KiB at a time.
+pub fn reader_body<R>(reader: R) -> axum::body::Body
+where
+    R: tokio::io::AsyncRead + Unpin + Send + 'static,
+{
+    use tokio::io::AsyncReadExt;
+    let stream = futures_util::stream::unfold(reader, |mut r| async move {
+        let mut buf = vec![0u8; 64 * 1024];
+        match r.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok::<_, std::io::Error>(axum::body::Bytes::from(buf)), r))
+            }
+            Err(e) => Some((Err(e), r)),
+        }
+    });
+    axum::body::Body::from_stream(stream)
 }
 
 /// Lists a page of `T` with only `limit` and `cursor` allowed.

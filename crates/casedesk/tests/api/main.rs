@@ -14,6 +14,7 @@ mod cases;
 mod directory;
 mod errors;
 mod events;
+mod exports;
 mod files;
 mod links;
 mod list;

@@ -131,6 +131,8 @@ pub(crate) const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/time-entries/{id}"),
     ("PATCH", "/api/v1/time-entries/{id}"),
     ("DELETE", "/api/v1/time-entries/{id}"),
+    ("GET", "/api/v1/exports/cases.xlsx"),
+    ("GET", "/api/v1/exports/cases.csv"),
 ];
 
 /// The keys of an OpenAPI path item that name operations.

@@ -558,6 +558,20 @@ async fn another_organizations_lists_hold_none_of_its_records() {
     for id in a_all {
         assert!(!text.contains(id.as_str()), "B's case detail mentions A's {id}: {text}");
     }
+    // B's export holds B's case only, and names none of A's records.
+    let columns = "subject,queue,assignee,requester,contact,account,tags";
+    for q in ["", "printer", "tag:a-only"] {
+        let path = format!("/api/v1/exports/cases.csv?columns={columns}&q={q}");
+        let r = app.client.get(format!("{}{path}", app.base)).bearer_auth(&b_token).send().await.expect("export");
+        assert_eq!(r.status().as_u16(), 200, "B {path}");
+        let text = r.text().await.expect("csv");
+        let lines: Vec<&str> = text.lines().collect();
+        let want = if q.is_empty() { 2 } else { 1 };
+        assert_eq!(lines.len(), want, "B {path}: {text}");
+        for id in a_all {
+            assert!(!text.contains(id.as_str()), "B's export mentions A's {id}: {text}");
+        }
+    }
 
     assert_unchanged(&app, &a, &before).await;
 }
