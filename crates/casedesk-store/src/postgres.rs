@@ -9,6 +9,8 @@ use crate::sql::{Arg, FullText, Sql};
 pub(crate) type DB = sqlx::Postgres;
 type Tx<'a> = sqlx::Transaction<'a, DB>;
 
+pub(crate) const BACKEND: crate::BackendKind = crate::BackendKind::Postgres;
+
 pub(crate) const ANALYZE: &str = "ANALYZE";
 
 /// Fills `search` from the folded subject ($28, weighted higher), description ($29) and comments
@@ -79,6 +81,11 @@ pub(crate) const BENCH_SEED_OPEN_CASES: &str = "INSERT INTO cases (id, org_id, c
     'question', 'api', $4, '[]', '{}', TRUE, $4, $4, $5, $5, 1, $6, FALSE, $7 + i * $8, $7 + i * $8 \
     FROM generate_series(0::bigint, $1::bigint - 1) AS g(i) WHERE $9::bigint IS NOT NULL";
 
+/// Benchmarks only: the tags of the cases numbered `$2 …` below `$3` of organization `$1`, from
+/// their `tags` lists.
+pub(crate) const BENCH_SEED_TAGS: &str = "INSERT INTO case_tags (org_id, tag, case_seq) SELECT c.org_id, j.tag, c.seq FROM cases c \
+    CROSS JOIN LATERAL jsonb_array_elements_text(c.tags::jsonb) AS j(tag) WHERE c.org_id = $1 AND c.case_number >= $2 AND c.case_number < $3";
+
 /// Appended to a SELECT that must lock the rows it reads until the transaction ends.
 /// (SQLite needs none: its one writer connection already serialises every write.)
 pub(crate) const FOR_UPDATE: &str = " FOR UPDATE";
@@ -145,4 +152,10 @@ pub mod q {
         include!("queries_views.rs");
     }
     pub use views::*;
+
+    mod bench {
+        use super::*;
+        include!("queries_bench.rs");
+    }
+    pub use bench::*;
 }

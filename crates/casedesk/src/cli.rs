@@ -55,6 +55,8 @@ pub enum Command {
     /// SLA sweep benchmark: seeds open cases with running clocks, times the sweep's query and
     /// how soon after a deadline a breach is flagged.
     BenchSla(crate::bench_sla::BenchSlaArgs),
+    /// Search benchmark: seeds realistic cases, times searches and one agent's view counts.
+    BenchSearch(crate::bench_search::BenchSearchArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -176,6 +178,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Bench(args) => crate::bench::run(args).await,
         Command::BenchSla(args) => crate::bench_sla::run(args).await,
+        Command::BenchSearch(args) => crate::bench_search::run(args).await,
     }
 }
 

@@ -10,6 +10,7 @@
 #![forbid(unsafe_code)]
 
 pub mod bench;
+pub mod bench_search;
 pub mod bench_sla;
 pub mod cli;
 pub mod server;
