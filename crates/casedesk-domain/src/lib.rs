@@ -34,6 +34,7 @@ pub mod activity;
 pub mod calendar;
 pub mod case;
 pub mod case_sla;
+pub mod count;
 pub mod error;
 pub mod file;
 pub mod ids;

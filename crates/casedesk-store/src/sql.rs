@@ -1,6 +1,7 @@
 //! Building SQL text shared by both backends: numbered `$N` placeholders with their arguments,
 //! and the dynamic case-list query.
 
+use casedesk_domain::count::{self, Dimension, TotalsQuery};
 use casedesk_domain::list::{CaseFilter, ListRequest, Ordering, Range};
 use casedesk_domain::query::{Test, Who};
 
@@ -275,12 +276,36 @@ fn push_filter(q: &mut Sql, org_id: &str, f: &CaseFilter, full_text: &FullText, 
     }
 }
 
-/// Counts the cases of the organization that the filter matches.
+/// Counts the cases of the organization that the filter matches: from the maintained totals of
+/// `case_counts` when the filter allows (see `casedesk_domain::count`), else by counting rows.
 pub fn count_cases(org_id: &str, f: &CaseFilter, full_text: &FullText) -> Sql {
+    if let Some(t) = count::totals_query(f) {
+        return count_from_totals(org_id, &t);
+    }
     let mut q = Sql::default();
     let p = q.arg(Arg::Text(org_id.to_string()));
     q.push(&format!("SELECT COUNT(*) FROM cases c WHERE c.org_id = {p} AND c.deleted_at IS NULL"));
     push_filter(&mut q, org_id, f, full_text, true);
+    q
+}
+
+/// The sum of the maintained totals that `t` names.
+fn count_from_totals(org_id: &str, t: &TotalsQuery) -> Sql {
+    let mut q = Sql::default();
+    let o = q.arg(Arg::Text(org_id.to_string()));
+    let d = q.arg(Arg::Text(t.dimension.key().to_string()));
+    let statuses = in_list(&mut q, "status", t.statuses.iter().map(|s| Arg::Text(s.as_str().into())));
+    let users =
+        |q: &mut Sql, who: &str| format!("key IN ({})", named(q, org_id, "users", &["email"], &[who.to_string()]));
+    let keys = match &t.dimension {
+        Dimension::All | Dimension::Owner(Who::Nobody) => format!("key = {}", q.arg(Arg::Text(String::new()))),
+        Dimension::Owner(Who::User(who)) | Dimension::CreatedBy(who) | Dimension::UpdatedBy(who) => users(&mut q, who),
+        Dimension::Queue(names) => format!("key IN ({})", named(&mut q, org_id, "case_queues", &["name"], names)),
+        Dimension::Priority(p) => in_list(&mut q, "key", p.iter().map(|p| Arg::Text(p.rank().to_string()))),
+    };
+    q.push(&format!(
+        "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM case_counts WHERE org_id = {o} AND dim = {d} AND {statuses} AND {keys}"
+    ));
     q
 }
 
