@@ -128,8 +128,11 @@ fn named(q: &mut Sql, org_id: &str, table: &str, columns: &[&str], values: &[Str
 
 /// The SQL condition of one query-language test over `cases c`.
 fn clause_condition(q: &mut Sql, org_id: &str, test: &Test, full_text: &FullText) -> String {
+    // At most one user has this id or email (ids hold no '@'), so an equality with one value: the
+    // planner then reads an index on (org_id, col, created_at) in order instead of sorting every
+    // case of the person.
     let user = |q: &mut Sql, col: &str, who: &str| {
-        format!("{col} IN ({})", named(q, org_id, "users", &["email"], std::slice::from_ref(&who.to_string())))
+        format!("{col} = ({} LIMIT 1)", named(q, org_id, "users", &["email"], std::slice::from_ref(&who.to_string())))
     };
     let range = |q: &mut Sql, col: &str, r: &Range| {
         let mut parts = vec!["1 = 1".to_string()];
@@ -163,8 +166,10 @@ fn clause_condition(q: &mut Sql, org_id: &str, test: &Test, full_text: &FullText
         }
         Test::Tag(tags) => {
             let o = q.arg(Arg::Text(org_id.to_string()));
-            let list = in_list(q, "tag", tags.iter().map(|t| Arg::Text(t.clone())));
-            format!("c.seq IN (SELECT case_seq FROM case_tags WHERE org_id = {o} AND {list})")
+            let list = in_list(q, "t.tag", tags.iter().map(|t| Arg::Text(t.clone())));
+            // Probed per case (primary key (org_id, tag, case_seq)): a list in the default order
+            // then stops after a page instead of collecting and sorting every tagged case.
+            format!("EXISTS (SELECT 1 FROM case_tags t WHERE t.org_id = {o} AND {list} AND t.case_seq = c.seq)")
         }
         Test::Created(r) => range(q, "c.created_at", r),
         Test::Updated(r) => range(q, "c.updated_at", r),
