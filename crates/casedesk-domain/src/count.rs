@@ -1,7 +1,8 @@
 //! Which case counts the store can read from its maintained totals instead of counting rows.
 //!
 //! The store keeps, per organization, how many live cases there are in each status along a few
-//! dimensions: all cases, owner (or none), queue (or none), priority, creator and last editor.
+//! dimensions: all cases, owner (or none), queue (or none), priority, creator, last editor and
+//! tag.
 //! A filter that asks only for statuses and at most one of those dimensions — "My cases",
 //! "Unassigned", "All open", "Created by me", `queue:"Tier 1" status:open` — is a sum of a few of
 //! those totals. [`totals_query`] says which sum, or `None` when the filter needs the rows.
@@ -24,6 +25,9 @@ pub enum Dimension {
     CreatedBy(String),
     /// A user id or email.
     UpdatedBy(String),
+    /// One tag (a case with several of a list of tags would count once per tag, so a list is not
+    /// a sum of totals).
+    Tag(String),
 }
 
 impl Dimension {
@@ -36,6 +40,7 @@ impl Dimension {
             Dimension::Priority(_) => "priority",
             Dimension::CreatedBy(_) => "created_by",
             Dimension::UpdatedBy(_) => "updated_by",
+            Dimension::Tag(_) => "tag",
         }
     }
 }
@@ -111,6 +116,10 @@ pub fn totals_query(f: &CaseFilter) -> Option<TotalsQuery> {
             Test::Priority(p) => Dimension::Priority(p.clone()),
             Test::CreatedBy(who) => Dimension::CreatedBy(who.clone()),
             Test::UpdatedBy(who) => Dimension::UpdatedBy(who.clone()),
+            Test::Tag(tags) => match tags.as_slice() {
+                [tag] => Dimension::Tag(tag.clone()),
+                _ => return None,
+            },
             _ => return None,
         });
     }
@@ -169,7 +178,9 @@ mod tests {
             "assignee:me queue:billing",
             "-assignee:me",
             "-queue:billing status:open",
-            "tag:vip",
+            "tag:vip,gold",
+            "-tag:vip",
+            "tag:vip assignee:me",
             "sla:overdue status:open",
             "updated<7d",
             "type:incident",

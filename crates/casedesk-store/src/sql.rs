@@ -307,6 +307,7 @@ fn count_from_totals(org_id: &str, t: &TotalsQuery) -> Sql {
         Dimension::Owner(Who::User(who)) | Dimension::CreatedBy(who) | Dimension::UpdatedBy(who) => users(&mut q, who),
         Dimension::Queue(names) => format!("key IN ({})", named(&mut q, org_id, "case_queues", &["name"], names)),
         Dimension::Priority(p) => in_list(&mut q, "key", p.iter().map(|p| Arg::Text(p.rank().to_string()))),
+        Dimension::Tag(tag) => format!("key = {}", q.arg(Arg::Text(tag.clone()))),
     };
     q.push(&format!(
         "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM case_counts WHERE org_id = {o} AND dim = {d} AND {statuses} AND {keys}"

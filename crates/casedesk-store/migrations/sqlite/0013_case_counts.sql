@@ -55,3 +55,37 @@ END;
 -- index holds everything its count reads, so counting reads the index of the live cases in those
 -- statuses and never the cases themselves.
 CREATE INDEX cases_status_sla ON cases(org_id, status, sla_breached, sla_due_at) WHERE deleted_at IS NULL;
+
+-- Tags are a dimension too (dim 'tag', key the tag): a tag added to or taken from a live case
+-- counts in the case's status, and a case that changes status or is deleted moves its tags.
+INSERT INTO case_counts (org_id, dim, key, status, n)
+SELECT c.org_id, 'tag', t.tag, c.status, COUNT(*) FROM case_tags t JOIN cases c ON c.seq = t.case_seq
+WHERE c.deleted_at IS NULL GROUP BY c.org_id, t.tag, c.status;
+
+CREATE TRIGGER case_counts_tag_insert AFTER INSERT ON case_tags BEGIN
+    INSERT INTO case_counts (org_id, dim, key, status, n)
+    SELECT c.org_id, 'tag', new.tag, c.status, 1 FROM cases c WHERE c.seq = new.case_seq AND c.deleted_at IS NULL
+    ON CONFLICT (org_id, dim, key, status) DO UPDATE SET n = case_counts.n + excluded.n;
+END;
+
+CREATE TRIGGER case_counts_tag_delete AFTER DELETE ON case_tags BEGIN
+    INSERT INTO case_counts (org_id, dim, key, status, n)
+    SELECT c.org_id, 'tag', old.tag, c.status, -1 FROM cases c WHERE c.seq = old.case_seq AND c.deleted_at IS NULL
+    ON CONFLICT (org_id, dim, key, status) DO UPDATE SET n = case_counts.n + excluded.n;
+END;
+
+CREATE TRIGGER case_counts_tag_move AFTER UPDATE ON cases
+WHEN old.status IS NOT new.status OR old.deleted_at IS NOT new.deleted_at BEGIN
+    INSERT INTO case_counts (org_id, dim, key, status, n)
+    SELECT org_id, dim, key, status, SUM(n) FROM (
+        SELECT old.org_id AS org_id, 'tag' AS dim, t.tag AS key, old.status AS status, -1 AS n
+        FROM case_tags t WHERE t.case_seq = old.seq AND old.deleted_at IS NULL
+        UNION ALL SELECT new.org_id, 'tag', t.tag, new.status, 1
+        FROM case_tags t WHERE t.case_seq = new.seq AND new.deleted_at IS NULL
+    ) x WHERE true GROUP BY org_id, dim, key, status HAVING SUM(n) <> 0
+    ON CONFLICT (org_id, dim, key, status) DO UPDATE SET n = case_counts.n + excluded.n;
+END;
+
+-- Views of a queue's unassigned or someone's cases in some statuses that totals do not answer
+-- (two dimensions at once) count from this index alone.
+CREATE INDEX cases_queue_owner_status ON cases(org_id, queue_id, owner_id, status) WHERE deleted_at IS NULL;

@@ -252,8 +252,8 @@ async fn assert_counts_right(app: &TestApp, token: &str, step: &str) {
     }
 }
 
-/// Counts of views made only of statuses and one of owner, queue, priority, creator or last
-/// editor are kept as totals; they must follow every write exactly as a count of the rows would.
+/// Counts of views made only of statuses and one of owner, queue, priority, creator, last editor
+/// or tag are kept as totals; they must follow every write exactly as a count of the rows would.
 #[tokio::test]
 async fn view_counts_follow_creates_updates_deletes_and_merges() {
     let app = spawn_app().await;
@@ -270,6 +270,7 @@ async fn view_counts_follow_creates_updates_deletes_and_merges() {
         format!("updated_by:{agent}"),
         "status:open -status:open".into(),
         "tag:vip status:new,open".into(),
+        "tag:gold".into(),
     ] {
         let r = app.post("/api/v1/views", json!({"name": q, "query": q})).await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
@@ -300,6 +301,9 @@ async fn view_counts_follow_creates_updates_deletes_and_merges() {
         (2, json!({"queue_id": null, "priority": "critical"})),
         (3, json!({"owner_id": agent, "queue_id": tier1})),
         (4, json!({"status": "resolved"})),
+        (3, json!({"tags": ["vip", "gold"]})),
+        (2, json!({"tags": ["gold"], "status": "open"})),
+        (3, json!({"status": "open"})),
     ] {
         let r = app.patch(&case(i), change.clone()).await;
         assert_eq!(r.status, StatusCode::OK, "{change}: {}", r.body);
