@@ -126,6 +126,23 @@ pub fn totals_query(f: &CaseFilter) -> Option<TotalsQuery> {
     Some(TotalsQuery { dimension: dimension.unwrap_or(Dimension::All), statuses })
 }
 
+/// "Overdue" (`sla:overdue`) is "breached, or not breached and due before now": two parts that
+/// never overlap, each of which an index answers alone, where the either-or needs every case of the
+/// statuses. Returns the filter as those two parts, whose counts add up to its count, when it holds
+/// `sla:overdue` (not negated).
+pub fn split_overdue(f: &CaseFilter) -> Option<(CaseFilter, CaseFilter)> {
+    let at = f.clauses.iter().position(|c| !c.negated && matches!(c.test, Test::SlaOverdue(_)))?;
+    let Test::SlaOverdue(now) = f.clauses[at].test else { return None };
+    if f.sla_breached.is_some() || f.sla_due_before.is_some() {
+        return None;
+    }
+    let mut rest = f.clone();
+    rest.clauses.remove(at);
+    let breached = CaseFilter { sla_breached: Some(true), ..rest.clone() };
+    let due = CaseFilter { sla_breached: Some(false), sla_due_before: Some(now), ..rest };
+    Some((breached, due))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,6 +210,23 @@ mod tests {
         f.owner_id = None;
         f.unassigned = true;
         assert_eq!(totals_query(&f), None);
+    }
+
+    #[test]
+    fn overdue_is_breached_plus_due_and_not_breached() {
+        let tz = jiff::tz::TimeZone::UTC;
+        let now = Timestamp::from_second(1_000).expect("time");
+        let ctx = QueryContext { me: "usr_me", now, tz: &tz };
+        let mut f = CaseFilter::default();
+        f.add_query(parse("sla:overdue status:open", &ctx).expect("query"));
+        let (breached, due) = split_overdue(&f).expect("split");
+        let status = vec![Clause { negated: false, test: Test::Status(vec![Status::Open]) }];
+        assert_eq!((breached.sla_breached, breached.sla_due_before, &breached.clauses), (Some(true), None, &status));
+        assert_eq!((due.sla_breached, due.sla_due_before, &due.clauses), (Some(false), Some(now), &status));
+        let mut negated = CaseFilter::default();
+        negated.add_query(parse("-sla:overdue", &ctx).expect("query"));
+        assert!(split_overdue(&negated).is_none(), "the complement is not a sum");
+        assert!(split_overdue(&CaseFilter::default()).is_none());
     }
 
     #[test]

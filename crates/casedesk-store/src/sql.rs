@@ -288,10 +288,23 @@ pub fn count_cases(org_id: &str, f: &CaseFilter, full_text: &FullText) -> Sql {
         return count_from_totals(org_id, &t);
     }
     let mut q = Sql::default();
+    if let Some((breached, due)) = count::split_overdue(f) {
+        q.push("SELECT (");
+        push_count(&mut q, org_id, &breached, full_text);
+        q.push(") + (");
+        push_count(&mut q, org_id, &due, full_text);
+        q.push(")");
+    } else {
+        push_count(&mut q, org_id, f, full_text);
+    }
+    q
+}
+
+/// Adds `SELECT COUNT(*)` of the rows the filter matches to `q`.
+fn push_count(q: &mut Sql, org_id: &str, f: &CaseFilter, full_text: &FullText) {
     let p = q.arg(Arg::Text(org_id.to_string()));
     q.push(&format!("SELECT COUNT(*) FROM cases c WHERE c.org_id = {p} AND c.deleted_at IS NULL"));
-    push_filter(&mut q, org_id, f, full_text, true);
-    q
+    push_filter(q, org_id, f, full_text, true);
 }
 
 /// The sum of the maintained totals that `t` names.
