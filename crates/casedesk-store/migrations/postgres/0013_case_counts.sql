@@ -61,10 +61,12 @@ CREATE TRIGGER case_counts_update AFTER UPDATE ON cases FOR EACH ROW
     WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.owner_id IS DISTINCT FROM NEW.owner_id OR OLD.queue_id IS DISTINCT FROM NEW.queue_id OR OLD.priority IS DISTINCT FROM NEW.priority OR OLD.created_by IS DISTINCT FROM NEW.created_by OR OLD.updated_by IS DISTINCT FROM NEW.updated_by OR OLD.deleted_at IS DISTINCT FROM NEW.deleted_at)
     EXECUTE FUNCTION case_counts_track();
 
--- "Overdue" (sla:overdue with statuses) depends on the time, so it is not kept as totals; this
--- index holds everything its count reads, so counting reads the index of the live cases in those
--- statuses and never the cases themselves.
-CREATE INDEX cases_status_sla ON cases(org_id, status, sla_breached, sla_due_at) WHERE deleted_at IS NULL;
+-- "Overdue" (sla:overdue with statuses) depends on the time, so it is not kept as totals. Its
+-- count is two disjoint parts, breached and "not breached but due before now" (see
+-- casedesk_domain::count::split_overdue), each read from one of these indexes alone.
+CREATE INDEX cases_overdue_breached ON cases(org_id, status) WHERE sla_breached AND deleted_at IS NULL;
+CREATE INDEX cases_overdue_due ON cases(org_id, sla_due_at, status)
+    WHERE NOT sla_breached AND sla_due_at IS NOT NULL AND deleted_at IS NULL;
 
 -- Tags are a dimension too (dim 'tag', key the tag): a tag added to or taken from a live case
 -- counts in the case's status, and a case that changes status or is deleted moves its tags.
@@ -105,3 +107,10 @@ CREATE TRIGGER case_counts_tag_move AFTER UPDATE ON cases FOR EACH ROW
 -- Views of a queue's unassigned or someone's cases in some statuses that totals do not answer
 -- (two dimensions at once) count from this index alone.
 CREATE INDEX cases_queue_owner_status ON cases(org_id, queue_id, owner_id, status) WHERE deleted_at IS NULL;
+
+-- Search: a list ordered by creation with a word either walks the creation index until a page
+-- matches (right for common words) or reads the word's matches from the GIN index and sorts them
+-- (right for rare ones). With the default statistics a word the planner has no figure for is
+-- guessed at thousands of matches, so an order number walked the whole table; tracking more
+-- words makes such a guess small.
+ALTER TABLE cases ALTER COLUMN search SET STATISTICS 1000;
