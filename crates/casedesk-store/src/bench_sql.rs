@@ -120,3 +120,21 @@ pub(crate) fn seed_cases(kind: BackendKind) -> String {
         upd_pick = pick("bench_agents", format!("{upd} % $8")),
     )
 }
+
+/// Adds the cases numbered `$2 …` below `$3` of organization `$1` (and their tags) to the
+/// maintained totals, for a seed written with the triggers off.
+pub(crate) const COUNT_SEEDED: &str = "INSERT INTO case_counts (org_id, dim, key, status, n) \
+    SELECT org_id, dim, key, status, SUM(n) FROM ( \
+    SELECT org_id, 'all' AS dim, '' AS key, status, 1 AS n FROM seeded \
+    UNION ALL SELECT org_id, 'owner', COALESCE(owner_id, ''), status, 1 FROM seeded \
+    UNION ALL SELECT org_id, 'queue', COALESCE(queue_id, ''), status, 1 FROM seeded \
+    UNION ALL SELECT org_id, 'priority', CAST(priority AS TEXT), status, 1 FROM seeded \
+    UNION ALL SELECT org_id, 'created_by', created_by, status, 1 FROM seeded \
+    UNION ALL SELECT org_id, 'updated_by', updated_by, status, 1 FROM seeded \
+    UNION ALL SELECT s.org_id, 'tag', t.tag, s.status, 1 FROM seeded s JOIN case_tags t ON t.case_seq = s.seq \
+    ) x WHERE true GROUP BY org_id, dim, key, status \
+    ON CONFLICT (org_id, dim, key, status) DO UPDATE SET n = case_counts.n + excluded.n";
+
+/// The seeded cases, for [`COUNT_SEEDED`].
+pub(crate) const SEEDED: &str = "WITH seeded AS (SELECT seq, org_id, status, owner_id, queue_id, priority, created_by, \
+    updated_by FROM cases WHERE org_id = $1 AND case_number >= $2 AND case_number < $3 AND deleted_at IS NULL) ";

@@ -27,6 +27,9 @@ async fn bench_fill(tx: &mut Tx<'_>, table: &str, column: &str, values: &[String
 pub async fn bench_seed_search(pool: &Pool, seed: &crate::SearchSeed<'_>) -> Result<()> {
     let mut tx = pool.begin().await?;
     let [vocab, agents, queues] = crate::bench_sql::TEMP_TABLES;
+    if let Some(off) = super::super::BENCH_TRIGGERS_OFF {
+        sqlx::query(off).execute(&mut *tx).await?;
+    }
     bench_fill(&mut tx, vocab, "w", seed.vocabulary).await?;
     bench_fill(&mut tx, agents, "id", seed.agents).await?;
     bench_fill(&mut tx, queues, "id", seed.queues).await?;
@@ -59,6 +62,15 @@ pub async fn bench_seed_search(pool: &Pool, seed: &crate::SearchSeed<'_>) -> Res
         .bind(last)
         .execute(&mut *tx)
         .await?;
+    }
+    if super::super::BENCH_TRIGGERS_OFF.is_some() {
+        let count = format!("{}{}", crate::bench_sql::SEEDED, crate::bench_sql::COUNT_SEEDED);
+        sqlx::query(sqlx::AssertSqlSafe(count))
+            .bind(seed.org_id)
+            .bind(seed.first_number)
+            .bind(last)
+            .execute(&mut *tx)
+            .await?;
     }
     for table in crate::bench_sql::TEMP_TABLES {
         sqlx::query(sqlx::AssertSqlSafe(format!("DROP TABLE {table}"))).execute(&mut *tx).await?;

@@ -100,6 +100,10 @@ pub(crate) const BENCH_SEED_OPEN_CASES: &str = "WITH RECURSIVE n(i) AS (SELECT 0
     SELECT $9 + $3 + i, 'case_bench' || printf('%012d', $3 + i), $2, $3 + i, 'Synthetic open case ' || i, '', 'open', 3, \
     'question', 'api', $4, '[]', '{}', 1, $4, $4, $5, $5, 1, $6, 0, $7 + i * $8, $7 + i * $8 FROM n";
 
+/// Benchmarks only: how a seed turns the triggers off (SQLite keeps them: it updates a row
+/// in place, so a seed's many updates of one total cost what one does).
+pub(crate) const BENCH_TRIGGERS_OFF: Option<&str> = None;
+
 /// Benchmarks only: the tags of the cases numbered `$2 …` below `$3` of organization `$1`, from
 /// their `tags` lists.
 pub(crate) const BENCH_SEED_TAGS: &str = "INSERT INTO case_tags (org_id, tag, case_seq) SELECT c.org_id, j.value, c.seq FROM cases c, json_each(c.tags) j \
