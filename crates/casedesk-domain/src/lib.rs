@@ -37,6 +37,7 @@ pub mod bulk;
 pub mod calendar;
 pub mod case;
 pub mod case_sla;
+pub mod count;
 pub mod error;
 pub mod export;
 pub mod file;

@@ -31,7 +31,26 @@ impl From<sqlx::Error> for StoreError {
             sqlx::Error::RowNotFound => StoreError::NotFound,
             sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Duplicate(db.message().to_string()),
             sqlx::Error::Database(db) if db.is_foreign_key_violation() => StoreError::InUse(db.message().to_string()),
+            sqlx::Error::Database(db) if lost_a_race(db.code().as_deref()) => StoreError::Stale,
             _ => StoreError::Database(e),
         }
+    }
+}
+
+/// PostgreSQL's deadlock (40P01) and serialization failure (40001): the transaction lost a race
+/// with another and was rolled back whole, so it can be tried again like a stale write. (Writes
+/// of several cases in one transaction can deadlock on the maintained view counts.)
+fn lost_a_race(code: Option<&str>) -> bool {
+    matches!(code, Some("40P01" | "40001"))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn deadlocks_and_serialization_failures_are_retried_like_stale_writes() {
+        assert!(super::lost_a_race(Some("40P01")));
+        assert!(super::lost_a_race(Some("40001")));
+        assert!(!super::lost_a_race(Some("23505")));
+        assert!(!super::lost_a_race(None));
     }
 }

@@ -14,6 +14,7 @@
 
 #![forbid(unsafe_code)]
 
+mod bench_sql;
 mod cursor;
 mod error;
 mod migrate;
@@ -33,6 +34,7 @@ use jiff::Timestamp;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
+pub use bench_sql::SearchSeed;
 pub use error::StoreError;
 pub use model::*;
 
@@ -77,6 +79,7 @@ macro_rules! dispatch {
 // Further `impl Store` blocks, after `dispatch!` so they can use it.
 mod store_activities;
 mod store_ai;
+mod store_bench;
 mod store_bulk;
 mod store_export;
 mod store_files;

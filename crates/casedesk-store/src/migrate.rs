@@ -19,6 +19,7 @@ const SQLITE: &[(i64, &str)] = &[
     (10, include_str!("../migrations/sqlite/0010_event_feed.sql")),
     (11, include_str!("../migrations/sqlite/0011_views.sql")),
     (12, include_str!("../migrations/sqlite/0012_bulk_trash.sql")),
+    (13, include_str!("../migrations/sqlite/0013_case_counts.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -33,6 +34,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (10, include_str!("../migrations/postgres/0010_event_feed.sql")),
     (11, include_str!("../migrations/postgres/0011_views.sql")),
     (12, include_str!("../migrations/postgres/0012_bulk_trash.sql")),
+    (13, include_str!("../migrations/postgres/0013_case_counts.sql")),
 ];
 
 const CREATE_TABLE: &str =

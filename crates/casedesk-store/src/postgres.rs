@@ -9,6 +9,8 @@ use crate::sql::{Arg, FullText, Sql};
 pub(crate) type DB = sqlx::Postgres;
 type Tx<'a> = sqlx::Transaction<'a, DB>;
 
+pub(crate) const BACKEND: crate::BackendKind = crate::BackendKind::Postgres;
+
 pub(crate) const ANALYZE: &str = "ANALYZE";
 
 /// Fills `search` from the folded subject ($28, weighted higher), description ($29) and comments
@@ -89,6 +91,16 @@ pub(crate) const BENCH_SEED_OPEN_CASES: &str = "INSERT INTO cases (id, org_id, c
     SELECT 'case_bench' || lpad(($3 + i)::text, 12, '0'), $2, $3 + i, 'Synthetic open case ' || i, '', 'open', 3, \
     'question', 'api', $4, '[]', '{}', TRUE, $4, $4, $5 + $3 + i, $5 + $3 + i, 1, $6, FALSE, $7 + i * $8, $7 + i * $8 \
     FROM generate_series(0::bigint, $1::bigint - 1) AS g(i) WHERE $9::bigint IS NOT NULL";
+
+/// Benchmarks only: how a seed turns the triggers off. One transaction updating one total
+/// row for each of 100,000 cases leaves 100,000 versions of it to walk; the seed adds its cases
+/// to the totals in one statement instead.
+pub(crate) const BENCH_TRIGGERS_OFF: Option<&str> = Some("SET LOCAL session_replication_role = replica");
+
+/// Benchmarks only: the tags of the cases numbered `$2 …` below `$3` of organization `$1`, from
+/// their `tags` lists.
+pub(crate) const BENCH_SEED_TAGS: &str = "INSERT INTO case_tags (org_id, tag, case_seq) SELECT c.org_id, j.tag, c.seq FROM cases c \
+    CROSS JOIN LATERAL jsonb_array_elements_text(c.tags::jsonb) AS j(tag) WHERE c.org_id = $1 AND c.case_number >= $2 AND c.case_number < $3";
 
 /// Appended to a SELECT that must lock the rows it reads until the transaction ends.
 /// (SQLite needs none: its one writer connection already serialises every write.)
@@ -182,4 +194,10 @@ pub mod q {
         include!("queries_export.rs");
     }
     pub use export::*;
+
+    mod bench {
+        use super::*;
+        include!("queries_bench.rs");
+    }
+    pub use bench::*;
 }

@@ -11,6 +11,8 @@ use crate::sql::{Arg, FullText, SeqSource, Sql};
 pub(crate) type DB = sqlx::Sqlite;
 type Tx<'a> = sqlx::Transaction<'a, DB>;
 
+pub(crate) const BACKEND: crate::BackendKind = crate::BackendKind::Sqlite;
+
 pub(crate) const ANALYZE: &str = "ANALYZE; PRAGMA optimize;";
 
 pub(crate) const INSERT_CASE: &str = "INSERT INTO cases (seq, id, org_id, case_number, subject, description, status, \
@@ -107,6 +109,15 @@ pub(crate) const BENCH_SEED_OPEN_CASES: &str = "WITH RECURSIVE n(i) AS (SELECT 0
     SELECT $9 + $3 + i, 'case_bench' || printf('%012d', $3 + i), $2, $3 + i, 'Synthetic open case ' || i, '', 'open', 3, \
     'question', 'api', $4, '[]', '{}', 1, $4, $4, $5 + $3 + i, $5 + $3 + i, 1, $6, 0, $7 + i * $8, $7 + i * $8 FROM n";
 
+/// Benchmarks only: how a seed turns the triggers off (SQLite keeps them: it updates a row
+/// in place, so a seed's many updates of one total cost what one does).
+pub(crate) const BENCH_TRIGGERS_OFF: Option<&str> = None;
+
+/// Benchmarks only: the tags of the cases numbered `$2 …` below `$3` of organization `$1`, from
+/// their `tags` lists.
+pub(crate) const BENCH_SEED_TAGS: &str = "INSERT INTO case_tags (org_id, tag, case_seq) SELECT c.org_id, j.value, c.seq FROM cases c, json_each(c.tags) j \
+    WHERE c.org_id = $1 AND c.case_number >= $2 AND c.case_number < $3";
+
 /// Appended to a SELECT that must lock the rows it reads until the transaction ends.
 /// (SQLite needs none: its one writer connection already serialises every write.)
 pub(crate) const FOR_UPDATE: &str = "";
@@ -197,4 +208,10 @@ pub mod q {
         include!("queries_export.rs");
     }
     pub use export::*;
+
+    mod bench {
+        use super::*;
+        include!("queries_bench.rs");
+    }
+    pub use bench::*;
 }

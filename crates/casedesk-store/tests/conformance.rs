@@ -3277,12 +3277,22 @@ async fn scenario_views_and_counts(store: &Store) {
     create(store, &b.org, &b.admin.id, t(20), NewCase { tags: vec!["vip".into()], ..subject("theirs") }).await;
     let vip = Clause { negated: false, test: Test::Tag(vec!["vip".into()]) };
     let nobody = Clause { negated: true, test: Test::Assignee(Who::Nobody) };
+    let status_new = Clause { negated: false, test: Test::Status(vec![casedesk_domain::case::Status::New]) };
+    let unowned = Clause { negated: false, test: Test::Assignee(Who::Nobody) };
+    let by_email = Clause { negated: false, test: Test::CreatedBy(a.admin.email.to_uppercase()) };
+    let medium = Clause { negated: false, test: Test::Priority(vec![casedesk_domain::case::Priority::Medium]) };
     for filter in [
         CaseFilter::default(),
         CaseFilter { clauses: vec![vip.clone()], ..Default::default() },
         CaseFilter { clauses: vec![Clause { negated: true, ..vip }], ..Default::default() },
         CaseFilter { clauses: vec![nobody], ..Default::default() },
         CaseFilter { terms: vec!["case".into()], ..Default::default() },
+        // From the maintained totals: statuses and one of owner, queue, priority, creator, editor.
+        CaseFilter { clauses: vec![status_new.clone()], ..Default::default() },
+        CaseFilter { clauses: vec![Clause { negated: true, ..status_new.clone() }], ..Default::default() },
+        CaseFilter { clauses: vec![status_new, unowned], ..Default::default() },
+        CaseFilter { clauses: vec![by_email], ..Default::default() },
+        CaseFilter { clauses: vec![medium], ..Default::default() },
     ] {
         let n = store.count_cases(&a.org, &filter).await.unwrap();
         let listed = case_ids(store, &a.org, filter.clone()).await;

@@ -218,7 +218,8 @@ async fn breach_delay(store: &casedesk_store::Store, org: &str, id: &str) -> any
     Ok(None)
 }
 
-fn ms(sorted: &[Duration], q: f64) -> f64 {
+/// The `q` quantile of sorted durations, in milliseconds.
+pub(crate) fn ms(sorted: &[Duration], q: f64) -> f64 {
     pick(sorted, q).as_secs_f64() * 1000.0
 }
 

@@ -62,6 +62,8 @@ pub enum Command {
     /// Export benchmark: seeds open cases, exports them as CSV and .xlsx through the server,
     /// reports time and the server's peak memory.
     BenchExport(crate::bench_export::BenchExportArgs),
+    /// Search benchmark: seeds realistic cases, times searches and one agent's view counts.
+    BenchSearch(crate::bench_search::BenchSearchArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -203,6 +205,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::BenchSla(args) => crate::bench_sla::run(args).await,
         Command::AiEval(args) => crate::ai_eval::run(args).await,
         Command::BenchExport(args) => crate::bench_export::run(args).await,
+        Command::BenchSearch(args) => crate::bench_search::run(args).await,
     }
 }
 

@@ -15,6 +15,7 @@
 pub mod ai_eval;
 pub mod bench;
 pub mod bench_export;
+pub mod bench_search;
 pub mod bench_sla;
 pub mod cli;
 pub mod export;

@@ -311,8 +311,11 @@ async fn a_deleted_case_waits_in_the_trash_until_restored_or_purged() {
     let file = crate::files::upload(&app, &id, "jam.png", None, &crate::files::png(50, 2)).await;
     assert_eq!(file.status.as_u16(), 201, "{}", file.body);
 
+    let before = view_counts(&app).await;
+    assert_eq!(before["all"], 1, "{before:?}");
     assert_eq!(app.delete(&format!("/api/v1/cases/{id}")).await.status, StatusCode::NO_CONTENT);
     assert_eq!(app.get(&format!("/api/v1/cases/{id}")).await.status, StatusCode::NOT_FOUND);
+    assert!(view_counts(&app).await.values().all(|n| *n == 0), "a deleted case counts nowhere");
     let found = app.get("/api/v1/search/cases?q=shredder").await;
     assert_eq!(found.body["data"], json!([]), "a deleted case is not found by search");
 
@@ -342,6 +345,7 @@ async fn a_deleted_case_waits_in_the_trash_until_restored_or_purged() {
     assert_eq!(r.body["subject"], "Shredder jams on page two");
     assert_eq!(r.body["tags"], json!(["paper"]));
     assert_eq!(app.get(&format!("/api/v1/cases/{id}")).await.status, StatusCode::OK);
+    assert_eq!(view_counts(&app).await, before, "a restored case counts again where it did");
     let found = app.get("/api/v1/search/cases?q=smoke").await;
     assert_eq!(found.body["data"][0]["id"], id.as_str(), "its comment is searchable again: {}", found.body);
     let files = app.get(&format!("/api/v1/cases/{id}/files")).await;
@@ -357,6 +361,7 @@ async fn a_deleted_case_waits_in_the_trash_until_restored_or_purged() {
     assert_eq!(app.delete(&format!("/api/v1/cases/{id}")).await.status, StatusCode::NO_CONTENT);
     assert_eq!(app.delete(&format!("/api/v1/trash/cases/{id}")).await.status, StatusCode::NO_CONTENT);
     assert_eq!(app.get("/api/v1/trash/cases").await.body["data"], json!([]));
+    assert!(view_counts(&app).await.values().all(|n| *n == 0), "a purged case counts nowhere");
     app.post(&format!("/api/v1/trash/cases/{id}/restore"), json!({})).await.assert_problem(404, "not_found");
     let comments = app.core.store.list_comments(&app.org_id, &id, &casedesk_core::store::PageRequest::first(10)).await;
     assert!(comments.map(|p| p.items.is_empty()).unwrap_or(true), "its comments are gone");
@@ -372,6 +377,18 @@ async fn a_deleted_case_waits_in_the_trash_until_restored_or_purged() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(of_case, ["case.purged"], "only the purge is left of the case in the feed: {of_case:?}");
+}
+
+/// Every view's count, by view id.
+async fn view_counts(app: &TestApp) -> BTreeMap<String, i64> {
+    let r = app.get("/api/v1/views?counts=true").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    r.body["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .map(|v| (v["id"].as_str().expect("id").to_string(), v["count"].as_i64().expect("count")))
+        .collect()
 }
 
 /// The kinds of the change feed's events about one case.

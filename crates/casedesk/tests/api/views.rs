@@ -232,3 +232,92 @@ async fn saved_views_are_checked_and_seen_by_their_scope_only() {
         counts.body["data"].as_array().expect("data").iter().find(|v| v["id"] == everyone_id.as_str()).cloned();
     assert_eq!(everything.expect("listed")["count"], 3);
 }
+
+/// Each view's count next to the number of cases its query finds through the list.
+async fn counts_and_finds(app: &TestApp, token: &str) -> Vec<(String, Value, usize)> {
+    let r = app.call(Method::GET, "/api/v1/views?counts=true", Some(token), None, &[]).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let mut out = Vec::new();
+    for v in r.body["data"].as_array().expect("data") {
+        let q = v["query"].as_str().expect("query").to_string();
+        let found = query(app, token, &q).await.len();
+        out.push((q, v["count"].clone(), found));
+    }
+    out
+}
+
+async fn assert_counts_right(app: &TestApp, token: &str, step: &str) {
+    for (q, count, found) in counts_and_finds(app, token).await {
+        assert_eq!(count, json!(found), "after {step}: the count of {q:?} is what it finds");
+    }
+}
+
+/// Counts of views made only of statuses and one of owner, queue, priority, creator, last editor
+/// or tag are kept as totals; they must follow every write exactly as a count of the rows would.
+#[tokio::test]
+async fn view_counts_follow_creates_updates_deletes_and_merges() {
+    let app = spawn_app().await;
+    let (agent, agent_token) = app.agent().await;
+    let agent_email =
+        app.get(&format!("/api/v1/users/{agent}")).await.body["email"].as_str().expect("email").to_string();
+    let tier1 = app.post("/api/v1/case-queues", json!({"name": "Tier 1", "assignment_method": "manual"})).await.body;
+    let tier1 = tier1["id"].as_str().expect("id").to_string();
+    for q in [
+        "queue:\"tier 1\" status:new,open".to_string(),
+        "priority>=high".into(),
+        "-status:closed,resolved".into(),
+        format!("assignee:{agent_email} status:new,open,pending,on_hold"),
+        format!("updated_by:{agent}"),
+        "status:open -status:open".into(),
+        "tag:vip status:new,open".into(),
+        "tag:gold".into(),
+    ] {
+        let r = app.post("/api/v1/views", json!({"name": q, "query": q})).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
+    assert_counts_right(&app, &app.token, "nothing").await;
+
+    let mut ids = Vec::new();
+    for spec in [
+        json!({"subject": "a", "owner_id": app.admin_id, "queue_id": tier1, "priority": "high"}),
+        json!({"subject": "b", "owner_id": agent, "priority": "critical", "tags": ["vip"]}),
+        json!({"subject": "c", "queue_id": tier1}),
+        json!({"subject": "d", "priority": "low"}),
+        json!({"subject": "e", "owner_id": agent, "queue_id": tier1}),
+    ] {
+        ids.push(app.create_case(spec).await["id"].as_str().expect("id").to_string());
+    }
+    let (_, other_token) = app.other_org().await;
+    let r =
+        app.call(Method::POST, "/api/v1/cases", Some(&other_token), Some(&json!({"subject": "elsewhere"})), &[]).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_counts_right(&app, &app.token, "creates").await;
+    assert_counts_right(&app, &agent_token, "creates, as the agent").await;
+
+    let case = |i: usize| format!("/api/v1/cases/{}", ids[i]);
+    for (i, change) in [
+        (0, json!({"status": "open"})),
+        (1, json!({"owner_id": app.admin_id})),
+        (2, json!({"queue_id": null, "priority": "critical"})),
+        (3, json!({"owner_id": agent, "queue_id": tier1})),
+        (4, json!({"status": "resolved"})),
+        (3, json!({"tags": ["vip", "gold"]})),
+        (2, json!({"tags": ["gold"], "status": "open"})),
+        (3, json!({"status": "open"})),
+    ] {
+        let r = app.patch(&case(i), change.clone()).await;
+        assert_eq!(r.status, StatusCode::OK, "{change}: {}", r.body);
+        assert_counts_right(&app, &app.token, &format!("update {change}")).await;
+    }
+    let r = app.call(Method::PATCH, &case(3), Some(&agent_token), Some(&json!({"status": "pending"})), &[]).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_counts_right(&app, &app.token, "an update by the agent").await;
+    assert_counts_right(&app, &agent_token, "an update by the agent, as the agent").await;
+
+    assert_eq!(app.delete(&case(2)).await.status, StatusCode::NO_CONTENT);
+    assert_counts_right(&app, &app.token, "a delete").await;
+    let r = app.post(&format!("{}/merge", case(0)), json!({"source_ids": [ids[1], ids[3]]})).await;
+    assert!(r.status.is_success(), "{}", r.body);
+    assert_counts_right(&app, &app.token, "a merge").await;
+    assert_counts_right(&app, &agent_token, "a merge, as the agent").await;
+}
