@@ -573,6 +573,26 @@ impl App {
         Ok((self.store.list_cases(&actor.org_id, &req).await?, words))
     }
 
+    /// The first comment of `case_id` (oldest first, internal notes included: search is for
+    /// agents) in which one of `words` occurs, with where. For a search hit whose subject and
+    /// description do not hold the words, this says which comment did.
+    pub async fn comment_highlight(
+        &self,
+        actor: &Actor,
+        case_id: &str,
+        words: &[String],
+    ) -> Result<Option<(String, casedesk_domain::search::Highlight)>> {
+        actor.require(Action::ReadCases, "read cases")?;
+        if words.is_empty() {
+            return Ok(None);
+        }
+        let comments = self.store.list_comments(&actor.org_id, case_id, &PageRequest::first(DETAIL_COMMENTS)).await?;
+        Ok(comments
+            .items
+            .into_iter()
+            .find_map(|c| casedesk_domain::search::highlight(&c.body, words).map(|h| (c.id, h))))
+    }
+
     /// Adds a reply or note, with files of the case attached.
     pub async fn add_comment(
         &self,

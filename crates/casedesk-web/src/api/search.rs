@@ -16,8 +16,11 @@ use crate::extract::{Auth, QueryPairs};
 /// Where the query's text matched a field.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct HighlightResponse {
-    /// subject or description
+    /// subject, description or comment
     pub field: &'static str,
+    /// For a match in a comment: which one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comment_id: Option<String>,
     /// The text around the first match ("…" where it is cut).
     pub fragment: String,
     /// Each match as `[start, end)`, in characters (Unicode scalar values) of `fragment`.
@@ -28,7 +31,8 @@ pub struct HighlightResponse {
 pub struct SearchHitResponse {
     #[serde(flatten)]
     pub item: CaseListItemResponse,
-    /// Empty when the query has no text, or the text matched only in comments.
+    /// Where the text matched the subject and the description; when it matched neither, the
+    /// first comment it matched. Empty when the query has no text.
     pub highlights: Vec<HighlightResponse>,
 }
 
@@ -53,14 +57,28 @@ pub async fn search_cases(
     r.finish()?;
     let req = ListRequest { filter: CaseFilter::default(), ordering, limit: page.limit, cursor: page.cursor };
     let (page, words) = s.app.search_cases(&actor, &req, Some(&text)).await?;
-    Ok(Json(ListResponse::new(page, |item| {
+    let mut hits: Vec<SearchHitResponse> = Vec::with_capacity(page.items.len());
+    let next_cursor = page.next_cursor.clone();
+    for item in page.items {
         let mut highlights = Vec::new();
         for (field, value) in [("subject", &item.case.subject), ("description", &item.case.description)] {
             if let Some(h) = highlight(value, &words) {
                 let matches = h.matches.into_iter().map(|(s, e)| [s, e]).collect();
-                highlights.push(HighlightResponse { field, fragment: h.fragment, matches });
+                highlights.push(HighlightResponse { field, comment_id: None, fragment: h.fragment, matches });
             }
         }
-        SearchHitResponse { item: CaseListItemResponse::from(item), highlights }
-    })))
+        if highlights.is_empty()
+            && let Some((comment_id, h)) = s.app.comment_highlight(&actor, &item.case.id, &words).await?
+        {
+            let matches = h.matches.into_iter().map(|(s, e)| [s, e]).collect();
+            highlights.push(HighlightResponse {
+                field: "comment",
+                comment_id: Some(comment_id),
+                fragment: h.fragment,
+                matches,
+            });
+        }
+        hits.push(SearchHitResponse { item: CaseListItemResponse::from(item), highlights });
+    }
+    Ok(Json(ListResponse { has_more: next_cursor.is_some(), data: hits, next_cursor }))
 }

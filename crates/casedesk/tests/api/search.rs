@@ -334,6 +334,25 @@ async fn the_search_endpoint_shows_where_the_text_matched() {
     let r = app.get("/api/v1/search/cases?q=status:new").await;
     assert_eq!(r.body["data"].as_array().map(Vec::len), Some(2));
     assert_eq!(r.body["data"][0]["highlights"], json!([]));
+
+    // Text found only in a comment: the first comment holding it says where.
+    let c = app.create_case(json!({"subject": "Scanner", "description": "it is slow"})).await;
+    let c = c["id"].as_str().expect("id");
+    app.post(&format!("/api/v1/cases/{c}/comments"), json!({"body": "nothing yet"})).await;
+    let note =
+        app.post(&format!("/api/v1/cases/{c}/comments"), json!({"body": "The Zebra firmware is outdated"})).await;
+    let r = app.get("/api/v1/search/cases?q=zebra").await;
+    let hits = r.body["data"].as_array().expect("data");
+    assert_eq!(hits.len(), 1, "{}", r.body);
+    let hl = &hits[0]["highlights"];
+    assert_eq!(hl.as_array().map(Vec::len), Some(1), "{hl}");
+    assert_eq!(hl[0]["field"], "comment");
+    assert_eq!(hl[0]["comment_id"], note.body["id"]);
+    assert_eq!(hl[0]["fragment"], "The Zebra firmware is outdated");
+    assert_eq!(hl[0]["matches"], json!([[4, 9]]));
+    assert!(hits[0]["highlights"][0].get("comment_id").is_some());
+    let r = app.get("/api/v1/search/cases?q=jam").await;
+    assert!(r.body["data"][0]["highlights"][0].get("comment_id").is_none(), "only comment matches name a comment");
 }
 
 #[tokio::test]
