@@ -11,7 +11,6 @@ use std::time::Duration;
 use casedesk_domain::bulk::{BulkAction, BulkJob, BulkRequest, BulkTarget, JobState, Outcome};
 use casedesk_domain::list::{CaseFilter, ListRequest, Ordering, Range};
 use casedesk_domain::policy::Action;
-use casedesk_domain::query::{self, QueryContext};
 use casedesk_store::StoreError;
 use jiff::{SignedDuration, Timestamp};
 use tokio::sync::Notify;
@@ -149,14 +148,9 @@ impl App {
 
     /// The filter of a job's query: the cases it matches that existed when the job was created.
     async fn bulk_filter(&self, actor: &Actor, q: &str, created_before: Timestamp) -> Result<CaseFilter> {
-        let tz = self.org_time_zone(&actor.org_id).await?;
-        let ctx = QueryContext { me: &actor.user_id, now: self.clock.now(), tz: &tz };
-        let parsed = query::parse(q, &ctx).map_err(|e| AppError::field("query", e.to_string()))?;
+        let parsed = self.query_scope(actor).await?.parse_field(q, "query")?;
         let mut filter = CaseFilter::default();
         filter.add_query(parsed);
-        if filter.milestone_overdue_at.is_some() {
-            filter.milestone_overdue_at = Some(self.clock.now());
-        }
         // Cases created after the job started are not what the caller was looking at.
         filter.created = Range { from: None, to: Some(created_before + SignedDuration::from_micros(1)) };
         Ok(filter)

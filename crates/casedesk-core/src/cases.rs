@@ -6,7 +6,7 @@ use casedesk_domain::ids::IdKind;
 use casedesk_domain::list::ListRequest;
 use casedesk_domain::people::{Account, Contact};
 use casedesk_domain::policy::{Action, Role};
-use casedesk_domain::query::{self, QueryContext};
+use casedesk_domain::search;
 use casedesk_domain::timeline::{self, AuthorType, Comment, Event, NewEvent};
 use casedesk_domain::{Errors, error::FieldError};
 use casedesk_store::{
@@ -557,9 +557,7 @@ impl App {
         let mut req = req.clone();
         let mut words = Vec::new();
         if let Some(q) = q {
-            let tz = self.org_time_zone(&actor.org_id).await?;
-            let ctx = QueryContext { me: &actor.user_id, now: self.clock.now(), tz: &tz };
-            let parsed = query::parse(q, &ctx).map_err(|e| AppError::field("q", e.to_string()))?;
+            let parsed = self.query_scope(actor).await?.parse_field(q, "q")?;
             words = req.filter.add_query(parsed);
         }
         if req.filter.milestone_overdue_at.is_some() {
@@ -573,24 +571,35 @@ impl App {
         Ok((self.store.list_cases(&actor.org_id, &req).await?, words))
     }
 
-    /// The first comment of `case_id` (oldest first, internal notes included: search is for
-    /// agents) in which one of `words` occurs, with where. For a search hit whose subject and
-    /// description do not hold the words, this says which comment did.
-    pub async fn comment_highlight(
+    /// Where `words` matched each of these cases (see [`search::case_highlights`]); the comments
+    /// of the cases whose own text does not match are read in one query.
+    pub async fn highlights(
         &self,
         actor: &Actor,
-        case_id: &str,
+        items: &[CaseListItem],
         words: &[String],
-    ) -> Result<Option<(String, casedesk_domain::search::Highlight)>> {
+    ) -> Result<Vec<Vec<search::FieldHighlight>>> {
         actor.require(Action::ReadCases, "read cases")?;
-        if words.is_empty() {
-            return Ok(None);
-        }
-        let comments = self.store.list_comments(&actor.org_id, case_id, &PageRequest::first(DETAIL_COMMENTS)).await?;
-        Ok(comments
-            .items
-            .into_iter()
-            .find_map(|c| casedesk_domain::search::highlight(&c.body, words).map(|h| (c.id, h))))
+        let own: Vec<Vec<search::FieldHighlight>> =
+            items.iter().map(|i| search::case_highlights(&i.case.subject, &i.case.description, [], words)).collect();
+        let unmatched: Vec<String> = items
+            .iter()
+            .zip(&own)
+            .filter(|(_, h)| h.is_empty() && !words.is_empty())
+            .map(|(i, _)| i.case.id.clone())
+            .collect();
+        let comments = self.store.comments_of(&actor.org_id, &unmatched).await?;
+        Ok(items
+            .iter()
+            .zip(own)
+            .map(|(i, own)| {
+                if !own.is_empty() || !unmatched.contains(&i.case.id) {
+                    return own;
+                }
+                let of_case = comments.iter().filter(|c| c.0 == i.case.id).map(|c| (c.1.as_str(), c.2.as_str()));
+                search::case_highlights(&i.case.subject, &i.case.description, of_case, words)
+            })
+            .collect())
     }
 
     /// Adds a reply or note, with files of the case attached.

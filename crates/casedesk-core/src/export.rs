@@ -16,8 +16,6 @@ use casedesk_domain::FieldError;
 use casedesk_domain::export::{self, Cell, Column, Row};
 use casedesk_domain::list::{CaseFilter, ListRequest, Ordering};
 use casedesk_domain::policy::Action;
-use casedesk_domain::query::{self, QueryContext};
-use casedesk_domain::view::DEFAULT_COLUMNS;
 use casedesk_store::CaseListItem;
 use jiff::tz::TimeZone;
 use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
@@ -73,32 +71,31 @@ impl App {
     /// `view`), the query must read (422 on `q`), the columns must exist (422 on `columns[i]`).
     pub async fn prepare_export(&self, actor: &Actor, req: ExportRequest) -> Result<Export> {
         actor.require(Action::ReadCases, "export cases")?;
-        let tz = self.org_time_zone(&actor.org_id).await?;
-        let ctx = QueryContext { me: &actor.user_id, now: self.clock.now(), tz: &tz };
+        let scope = self.query_scope(actor).await?;
         let mut errors: Vec<FieldError> = Vec::new();
         let mut filter = CaseFilter::default();
         let (mut ordering, mut columns) = (Ordering::default(), None);
         if let Some(id) = &req.view {
             match self.get_view(actor, id).await {
                 Ok(v) => {
-                    match query::parse(v.query(), &ctx) {
+                    match scope.parse(v.query()) {
                         Ok(parsed) => _ = filter.add_query(parsed),
                         Err(e) => {
                             errors.push(FieldError::new("view", format!("the view's query no longer reads: {e}")))
                         }
                     }
                     ordering = v.ordering();
-                    columns = Some(match v {
-                        AnyView::Saved(v) => v.columns,
-                        AnyView::Predefined(_) => DEFAULT_COLUMNS.iter().map(|c| c.to_string()).collect(),
-                    });
+                    // A predefined view shows the default columns, which `export::columns(None)` gives.
+                    if let AnyView::Saved(v) = v {
+                        columns = Some(v.columns);
+                    }
                 }
                 Err(AppError::NotFound) => errors.push(FieldError::new("view", format!("no such view: {id}"))),
                 Err(e) => return Err(e),
             }
         }
         if let Some(q) = &req.query {
-            match query::parse(q, &ctx) {
+            match scope.parse(q) {
                 Ok(parsed) => _ = filter.add_query(parsed),
                 Err(e) => errors.push(FieldError::new("q", e.to_string())),
             }
@@ -114,7 +111,13 @@ impl App {
         if !errors.is_empty() {
             return Err(AppError::Validation(errors));
         }
-        Ok(Export { org_id: actor.org_id.clone(), filter, ordering: req.ordering.unwrap_or(ordering), columns, tz })
+        Ok(Export {
+            org_id: actor.org_id.clone(),
+            filter,
+            ordering: req.ordering.unwrap_or(ordering),
+            columns,
+            tz: scope.time_zone().clone(),
+        })
     }
 
     /// How many cases the export holds (for a progress bar).
@@ -136,12 +139,11 @@ impl App {
                 (Column::Requester, Some(&c.requester_id)),
                 (Column::Category, c.category_id.as_ref()),
             ];
-            for (col, id) in refs {
-                if let Some(id) = id.filter(|id| wants(&col) && !ids.contains(id)) {
-                    ids.push(id.clone());
-                }
-            }
+            ids.extend(refs.into_iter().filter(|(col, _)| wants(col)).filter_map(|(_, id)| id.cloned()));
         }
+        // A batch names about a thousand mostly distinct records: dedupe in one sort.
+        ids.sort_unstable();
+        ids.dedup();
         let names: HashMap<String, String> = self.store.names_of(&e.org_id, &ids).await?.into_iter().collect();
         let spent: HashMap<String, i64> = if wants(&Column::TimeSpent) {
             let case_ids: Vec<String> = page.items.iter().map(|i| i.case.id.clone()).collect();

@@ -30,6 +30,7 @@ pub mod jobs;
 pub mod links;
 pub mod milestones;
 pub mod org;
+mod queries;
 pub mod queues;
 pub mod routing;
 pub mod sla;

@@ -3,7 +3,6 @@
 use casedesk_domain::ids::IdKind;
 use casedesk_domain::list::{CaseFilter, ListRequest, Ordering};
 use casedesk_domain::policy::{Action, Role};
-use casedesk_domain::query::{self, QueryContext};
 use casedesk_domain::view::{self, Predefined, Scope, View, ViewInput};
 use casedesk_store::{CaseListItem, Page, PageRequest};
 
@@ -43,9 +42,7 @@ impl AnyView {
 impl App {
     /// Checks a view's query in the caller's context (422 on `query` saying where).
     async fn check_query(&self, actor: &Actor, q: &str) -> Result<()> {
-        let tz = self.org_time_zone(&actor.org_id).await?;
-        let ctx = QueryContext { me: &actor.user_id, now: self.clock.now(), tz: &tz };
-        query::parse(q, &ctx).map(|_| ()).map_err(|e| AppError::field("query", e.to_string()))
+        self.query_scope(actor).await?.parse_field(q, "query").map(|_| ())
     }
 
     /// Shared views are the organization's settings: admins make them.
@@ -156,11 +153,10 @@ impl App {
     /// How many cases each of these views holds. A saved view whose query no longer reads (a
     /// field renamed since) counts as `None` rather than failing the others.
     pub async fn count_views(&self, actor: &Actor, views: &[AnyView]) -> Result<Vec<Option<i64>>> {
-        let tz = self.org_time_zone(&actor.org_id).await?;
-        let ctx = QueryContext { me: &actor.user_id, now: self.clock.now(), tz: &tz };
+        let scope = self.query_scope(actor).await?;
         let mut out = Vec::with_capacity(views.len());
         for v in views {
-            let Ok(parsed) = query::parse(v.query(), &ctx) else {
+            let Ok(parsed) = scope.parse(v.query()) else {
                 out.push(None);
                 continue;
             };

@@ -96,6 +96,41 @@ pub fn highlight(text: &str, words: &[String]) -> Option<Highlight> {
     Some(Highlight { fragment, matches })
 }
 
+/// Where a query's words matched one field of a case (a comment names itself).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldHighlight {
+    /// `subject`, `description` or `comment`.
+    pub field: &'static str,
+    pub comment_id: Option<String>,
+    pub highlight: Highlight,
+}
+
+/// Where `words` matched a case: its subject and description; when neither holds one, the first
+/// of `comments` (id, body) that does.
+pub fn case_highlights<'a>(
+    subject: &str,
+    description: &str,
+    comments: impl IntoIterator<Item = (&'a str, &'a str)>,
+    words: &[String],
+) -> Vec<FieldHighlight> {
+    let mut out: Vec<FieldHighlight> = [("subject", subject), ("description", description)]
+        .into_iter()
+        .filter_map(|(field, text)| {
+            highlight(text, words).map(|highlight| FieldHighlight { field, comment_id: None, highlight })
+        })
+        .collect();
+    if out.is_empty() {
+        out.extend(comments.into_iter().find_map(|(id, body)| {
+            highlight(body, words).map(|highlight| FieldHighlight {
+                field: "comment",
+                comment_id: Some(id.into()),
+                highlight,
+            })
+        }));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,6 +151,18 @@ mod tests {
         assert_eq!(h.fragment.chars().skip(s).take(e - s).collect::<String>(), "jam");
         assert_eq!(h.fragment.split_whitespace().filter(|w| *w != "…").count(), 2 * HIGHLIGHT_CONTEXT_WORDS + 1);
     }
+    #[test]
+    fn a_case_is_highlighted_in_a_comment_only_when_its_own_text_does_not_match() {
+        let words = vec!["zebra".to_string()];
+        let comments = [("cmt_1", "nothing"), ("cmt_2", "a Zebra here"), ("cmt_3", "zebra again")];
+        let h = case_highlights("Scanner", "slow", comments, &words);
+        assert_eq!(h.len(), 1);
+        assert_eq!((h[0].field, h[0].comment_id.as_deref()), ("comment", Some("cmt_2")));
+        let h = case_highlights("Zebra scanner", "slow", comments, &words);
+        assert_eq!((h.len(), h[0].field, h[0].comment_id.as_deref()), (1, "subject", None));
+        assert!(case_highlights("a", "b", [], &words).is_empty());
+    }
+
     use proptest::prelude::*;
 
     #[test]

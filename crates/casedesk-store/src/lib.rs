@@ -406,6 +406,11 @@ impl Store {
         dispatch!(self, read, get_comment(org_id, id))
     }
 
+    /// Every comment of these cases as `(case_id, comment_id, body)`, each case's oldest first.
+    pub async fn comments_of(&self, org_id: &str, case_ids: &[String]) -> Result<Vec<(String, String, String)>> {
+        dispatch!(self, read, comments_of(org_id, case_ids))
+    }
+
     pub async fn list_comments(&self, org_id: &str, case_id: &str, page: &PageRequest) -> Result<Page<Comment>> {
         dispatch!(self, read, list_comments(org_id, case_id, page))
     }

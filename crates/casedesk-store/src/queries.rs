@@ -1134,6 +1134,20 @@ pub async fn get_comment(pool: &Pool, org_id: &str, id: &str) -> Result<Comment>
 }
 
 /// Comments oldest first (the order a thread is read in).
+/// Every comment of these cases as `(case_id, comment_id, body)`, each case's oldest first.
+pub async fn comments_of(pool: &Pool, org_id: &str, case_ids: &[String]) -> Result<Vec<(String, String, String)>> {
+    if case_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = Sql::default();
+    let org = q.arg(Arg::Text(org_id.to_string()));
+    q.push(&format!("SELECT case_id, id, body FROM comments WHERE org_id = {org}"));
+    q.and_in("case_id", case_ids.iter().map(|id| Arg::Text(id.clone())));
+    q.push(" ORDER BY case_id, created_at, id");
+    let rows = bind_args(sqlx::query(sqlx::AssertSqlSafe(q.text)), q.args).fetch_all(pool).await?;
+    rows.iter().map(|r| Ok((r.try_get("case_id")?, r.try_get("id")?, r.try_get("body")?))).collect()
+}
+
 pub async fn list_comments(pool: &Pool, org_id: &str, case_id: &str, page: &PageRequest) -> Result<Page<Comment>> {
     let mut q = Sql::default();
     q.push("SELECT m.* FROM comments m WHERE m.org_id = ");

@@ -6,7 +6,6 @@ use axum::extract::{Path, State};
 use casedesk_core::ai::{AiRequest, Suggestion};
 use casedesk_domain::ai::AiAction;
 use casedesk_domain::ai::erp::ErpContext;
-use casedesk_domain::error::Errors;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -69,11 +68,8 @@ pub async fn assist(
     body: JsonBody<AiRequestBody>,
 ) -> Result<Json<SuggestionResponse>, ApiError> {
     let b = body.value;
-    let mut errors = Errors::new();
-    let action = errors.take("action", AiAction::parse(&b.action));
-    errors.finish()?;
+    let action = AiAction::parse(&b.action).map_err(|m| ApiError::field("action", m))?;
     let erp_context = b.erp_context.as_ref().filter(|v| !v.is_null()).map(ErpContext::parse).transpose()?;
-    let Some(action) = action else { return Err(ApiError::field("action", "is required")) };
     let suggestion = s.app.ai_assist(&actor, &id, AiRequest { action, erp_context }).await?;
     Ok(Json(suggestion.into()))
 }

@@ -41,7 +41,7 @@ pub struct ListResponse<T> {
 }
 
 impl<T> ListResponse<T> {
-    pub fn new<U>(page: casedesk_core::store::Page<U>, f: impl Fn(U) -> T) -> Self {
+    pub fn new<U>(page: casedesk_core::store::Page<U>, f: impl FnMut(U) -> T) -> Self {
         let has_more = page.next_cursor.is_some();
         ListResponse { data: page.items.into_iter().map(f).collect(), next_cursor: page.next_cursor, has_more }
     }

@@ -3,7 +3,6 @@
 use axum::Json;
 use axum::extract::State;
 use casedesk_domain::list::{CaseFilter, ListRequest, Ordering};
-use casedesk_domain::search::highlight;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -57,28 +56,20 @@ pub async fn search_cases(
     r.finish()?;
     let req = ListRequest { filter: CaseFilter::default(), ordering, limit: page.limit, cursor: page.cursor };
     let (page, words) = s.app.search_cases(&actor, &req, Some(&text)).await?;
-    let mut hits: Vec<SearchHitResponse> = Vec::with_capacity(page.items.len());
-    let next_cursor = page.next_cursor.clone();
-    for item in page.items {
-        let mut highlights = Vec::new();
-        for (field, value) in [("subject", &item.case.subject), ("description", &item.case.description)] {
-            if let Some(h) = highlight(value, &words) {
-                let matches = h.matches.into_iter().map(|(s, e)| [s, e]).collect();
-                highlights.push(HighlightResponse { field, comment_id: None, fragment: h.fragment, matches });
-            }
-        }
-        if highlights.is_empty()
-            && let Some((comment_id, h)) = s.app.comment_highlight(&actor, &item.case.id, &words).await?
-        {
-            let matches = h.matches.into_iter().map(|(s, e)| [s, e]).collect();
-            highlights.push(HighlightResponse {
-                field: "comment",
-                comment_id: Some(comment_id),
-                fragment: h.fragment,
-                matches,
-            });
-        }
-        hits.push(SearchHitResponse { item: CaseListItemResponse::from(item), highlights });
-    }
-    Ok(Json(ListResponse { has_more: next_cursor.is_some(), data: hits, next_cursor }))
+    let highlights = s.app.highlights(&actor, &page.items, &words).await?;
+    let mut highlights = highlights.into_iter();
+    Ok(Json(ListResponse::new(page, |item| SearchHitResponse {
+        item: CaseListItemResponse::from(item),
+        highlights: highlights
+            .next()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|h| HighlightResponse {
+                field: h.field,
+                comment_id: h.comment_id,
+                fragment: h.highlight.fragment,
+                matches: h.highlight.matches.into_iter().map(|(s, e)| [s, e]).collect(),
+            })
+            .collect(),
+    })))
 }
