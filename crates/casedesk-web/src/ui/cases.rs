@@ -1,0 +1,415 @@
+//! The case pages: the list with its views and search, the new-case form, and a case with its
+//! timeline, header controls and composer.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use casedesk_core::cases::CommentInput;
+use casedesk_core::store::PageRequest;
+use casedesk_core::views::AnyView;
+use casedesk_core::{Actor, App, AppError};
+use casedesk_domain::Errors;
+use casedesk_domain::case::{CasePatch, CaseType, Channel, NewCase, Priority, Status};
+use casedesk_domain::list::{CaseFilter, ListRequest, Ordering};
+use casedesk_domain::timeline::AuthorType;
+use serde::Deserialize;
+
+use super::display::{Badge, CaseRow, Chrome, Entry, FieldErrors, Names, label, sla_badge, timeline};
+use super::error::{UiError, html};
+use super::session::{FormData, Posted, Viewer};
+use crate::AppState;
+
+/// Cases per list page.
+const PAGE: u32 = 50;
+/// Timeline events read for a case page.
+const EVENTS: u32 = 200;
+/// The view the list opens with.
+const DEFAULT_VIEW: &str = "all-open";
+
+/// An option of a `<select>`.
+pub struct Opt {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+/// A labelled `<select>` of a form.
+pub struct Select {
+    pub name: &'static str,
+    pub label: &'static str,
+    /// The label of the empty choice, if the field may be empty.
+    pub empty: Option<&'static str>,
+    pub options: Vec<Opt>,
+}
+
+fn select(name: &'static str, label: &'static str, empty: Option<&'static str>, options: Vec<Opt>) -> Select {
+    Select { name, label, empty, options }
+}
+
+fn options<'a>(items: impl IntoIterator<Item = (String, String)>, current: Option<&'a str>) -> Vec<Opt> {
+    items.into_iter().map(|(value, label)| Opt { selected: current == Some(value.as_str()), value, label }).collect()
+}
+
+fn enum_options<T: Copy>(all: &[T], as_str: fn(T) -> &'static str, current: &str) -> Vec<Opt> {
+    options(all.iter().map(|v| (as_str(*v).to_string(), label(as_str(*v)))), Some(current))
+}
+
+/// The users and queues of the organization, for names and choices.
+struct Directory {
+    names: Names,
+    users: Vec<(String, String)>,
+    queues: Vec<(String, String)>,
+}
+
+async fn directory(app: &App, actor: &Actor) -> Result<Directory, UiError> {
+    let users: Vec<(String, String)> = app
+        .list_users(actor, &PageRequest::first(200))
+        .await?
+        .items
+        .into_iter()
+        .filter(|u| u.is_active)
+        .map(|u| (u.id, u.name))
+        .collect();
+    let queues: Vec<(String, String)> =
+        app.list_queues(actor, &PageRequest::first(200)).await?.items.into_iter().map(|q| (q.id, q.name)).collect();
+    let names = Names { users: users.iter().cloned().collect(), queues: queues.iter().cloned().collect() };
+    Ok(Directory { names, users, queues })
+}
+
+// ---- the list -----------------------------------------------------------------------------
+
+pub struct ViewLink {
+    pub id: String,
+    pub name: String,
+    pub count: Option<i64>,
+    pub current: bool,
+}
+
+#[derive(Template)]
+#[template(path = "cases.html", blocks = ["results"])]
+struct CasesPage {
+    chrome: Chrome,
+    views: Vec<ViewLink>,
+    title: String,
+    q: String,
+    q_error: Option<String>,
+    rows: Vec<CaseRow>,
+    next: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    view: Option<String>,
+    q: Option<String>,
+    cursor: Option<String>,
+}
+
+fn list_href(view: Option<&str>, q: &str, cursor: Option<&str>) -> String {
+    let mut s = form_urlencoded::Serializer::new(String::new());
+    match view {
+        Some(v) => s.append_pair("view", v),
+        None => s.append_pair("q", q),
+    };
+    if let Some(c) = cursor {
+        s.append_pair("cursor", c);
+    }
+    format!("/cases?{}", s.finish())
+}
+
+/// `/cases`: a view (`view=`) or a query (`q=`), a page at a time (`cursor=`). The search box
+/// shows the query of the list on screen, so a view can be refined by editing it.
+pub async fn list(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    Query(lq): Query<ListQuery>,
+) -> Result<Response, UiError> {
+    let actor = &viewer.who.actor;
+    let views = s.app.list_views(actor).await?;
+    let counts = s.app.count_views(actor, &views).await?;
+    let text = lq.q.as_deref().map(str::trim).filter(|q| !q.is_empty()).map(str::to_string);
+    let page = PageRequest { limit: PAGE, cursor: lq.cursor.clone() };
+    let (view, result) = match &text {
+        Some(q) => {
+            let req = ListRequest {
+                filter: CaseFilter::default(),
+                ordering: Ordering::UpdatedDesc,
+                limit: PAGE,
+                cursor: lq.cursor.clone(),
+            };
+            (None, s.app.search_cases(actor, &req, Some(q)).await.map(|(p, _)| p))
+        }
+        None => {
+            let id = lq.view.as_deref().unwrap_or(DEFAULT_VIEW);
+            let v = s.app.get_view(actor, id).await?;
+            (Some(v), s.app.view_cases(actor, id, &page).await.map(|(_, p)| p))
+        }
+    };
+    let q = text.unwrap_or_else(|| view.as_ref().map(|v| v.query().to_string()).unwrap_or_default());
+    let (status, page, q_error) = match result {
+        Ok(p) => (StatusCode::OK, Some(p), None),
+        Err(AppError::Validation(f)) => (StatusCode::UNPROCESSABLE_ENTITY, None, f.first().map(|f| f.message.clone())),
+        Err(e) => return Err(e.into()),
+    };
+    let dir = directory(&s.app, actor).await?;
+    let now = s.app.clock.now();
+    let view_id = view.as_ref().map(|v| v.id().to_string());
+    let rows =
+        page.as_ref().map(|p| p.items.iter().map(|i| CaseRow::new(i, &dir.names, now)).collect()).unwrap_or_default();
+    let next = page.and_then(|p| p.next_cursor).map(|c| list_href(view_id.as_deref(), &q, Some(&c)));
+    let title = match &view {
+        Some(AnyView::Predefined(p)) => p.name.to_string(),
+        Some(AnyView::Saved(v)) => v.name.clone(),
+        None => "Search".to_string(),
+    };
+    let views = views
+        .iter()
+        .zip(counts)
+        .map(|(v, count)| ViewLink {
+            id: v.id().to_string(),
+            name: match v {
+                AnyView::Predefined(p) => p.name.to_string(),
+                AnyView::Saved(v) => v.name.clone(),
+            },
+            count,
+            current: view_id.as_deref() == Some(v.id()),
+        })
+        .collect();
+    let page = CasesPage { chrome: Chrome::of(&viewer, "cases"), views, title, q, q_error, rows, next };
+    // htmx asks for the results alone when the search box changes.
+    if headers.get("hx-target").is_some_and(|t| t == "results") {
+        return Ok(html(status, &page.as_results()));
+    }
+    Ok(html(status, &page))
+}
+
+// ---- a new case ---------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "new_case.html")]
+struct NewCasePage {
+    chrome: Chrome,
+    subject: String,
+    description: String,
+    selects: Vec<Select>,
+    errors: FieldErrors,
+}
+
+async fn new_case_page(
+    s: &AppState,
+    viewer: &Viewer,
+    form: &FormData,
+    errors: FieldErrors,
+    status: StatusCode,
+) -> Result<Response, UiError> {
+    let dir = directory(&s.app, &viewer.who.actor).await?;
+    let page = NewCasePage {
+        chrome: Chrome::of(viewer, "new"),
+        subject: form.get("subject").unwrap_or_default().to_string(),
+        description: form.get("description").unwrap_or_default().to_string(),
+        selects: vec![
+            select(
+                "priority",
+                "Priority",
+                None,
+                enum_options(Priority::ALL, Priority::as_str, form.get("priority").unwrap_or("medium")),
+            ),
+            select(
+                "type",
+                "Type",
+                None,
+                enum_options(CaseType::ALL, CaseType::as_str, form.get("type").unwrap_or("question")),
+            ),
+            select("queue_id", "Queue", Some("No queue"), options(dir.queues, form.get("queue_id"))),
+            select("owner_id", "Assignee", Some("Unassigned"), options(dir.users, form.get("owner_id"))),
+        ],
+        errors,
+    };
+    Ok(html(status, &page))
+}
+
+pub async fn new_page(State(s): State<AppState>, viewer: Viewer) -> Result<Response, UiError> {
+    new_case_page(&s, &viewer, &FormData(Vec::new()), FieldErrors::default(), StatusCode::OK).await
+}
+
+/// The form as a new case; choices that are not valid values are errors on their field.
+fn new_case(form: &FormData) -> Result<NewCase, AppError> {
+    let mut e = Errors::new();
+    let input = NewCase {
+        subject: form.get("subject").unwrap_or_default().to_string(),
+        description: form.get("description").unwrap_or_default().to_string(),
+        priority: form.non_empty("priority").and_then(|p| e.take("priority", Priority::parse(&p))),
+        case_type: form.non_empty("type").and_then(|t| e.take("type", CaseType::parse(&t))),
+        channel: Some(Channel::Web),
+        queue_id: form.non_empty("queue_id"),
+        owner_id: form.non_empty("owner_id"),
+        ..NewCase::default()
+    };
+    e.finish()?;
+    Ok(input)
+}
+
+pub async fn create(State(s): State<AppState>, p: Posted) -> Result<Response, UiError> {
+    let created = match new_case(&p.form) {
+        Ok(input) => s.app.create_case(&p.viewer.who.actor, input, None).await,
+        Err(e) => Err(e),
+    };
+    match created {
+        Ok(c) => Ok(Redirect::to(&format!("/cases/{}", c.value.id)).into_response()),
+        Err(AppError::Validation(f)) => {
+            new_case_page(&s, &p.viewer, &p.form, FieldErrors(f), StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+// ---- a case -------------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "case.html")]
+struct CasePage {
+    chrome: Chrome,
+    id: String,
+    number: i64,
+    subject: String,
+    description: String,
+    status: &'static str,
+    status_label: String,
+    priority: &'static str,
+    priority_label: String,
+    queue: String,
+    assignee: String,
+    created: String,
+    version: i64,
+    sla: Option<Badge>,
+    selects: Vec<Select>,
+    entries: Vec<Entry>,
+    /// A change that was refused, shown above the header.
+    error: Option<String>,
+    /// Why a reply or note was refused, with the text that was typed.
+    composer_error: Option<String>,
+    draft: String,
+}
+
+/// What a case page shows besides the case: a refused change or comment.
+#[derive(Default)]
+struct Refused {
+    error: Option<String>,
+    composer_error: Option<String>,
+    draft: String,
+}
+
+async fn case_page(
+    s: &AppState,
+    viewer: &Viewer,
+    id: &str,
+    refused: Refused,
+    status: StatusCode,
+) -> Result<Response, UiError> {
+    let actor = &viewer.who.actor;
+    let detail = s.app.case_detail(actor, id).await?;
+    let events = s.app.timeline(actor, id, &PageRequest::first(EVENTS)).await?.items;
+    let dir = directory(&s.app, actor).await?;
+    let now = s.app.clock.now();
+    let c = &detail.case;
+    let page = CasePage {
+        chrome: Chrome::of(viewer, "cases"),
+        id: c.id.clone(),
+        number: c.case_number,
+        subject: c.subject.clone(),
+        description: c.description.clone(),
+        status: c.status.as_str(),
+        status_label: detail
+            .workflow
+            .custom_status
+            .as_ref()
+            .map(|s| s.1.clone())
+            .unwrap_or_else(|| label(c.status.as_str())),
+        priority: c.priority.as_str(),
+        priority_label: label(c.priority.as_str()),
+        queue: dir.names.queue(c.queue_id.as_deref()),
+        assignee: dir.names.user(c.owner_id.as_deref()),
+        created: casedesk_domain::badge::ago(c.created_at, now),
+        version: c.version,
+        sla: sla_badge(c, now),
+        entries: timeline(&detail.comments, &events, &dir.names, now),
+        selects: vec![
+            select("status", "Status", None, enum_options(Status::ALL, Status::as_str, c.status.as_str())),
+            select("priority", "Priority", None, enum_options(Priority::ALL, Priority::as_str, c.priority.as_str())),
+            select("queue_id", "Queue", Some("No queue"), options(dir.queues, c.queue_id.as_deref())),
+            select("owner_id", "Assignee", Some("Unassigned"), options(dir.users, c.owner_id.as_deref())),
+        ],
+        error: refused.error,
+        composer_error: refused.composer_error,
+        draft: refused.draft,
+    };
+    Ok(html(status, &page))
+}
+
+pub async fn page(State(s): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> Result<Response, UiError> {
+    case_page(&s, &viewer, &id, Refused::default(), StatusCode::OK).await
+}
+
+/// A refusal the page can explain (with its status), or a failure for the error page.
+fn explain(e: AppError) -> Result<(StatusCode, String), UiError> {
+    Ok(match e {
+        AppError::Validation(f) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            f.iter().map(|f| format!("{}: {}", label(&f.field), f.message)).collect::<Vec<_>>().join("; "),
+        ),
+        AppError::Conflict { message, .. } => (StatusCode::CONFLICT, message),
+        AppError::PreconditionFailed => {
+            (StatusCode::CONFLICT, "Someone changed this case since you opened it; here it is as it is now.".into())
+        }
+        other => return Err(other.into()),
+    })
+}
+
+/// The header form: status, priority, queue and assignee, changed where they differ.
+pub async fn update(State(s): State<AppState>, Path(id): Path<String>, p: Posted) -> Result<Response, UiError> {
+    let actor = &p.viewer.who.actor;
+    let current = s.app.get_case(actor, &id).await?;
+    let mut e = Errors::new();
+    let mut patch = CasePatch::default();
+    if let Some(v) = p.form.non_empty("status").filter(|v| v != current.status.as_str()) {
+        patch.status = e.take("status", Status::parse(&v));
+    }
+    if let Some(v) = p.form.non_empty("priority").filter(|v| v != current.priority.as_str()) {
+        patch.priority = e.take("priority", Priority::parse(&v));
+    }
+    if let Some(v) = p.form.get("queue_id").map(|v| Some(v.to_string()).filter(|v| !v.is_empty())) {
+        patch.queue_id = (v != current.queue_id).then_some(v);
+    }
+    if let Some(v) = p.form.get("owner_id").map(|v| Some(v.to_string()).filter(|v| !v.is_empty())) {
+        patch.owner_id = (v != current.owner_id).then_some(v);
+    }
+    let version = p.form.get("version").and_then(|v| v.parse::<i64>().ok());
+    let result = match e.finish() {
+        Err(err) => Err(err.into()),
+        Ok(()) if patch.is_empty() => Ok(()),
+        Ok(()) => s.app.update_case(actor, &current.id, patch, version).await.map(|_| ()),
+    };
+    match result {
+        Ok(()) => Ok(Redirect::to(&format!("/cases/{}", current.id)).into_response()),
+        Err(err) => {
+            let (status, message) = explain(err)?;
+            case_page(&s, &p.viewer, &id, Refused { error: Some(message), ..Refused::default() }, status).await
+        }
+    }
+}
+
+/// The composer: a reply the customer sees, or an internal note.
+pub async fn comment(State(s): State<AppState>, Path(id): Path<String>, p: Posted) -> Result<Response, UiError> {
+    let body = p.form.get("body").unwrap_or_default().to_string();
+    let internal = p.form.get("visibility") == Some("note");
+    let input = CommentInput { body: &body, internal, author_type: AuthorType::Agent, file_ids: &[] };
+    match s.app.add_comment(&p.viewer.who.actor, &id, input, None).await {
+        Ok(_) => Ok(Redirect::to(&format!("/cases/{id}#composer")).into_response()),
+        Err(err) => {
+            let (status, message) = explain(err)?;
+            let refused = Refused { composer_error: Some(message), draft: body, ..Refused::default() };
+            case_page(&s, &p.viewer, &id, refused, status).await
+        }
+    }
+}
