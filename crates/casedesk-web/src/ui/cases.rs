@@ -47,7 +47,7 @@ fn select(name: &'static str, label: &'static str, empty: Option<&'static str>, 
     Select { name, label, empty, options }
 }
 
-fn options<'a>(items: impl IntoIterator<Item = (String, String)>, current: Option<&'a str>) -> Vec<Opt> {
+fn options(items: impl IntoIterator<Item = (String, String)>, current: Option<&str>) -> Vec<Opt> {
     items.into_iter().map(|(value, label)| Opt { selected: current == Some(value.as_str()), value, label }).collect()
 }
 

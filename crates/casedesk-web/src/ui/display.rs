@@ -15,18 +15,25 @@ use super::session::Viewer;
 /// What every page's frame shows: who is signed in and the token their forms carry.
 pub struct Chrome {
     pub user_name: Option<String>,
+    /// Admins see the admin pages in the navigation.
+    pub admin: bool,
     pub csrf: String,
-    /// The navigation entry to mark as current: `cases`, `new`, `account` or empty.
+    /// The navigation entry to mark as current: `cases`, `new`, `trash`, `account` or empty.
     pub section: &'static str,
 }
 
 impl Chrome {
     pub fn anonymous() -> Self {
-        Chrome { user_name: None, csrf: String::new(), section: "" }
+        Chrome { user_name: None, admin: false, csrf: String::new(), section: "" }
     }
 
     pub fn of(viewer: &Viewer, section: &'static str) -> Self {
-        Chrome { user_name: Some(viewer.who.user.name.clone()), csrf: viewer.csrf.clone(), section }
+        Chrome {
+            user_name: Some(viewer.who.user.name.clone()),
+            admin: viewer.who.actor.role == casedesk_domain::policy::Role::Admin,
+            csrf: viewer.csrf.clone(),
+            section,
+        }
     }
 }
 

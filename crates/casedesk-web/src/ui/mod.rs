@@ -8,8 +8,9 @@
 //!
 //! Layout: [`session`] (the session cookie, the signed-in viewer and the CSRF-checked form
 //! extractor), [`error`] (failures as pages), [`auth`] (sign-in, sign-out, password change),
-//! [`cases`] (list, new case, case page), [`display`] (how values read on a page).
+//! [`cases`] (list, new case, case page), [`admin`] (admins' pages: the trash), [`display`] (how values read on a page).
 
+pub mod admin;
 pub mod assets;
 pub mod auth;
 pub mod cases;
@@ -50,6 +51,8 @@ pub fn routes(config: &UiConfig) -> Router<AppState> {
         .route("/cases/new", get(cases::new_page))
         .route("/cases/{id}", get(cases::page).post(cases::update))
         .route("/cases/{id}/comments", post(cases::comment))
+        .route("/admin/trash", get(admin::trash))
+        .route("/admin/trash/{id}/restore", post(admin::restore))
         .layer(axum::middleware::map_response(security_headers))
         .route("/assets/{name}", get(assets::serve))
         .layer(Extension(config.clone()))

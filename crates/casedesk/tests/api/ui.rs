@@ -501,3 +501,56 @@ async fn assets_are_embedded_and_cached() {
     assert!(b.get("/assets/htmx.min.js").await.html.contains("htmx"));
     assert_eq!(b.get("/assets/nope.js").await.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn the_trash_page_is_for_admins_only() {
+    let app = spawn_app().await;
+    let case = app.create_case(json!({"subject": "Spam from a bot"})).await;
+    let id = case["id"].as_str().unwrap();
+    assert_eq!(app.delete(&format!("/api/v1/cases/{id}")).await.status, StatusCode::NO_CONTENT);
+    let user = json!({"email": "agnes@example.com", "name": "Agnes", "role": "agent", "password": "agent-password-1"});
+    assert_eq!(app.post("/api/v1/users", user).await.status, StatusCode::CREATED);
+
+    let mut agent = Browser::new(&app);
+    assert_eq!(agent.sign_in("agnes@example.com", "agent-password-1").await.status, StatusCode::SEE_OTHER);
+    let page = agent.get("/cases").await;
+    assert!(page.html.contains("Agnes") && !page.html.contains("/admin/trash"), "no link for agents");
+    let r = agent.get("/admin/trash").await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(r.html.contains("Not allowed") && !r.html.contains("Spam from a bot"), "{}", r.html);
+    let r = agent.post(&format!("/admin/trash/{id}/restore"), &[("_csrf", &page.csrf())]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.get(&format!("/api/v1/cases/{id}")).await.status, StatusCode::NOT_FOUND, "still deleted");
+
+    let mut b = admin(&app).await;
+    let r = b.get("/admin/trash").await;
+    assert!(
+        r.html.contains("Spam from a bot") && r.html.contains(r#"<a href="/admin/trash" aria-current="page">"#),
+        "{}",
+        r.html
+    );
+    let r = b.submit("/admin/trash", &format!("/admin/trash/{id}/restore"), &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.location(), format!("/cases/{id}"));
+    assert_eq!(app.get(&format!("/api/v1/cases/{id}")).await.status, StatusCode::OK, "restored");
+}
+
+#[tokio::test]
+async fn sla_badges_count_down_and_then_say_how_long_ago_the_target_was_missed() {
+    let start = Timestamp::from_second(1_800_000_000).unwrap();
+    let app = spawn_app_at(start).await;
+    let clock = app.clock.clone().unwrap();
+    let r = app.patch("/api/v1/organization", json!({"default_sla": true})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let case = app.create_case(json!({"subject": "Site is down", "priority": "critical"})).await;
+    let path = format!("/cases/{}", case["id"].as_str().unwrap());
+    let mut b = admin(&app).await;
+
+    clock.advance(SignedDuration::from_mins(25));
+    let list = b.get("/cases").await;
+    assert!(list.html.contains(r#"<span class="badge sla-soon">due in 35 min</span>"#), "{}", list.html);
+    clock.advance(SignedDuration::from_mins(100));
+    let list = b.get("/cases").await;
+    assert!(list.html.contains(r#"<span class="badge sla-breached">breached 1 h ago</span>"#), "{}", list.html);
+    assert!(b.get(&path).await.html.contains("SLA breached 1 h ago"));
+}
