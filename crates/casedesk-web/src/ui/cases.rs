@@ -6,6 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use casedesk_core::cases::CommentInput;
+use casedesk_core::export::ExportRequest;
 use casedesk_core::store::PageRequest;
 use casedesk_core::views::AnyView;
 use casedesk_core::{Actor, App, AppError};
@@ -13,6 +14,7 @@ use casedesk_domain::Errors;
 use casedesk_domain::case::{CasePatch, CaseType, Channel, NewCase, Priority, Status};
 use casedesk_domain::list::{CaseFilter, ListRequest, Ordering};
 use casedesk_domain::timeline::AuthorType;
+use casedesk_domain::view::ViewInput;
 use serde::Deserialize;
 
 use super::display::{Badge, CaseRow, Chrome, Entry, FieldErrors, Names, label, sla_badge, timeline};
@@ -96,9 +98,14 @@ struct CasesPage {
     q_error: Option<String>,
     rows: Vec<CaseRow>,
     next: Option<String>,
+    /// The list's export link (view or query, no cursor).
+    export: String,
+    /// Why saving the search as a view failed, with the name typed.
+    save_error: Option<String>,
+    save_name: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 pub struct ListQuery {
     view: Option<String>,
     q: Option<String>,
@@ -106,6 +113,10 @@ pub struct ListQuery {
 }
 
 fn list_href(view: Option<&str>, q: &str, cursor: Option<&str>) -> String {
+    list_link("/cases", view, q, cursor)
+}
+
+fn list_link(path: &str, view: Option<&str>, q: &str, cursor: Option<&str>) -> String {
     let mut s = form_urlencoded::Serializer::new(String::new());
     match view {
         Some(v) => s.append_pair("view", v),
@@ -114,7 +125,7 @@ fn list_href(view: Option<&str>, q: &str, cursor: Option<&str>) -> String {
     if let Some(c) = cursor {
         s.append_pair("cursor", c);
     }
-    format!("/cases?{}", s.finish())
+    format!("{path}?{}", s.finish())
 }
 
 /// `/cases`: a view (`view=`) or a query (`q=`), a page at a time (`cursor=`). The search box
@@ -124,6 +135,23 @@ pub async fn list(
     viewer: Viewer,
     headers: HeaderMap,
     Query(lq): Query<ListQuery>,
+) -> Result<Response, UiError> {
+    let fragment = headers.get("hx-target").is_some_and(|t| t == "results");
+    list_page(&s, &viewer, lq, fragment, None).await
+}
+
+/// A refused "save as view": its message and the name that was typed.
+struct SaveRefused {
+    message: String,
+    name: String,
+}
+
+async fn list_page(
+    s: &AppState,
+    viewer: &Viewer,
+    lq: ListQuery,
+    fragment: bool,
+    refused: Option<SaveRefused>,
 ) -> Result<Response, UiError> {
     let actor = &viewer.who.actor;
     let views = s.app.list_views(actor).await?;
@@ -176,12 +204,55 @@ pub async fn list(
             current: view_id.as_deref() == Some(v.id()),
         })
         .collect();
-    let page = CasesPage { chrome: Chrome::of(&viewer, "cases"), views, title, q, q_error, rows, next };
+    let export = list_link("/cases/export.xlsx", view_id.as_deref(), &q, None);
+    let (save_error, save_name, status) = match refused {
+        Some(r) => (Some(r.message), r.name, StatusCode::UNPROCESSABLE_ENTITY),
+        None => (None, String::new(), status),
+    };
+    let page = CasesPage {
+        chrome: Chrome::of(viewer, "cases"),
+        views,
+        title,
+        q,
+        q_error,
+        rows,
+        next,
+        export,
+        save_error,
+        save_name,
+    };
     // htmx asks for the results alone when the search box changes.
-    if headers.get("hx-target").is_some_and(|t| t == "results") {
+    if fragment {
         return Ok(html(status, &page.as_results()));
     }
     Ok(html(status, &page))
+}
+
+/// The list on screen as an `.xlsx` download: the same view or query, every page.
+pub async fn export(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    Query(lq): Query<ListQuery>,
+) -> Result<Response, UiError> {
+    let query = lq.q.filter(|q| !q.trim().is_empty());
+    let view = if query.is_some() { None } else { Some(lq.view.unwrap_or_else(|| DEFAULT_VIEW.to_string())) };
+    let req = ExportRequest { query, view, columns: None, ordering: None };
+    Ok(crate::api::exports::xlsx_download(&s.app, &viewer.who.actor, req).await?)
+}
+
+/// Saves the list's query as a personal view and opens it.
+pub async fn save_view(State(s): State<AppState>, p: Posted) -> Result<Response, UiError> {
+    let name = p.form.get("name").unwrap_or_default().to_string();
+    let q = p.form.get("q").unwrap_or_default().to_string();
+    let input = ViewInput { name: Some(name.clone()), query: Some(q.clone()), ..ViewInput::default() };
+    match s.app.create_view(&p.viewer.who.actor, input).await {
+        Ok(v) => Ok(Redirect::to(&list_href(Some(&v.id), "", None)).into_response()),
+        Err(e) => {
+            let (_, message) = explain(e)?;
+            let lq = ListQuery { q: Some(q), ..ListQuery::default() };
+            list_page(&s, &p.viewer, lq, false, Some(SaveRefused { message, name })).await
+        }
+    }
 }
 
 // ---- a new case ---------------------------------------------------------------------------

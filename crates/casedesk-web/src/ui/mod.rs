@@ -49,6 +49,8 @@ pub fn routes(config: &UiConfig) -> Router<AppState> {
         .route("/account/password", get(auth::password_page).post(auth::change_password))
         .route("/cases", get(cases::list).post(cases::create))
         .route("/cases/new", get(cases::new_page))
+        .route("/cases/export.xlsx", get(cases::export))
+        .route("/views", post(cases::save_view))
         .route("/cases/{id}", get(cases::page).post(cases::update))
         .route("/cases/{id}/comments", post(cases::comment))
         .route("/admin/trash", get(admin::trash))

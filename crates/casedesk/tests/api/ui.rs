@@ -554,3 +554,56 @@ async fn sla_badges_count_down_and_then_say_how_long_ago_the_target_was_missed()
     assert!(list.html.contains(r#"<span class="badge sla-breached">breached 1 h ago</span>"#), "{}", list.html);
     assert!(b.get(&path).await.html.contains("SLA breached 1 h ago"));
 }
+
+#[tokio::test]
+async fn the_list_exports_to_xlsx_and_saves_its_search_as_a_view() {
+    use calamine::{Reader, Xlsx, open_workbook_from_rs};
+
+    let app = spawn_app().await;
+    app.create_case(json!({"subject": "Refund for order 17"})).await;
+    app.create_case(json!({"subject": "Password reset"})).await;
+    let mut b = admin(&app).await;
+
+    let list = b.get("/cases?q=refund").await;
+    assert!(list.html.contains(r#"href="/cases/export.xlsx?q=refund""#), "{}", list.html);
+    let r = b.get("/cases/export.xlsx?q=refund").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.headers["content-disposition"], "attachment; filename=\"cases.xlsx\"");
+    let bytes = reqwest::Client::new()
+        .get(format!("{}/cases/export.xlsx?q=refund", app.base))
+        .header("cookie", format!("casedesk_session={}", b.cookies["casedesk_session"]))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let mut book: Xlsx<_> = open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).expect("an xlsx file");
+    let rows: Vec<String> = book.worksheet_range("Cases").unwrap().rows().map(|r| r[1].to_string()).collect();
+    assert_eq!(rows, ["Subject", "Refund for order 17"]);
+    assert_eq!(b.get("/cases/export.xlsx?q=priority%3E%3Dbogus").await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(Browser::new(&app).get("/cases/export.xlsx").await.status, StatusCode::SEE_OTHER, "signed in only");
+
+    // Saving the search: a name is required; then the view opens with its count in the sidebar.
+    let r = b.submit("/cases?q=refund", "/views", &[("q", "refund"), ("name", " ")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.html.contains("id=\"save-error\"") && r.html.contains("<details class=\"save-view\" open>"),
+        "{}",
+        r.html
+    );
+    let r = b.submit("/cases?q=refund", "/views", &[("q", "refund"), ("name", "Refunds")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.html);
+    let page = b.get(r.location()).await;
+    assert!(page.html.contains("<h1>Refunds</h1>") && page.html.contains("Refund for order 17"));
+    assert!(!page.html.contains("Password reset"));
+    assert!(
+        page.html.contains(
+            r#"aria-current="page">
+        <span>Refunds</span>
+        <span class="count">1</span>"#
+        ),
+        "{}",
+        page.html
+    );
+}

@@ -19,6 +19,7 @@ mod webdriver;
 
 use std::path::PathBuf;
 
+use calamine::{Reader, Xlsx};
 use serde_json::json;
 
 use helpers::{ADMIN_PASSWORD, spawn_app};
@@ -35,12 +36,12 @@ fn screenshots_dir() -> PathBuf {
 
 /// Chromium and its driver, or `None` (with the reason printed) where they are missing and this
 /// is not CI.
-async fn browser() -> Option<(Driver, Browser)> {
+async fn browser(downloads: &std::path::Path) -> Option<(Driver, Browser)> {
     let chromium = std::env::var("CASEDESK_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     let chromedriver = std::env::var("CASEDESK_CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
     let started = async {
         let driver = Driver::start(&chromedriver).await?;
-        let browser = Browser::open(&driver, &chromium).await?;
+        let browser = Browser::open(&driver, &chromium, downloads).await?;
         Ok::<_, String>((driver, browser))
     }
     .await;
@@ -58,7 +59,8 @@ async fn browser() -> Option<(Driver, Browser)> {
 
 #[tokio::test]
 async fn an_agent_works_a_case_in_the_browser() {
-    let Some((_driver, b)) = browser().await else { return };
+    let downloads = tempfile::tempdir().expect("download directory");
+    let Some((_driver, b)) = browser(downloads.path()).await else { return };
     let app = spawn_app().await;
     let shots = screenshots_dir();
     // The organization's default SLA targets, so the list shows its badges.
@@ -142,6 +144,19 @@ async fn an_agent_works_a_case_in_the_browser() {
     b.type_into(&q, " priority>=bogus").await;
     b.wait_text("#q-error", "Cannot read this search").await;
     b.screenshot(&shots.join("05-search-error.png")).await;
+
+    // The list on screen, downloaded as a workbook that opens.
+    b.goto(&format!("{}/cases?q=laptop", app.base)).await;
+    b.click(&b.find("#export").await).await;
+    let file = downloads.path().join("cases.xlsx");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while !file.exists() {
+        assert!(std::time::Instant::now() < deadline, "no download in {}", downloads.path().display());
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let mut book: Xlsx<_> = calamine::open_workbook(&file).expect("the downloaded workbook opens");
+    let subjects: Vec<String> = book.worksheet_range("Cases").unwrap().rows().map(|r| r[1].to_string()).collect();
+    assert_eq!(subjects, ["Subject", "Laptop will not start after update"]);
 
     // Phone width.
     b.resize(390, 844).await;

@@ -62,8 +62,9 @@ pub struct Browser {
 pub struct Element(String);
 
 impl Browser {
-    /// Opens headless Chromium (`binary`) with a desktop-sized window.
-    pub async fn open(driver: &Driver, binary: &str) -> Result<Browser, String> {
+    /// Opens headless Chromium (`binary`) with a desktop-sized window, saving downloads in
+    /// `downloads`.
+    pub async fn open(driver: &Driver, binary: &str, downloads: &std::path::Path) -> Result<Browser, String> {
         let client = reqwest::Client::new();
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
@@ -71,6 +72,7 @@ impl Browser {
                 "binary": binary,
                 "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                          "--window-size=1280,900", "--lang=en-US", "--hide-scrollbars"],
+                "prefs": {"download.default_directory": downloads, "download.prompt_for_download": false},
             },
         }}});
         let r = client.post(format!("{}/session", driver.url)).json(&caps).send().await.map_err(|e| e.to_string())?;
