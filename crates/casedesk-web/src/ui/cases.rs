@@ -418,7 +418,24 @@ async fn case_page(
     Ok(html(status, &page))
 }
 
-pub async fn page(State(s): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> Result<Response, UiError> {
+#[derive(Deserialize)]
+pub struct CaseQuery {
+    /// The version the page on screen shows: unchanged, the answer is an empty 204 (the case
+    /// page polls with it to show others' changes without a reload).
+    since: Option<i64>,
+}
+
+pub async fn page(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    Query(cq): Query<CaseQuery>,
+) -> Result<Response, UiError> {
+    if let Some(since) = cq.since
+        && s.app.get_case(&viewer.who.actor, &id).await?.version == since
+    {
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    }
     case_page(&s, &viewer, &id, Refused::default(), StatusCode::OK).await
 }
 

@@ -2,7 +2,7 @@
 //! the sign-in page), never JSON and never a cause's text.
 
 use askama::Template;
-use axum::http::StatusCode;
+use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use casedesk_core::AppError;
 
@@ -10,9 +10,11 @@ use casedesk_core::AppError;
 #[derive(Debug)]
 pub enum UiError {
     App(AppError),
-    /// No valid session: sign in, then come back to `next`.
+    /// No valid session: sign in, then come back to `next`. An htmx request (a poll, a boosted
+    /// link) is told to load the sign-in page as a whole page instead of swapping it in.
     SignIn {
         next: String,
+        htmx: bool,
     },
     /// A state-changing form without its session's CSRF token (403).
     Csrf,
@@ -61,9 +63,12 @@ impl IntoResponse for UiError {
     fn into_response(self) -> Response {
         use StatusCode as S;
         let (status, title, message) = match self {
-            UiError::SignIn { next } => {
+            UiError::SignIn { next, htmx } => {
                 let to =
                     format!("/login?next={}", form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>());
+                if htmx && let Ok(v) = HeaderValue::from_str(&to) {
+                    return ([(HeaderName::from_static("hx-redirect"), v)], "").into_response();
+                }
                 return Redirect::to(&to).into_response();
             }
             UiError::Csrf => (

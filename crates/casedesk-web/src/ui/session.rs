@@ -90,10 +90,12 @@ impl FromRequestParts<AppState> for Viewer {
         } else {
             "/cases".into()
         };
-        let secret = cookie(&parts.headers, SESSION_COOKIE).ok_or_else(|| UiError::SignIn { next: next.clone() })?;
+        let htmx = parts.headers.contains_key("hx-request");
+        let secret =
+            cookie(&parts.headers, SESSION_COOKIE).ok_or_else(|| UiError::SignIn { next: next.clone(), htmx })?;
         let rules = config(parts).sign_in.session;
         let who = state.app.session(&secret, &rules).await.map_err(|e| match e {
-            AppError::Unauthorized => UiError::SignIn { next },
+            AppError::Unauthorized => UiError::SignIn { next, htmx },
             other => other.into(),
         })?;
         Ok(Viewer { who, csrf: csrf_token(&secret), secret })

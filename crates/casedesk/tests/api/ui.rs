@@ -413,6 +413,20 @@ async fn the_case_page_changes_fields_and_keeps_replies_and_notes_apart() {
         comments.body["data"].as_array().unwrap().iter().map(|c| c["internal"].as_bool().unwrap()).collect();
     assert_eq!(internal, vec![false, true]);
 
+    // The page polls with its version: unchanged is an empty 204; changed, the page.
+    let version = field_value(&b.get(&path).await.html, "version").unwrap();
+    let poll = format!("{path}?since={version}");
+    assert_eq!(b.get_with(&poll, &[("hx-request", "true")]).await.status, StatusCode::NO_CONTENT);
+    app.post(&format!("/api/v1/cases/{id}/comments"), json!({"body": "From the API"})).await;
+    let r = b.get_with(&poll, &[("hx-request", "true")]).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.html.contains("From the API"));
+    // A poll whose session has ended sends the whole page to sign-in.
+    let mut stranger = Browser::new(&app);
+    let r = stranger.get_with(&poll, &[("hx-request", "true")]).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.headers["hx-redirect"].to_str().unwrap().starts_with("/login?next="));
+
     // An empty message is explained at the composer; a stale form at the header.
     let r = b.submit(&path, &format!("{path}/comments"), &[("visibility", "note"), ("body", "  ")]).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);

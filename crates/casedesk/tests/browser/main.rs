@@ -126,12 +126,27 @@ async fn an_agent_works_a_case_in_the_browser() {
     assert_eq!(note_tag.to_lowercase(), "internal note");
     b.screenshot(&shots.join("04-case.png")).await;
 
+    // A change made elsewhere (here through the API) appears without a reload, and a draft in
+    // the composer survives it.
+    b.type_into(&b.find("#body").await, "Draft in progress").await;
+    let r = app
+        .post(
+            &format!("/api/v1/cases/{id}/comments"),
+            json!({"body": "Customer called: it works again", "internal": true}),
+        )
+        .await;
+    assert_eq!(r.status.as_u16(), 201, "{}", r.body);
+    b.wait_text("#timeline", "Customer called: it works again").await;
+    let draft = b.script("return document.getElementById('body').value", json!([])).await;
+    assert_eq!(draft, json!("Draft in progress"));
+    b.script("document.getElementById('body').value = ''", json!([])).await;
+
     // The server agrees.
     let case = app.get(&format!("/api/v1/cases/{id}")).await.body;
     assert_eq!((case["status"].as_str(), case["priority"].as_str()), (Some("pending"), Some("critical")));
     let comments = app.get(&format!("/api/v1/cases/{id}/comments")).await.body;
     let internal: Vec<bool> = comments["data"].as_array().unwrap().iter().map(|c| c["internal"] == true).collect();
-    assert_eq!(internal, vec![false, true]);
+    assert_eq!(internal, vec![false, true, true]);
 
     // The search box filters as one types; a query it cannot read is explained in place.
     b.goto(&format!("{}/cases?view=all", app.base)).await;

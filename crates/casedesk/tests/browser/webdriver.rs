@@ -131,9 +131,9 @@ impl Browser {
         }
     }
 
-    /// Waits up to 10 s until the text of the first `css` element contains `text`.
+    /// Waits up to 15 s until the text of the first `css` element contains `text`.
     pub async fn wait_text(&self, css: &str, text: &str) {
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + Duration::from_secs(15);
         loop {
             let found = self
                 .script(
