@@ -100,6 +100,8 @@ struct CasesPage {
     next: Option<String>,
     /// The list's export link (view or query, no cursor).
     export: String,
+    /// The sortable headers: number (creation), priority, updated.
+    sorts: [SortLink; 3],
     /// Why saving the search as a view failed, with the name typed.
     save_error: Option<String>,
     save_name: String,
@@ -110,22 +112,51 @@ pub struct ListQuery {
     view: Option<String>,
     q: Option<String>,
     cursor: Option<String>,
+    /// A column header's order (`-updated_at`, `priority` …); default: the view's.
+    ordering: Option<String>,
 }
 
-fn list_href(view: Option<&str>, q: &str, cursor: Option<&str>) -> String {
-    list_link("/cases", view, q, cursor)
+/// A sortable column header: where it leads and how the list is sorted by it now.
+pub struct SortLink {
+    pub href: String,
+    /// The header's `aria-sort`: `ascending`, `descending` or `none`.
+    pub state: &'static str,
 }
 
-fn list_link(path: &str, view: Option<&str>, q: &str, cursor: Option<&str>) -> String {
-    let mut s = form_urlencoded::Serializer::new(String::new());
-    match view {
-        Some(v) => s.append_pair("view", v),
-        None => s.append_pair("q", q),
-    };
-    if let Some(c) = cursor {
-        s.append_pair("cursor", c);
+/// The list on screen: a view or a query, in an order chosen by a column header (if any).
+struct Listing {
+    view: Option<String>,
+    q: String,
+    ordering: Option<Ordering>,
+}
+
+impl Listing {
+    fn href(&self, path: &str, cursor: Option<&str>) -> String {
+        let mut s = form_urlencoded::Serializer::new(String::new());
+        match &self.view {
+            Some(v) => s.append_pair("view", v),
+            None => s.append_pair("q", &self.q),
+        };
+        if let Some(o) = self.ordering {
+            s.append_pair("ordering", o.as_str());
+        }
+        if let Some(c) = cursor {
+            s.append_pair("cursor", c);
+        }
+        format!("{path}?{}", s.finish())
     }
-    format!("{path}?{}", s.finish())
+
+    /// The header of a column sorted `asc` or `desc`: a click sorts by it, newest or highest
+    /// first, and a second click turns the order round.
+    fn sort(&self, asc: Ordering, desc: Ordering, now: Ordering) -> SortLink {
+        let (state, next) = match now {
+            o if o == desc => ("descending", asc),
+            o if o == asc => ("ascending", desc),
+            _ => ("none", desc),
+        };
+        let by = Listing { view: self.view.clone(), q: self.q.clone(), ordering: Some(next) };
+        SortLink { href: by.href("/cases", None), state }
+    }
 }
 
 /// `/cases`: a view (`view=`) or a query (`q=`), a page at a time (`cursor=`). The search box
@@ -157,24 +188,19 @@ async fn list_page(
     let views = s.app.list_views(actor).await?;
     let counts = s.app.count_views(actor, &views).await?;
     let text = lq.q.as_deref().map(str::trim).filter(|q| !q.is_empty()).map(str::to_string);
-    let page = PageRequest { limit: PAGE, cursor: lq.cursor.clone() };
-    let (view, result) = match &text {
-        Some(q) => {
-            let req = ListRequest {
-                filter: CaseFilter::default(),
-                ordering: Ordering::UpdatedDesc,
-                limit: PAGE,
-                cursor: lq.cursor.clone(),
-            };
-            (None, s.app.search_cases(actor, &req, Some(q)).await.map(|(p, _)| p))
-        }
-        None => {
-            let id = lq.view.as_deref().unwrap_or(DEFAULT_VIEW);
-            let v = s.app.get_view(actor, id).await?;
-            (Some(v), s.app.view_cases(actor, id, &page).await.map(|(_, p)| p))
-        }
+    let view = match &text {
+        Some(_) => None,
+        None => Some(s.app.get_view(actor, lq.view.as_deref().unwrap_or(DEFAULT_VIEW)).await?),
     };
     let q = text.unwrap_or_else(|| view.as_ref().map(|v| v.query().to_string()).unwrap_or_default());
+    let chosen = lq.ordering.as_deref().map(Ordering::parse).transpose();
+    let ordering = chosen.as_ref().ok().copied().flatten();
+    let shown = ordering.unwrap_or_else(|| view.as_ref().map_or(Ordering::UpdatedDesc, AnyView::ordering));
+    let req = ListRequest { filter: CaseFilter::default(), ordering: shown, limit: PAGE, cursor: lq.cursor.clone() };
+    let result = match chosen {
+        Ok(_) => s.app.search_cases(actor, &req, Some(&q)).await.map(|(p, _)| p),
+        Err(e) => Err(AppError::field("ordering", e)),
+    };
     let (status, page, q_error) = match result {
         Ok(p) => (StatusCode::OK, Some(p), None),
         Err(AppError::Validation(f)) => (StatusCode::UNPROCESSABLE_ENTITY, None, f.first().map(|f| f.message.clone())),
@@ -183,9 +209,10 @@ async fn list_page(
     let dir = directory(&s.app, actor).await?;
     let now = s.app.clock.now();
     let view_id = view.as_ref().map(|v| v.id().to_string());
+    let listing = Listing { view: view_id.clone(), q: q.clone(), ordering };
     let rows =
         page.as_ref().map(|p| p.items.iter().map(|i| CaseRow::new(i, &dir.names, now)).collect()).unwrap_or_default();
-    let next = page.and_then(|p| p.next_cursor).map(|c| list_href(view_id.as_deref(), &q, Some(&c)));
+    let next = page.and_then(|p| p.next_cursor).map(|c| listing.href("/cases", Some(&c)));
     let title = match &view {
         Some(AnyView::Predefined(p)) => p.name.to_string(),
         Some(AnyView::Saved(v)) => v.name.clone(),
@@ -204,7 +231,12 @@ async fn list_page(
             current: view_id.as_deref() == Some(v.id()),
         })
         .collect();
-    let export = list_link("/cases/export.xlsx", view_id.as_deref(), &q, None);
+    let export = listing.href("/cases/export.xlsx", None);
+    let sorts = [
+        listing.sort(Ordering::CreatedAsc, Ordering::CreatedDesc, shown),
+        listing.sort(Ordering::PriorityAsc, Ordering::PriorityDesc, shown),
+        listing.sort(Ordering::UpdatedAsc, Ordering::UpdatedDesc, shown),
+    ];
     let (save_error, save_name, status) = match refused {
         Some(r) => (Some(r.message), r.name, StatusCode::UNPROCESSABLE_ENTITY),
         None => (None, String::new(), status),
@@ -218,6 +250,7 @@ async fn list_page(
         rows,
         next,
         export,
+        sorts,
         save_error,
         save_name,
     };
@@ -236,7 +269,9 @@ pub async fn export(
 ) -> Result<Response, UiError> {
     let query = lq.q.filter(|q| !q.trim().is_empty());
     let view = if query.is_some() { None } else { Some(lq.view.unwrap_or_else(|| DEFAULT_VIEW.to_string())) };
-    let req = ExportRequest { query, view, columns: None, ordering: None };
+    let ordering =
+        lq.ordering.as_deref().map(Ordering::parse).transpose().map_err(|e| AppError::field("ordering", e))?;
+    let req = ExportRequest { query, view, columns: None, ordering };
     Ok(crate::api::exports::xlsx_download(&s.app, &viewer.who.actor, req).await?)
 }
 
@@ -246,7 +281,10 @@ pub async fn save_view(State(s): State<AppState>, p: Posted) -> Result<Response,
     let q = p.form.get("q").unwrap_or_default().to_string();
     let input = ViewInput { name: Some(name.clone()), query: Some(q.clone()), ..ViewInput::default() };
     match s.app.create_view(&p.viewer.who.actor, input).await {
-        Ok(v) => Ok(Redirect::to(&list_href(Some(&v.id), "", None)).into_response()),
+        Ok(v) => {
+            let listing = Listing { view: Some(v.id), q: String::new(), ordering: None };
+            Ok(Redirect::to(&listing.href("/cases", None)).into_response())
+        }
         Err(e) => {
             let (_, message) = explain(e)?;
             let lq = ListQuery { q: Some(q), ..ListQuery::default() };

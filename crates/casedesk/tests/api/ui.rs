@@ -621,3 +621,32 @@ async fn the_list_exports_to_xlsx_and_saves_its_search_as_a_view() {
         page.html
     );
 }
+
+#[tokio::test]
+async fn column_headers_sort_the_list_and_the_export() {
+    let app = spawn_app().await;
+    for (subject, priority) in [("Alpha", "low"), ("Bravo", "critical"), ("Charlie", "medium")] {
+        app.create_case(json!({"subject": subject, "priority": priority})).await;
+    }
+    let mut b = admin(&app).await;
+    let order = |html: &str| -> Vec<String> {
+        html.split("class=\"case-link\" href=\"/cases/")
+            .skip(1)
+            .map(|s| s.split('>').nth(1).unwrap().split('<').next().unwrap().to_string())
+            .collect()
+    };
+
+    // All open is newest-updated first; its Updated header says so.
+    let r = b.get("/cases?view=all-open").await;
+    assert_eq!(order(&r.html), ["Charlie", "Bravo", "Alpha"]);
+    assert!(r.html.contains(r#"<th scope="col" aria-sort="descending"><a class="sort" href="/cases?view=all-open&#38;ordering=updated_at">Updated</a>"#), "{}", r.html);
+    let r = b.get("/cases?view=all-open&ordering=-priority").await;
+    assert_eq!(order(&r.html), ["Bravo", "Charlie", "Alpha"]);
+    assert!(r.html.contains(r#"<a href="/cases?view=all-open" aria-current="page">"#), "still the view");
+    assert!(r.html.contains(r#"href="/cases/export.xlsx?view=all-open&#38;ordering=-priority""#));
+    let r = b.get("/cases?q=status%3Anew&ordering=priority").await;
+    assert_eq!(order(&r.html), ["Alpha", "Charlie", "Bravo"]);
+    let r = b.get("/cases?view=all-open&ordering=sideways").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.html.contains("unknown ordering"), "{}", r.html);
+}
