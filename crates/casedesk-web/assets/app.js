@@ -1,5 +1,5 @@
 // casedesk keyboard shortcuts. On the case list: j / k move between cases, Enter opens one,
-// / focuses the search. On a case: r writes a reply, n an internal note. Keys typed into a field
+// / focuses the search. On a case: r writes a reply, n an internal note, a picks the assignee. Keys typed into a field
 // are left alone. (Listeners sit on the document, so they survive htmx swapping the page body.)
 (function () {
   "use strict";
@@ -31,6 +31,7 @@
       case "k": move(-1); break;
       case "r": handled = compose("reply"); break;
       case "n": handled = compose("note"); break;
+      case "a": var owner = document.getElementById("owner_id"); if (owner && document.querySelector("article.case")) owner.focus(); else handled = false; break;
       case "/": var q = document.getElementById("q"); if (q) q.focus(); else handled = false; break;
       default: handled = false;
     }

@@ -111,6 +111,14 @@ async fn an_agent_works_a_case_in_the_browser() {
         .await;
     assert_eq!(state, json!(["body", true]), "n opens an internal note");
     b.type_into(&b.find("#body").await, "Probably the BIOS update; check with IT.").await;
+    b.click(&b.find("main h1").await).await;
+    b.press("a").await;
+    let focused = b.script("return document.activeElement.id", json!([])).await;
+    assert_eq!(focused, json!("owner_id"), "a picks the assignee");
+    assert_eq!(
+        b.script("return document.getElementById('body').value", json!([])).await,
+        json!("Probably the BIOS update; check with IT.")
+    );
     b.click(&b.find("#send").await).await;
     b.wait_text(".entry.note .body", "BIOS update").await;
 
