@@ -391,6 +391,8 @@ struct CasePage {
     assignee: String,
     created: String,
     version: i64,
+    /// The tags, comma-separated as the tags field shows them.
+    tags: String,
     sla: Option<Badge>,
     selects: Vec<Select>,
     entries: Vec<Entry>,
@@ -441,11 +443,13 @@ async fn case_page(
         assignee: dir.names.user(c.owner_id.as_deref()),
         created: casedesk_domain::badge::ago(c.created_at, now),
         version: c.version,
+        tags: c.tags.join(", "),
         sla: sla_badge(c, now),
         entries: timeline(&detail.comments, &events, &dir.names, now),
         selects: vec![
             select("status", "Status", None, enum_options(Status::ALL, Status::as_str, c.status.as_str())),
             select("priority", "Priority", None, enum_options(Priority::ALL, Priority::as_str, c.priority.as_str())),
+            select("type", "Type", None, enum_options(CaseType::ALL, CaseType::as_str, c.case_type.as_str())),
             select("queue_id", "Queue", Some("No queue"), options(dir.queues, c.queue_id.as_deref())),
             select("owner_id", "Assignee", Some("Unassigned"), options(dir.users, c.owner_id.as_deref())),
         ],
@@ -492,7 +496,7 @@ fn explain(e: AppError) -> Result<(StatusCode, String), UiError> {
     })
 }
 
-/// The header form: status, priority, queue and assignee, changed where they differ.
+/// The header form: status, priority, type, tags, queue and assignee, changed where they differ.
 pub async fn update(State(s): State<AppState>, Path(id): Path<String>, p: Posted) -> Result<Response, UiError> {
     let actor = &p.viewer.who.actor;
     let current = s.app.get_case(actor, &id).await?;
@@ -503,6 +507,13 @@ pub async fn update(State(s): State<AppState>, Path(id): Path<String>, p: Posted
     }
     if let Some(v) = p.form.non_empty("priority").filter(|v| v != current.priority.as_str()) {
         patch.priority = e.take("priority", Priority::parse(&v));
+    }
+    if let Some(v) = p.form.non_empty("type").filter(|v| v != current.case_type.as_str()) {
+        patch.case_type = e.take("type", CaseType::parse(&v));
+    }
+    if let Some(v) = p.form.get("tags") {
+        let tags: Vec<String> = v.split(',').map(str::trim).filter(|t| !t.is_empty()).map(str::to_string).collect();
+        patch.tags = (tags != current.tags).then_some(tags);
     }
     if let Some(v) = p.form.get("queue_id").map(|v| Some(v.to_string()).filter(|v| !v.is_empty())) {
         patch.queue_id = (v != current.queue_id).then_some(v);

@@ -203,8 +203,14 @@ fn field_value(field: &str, v: &Value, names: &Names) -> String {
         (_, Value::Null) => "none".into(),
         ("owner_id", Value::String(id)) => names.user(Some(id)),
         ("queue_id", Value::String(id)) => names.queue(Some(id)),
-        ("status" | "priority" | "case_type", Value::String(s)) => label(s),
+        ("status" | "priority" | "type" | "case_type", Value::String(s)) => label(s),
         (_, Value::String(s)) => s.clone(),
+        (_, Value::Array(items)) if items.is_empty() => "none".into(),
+        (_, Value::Array(items)) => items
+            .iter()
+            .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_string))
+            .collect::<Vec<_>>()
+            .join(", "),
         (_, other) => other.to_string(),
     }
 }
@@ -263,6 +269,10 @@ mod tests {
         assert_eq!(
             line("sla.breached", json!({"target": "first_response"})).as_deref(),
             Some("sla breached (first response)")
+        );
+        assert_eq!(
+            line(FIELD_CHANGED, json!({"field": "tags", "old": [], "new": ["vpn", "network"]})).as_deref(),
+            Some("changed tags from none to vpn, network")
         );
         assert_eq!(line(COMMENT_ADDED, json!({})), None);
     }

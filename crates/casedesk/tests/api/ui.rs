@@ -404,6 +404,12 @@ async fn the_case_page_changes_fields_and_keeps_replies_and_notes_apart() {
     assert!(page.html.contains(r#"id="case-status">Pending</span>"#));
     assert!(page.html.contains("changed priority from Medium to High"));
     assert!(page.html.contains("changed status from New to Pending"));
+    let r = b.submit(&path, &path, &[("type", "incident"), ("tags", " vpn, Network ,")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.html);
+    let page = b.get(&path).await;
+    assert!(page.html.contains("changed type from Question to Incident"), "{}", page.html);
+    assert!(page.html.contains("changed tags from none to vpn, network"), "{}", page.html);
+    assert!(page.html.contains(r#"name="tags" value="vpn, network""#));
     let reply = page.html.find(r#"<li class="entry reply">"#).expect("a reply entry");
     let note = page.html.find(r#"<li class="entry note">"#).expect("a note entry");
     assert!(reply < note, "oldest first");
