@@ -239,6 +239,18 @@ pub fn event_text(kind: &str, data: &Value, names: &Names) -> Option<String> {
         }
         "case.created" => "created the case".into(),
         "case.assigned" => format!("assigned the case to {}", field_value("owner_id", &data["owner_id"], names)),
+        "sla.applied" => "SLA targets applied".into(),
+        "sla.met" | "sla.warning" | "sla.breached" | "sla.paused" | "sla.resumed" => {
+            let target = data["target"].as_str().map(|t| label(t).to_lowercase()).unwrap_or_else(|| "SLA".into());
+            let what = match kind {
+                "sla.met" => "met",
+                "sla.warning" => "due soon",
+                "sla.breached" => "missed",
+                "sla.paused" => "paused",
+                _ => "running again",
+            };
+            format!("{target} target {what}")
+        }
         other => {
             let target = data["target"].as_str().map(|t| format!(" ({})", label(t).to_lowercase())).unwrap_or_default();
             format!("{}{target}", other.replace(['.', '_'], " "))
@@ -268,8 +280,10 @@ mod tests {
         );
         assert_eq!(
             line("sla.breached", json!({"target": "first_response"})).as_deref(),
-            Some("sla breached (first response)")
+            Some("first response target missed")
         );
+        assert_eq!(line("sla.applied", json!({})).as_deref(), Some("SLA targets applied"));
+        assert_eq!(line("case.escalated", json!({"target": "x"})).as_deref(), Some("case escalated (x)"));
         assert_eq!(
             line(FIELD_CHANGED, json!({"field": "tags", "old": [], "new": ["vpn", "network"]})).as_deref(),
             Some("changed tags from none to vpn, network")
