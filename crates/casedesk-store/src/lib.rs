@@ -86,12 +86,14 @@ mod store_files;
 mod store_links;
 mod store_milestones;
 mod store_queues;
+mod store_sessions;
 mod store_sla;
 mod store_time;
 mod store_trash;
 mod store_views;
 mod store_workflow;
 
+pub use store_sessions::UiSession;
 pub use store_time::{CaseTime, EntryFilter, TimeTotal, TimerChange, TotalsGroup};
 
 /// Connection settings beyond the URL.

@@ -234,4 +234,10 @@ pub mod q {
         include!("queries_bench.rs");
     }
     pub use bench::*;
+
+    mod sessions {
+        use super::*;
+        include!("queries_sessions.rs");
+    }
+    pub use sessions::*;
 }

@@ -279,6 +279,7 @@ conformance! {
     scenario_trash_restore_and_purge,
     scenario_bulk_jobs_claims_and_leases,
     scenario_export_names_and_time,
+    scenario_ui_sessions_and_sign_in_failures,
 }
 
 // ---- fixtures ----------------------------------------------------------------------------------
@@ -3577,4 +3578,55 @@ async fn scenario_export_names_and_time(store: &Store) {
     let spent = store.time_spent_of(&a.org, &ids).await.unwrap();
     assert_eq!(spent, vec![(logged.id.clone(), 120 * 60)], "sums the organization's entries per case");
     assert!(store.time_spent_of(&a.org, &[]).await.unwrap().is_empty());
+}
+
+/// Web sessions are found by their hash with their user; ending the others keeps one; failed
+/// sign-ins are counted per key since a time; purging forgets old ones.
+async fn scenario_ui_sessions_and_sign_in_failures(store: &Store) {
+    let a = tenant(store, "Acme").await;
+    let b = tenant(store, "Globex").await;
+    let (user, hash) = store.user_credentials("admin@acme.example").await.unwrap().expect("by email");
+    assert_eq!((user, hash.as_deref()), (a.admin.clone(), Some("$argon2id$admin")));
+    assert!(store.user_credentials("nobody@acme.example").await.unwrap().is_none());
+    assert_eq!(store.password_hash(&a.org, &a.admin.id).await.unwrap().as_deref(), Some("$argon2id$admin"));
+    assert_err!(store.password_hash(&b.org, &a.admin.id).await, StoreError::NotFound);
+
+    let session = |id: &str, tenant: &Tenant, at: i64| casedesk_store::UiSession {
+        id_hash: id.into(),
+        org_id: tenant.org.clone(),
+        user_id: tenant.admin.id.clone(),
+        created_at: t(at),
+        last_seen_at: t(at),
+        expires_at: t(at + 1000),
+    };
+    for (id, tenant, at) in [("s1", &a, 0), ("s2", &a, 10), ("s3", &b, 20)] {
+        store.insert_session(&session(id, tenant, at)).await.unwrap();
+    }
+    assert_err!(store.insert_session(&session("s1", &a, 30)).await, StoreError::Duplicate(_));
+    let (found, u) = store.find_session("s2").await.unwrap().expect("s2");
+    assert_eq!((found, u), (session("s2", &a, 10), a.admin.clone()));
+    assert!(store.find_session("nope").await.unwrap().is_none());
+    store.touch_session("s2", t(50)).await.unwrap();
+    assert_eq!(store.find_session("s2").await.unwrap().unwrap().0.last_seen_at, t(50));
+
+    assert_eq!(store.delete_other_sessions(&a.org, &a.admin.id, "s2").await.unwrap(), 1);
+    assert!(store.find_session("s1").await.unwrap().is_none());
+    assert!(store.find_session("s3").await.unwrap().is_some(), "another user's session stays");
+    store.delete_session("s2").await.unwrap();
+    assert!(store.find_session("s2").await.unwrap().is_none());
+
+    let keys = ["email:a@x.example".to_string(), "addr:10.0.0.1".to_string()];
+    store.record_sign_in_failure(&keys, t(100)).await.unwrap();
+    store.record_sign_in_failure(&keys[..1], t(200)).await.unwrap();
+    assert_eq!(store.sign_in_failures(&keys[0], t(0)).await.unwrap(), (2, Some(t(100))));
+    assert_eq!(store.sign_in_failures(&keys[0], t(150)).await.unwrap(), (1, Some(t(200))));
+    assert_eq!(store.sign_in_failures(&keys[1], t(0)).await.unwrap(), (1, Some(t(100))));
+    assert_eq!(store.sign_in_failures("addr:other", t(0)).await.unwrap(), (0, None));
+    store.clear_sign_in_failures(&keys[0]).await.unwrap();
+    assert_eq!(store.sign_in_failures(&keys[0], t(0)).await.unwrap().0, 0);
+
+    // Purging forgets expired sessions and old failures only.
+    store.purge_sign_in_state(t(1021), t(101)).await.unwrap();
+    assert!(store.find_session("s3").await.unwrap().is_none(), "s3 expired at t(1020)");
+    assert_eq!(store.sign_in_failures(&keys[1], t(0)).await.unwrap().0, 0);
 }

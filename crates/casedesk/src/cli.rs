@@ -44,6 +44,10 @@ pub enum Command {
         /// Largest uploaded file, in bytes (default 25 MB); larger ones get 413.
         #[arg(long, env = "CASEDESK_MAX_FILE_BYTES", default_value_t = casedesk_domain::file::DEFAULT_MAX_FILE_BYTES)]
         max_file_bytes: u64,
+        /// Mark the web UI's session cookie Secure: set it when users reach casedesk over HTTPS
+        /// (directly or through a proxy that terminates TLS).
+        #[arg(long, env = "CASEDESK_SECURE_COOKIES")]
+        secure_cookies: bool,
     },
     /// Bring the database schema up to date and exit.
     Migrate,
@@ -139,7 +143,7 @@ async fn operator_app(
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     telemetry::init(cli.log_format);
     match cli.command {
-        Command::Serve { listen, max_connections, max_body_bytes, max_file_bytes } => {
+        Command::Serve { listen, max_connections, max_body_bytes, max_file_bytes, secure_cookies } => {
             let opts = bootstrap_options();
             let (token_given, password_given) = (opts.token.is_some(), opts.password.is_some());
             let config = ServeConfig {
@@ -147,7 +151,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 database_url: cli.database_url,
                 listen,
                 bootstrap: opts,
-                http: HttpConfig { max_body_bytes, ..HttpConfig::default() },
+                http: HttpConfig {
+                    max_body_bytes,
+                    ui: casedesk_web::ui::UiConfig { secure_cookies, ..Default::default() },
+                    ..HttpConfig::default()
+                },
                 max_connections,
                 clock: std::sync::Arc::new(casedesk_core::SystemClock),
                 jobs: casedesk_core::jobs::JobIntervals::default(),

@@ -26,5 +26,6 @@ mod server;
 mod sla;
 mod tenancy;
 mod time;
+mod ui;
 mod views;
 mod workflow;
