@@ -100,7 +100,7 @@ pub struct FullText {
 /// Most matches a relevance-ordered list ranks: the newest this many cases that match the
 /// filter. Ranking scores every match it considers, so without a bound a common word would cost
 /// a score per case of the organization.
-pub const RELEVANCE_WINDOW: i64 = 10_000;
+pub const RELEVANCE_WINDOW: i64 = 2_000;
 
 /// How a backend scores the cases matching some words (lower is better).
 pub struct Ranked {

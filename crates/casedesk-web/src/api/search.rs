@@ -41,7 +41,7 @@ pub struct SearchHitResponse {
 /// which character and why.
 #[utoipa::path(get, path = "/api/v1/search/cases", tag = "cases",
     params(("q" = String, Query, description = "The query"),
-        ("ordering" = Option<String>, Query, description = "relevance (default when the query has words: best match first), created_at, -created_at (default otherwise), updated_at, -updated_at, priority, -priority"),
+        ("ordering" = Option<String>, Query, description = "relevance (default when the query has words: the best match among the newest 2,000 matches first), created_at, -created_at (default otherwise), updated_at, -updated_at, priority, -priority"),
         ("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
     responses((status = 200, body = ListResponse<SearchHitResponse>), (status = 422, body = Problem)))]
 pub async fn search_cases(
