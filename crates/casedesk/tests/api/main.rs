@@ -27,4 +27,5 @@ mod sla;
 mod tenancy;
 mod time;
 mod views;
+mod webhooks;
 mod workflow;
