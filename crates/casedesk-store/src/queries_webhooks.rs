@@ -140,7 +140,7 @@ pub async fn delete_webhook(pool: &Pool, org_id: &str, id: &str) -> Result<()> {
 pub async fn dispatch_webhook_events(
     pool: &Pool,
     limit: u32,
-    make: &crate::store_webhooks::MakeDeliveries,
+    make: &crate::store_webhooks::MakeDeliveries<'_>,
 ) -> Result<usize> {
     let orgs: Vec<String> =
         sqlx::query_scalar("SELECT org_id FROM webhook_cursors ORDER BY org_id").fetch_all(pool).await?;
@@ -159,7 +159,7 @@ async fn dispatch_org(
     pool: &Pool,
     org_id: &str,
     limit: u32,
-    make: &crate::store_webhooks::MakeDeliveries,
+    make: &crate::store_webhooks::MakeDeliveries<'_>,
 ) -> Result<usize> {
     let mut tx = pool.begin().await?;
     let cursor = sqlx::query(sqlx::AssertSqlSafe(format!(

@@ -11,7 +11,7 @@ use crate::{Page, PageRequest, Result, Store};
 
 /// Chooses the deliveries of one event: given the organization's active webhooks, the event and
 /// its case as it stands now (`None` once purged).
-pub type MakeDeliveries = dyn Fn(&[Webhook], &Event, Option<&Case>) -> Vec<Delivery> + Send + Sync;
+pub type MakeDeliveries<'a> = dyn Fn(&[Webhook], &Event, Option<&Case>) -> Vec<Delivery> + Send + Sync + 'a;
 
 impl Store {
     /// Stores a new webhook; the organization's first one starts the dispatcher at the head of
@@ -40,7 +40,7 @@ impl Store {
     /// Turns the committed events after each organization's cursor (up to `limit` per
     /// organization) into deliveries, moving the cursor in the same transaction. Returns how
     /// many deliveries were made.
-    pub async fn dispatch_webhook_events(&self, limit: u32, make: &MakeDeliveries) -> Result<usize> {
+    pub async fn dispatch_webhook_events(&self, limit: u32, make: &MakeDeliveries<'_>) -> Result<usize> {
         dispatch!(self, write, dispatch_webhook_events(limit, make))
     }
 
