@@ -379,23 +379,16 @@ pub struct Delivery {
 impl Delivery {
     /// A first delivery of an event, due at once.
     pub fn new(id: String, webhook: &Webhook, event: &Event, payload: String, now: Timestamp) -> Delivery {
-        Delivery {
+        Self::fresh(
             id,
-            org_id: webhook.org_id.clone(),
-            webhook_id: webhook.id.clone(),
-            event_seq: event.seq,
-            event_type: event.kind.clone(),
-            case_id: event.case_id.clone(),
+            webhook.org_id.clone(),
+            webhook.id.clone(),
+            event.seq,
+            event.kind.clone(),
+            event.case_id.clone(),
             payload,
-            state: DeliveryState::Pending,
-            attempts: 0,
-            response_status: None,
-            last_error: None,
-            created_at: now,
-            last_attempt_at: None,
-            next_attempt_at: now,
-            delivered_at: None,
-        }
+            now,
+        )
     }
 
     /// The same event again, as a new delivery due at once (an admin's redeliver).
@@ -406,8 +399,29 @@ impl Delivery {
                 message: "this delivery is still being tried; redeliver it once it succeeded or failed".into(),
             });
         }
-        Ok(Delivery {
+        let d = self.clone();
+        Ok(Self::fresh(id, d.org_id, d.webhook_id, d.event_seq, d.event_type, d.case_id, d.payload, now))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn fresh(
+        id: String,
+        org_id: String,
+        webhook_id: String,
+        event_seq: i64,
+        event_type: String,
+        case_id: String,
+        payload: String,
+        now: Timestamp,
+    ) -> Delivery {
+        Delivery {
             id,
+            org_id,
+            webhook_id,
+            event_seq,
+            event_type,
+            case_id,
+            payload,
             state: DeliveryState::Pending,
             attempts: 0,
             response_status: None,
@@ -416,8 +430,7 @@ impl Delivery {
             last_attempt_at: None,
             next_attempt_at: now,
             delivered_at: None,
-            ..self.clone()
-        })
+        }
     }
 
     /// Records the outcome of the attempt made at `now`: delivered, retried later (after a
