@@ -142,8 +142,15 @@ pub async fn dispatch_webhook_events(
     limit: u32,
     make: &crate::store_webhooks::MakeDeliveries<'_>,
 ) -> Result<usize> {
-    let orgs: Vec<String> =
-        sqlx::query_scalar("SELECT org_id FROM webhook_cursors ORDER BY org_id").fetch_all(pool).await?;
+    // Only organizations with something new: an idle one costs an index probe, not a locking
+    // transaction, on every pass of every instance.
+    let orgs: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT c.org_id FROM webhook_cursors c WHERE EXISTS (SELECT 1 FROM case_events e \
+         WHERE e.org_id = c.org_id AND (e.txid, e.seq) > (c.txid, c.seq){}) ORDER BY c.org_id",
+        super::super::FEED_VISIBLE
+    )))
+    .fetch_all(pool)
+    .await?;
     let mut made = 0;
     for org_id in orgs {
         made += dispatch_org(pool, &org_id, limit, make).await?;
