@@ -1,5 +1,6 @@
-//! The [`HttpSender`] that webhook deliveries leave through: reqwest, without redirects (a
-//! receiver answers where it was asked to), with a timeout per request.
+//! The [`HttpSender`] that webhook deliveries leave through: reqwest with rustls (the Mozilla
+//! roots, no OpenSSL), without redirects (a receiver answers where it was asked to), with a
+//! timeout per request.
 
 use std::time::Duration;
 
