@@ -516,6 +516,10 @@ async fn another_organizations_lists_hold_none_of_its_records() {
     .await;
     let b_case = created(&r, "B case");
     assert_eq!(r.body["organization_id"], b_org.as_str(), "B's case belongs to B");
+    let b_webhook = created(
+        &b(Method::POST, "/api/v1/webhooks".into(), Some(json!({"url": "http://127.0.0.1:9/b-hook"}))).await,
+        "B webhook",
+    );
 
     for (path, own) in [
         ("/api/v1/cases", Some(&b_case)),
@@ -524,6 +528,7 @@ async fn another_organizations_lists_hold_none_of_its_records() {
         ("/api/v1/accounts", Some(&b_account)),
         ("/api/v1/contacts", Some(&b_contact)),
         ("/api/v1/case-queues", Some(&b_queue)),
+        ("/api/v1/webhooks", Some(&b_webhook)),
     ] {
         let a_ids: BTreeSet<String> = all_pages(&app, &app.token, path, 200)
             .await
