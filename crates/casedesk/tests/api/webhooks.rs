@@ -480,3 +480,43 @@ async fn a_delivery_failing_for_a_day_is_dead_lettered_and_its_endpoint_switched
     receiver.wait_until("the next event", |got| got.iter().any(|r| r.json["case"]["subject"] == "Heard again")).await;
     receiver.stop();
 }
+
+#[tokio::test]
+async fn two_instances_share_the_outbox_and_send_each_event_once() {
+    let app = spawn_app().await;
+    let receiver = Receiver::start(0).await;
+    let hook = create_webhook(&app, &receiver.url(), json!(["case.created", "comment.added"])).await;
+    let hook_id = hook["id"].as_str().unwrap().to_string();
+    // A second instance on the same database, dispatching and sending beside the server's own.
+    let sender = casedesk::webhook_sender::ReqwestSender::new(Duration::from_secs(5)).unwrap();
+    let second = app.core.clone().with_http_sender(Arc::new(sender));
+    let worker = tokio::spawn(async move {
+        loop {
+            let _ = second.dispatch_webhooks().await;
+            let _ = second.deliver_webhooks().await;
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    });
+
+    let mut cases = Vec::new();
+    for n in 0..10 {
+        let case = app.create_case(json!({"subject": format!("Shared {n}")})).await;
+        let id = case["id"].as_str().unwrap().to_string();
+        let r = app.post(&format!("/api/v1/cases/{id}/comments"), json!({"body": "more"})).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        cases.push(id);
+    }
+    wait_for_log(&app, &hook_id, "every delivery done", |log| {
+        log.len() >= 20 && log.iter().all(|d| d["status"] == "delivered")
+    })
+    .await;
+    worker.abort();
+
+    let log = deliveries(&app, &hook_id).await;
+    assert_eq!(log.len(), 20, "one delivery per event, however many dispatchers: {log:#?}");
+    let got = receiver.received();
+    assert_eq!(got.len(), 20, "each event sent once: {got:#?}");
+    let written = timelines(&app, &cases, Some(&["case.created", "comment.added"])).await;
+    assert_eq!(first_receipts_by_case(&got), written, "in order per case");
+    receiver.stop();
+}
