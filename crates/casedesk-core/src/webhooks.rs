@@ -17,8 +17,10 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
+use casedesk_domain::case::Case;
 use casedesk_domain::ids::IdKind;
 use casedesk_domain::policy::Action;
+use casedesk_domain::timeline::{Comment, Event};
 use casedesk_domain::webhook::{self, Delivery, Webhook, WebhookInput};
 use casedesk_store::{Page, PageRequest, StoreError};
 use jiff::SignedDuration;
@@ -131,13 +133,11 @@ impl App {
     /// Turns committed events into deliveries (step 1 of the outbox); returns how many.
     pub async fn dispatch_webhooks(&self) -> Result<usize> {
         let now = self.clock.now();
-        let make = move |hooks: &[Webhook],
-                         event: &casedesk_domain::timeline::Event,
-                         case: Option<&casedesk_domain::case::Case>| {
+        let make = move |hooks: &[Webhook], event: &Event, case: Option<&Case>, comment: Option<&Comment>| {
             let mut out = Vec::new();
             let mut body = None;
             for h in hooks.iter().filter(|h| h.subscribes(&event.kind)) {
-                let payload = body.get_or_insert_with(|| webhook::payload(event, case)).clone();
+                let payload = body.get_or_insert_with(|| webhook::payload(event, case, comment)).clone();
                 out.push(Delivery::new(IdKind::WebhookDelivery.new_id(), h, event, payload, now));
             }
             out

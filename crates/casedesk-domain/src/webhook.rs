@@ -13,7 +13,7 @@ use sha2::Sha256;
 use crate::case::Case;
 use crate::error::{DomainError, Errors};
 use crate::text;
-use crate::timeline::Event;
+use crate::timeline::{Comment, Event};
 
 /// The event types a webhook can subscribe to: every kind of case event the timeline records.
 pub const EVENT_TYPES: &[&str] = &[
@@ -264,9 +264,9 @@ pub fn event_id(seq: i64) -> String {
 }
 
 /// The JSON body of a delivery of `event`, with the case as it stood when the delivery was
-/// made (`null` once the case is gone).
-pub fn payload(event: &Event, case: Option<&Case>) -> String {
-    json!({
+/// made (`null` once the case is gone) and, for `comment.added`, the comment.
+pub fn payload(event: &Event, case: Option<&Case>, comment: Option<&Comment>) -> String {
+    let mut body = json!({
         "id": event_id(event.seq),
         "type": event.kind,
         "occurred_at": event.created_at,
@@ -275,8 +275,18 @@ pub fn payload(event: &Event, case: Option<&Case>) -> String {
         "actor_id": event.actor_id,
         "case": case.map(snapshot),
         "changes": event.data,
-    })
-    .to_string()
+    });
+    if let Some(c) = comment {
+        body["comment"] = json!({
+            "id": c.id,
+            "body": c.body,
+            "internal": c.internal,
+            "author_id": c.author_id,
+            "author_type": c.author_type.as_str(),
+            "created_at": c.created_at,
+        });
+    }
+    body.to_string()
 }
 
 /// The case fields a receiver gets in every delivery.
@@ -585,13 +595,30 @@ mod tests {
 
     #[test]
     fn payload_carries_the_stable_id_type_time_case_and_changes() {
-        let body: Value = serde_json::from_str(&payload(&event("field.changed"), None)).unwrap();
+        let body: Value = serde_json::from_str(&payload(&event("field.changed"), None, None)).unwrap();
         assert_eq!(body["id"], "evt_42");
         assert_eq!(body["type"], "field.changed");
         assert_eq!(body["occurred_at"], t(5).to_string());
         assert_eq!(body["case_id"], "case_1");
         assert_eq!(body["case"], Value::Null);
         assert_eq!(body["changes"]["new"], "high");
+        assert!(body.get("comment").is_none());
+        let note = Comment {
+            id: "cmt_1".into(),
+            org_id: "org_1".into(),
+            case_id: "case_1".into(),
+            author_id: Some("usr_1".into()),
+            body: "Still burning".into(),
+            internal: true,
+            author_type: crate::timeline::AuthorType::Agent,
+            created_at: t(5),
+            attachments: Vec::new(),
+        };
+        let body: Value = serde_json::from_str(&payload(&event("comment.added"), None, Some(&note))).unwrap();
+        assert_eq!(
+            (body["comment"]["body"].as_str(), body["comment"]["internal"].as_bool()),
+            (Some("Still burning"), Some(true))
+        );
     }
 
     #[test]

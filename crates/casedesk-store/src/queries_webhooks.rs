@@ -219,7 +219,18 @@ async fn dispatch_org(
             cases.insert(event.case_id.clone(), case);
         }
         let case = cases.get(&event.case_id).and_then(Option::as_ref);
-        for d in make(&hooks, &event, case) {
+        let comment = match event.data.get("comment_id").and_then(serde_json::Value::as_str) {
+            Some(id) if event.kind == timeline::COMMENT_ADDED => sqlx::query("SELECT * FROM comments WHERE org_id = $1 AND id = $2")
+                .bind(org_id)
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .as_ref()
+                .map(decode_comment)
+                .transpose()?,
+            _ => None,
+        };
+        for d in make(&hooks, &event, case, comment.as_ref()) {
             insert_delivery(&mut tx, &d).await?;
             made += 1;
         }

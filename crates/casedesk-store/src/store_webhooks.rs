@@ -1,7 +1,7 @@
 //! [`Store`] methods for webhooks and their outbox of deliveries.
 
 use casedesk_domain::case::Case;
-use casedesk_domain::timeline::Event;
+use casedesk_domain::timeline::{Comment, Event};
 use casedesk_domain::webhook::{Delivery, Webhook};
 use jiff::Timestamp;
 
@@ -9,9 +9,10 @@ use jiff::Timestamp;
 use crate::{Backend, postgres, sqlite};
 use crate::{Page, PageRequest, Result, Store};
 
-/// Chooses the deliveries of one event: given the organization's active webhooks, the event and
-/// its case as it stands now (`None` once purged).
-pub type MakeDeliveries<'a> = dyn Fn(&[Webhook], &Event, Option<&Case>) -> Vec<Delivery> + Send + Sync + 'a;
+/// Chooses the deliveries of one event: given the organization's active webhooks, the event, its
+/// case as it stands now (`None` once purged) and, for `comment.added`, the comment.
+pub type MakeDeliveries<'a> =
+    dyn Fn(&[Webhook], &Event, Option<&Case>, Option<&Comment>) -> Vec<Delivery> + Send + Sync + 'a;
 
 impl Store {
     /// Stores a new webhook; the organization's first one starts the dispatcher at the head of

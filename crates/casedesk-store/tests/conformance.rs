@@ -3489,12 +3489,21 @@ async fn dispatch_until(
     seen: &std::sync::Mutex<Vec<(String, bool)>>,
 ) -> usize {
     use casedesk_domain::webhook::{self, Delivery, Webhook};
-    let make = |hooks: &[Webhook], e: &Event, case: Option<&Case>| {
+    let make = |hooks: &[Webhook], e: &Event, case: Option<&Case>, comment: Option<&Comment>| {
         let mut out = Vec::new();
         for h in hooks {
-            seen.lock().unwrap().push((h.id.clone(), case.is_some_and(|c| c.id == e.case_id)));
+            // The case, and a comment.added event's comment, come along.
+            let with_comment = comment.is_some_and(|c| Some(c.id.as_str()) == e.data["comment_id"].as_str());
+            let given = case.is_some_and(|c| c.id == e.case_id) && (e.kind == timeline::COMMENT_ADDED) == with_comment;
+            seen.lock().unwrap().push((h.id.clone(), given));
             if h.subscribes(&e.kind) {
-                out.push(Delivery::new(IdKind::WebhookDelivery.new_id(), h, e, webhook::payload(e, case), now));
+                out.push(Delivery::new(
+                    IdKind::WebhookDelivery.new_id(),
+                    h,
+                    e,
+                    webhook::payload(e, case, comment),
+                    now,
+                ));
             }
         }
         out

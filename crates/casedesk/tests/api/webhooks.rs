@@ -242,6 +242,9 @@ async fn deliveries_are_signed_and_retried_with_the_same_event_id_until_the_rece
     assert_eq!(body["case"]["subject"], "Printer on fire");
     assert_eq!(body["changes"]["subject"], "Printer on fire");
     assert!(body["occurred_at"].is_string(), "{body}");
+    let comment = &got.iter().find(|r| r.json["type"] == "comment.added").unwrap().json;
+    assert_eq!(comment["comment"]["body"], "Still burning", "{comment}");
+    assert_eq!(comment["comment"]["id"], comment["changes"]["comment_id"], "{comment}");
 
     // Order per case: the comment went out only after the creation was delivered.
     let comment_first = got.iter().position(|r| r.json["type"] == "comment.added").unwrap();
