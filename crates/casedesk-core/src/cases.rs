@@ -580,8 +580,15 @@ impl App {
         words: &[String],
     ) -> Result<Vec<Vec<search::FieldHighlight>>> {
         actor.require(Action::ReadCases, "read cases")?;
+        fn text(i: &CaseListItem) -> search::CaseText<'_> {
+            search::CaseText {
+                subject: &i.case.subject,
+                description: &i.case.description,
+                contact: i.contact.as_ref().map(|c| c.name.as_str()),
+            }
+        }
         let own: Vec<Vec<search::FieldHighlight>> =
-            items.iter().map(|i| search::case_highlights(&i.case.subject, &i.case.description, [], words)).collect();
+            items.iter().map(|i| search::case_highlights(text(i), [], words)).collect();
         let unmatched: Vec<String> = items
             .iter()
             .zip(&own)
@@ -597,7 +604,7 @@ impl App {
                     return own;
                 }
                 let of_case = comments.iter().filter(|c| c.0 == i.case.id).map(|c| (c.1.as_str(), c.2.as_str()));
-                search::case_highlights(&i.case.subject, &i.case.description, of_case, words)
+                search::case_highlights(text(i), of_case, words)
             })
             .collect())
     }

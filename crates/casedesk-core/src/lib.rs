@@ -8,7 +8,7 @@
 //!
 //! Layout: [`error`] (the layer's [`AppError`]), [`clock`], [`auth`] (passwords and tokens),
 //! [`cases`], [`bulk`] (one action on many cases), [`trash`] (deleted cases), [`export`] (cases to .xlsx and CSV), [`files`] (uploads, downloads and the [`blobs`] port), [`directory`] (users, accounts, contacts), [`queues`] (queues and members),
-//! [`routing`] (who gets a case), [`sla`] (calendars, policies, the breach sweep), [`org`]
+//! [`routing`] (who gets a case), [`sessions`] (web sign-in, sessions and throttling), [`sla`] (calendars, policies, the breach sweep), [`org`]
 //! (organization settings), [`time`] (time tracking), [`webhooks`] (subscriptions and the outbox that sends them), [`admin`] (bootstrap and the operator's commands), [`idempotency`].
 
 #![forbid(unsafe_code)]
@@ -33,6 +33,7 @@ pub mod org;
 mod queries;
 pub mod queues;
 pub mod routing;
+pub mod sessions;
 pub mod sla;
 pub mod time;
 pub mod trash;

@@ -7,6 +7,7 @@
 //! - [`ids`]: opaque, type-prefixed identifiers (`case_…`, `usr_…`).
 //! - [`error`]: [`DomainError`] and per-field validation errors.
 //! - [`activity`]: calls, meetings and tasks logged on a case.
+//! - [`badge`]: what a list shows of a case's SLA ("due in 35 min").
 //! - [`calendar`]: business calendars (open hours, holidays, time zone) and business-time arithmetic.
 //! - [`case`]: the case model, its enums (status, priority, type, channel) and how a case changes.
 //! - [`case_sla`]: a case's SLA clocks and what moves them.
@@ -24,6 +25,7 @@
 //! - [`timeline`]: timeline events and comments.
 //! - [`sla`]: SLA policies (targets per priority) and the clocks that track them.
 //! - [`search`]: the words full-text search indexes and matches.
+//! - [`session`]: web sessions' lifetime and idle timeout, sign-in throttling.
 //! - [`workflow`]: custom statuses and funnel stages.
 //! - [`view`]: predefined and saved views (a query, columns and an order) and who sees them.
 //! - [`webhook`]: webhook subscriptions, deliveries, their signature and retry schedule.
@@ -34,6 +36,7 @@
 
 pub mod activity;
 pub mod ai;
+pub mod badge;
 pub mod bulk;
 pub mod calendar;
 pub mod case;
@@ -53,6 +56,7 @@ pub mod query;
 pub mod queue;
 pub mod routing;
 pub mod search;
+pub mod session;
 pub mod sla;
 pub mod text;
 pub mod time;

@@ -17,6 +17,9 @@ pub enum Ordering {
     UpdatedDesc,
     PriorityAsc,
     PriorityDesc,
+    /// Best match of the free-text words first (subject words weigh most), then newest. Without
+    /// words to rank by it orders like [`Ordering::CreatedDesc`] ([`Ordering::effective`]).
+    Relevance,
 }
 
 impl Ordering {
@@ -28,9 +31,10 @@ impl Ordering {
             "-updated_at" => Ordering::UpdatedDesc,
             "priority" => Ordering::PriorityAsc,
             "-priority" => Ordering::PriorityDesc,
+            "relevance" => Ordering::Relevance,
             _ => {
                 return Err(format!(
-                    "unknown ordering {s:?}; expected created_at, -created_at, updated_at, -updated_at, priority or -priority"
+                    "unknown ordering {s:?}; expected created_at, -created_at, updated_at, -updated_at, priority, -priority or relevance"
                 ));
             }
         })
@@ -44,6 +48,15 @@ impl Ordering {
             Ordering::UpdatedDesc => "-updated_at",
             Ordering::PriorityAsc => "priority",
             Ordering::PriorityDesc => "-priority",
+            Ordering::Relevance => "relevance",
+        }
+    }
+
+    /// The ordering a list with this filter really has: relevance needs words to rank by.
+    pub fn effective(self, filter: &CaseFilter) -> Ordering {
+        match self {
+            Ordering::Relevance if filter.terms.is_empty() && filter.phrases.is_empty() => Ordering::CreatedDesc,
+            o => o,
         }
     }
 
@@ -150,10 +163,23 @@ mod tests {
             Ordering::UpdatedDesc,
             Ordering::PriorityAsc,
             Ordering::PriorityDesc,
+            Ordering::Relevance,
         ] {
             assert_eq!(Ordering::parse(o.as_str()), Ok(o));
         }
         assert!(Ordering::parse("subject").is_err());
+    }
+
+    #[test]
+    fn relevance_needs_words_to_rank_by() {
+        let mut f = CaseFilter::default();
+        assert_eq!(Ordering::Relevance.effective(&f), Ordering::CreatedDesc);
+        f.phrases.push(vec!["refund".into(), "please".into()]);
+        assert_eq!(Ordering::Relevance.effective(&f), Ordering::Relevance);
+        f.phrases.clear();
+        f.terms.push("refund".into());
+        assert_eq!(Ordering::Relevance.effective(&f), Ordering::Relevance);
+        assert_eq!(Ordering::UpdatedAsc.effective(&CaseFilter::default()), Ordering::UpdatedAsc);
     }
 
     #[test]

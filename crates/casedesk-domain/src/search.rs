@@ -5,6 +5,8 @@
 //! found by `cafe`, `ana.silva@example.com` by `silva`, `v2.4.1` by `4`.
 
 use unicode_normalization::UnicodeNormalization;
+
+use crate::ids::IdKind;
 use unicode_normalization::char::is_combining_mark;
 
 /// Most words of a query that are used.
@@ -35,19 +37,48 @@ pub fn terms(q: &str) -> Vec<String> {
     fold(q).split(' ').filter(|w| !w.is_empty()).take(MAX_QUERY_WORDS).map(str::to_string).collect()
 }
 
-/// A case's searchable text, folded: its subject, description and every comment body.
+/// A case's searchable text, folded: its subject, description, every comment body and the
+/// names of the people it is about.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SearchDoc {
     pub subject: String,
     pub description: String,
     pub comments: String,
+    pub people: String,
 }
 
 impl SearchDoc {
     pub fn new<'a>(subject: &str, description: &str, comments: impl IntoIterator<Item = &'a str>) -> Self {
-        let comments: Vec<String> = comments.into_iter().map(fold).filter(|c| !c.is_empty()).collect();
-        SearchDoc { subject: fold(subject), description: fold(description), comments: comments.join(" ") }
+        SearchDoc {
+            subject: fold(subject),
+            description: fold(description),
+            comments: fold_joined(comments),
+            people: String::new(),
+        }
     }
+
+    /// The document with these names of the people the case is about (see [`people_ids`]).
+    pub fn with_people<'a>(self, names: impl IntoIterator<Item = &'a str>) -> Self {
+        SearchDoc { people: fold_joined(names), ..self }
+    }
+}
+
+/// Each text folded, the non-empty ones joined by a space.
+pub fn fold_joined<'a>(texts: impl IntoIterator<Item = &'a str>) -> String {
+    let folded: Vec<String> = texts.into_iter().map(fold).filter(|t| !t.is_empty()).collect();
+    folded.join(" ")
+}
+
+/// The contacts whose names a case is found by: its contact, and its requester when that is a
+/// contact (a customer) rather than a user. Without repeats.
+pub fn people_ids<'a>(contact_id: Option<&'a str>, requester_id: Option<&'a str>) -> Vec<&'a str> {
+    let mut ids: Vec<&str> = Vec::with_capacity(2);
+    for id in [contact_id, requester_id].into_iter().flatten() {
+        if IdKind::Contact.matches(id) && !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    ids
 }
 
 /// Where a query's words occur in a text: a fragment around the first occurrence and the
@@ -99,22 +130,32 @@ pub fn highlight(text: &str, words: &[String]) -> Option<Highlight> {
 /// Where a query's words matched one field of a case (a comment names itself).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldHighlight {
-    /// `subject`, `description` or `comment`.
+    /// `subject`, `description`, `contact` (the contact's name) or `comment`.
     pub field: &'static str,
     pub comment_id: Option<String>,
     pub highlight: Highlight,
 }
 
-/// Where `words` matched a case: its subject and description; when neither holds one, the first
-/// of `comments` (id, body) that does.
+/// A case's own text that a search may have matched.
+#[derive(Debug, Clone, Copy)]
+pub struct CaseText<'a> {
+    pub subject: &'a str,
+    pub description: &'a str,
+    /// The name of the case's contact.
+    pub contact: Option<&'a str>,
+}
+
+/// Where `words` matched a case: its subject, description and contact's name; when none holds
+/// one, the first of `comments` (id, body) that does.
 pub fn case_highlights<'a>(
-    subject: &str,
-    description: &str,
+    text: CaseText<'_>,
     comments: impl IntoIterator<Item = (&'a str, &'a str)>,
     words: &[String],
 ) -> Vec<FieldHighlight> {
-    let mut out: Vec<FieldHighlight> = [("subject", subject), ("description", description)]
+    let own = [("subject", Some(text.subject)), ("description", Some(text.description)), ("contact", text.contact)];
+    let mut out: Vec<FieldHighlight> = own
         .into_iter()
+        .filter_map(|(field, text)| Some((field, text?)))
         .filter_map(|(field, text)| {
             highlight(text, words).map(|highlight| FieldHighlight { field, comment_id: None, highlight })
         })
@@ -155,12 +196,15 @@ mod tests {
     fn a_case_is_highlighted_in_a_comment_only_when_its_own_text_does_not_match() {
         let words = vec!["zebra".to_string()];
         let comments = [("cmt_1", "nothing"), ("cmt_2", "a Zebra here"), ("cmt_3", "zebra again")];
-        let h = case_highlights("Scanner", "slow", comments, &words);
+        let text = |subject, contact| CaseText { subject, description: "slow", contact };
+        let h = case_highlights(text("Scanner", None), comments, &words);
         assert_eq!(h.len(), 1);
         assert_eq!((h[0].field, h[0].comment_id.as_deref()), ("comment", Some("cmt_2")));
-        let h = case_highlights("Zebra scanner", "slow", comments, &words);
+        let h = case_highlights(text("Zebra scanner", None), comments, &words);
         assert_eq!((h.len(), h[0].field, h[0].comment_id.as_deref()), (1, "subject", None));
-        assert!(case_highlights("a", "b", [], &words).is_empty());
+        let h = case_highlights(text("Scanner", Some("Zebra Ltd")), comments, &words);
+        assert_eq!((h.len(), h[0].field, h[0].highlight.fragment.as_str()), (1, "contact", "Zebra Ltd"));
+        assert!(case_highlights(text("a", Some("b")), [], &words).is_empty());
     }
 
     use proptest::prelude::*;
@@ -177,7 +221,25 @@ mod tests {
     #[test]
     fn a_document_folds_every_part() {
         let d = SearchDoc::new("Café", "Crème", ["Brûlée!", "", "ok"]);
-        assert_eq!(d, SearchDoc { subject: "cafe".into(), description: "creme".into(), comments: "brulee ok".into() });
+        assert_eq!(
+            d,
+            SearchDoc {
+                subject: "cafe".into(),
+                description: "creme".into(),
+                comments: "brulee ok".into(),
+                people: String::new()
+            }
+        );
+        assert_eq!(d.with_people(["Zoë Ångström", ""]).people, "zoe angstrom");
+    }
+
+    #[test]
+    fn people_are_contacts_named_once() {
+        assert_eq!(people_ids(Some("cnt_a"), Some("usr_b")), ["cnt_a"]);
+        assert_eq!(people_ids(Some("cnt_a"), Some("cnt_a")), ["cnt_a"]);
+        assert_eq!(people_ids(None, Some("cnt_b")), ["cnt_b"]);
+        assert_eq!(people_ids(Some("cnt_a"), Some("cnt_b")), ["cnt_a", "cnt_b"]);
+        assert!(people_ids(None, Some("usr_b")).is_empty());
     }
 
     proptest! {

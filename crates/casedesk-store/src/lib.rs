@@ -86,6 +86,7 @@ mod store_files;
 mod store_links;
 mod store_milestones;
 mod store_queues;
+mod store_sessions;
 mod store_sla;
 mod store_time;
 mod store_trash;
@@ -93,6 +94,7 @@ mod store_views;
 pub(crate) mod store_webhooks;
 mod store_workflow;
 
+pub use store_sessions::UiSession;
 pub use store_time::{CaseTime, EntryFilter, TimeTotal, TimerChange, TotalsGroup};
 pub use store_webhooks::MakeDeliveries;
 
@@ -157,12 +159,39 @@ impl Store {
         }
     }
 
-    /// Brings the schema up to date. Safe to run from several instances at once.
+    /// Brings the schema up to date, then finishes any search-index rebuild a migration asked
+    /// for. Safe to run from several instances at once.
     pub async fn migrate(&self) -> Result<()> {
         match &self.backend {
-            Backend::Sqlite { writer, .. } => migrate::sqlite(writer).await,
-            Backend::Postgres { pool } => migrate::postgres(pool).await,
+            Backend::Sqlite { writer, .. } => migrate::sqlite(writer).await?,
+            Backend::Postgres { pool } => migrate::postgres(pool).await?,
         }
+        self.rebuild_search_index(500).await
+    }
+
+    /// Rebuilds every case's search entry, `batch` cases per transaction (what a migration that
+    /// changes the index's contents asks for).
+    pub async fn reindex_search(&self, batch: i64) -> Result<()> {
+        dispatch!(self, write, request_search_rebuild())?;
+        self.rebuild_search_index(batch).await
+    }
+
+    /// Rebuilds the search entries of every case, a batch per transaction, from where the last
+    /// run stopped, while `search_rebuild` says a rebuild is due. Instances running it together
+    /// take turns batch by batch.
+    async fn rebuild_search_index(&self, batch: i64) -> Result<()> {
+        let started = std::time::Instant::now();
+        let mut done = 0u64;
+        while let Some(n) = dispatch!(self, write, rebuild_search_batch(batch))? {
+            done += n;
+            if n > 0 && done.is_multiple_of(50_000) {
+                tracing::info!(cases = done, "rebuilding the search index");
+            }
+        }
+        if done > 0 {
+            tracing::info!(cases = done, seconds = started.elapsed().as_secs(), "search index rebuilt");
+        }
+        Ok(())
     }
 
     /// Answers whether the database is reachable (for `/readyz`).

@@ -4,7 +4,7 @@
 use casedesk_domain::search::SearchDoc;
 
 use crate::Result;
-use crate::sql::{Arg, FullText, Sql};
+use crate::sql::{Arg, FullText, Ranked, Sql};
 
 pub(crate) type DB = sqlx::Postgres;
 type Tx<'a> = sqlx::Transaction<'a, DB>;
@@ -13,15 +13,17 @@ pub(crate) const BACKEND: crate::BackendKind = crate::BackendKind::Postgres;
 
 pub(crate) const ANALYZE: &str = "ANALYZE";
 
-/// Fills `search` from the folded subject ($28, weighted higher), description ($29) and comments
-/// ($30) in the same statement, so a new case is searchable without a second write.
+/// Fills `search` from the folded subject ($28, weight A), people ($42, weight B), description
+/// ($29) and comments ($30) in the same statement, so a new case is searchable without a second
+/// write.
 pub(crate) const INSERT_CASE: &str = "INSERT INTO cases (id, org_id, case_number, subject, description, status, priority, \
     case_type, channel, queue_id, owner_id, requester_id, contact_id, account_id, opportunity_id, tags, custom_fields, \
     resolution_notes, due_at, is_waiting, resolved_at, closed_at, created_by, updated_by, created_at, updated_at, version, search, \
     required_skills, problem_id, sla, sla_breached, sla_due_at, sla_check_at, sla_policy_id, custom_status_id, \
     funnel_stage_id, merged_into_id, category_id) \
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, \
-    $25, $26, $27, setweight(to_tsvector('simple', $28), 'A') || to_tsvector('simple', $29 || ' ' || $30), \
+    $25, $26, $27, setweight(to_tsvector('simple', $28), 'A') || setweight(to_tsvector('simple', $42), 'B') \
+    || to_tsvector('simple', $29 || ' ' || $30), \
     $31, $32, $33, $34, $35, $36, $37, $38, $39, $40, $41) RETURNING seq";
 
 pub(crate) const INSERT_BINDS_SEARCH: bool = true;
@@ -31,11 +33,15 @@ pub(crate) const SEQ_FOLLOWS_CREATED_AT: bool = false;
 
 /// Writes a case's search vector from its folded document.
 pub(crate) async fn write_search(tx: &mut Tx<'_>, seq: i64, doc: &SearchDoc, _replace: bool) -> Result<()> {
-    sqlx::query("UPDATE cases SET search = setweight(to_tsvector('simple', $1), 'A') || to_tsvector('simple', $2 || ' ' || $3) WHERE seq = $4")
-        .bind(&doc.subject)
-        .bind(&doc.description)
-        .bind(&doc.comments)
-        .bind(seq)
+    sqlx::query(
+        "UPDATE cases SET search = setweight(to_tsvector('simple', $1), 'A') || setweight(to_tsvector('simple', $5), 'B') \
+         || to_tsvector('simple', $2 || ' ' || $3) WHERE seq = $4",
+    )
+    .bind(&doc.subject)
+    .bind(&doc.description)
+    .bind(&doc.comments)
+    .bind(seq)
+    .bind(&doc.people)
         .execute(&mut **tx)
         .await?;
     Ok(())
@@ -76,7 +82,26 @@ fn phrase_condition(q: &mut Sql, words: &[String]) -> String {
     format!("c.search @@ phraseto_tsquery('simple', {p})")
 }
 
+/// Every word (a phrase's adjacency is checked by its own condition), scored by `ts_rank` over
+/// the weighted vector (subject A, people B, the text D) divided by the log of the document's
+/// length.
+fn ranked(q: &mut Sql, terms: &[String], phrases: &[Vec<String>]) -> Ranked {
+    let words: Vec<&str> = terms.iter().chain(phrases.iter().flatten()).map(String::as_str).collect();
+    let p = q.arg(Arg::Text(words.join(" ")));
+    Ranked {
+        from: "FROM cases c",
+        condition: format!("c.search @@ plainto_tsquery('simple', {p})"),
+        newest_first: "c.created_at DESC, c.seq DESC",
+        // Scored after the window is cut, so only the window's vectors are read.
+        window_score: None,
+        score: format!("(-ts_rank(s.search, plainto_tsquery('simple', {p}), 1))::float8"),
+        score_join: "JOIN cases s ON s.seq = w.seq",
+        join: "JOIN",
+    }
+}
+
 pub(crate) const FULL_TEXT: FullText = FullText {
+    ranked,
     condition: full_text_condition,
     in_seq_order: None,
     custom_field: custom_field_condition,
@@ -206,4 +231,10 @@ pub mod q {
         include!("queries_bench.rs");
     }
     pub use bench::*;
+
+    mod sessions {
+        use super::*;
+        include!("queries_sessions.rs");
+    }
+    pub use sessions::*;
 }

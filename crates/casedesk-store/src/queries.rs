@@ -4,10 +4,10 @@
 
 use casedesk_domain::case::{Case, CaseType, Channel, Priority, Status};
 use casedesk_domain::case_sla::CaseSla;
-use casedesk_domain::list::{CaseFilter, ListRequest};
+use casedesk_domain::list::{CaseFilter, ListRequest, Ordering};
 use casedesk_domain::people::{Account, Availability, Contact, User};
 use casedesk_domain::policy::Role;
-use casedesk_domain::search::SearchDoc;
+use casedesk_domain::search::{SearchDoc, people_ids};
 use casedesk_domain::timeline::{self, AuthorType, Comment, Event, NewEvent};
 use jiff::Timestamp;
 use sqlx::Row;
@@ -50,6 +50,7 @@ fn bind_args<'q>(
         q = match a {
             Arg::Text(s) => q.bind(s),
             Arg::Int(i) => q.bind(i),
+            Arg::Real(x) => q.bind(x),
         };
     }
     q
@@ -550,7 +551,14 @@ pub async fn list_contacts(pool: &Pool, org_id: &str, filter: &ContactFilter, pa
 }
 
 pub async fn update_contact(pool: &Pool, c: &Contact) -> Result<()> {
-    let done = sqlx::query(
+    let mut tx = pool.begin().await?;
+    let old_name: Option<String> = sqlx::query_scalar("SELECT name FROM contacts WHERE org_id = $1 AND id = $2")
+        .bind(&c.org_id)
+        .bind(&c.id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let old_name = old_name.ok_or(StoreError::NotFound)?;
+    sqlx::query(
         "UPDATE contacts SET account_id = $1, name = $2, email = $3, phone = $4, external_id = $5, updated_at = $6 \
          WHERE org_id = $7 AND id = $8",
     )
@@ -562,11 +570,24 @@ pub async fn update_contact(pool: &Pool, c: &Contact) -> Result<()> {
     .bind(us(c.updated_at))
     .bind(&c.org_id)
     .bind(&c.id)
-    .execute(pool)
+    .execute(&mut *tx)
     .await?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
+    if old_name != c.name {
+        // The contact's cases are found by its name: the new one from this commit on.
+        let cases = sqlx::query(
+            "SELECT seq, id FROM cases WHERE org_id = $1 AND (contact_id = $2 OR requester_id = $2) \
+             AND deleted_at IS NULL ORDER BY seq",
+        )
+        .bind(&c.org_id)
+        .bind(&c.id)
+        .fetch_all(&mut *tx)
+        .await?;
+        for row in &cases {
+            let id: String = row.try_get("id")?;
+            reindex(&mut tx, row.try_get("seq")?, &id).await?;
+        }
     }
+    tx.commit().await?;
     Ok(())
 }
 
@@ -785,6 +806,9 @@ async fn insert_case_row(tx: &mut Tx<'_>, c: &Case, doc: &SearchDoc) -> Result<i
         .bind(&c.funnel_stage_id)
         .bind(&c.merged_into_id)
         .bind(&c.category_id);
+    if super::INSERT_BINDS_SEARCH {
+        q = q.bind(&doc.people);
+    }
     let seq: i64 = q.fetch_one(&mut **tx).await?;
     insert_tags(tx, &c.org_id, seq, &c.tags).await?;
     if !super::INSERT_BINDS_SEARCH {
@@ -793,17 +817,100 @@ async fn insert_case_row(tx: &mut Tx<'_>, c: &Case, doc: &SearchDoc) -> Result<i
     Ok(seq)
 }
 
-/// Rebuilds a case's search entry from its current subject, description and comments.
+/// Rebuilds a case's search entry from its current subject, description, comments and people.
 async fn reindex(tx: &mut Tx<'_>, seq: i64, case_id: &str) -> Result<()> {
-    let row = sqlx::query("SELECT subject, description FROM cases WHERE seq = $1").bind(seq).fetch_one(&mut **tx).await?;
+    let row = sqlx::query("SELECT subject, description, contact_id, requester_id FROM cases WHERE seq = $1")
+        .bind(seq)
+        .fetch_one(&mut **tx)
+        .await?;
     let bodies: Vec<String> = sqlx::query_scalar("SELECT body FROM comments WHERE case_id = $1 ORDER BY created_at, id")
         .bind(case_id)
         .fetch_all(&mut **tx)
         .await?;
     let subject: String = row.try_get("subject")?;
     let description: String = row.try_get("description")?;
-    let doc = SearchDoc::new(&subject, &description, bodies.iter().map(String::as_str));
+    let (contact, requester): (Option<String>, Option<String>) = (row.try_get("contact_id")?, row.try_get("requester_id")?);
+    let names = names_of_people(tx, &people_ids(contact.as_deref(), requester.as_deref())).await?;
+    let doc = SearchDoc::new(&subject, &description, bodies.iter().map(String::as_str))
+        .with_people(names.iter().map(String::as_str));
     super::write_search(tx, seq, &doc, true).await
+}
+
+/// The names of the contacts `ids`, in that order (a missing one is left out).
+async fn names_of_people(tx: &mut Tx<'_>, ids: &[&str]) -> Result<Vec<String>> {
+    let mut names = Vec::with_capacity(ids.len());
+    for id in ids {
+        let name: Option<String> =
+            sqlx::query_scalar("SELECT name FROM contacts WHERE id = $1").bind(id).fetch_optional(&mut **tx).await?;
+        names.extend(name);
+    }
+    Ok(names)
+}
+
+/// The search document of a case about to be written: its subject, description and people.
+async fn new_case_doc(tx: &mut Tx<'_>, case: &Case) -> Result<SearchDoc> {
+    let names = names_of_people(tx, &people_ids(case.contact_id.as_deref(), Some(case.requester_id.as_str()))).await?;
+    Ok(SearchDoc::new(&case.subject, &case.description, []).with_people(names.iter().map(String::as_str)))
+}
+
+/// Whether these events change what a case is found by.
+fn changes_search_text(events: &[NewEvent]) -> bool {
+    events.iter().any(|e| {
+        matches!(
+            e.data.get("field").and_then(|f| f.as_str()),
+            Some("subject" | "description" | "contact_id" | "requester_id")
+        )
+    })
+}
+
+/// Asks for every search entry to be rebuilt (from the first case on).
+pub async fn request_search_rebuild(pool: &Pool) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO search_rebuild (id, after_seq) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET after_seq = excluded.after_seq",
+    )
+    .bind(i64::MIN)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Rebuilds the search entries of up to `batch` cases after the point `search_rebuild` keeps,
+/// in one transaction that also moves the point on (or removes it after the last case). Answers
+/// how many cases it went through, or `None` when there is nothing to rebuild.
+pub async fn rebuild_search_batch(pool: &Pool, batch: i64) -> Result<Option<u64>> {
+    let mut tx = pool.begin().await?;
+    let after: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT after_seq FROM search_rebuild WHERE id = 1{}",
+        super::FOR_UPDATE
+    )))
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(after) = after else { return Ok(None) };
+    let rows = sqlx::query("SELECT seq, id, deleted_at FROM cases WHERE seq > $1 ORDER BY seq LIMIT $2")
+        .bind(after)
+        .bind(batch)
+        .fetch_all(&mut *tx)
+        .await?;
+    for row in &rows {
+        // A case in the trash stays out of the index until it is restored.
+        if row.try_get::<Option<i64>, _>("deleted_at")?.is_none() {
+            let id: String = row.try_get("id")?;
+            reindex(&mut tx, row.try_get("seq")?, &id).await?;
+        }
+    }
+    match rows.last() {
+        Some(last) if rows.len() as i64 == batch => {
+            sqlx::query("UPDATE search_rebuild SET after_seq = $1 WHERE id = 1")
+                .bind(last.try_get::<i64, _>("seq")?)
+                .execute(&mut *tx)
+                .await?;
+        }
+        _ => {
+            sqlx::query("DELETE FROM search_rebuild WHERE id = 1").execute(&mut *tx).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(Some(rows.len() as u64))
 }
 
 async fn insert_tags(tx: &mut Tx<'_>, org_id: &str, seq: i64, tags: &[String]) -> Result<()> {
@@ -856,7 +963,7 @@ async fn insert_idem(tx: &mut Tx<'_>, r: &IdempotencyRecord) -> Result<()> {
 pub async fn create_case(pool: &Pool, case: &Case, extra: &[NewEvent], idem: Option<&IdempotencyRecord>) -> Result<Case> {
     let mut tx = pool.begin().await?;
     let mut case = case.clone();
-    let doc = SearchDoc::new(&case.subject, &case.description, []);
+    let doc = new_case_doc(&mut tx, &case).await?;
     case.case_number = next_case_number(&mut tx, &case.org_id).await?;
     insert_case_row(&mut tx, &case, &doc).await?;
     let mut events = vec![timeline::created(&case, timeline::CASE_CREATED)];
@@ -929,7 +1036,7 @@ pub async fn update_case(pool: &Pool, case: &Case, expected_version: i64, events
         sqlx::query("DELETE FROM case_tags WHERE case_seq = $1").bind(seq).execute(&mut *tx).await?;
         insert_tags(&mut tx, &case.org_id, seq, &case.tags).await?;
     }
-    if events.iter().any(|e| matches!(e.data.get("field").and_then(|f| f.as_str()), Some("subject" | "description"))) {
+    if changes_search_text(events) {
         reindex(&mut tx, seq, &case.id).await?;
     }
     insert_events(&mut tx, &case.org_id, &case.id, actor_id, events).await?;
@@ -1042,8 +1149,13 @@ pub async fn list_cases(pool: &Pool, org_id: &str, req: &ListRequest) -> Result<
     let rows = bind_args(sqlx::query(sqlx::AssertSqlSafe(q.text)), q.args).fetch_all(pool).await?;
     let mut items = Vec::with_capacity(rows.len());
     let mut last = None;
+    let mut last_score = None;
+    let ordering = req.ordering.effective(&req.filter);
     for row in rows.iter().take(req.limit as usize) {
         let (seq, case) = decode_case(row)?;
+        if ordering == Ordering::Relevance {
+            last_score = Some((row.try_get::<f64, _>("score")?, us(case.created_at), seq));
+        }
         let account = match row.try_get::<Option<String>, _>("acc_id")? {
             Some(id) => Some(AccountSummary { id, name: row.try_get("acc_name")?, tier: row.try_get("acc_tier")? }),
             None => None,
@@ -1056,9 +1168,11 @@ pub async fn list_cases(pool: &Pool, org_id: &str, req: &ListRequest) -> Result<
         let workflow = decode_workflow(row, &case)?;
         items.push(CaseListItem { case, account, contact, workflow });
     }
-    let next_cursor = match last {
-        Some((p, c, u, seq)) if rows.len() > req.limit as usize => Some(sql::case_cursor(req.ordering, p, c, u, seq)),
-        _ => None,
+    let next_cursor = match (last, last_score) {
+        _ if rows.len() <= req.limit as usize => None,
+        (_, Some((score, created_at, seq))) => Some(sql::relevance_cursor(score, created_at, seq)),
+        (Some((p, c, u, seq)), None) => Some(sql::case_cursor(ordering, p, c, u, seq)),
+        (None, None) => None,
     };
     Ok(Page { items, next_cursor })
 }
@@ -1257,7 +1371,9 @@ pub async fn import_cases(pool: &Pool, org_id: &str, cases: &[ImportedCase], act
                 .execute(&mut *tx)
                 .await?;
         }
-        let doc = SearchDoc::new(&case.subject, &case.description, imported.comments.iter().map(|c| c.body.as_str()));
+        let names = names_of_people(&mut tx, &people_ids(case.contact_id.as_deref(), Some(case.requester_id.as_str()))).await?;
+        let doc = SearchDoc::new(&case.subject, &case.description, imported.comments.iter().map(|c| c.body.as_str()))
+            .with_people(names.iter().map(String::as_str));
         insert_case_row(&mut tx, &case, &doc).await?;
         let mut events = vec![timeline::created(&case, timeline::CASE_IMPORTED)];
         for c in &imported.comments {

@@ -294,7 +294,7 @@ pub async fn create_case_routed(
     let w = decide(&ctx);
     let mut case = w.case;
     case.case_number = next_case_number(&mut tx, &case.org_id).await?;
-    let doc = SearchDoc::new(&case.subject, &case.description, []);
+    let doc = new_case_doc(&mut tx, &case).await?;
     insert_case_row(&mut tx, &case, &doc).await?;
     let mut events = vec![timeline::created(&case, timeline::CASE_CREATED)];
     events.extend(w.events);
@@ -326,7 +326,7 @@ pub async fn update_case_routed(
         sqlx::query("DELETE FROM case_tags WHERE case_seq = $1").bind(seq).execute(&mut *tx).await?;
         insert_tags(&mut tx, &w.case.org_id, seq, &w.case.tags).await?;
     }
-    if w.events.iter().any(|e| matches!(e.data.get("field").and_then(|f| f.as_str()), Some("subject" | "description"))) {
+    if changes_search_text(&w.events) {
         reindex(&mut tx, seq, &w.case.id).await?;
     }
     insert_events(&mut tx, &w.case.org_id, &w.case.id, actor_id, &w.events).await?;

@@ -13,6 +13,7 @@ use crate::cursor::{self, Key};
 pub enum Arg {
     Text(String),
     Int(i64),
+    Real(f64),
 }
 
 /// SQL text with its arguments, numbered in the order they are added.
@@ -57,6 +58,7 @@ fn sort_columns(o: Ordering) -> &'static [&'static str] {
         Ordering::CreatedAsc | Ordering::CreatedDesc => &["c.created_at", "c.seq"],
         Ordering::UpdatedAsc | Ordering::UpdatedDesc => &["c.updated_at", "c.seq"],
         Ordering::PriorityAsc | Ordering::PriorityDesc => &["c.priority", "c.created_at", "c.seq"],
+        Ordering::Relevance => &["r.score", "r.seq"],
     }
 }
 
@@ -68,8 +70,15 @@ pub fn case_cursor(o: Ordering, priority: i64, created_at: i64, updated_at: i64,
         Ordering::PriorityAsc | Ordering::PriorityDesc => {
             vec![Key::Int(priority), Key::Int(created_at), Key::Int(seq)]
         }
+        Ordering::Relevance => unreachable!("a relevance cursor is made by relevance_cursor"),
     };
     cursor::encode(o.as_str(), &keys)
+}
+
+/// The cursor that continues after a row of this score (the exact float, kept as its bits).
+pub fn relevance_cursor(score: f64, created_at: i64, seq: i64) -> String {
+    let keys = [Key::Int(score.to_bits() as i64), Key::Int(created_at), Key::Int(seq)];
+    cursor::encode(Ordering::Relevance.as_str(), &keys)
 }
 
 /// How a backend searches text in a case list.
@@ -84,6 +93,32 @@ pub struct FullText {
     pub custom_field: fn(&mut Sql, &str, &str) -> String,
     /// "The case holds these words in this order."
     pub phrase: fn(&mut Sql, &[String]) -> String,
+    /// Matching cases with a score, lower is better: the source of a relevance-ordered list.
+    pub ranked: fn(&mut Sql, &[String], &[Vec<String>]) -> Ranked,
+}
+
+/// Most matches a relevance-ordered list ranks: the newest this many cases that match the
+/// filter. Ranking scores every match it considers, so without a bound a common word would cost
+/// a score per case of the organization.
+pub const RELEVANCE_WINDOW: i64 = 10_000;
+
+/// How a backend scores the cases matching some words (lower is better).
+pub struct Ranked {
+    /// `FROM …` joined to `cases c`, matching rows by the condition.
+    pub from: &'static str,
+    /// The match condition (every word and phrase).
+    pub condition: String,
+    /// The window's order, newest match first.
+    pub newest_first: &'static str,
+    /// The score as the matching query computes it, when it must be computed there (SQLite's
+    /// `bm25` only exists inside the `MATCH` query).
+    pub window_score: Option<String>,
+    /// The score of a window row `w`, a double.
+    pub score: String,
+    /// What the score needs joined to the window rows `w`.
+    pub score_join: &'static str,
+    /// How the page's rows `r` are joined to `cases c`.
+    pub join: &'static str,
 }
 
 /// A full-text table joined to `cases c` that yields rows in `seq` order.
@@ -332,15 +367,17 @@ fn count_from_totals(org_id: &str, t: &TotalsQuery) -> Sql {
 /// next page.
 pub fn list_cases(org_id: &str, req: &ListRequest, full_text: &FullText) -> Result<Sql, StoreError> {
     let f = &req.filter;
+    let ordering = req.ordering.effective(f);
+    if ordering == Ordering::Relevance {
+        return list_by_relevance(org_id, req, full_text);
+    }
     let mut q = Sql::default();
-    let by_created = matches!(req.ordering, Ordering::CreatedAsc | Ordering::CreatedDesc);
+    let by_created = matches!(ordering, Ordering::CreatedAsc | Ordering::CreatedDesc);
     let seq_source = match full_text.in_seq_order {
         Some(source) if by_created && !f.terms.is_empty() => Some(source(&f.terms)),
         _ => None,
     };
-    q.push("SELECT ").push(CASE_COLUMNS).push(WORKFLOW_COLUMNS).push(
-        ", a.id AS acc_id, a.name AS acc_name, a.tier AS acc_tier, ct.id AS cnt_id, ct.name AS cnt_name, ct.email AS cnt_email ",
-    );
+    q.push("SELECT ").push(CASE_COLUMNS).push(WORKFLOW_COLUMNS).push(LIST_COLUMNS);
     match &seq_source {
         Some(src) => {
             let m = q.arg(Arg::Text(src.argument.clone()));
@@ -356,11 +393,11 @@ pub fn list_cases(org_id: &str, req: &ListRequest, full_text: &FullText) -> Resu
     let seq_order = seq_source.as_ref().map(|src| [src.order_column]);
     let cols: &[&str] = match &seq_order {
         Some(col) => col,
-        None => sort_columns(req.ordering),
+        None => sort_columns(ordering),
     };
-    let desc = req.ordering.descending();
+    let desc = ordering.descending();
     if let Some(c) = &req.cursor {
-        let mut keys = cursor::decode(c, req.ordering.as_str(), &vec![true; sort_columns(req.ordering).len()])?;
+        let mut keys = cursor::decode(c, ordering.as_str(), &vec![true; sort_columns(ordering).len()])?;
         if seq_source.is_some() {
             // seq alone orders like (created_at, seq).
             keys.drain(..keys.len() - 1);
@@ -379,5 +416,53 @@ pub fn list_cases(org_id: &str, req: &ListRequest, full_text: &FullText) -> Resu
     q.push(" ORDER BY ").push(&order.join(", "));
     let l = q.arg(Arg::Int(i64::from(req.limit) + 1));
     q.push(" LIMIT ").push(&l);
+    Ok(q)
+}
+
+/// The columns every case list reads: the case, its workflow state, account and contact.
+const LIST_COLUMNS: &str = ", a.id AS acc_id, a.name AS acc_name, a.tier AS acc_tier, ct.id AS cnt_id, ct.name AS cnt_name, ct.email AS cnt_email ";
+
+/// The case-list query ordered best match first, among the newest
+/// [`RELEVANCE_WINDOW`] matches of the filter: those are read in creation order (SQLite: from the
+/// full-text index in rowid order, stopping after the window), scored, and only the page's rows
+/// are joined to their account, contact and workflow. The cursor is the last row's score (its
+/// exact bits), creation time and `seq`.
+fn list_by_relevance(org_id: &str, req: &ListRequest, full_text: &FullText) -> Result<Sql, StoreError> {
+    let f = &req.filter;
+    let mut q = Sql::default();
+    let ranked = (full_text.ranked)(&mut q, &f.terms, &f.phrases);
+    q.push("SELECT ").push(CASE_COLUMNS).push(WORKFLOW_COLUMNS).push(LIST_COLUMNS).push(", r.score AS score FROM (");
+    // The window: the newest matches, with the score when the index gives it there.
+    q.push(&format!(
+        "SELECT w.seq, w.created_at, {} AS score FROM (SELECT c.seq AS seq, c.created_at AS created_at",
+        ranked.score
+    ));
+    if let Some(score) = &ranked.window_score {
+        q.push(&format!(", {score} AS score"));
+    }
+    let p = q.arg(Arg::Text(org_id.to_string()));
+    q.push(&format!(" {} WHERE {} AND c.org_id = {p} AND c.deleted_at IS NULL", ranked.from, ranked.condition));
+    push_filter(&mut q, org_id, f, full_text, false);
+    let window = q.arg(Arg::Int(RELEVANCE_WINDOW));
+    q.push(&format!(" ORDER BY {} LIMIT {window}) w {}", ranked.newest_first, ranked.score_join));
+    if let Some(c) = &req.cursor {
+        let keys = cursor::decode(c, Ordering::Relevance.as_str(), &[true, true, true])?;
+        let [Key::Int(bits), Key::Int(created_at), Key::Int(seq)] = keys.as_slice() else {
+            return Err(StoreError::InvalidCursor);
+        };
+        let score = f64::from_bits(*bits as u64);
+        if !score.is_finite() {
+            return Err(StoreError::InvalidCursor);
+        }
+        // (score ascending, then newest first) as one row comparison.
+        let (s, c, n) = (q.arg(Arg::Real(score)), q.arg(Arg::Int(-created_at)), q.arg(Arg::Int(-seq)));
+        q.push(&format!(" WHERE ({}, -w.created_at, -w.seq) > ({s}, {c}, {n})", ranked.score));
+    }
+    let l = q.arg(Arg::Int(i64::from(req.limit) + 1));
+    q.push(&format!(
+        " ORDER BY score, w.created_at DESC, w.seq DESC LIMIT {l}) r {} cases c ON c.seq = r.seq",
+        ranked.join
+    ));
+    q.push(JOINS).push(" ORDER BY r.score, r.created_at DESC, r.seq DESC");
     Ok(q)
 }

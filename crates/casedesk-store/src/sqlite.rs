@@ -6,7 +6,7 @@ use casedesk_domain::search::SearchDoc;
 pub(crate) mod creator;
 
 use crate::Result;
-use crate::sql::{Arg, FullText, SeqSource, Sql};
+use crate::sql::{Arg, FullText, Ranked, SeqSource, Sql};
 
 pub(crate) type DB = sqlx::Sqlite;
 type Tx<'a> = sqlx::Transaction<'a, DB>;
@@ -35,11 +35,12 @@ pub(crate) async fn write_search(tx: &mut Tx<'_>, seq: i64, doc: &SearchDoc, rep
     if replace {
         unindex_case(tx, seq).await?;
     }
-    sqlx::query("INSERT INTO cases_fts (rowid, subject, description, comments) VALUES ($1, $2, $3, $4)")
+    sqlx::query("INSERT INTO cases_fts (rowid, subject, description, comments, people) VALUES ($1, $2, $3, $4, $5)")
         .bind(seq)
         .bind(&doc.subject)
         .bind(&doc.description)
         .bind(&doc.comments)
+        .bind(&doc.people)
         .execute(&mut **tx)
         .await?;
     Ok(())
@@ -94,11 +95,30 @@ fn phrase_condition(q: &mut Sql, words: &[String]) -> String {
     format!("c.seq IN (SELECT rowid FROM cases_fts WHERE cases_fts MATCH {p})")
 }
 
+/// Each word and each phrase, scored by bm25: a word in the subject weighs most, then in a
+/// person's name, then in the text.
+fn ranked(q: &mut Sql, terms: &[String], phrases: &[Vec<String>]) -> Ranked {
+    let mut parts = vec![match_expression(terms)];
+    parts.extend(phrases.iter().map(|words| format!("\"{}\"", words.join(" ").replace('"', ""))));
+    let m = q.arg(Arg::Text(parts.join(" ").trim().to_string()));
+    Ranked {
+        from: "FROM cases_fts CROSS JOIN cases c ON c.seq = cases_fts.rowid",
+        condition: format!("cases_fts MATCH {m}"),
+        // rowid is seq, which follows creation time: the index hands out the newest first.
+        newest_first: "cases_fts.rowid DESC",
+        window_score: Some("bm25(cases_fts, 4.0, 1.0, 1.0, 2.0)".into()),
+        score: "w.score".into(),
+        score_join: "",
+        join: "CROSS JOIN",
+    }
+}
+
 pub(crate) const FULL_TEXT: FullText = FullText {
     condition: full_text_condition,
     in_seq_order: Some(fts_in_seq_order),
     custom_field: custom_field_condition,
     phrase: phrase_condition,
+    ranked,
 };
 
 /// Benchmarks only: `n` synthetic open cases in one statement (see `bench_seed_open_cases`).
@@ -220,4 +240,10 @@ pub mod q {
         include!("queries_bench.rs");
     }
     pub use bench::*;
+
+    mod sessions {
+        use super::*;
+        include!("queries_sessions.rs");
+    }
+    pub use sessions::*;
 }

@@ -264,6 +264,8 @@ conformance! {
     scenario_search_finds_words_inside_addresses,
     scenario_search_ignores_diacritics,
     scenario_search_pages_in_creation_order,
+    scenario_search_orders_by_relevance,
+    scenario_search_finds_cases_by_their_people,
     scenario_round_robin_is_exact_across_instances,
     scenario_routing_snapshot,
     scenario_calendars_and_policies,
@@ -278,6 +280,7 @@ conformance! {
     scenario_bulk_jobs_claims_and_leases,
     scenario_export_names_and_time,
     scenario_webhooks_and_their_outbox,
+    scenario_ui_sessions_and_sign_in_failures,
 }
 
 // ---- fixtures ----------------------------------------------------------------------------------
@@ -2298,6 +2301,112 @@ async fn scenario_search_pages_in_creation_order(store: &Store) {
     assert!(walk_cases(store, &b.org, &needle, Ordering::CreatedDesc, 2).await.is_empty());
 }
 
+/// `ordering=relevance`: cases with the words in their subject come before those with them only
+/// in the text, pages walk every match exactly once, and without words it is newest first.
+async fn scenario_search_orders_by_relevance(store: &Store) {
+    let a = tenant(store, "Acme").await;
+    let filler = "the customer wrote to us about several unrelated things in a rather long message ".repeat(4);
+    let in_text =
+        |i: i64| NewCase { description: format!("{filler} and a refund at the end {i}"), ..subject("Question") };
+    let mut text_hits = Vec::new();
+    for i in 0..3 {
+        text_hits.push(create(store, &a.org, &a.admin.id, t(10 + i), in_text(i)).await.id);
+    }
+    let mut subject_hits = Vec::new();
+    for i in 0..2 {
+        let case = NewCase { description: filler.clone(), ..subject(&format!("Refund request {i}")) };
+        subject_hits.push(create(store, &a.org, &a.admin.id, t(i), case).await.id);
+    }
+    create(store, &a.org, &a.admin.id, t(20), subject("Nothing to see")).await;
+    let refund = CaseFilter { terms: vec!["refund".into()], ..Default::default() };
+    let ranked = walk_cases(store, &a.org, &refund, Ordering::Relevance, 50).await;
+    assert_eq!(ranked.len(), 5, "{ranked:?}");
+    let top: BTreeSet<&String> = ranked[..2].iter().collect();
+    assert_eq!(top, subject_hits.iter().collect(), "subject matches first: {ranked:?}");
+    // Equal scores: newest first.
+    assert_eq!(ranked[2..], [text_hits[2].clone(), text_hits[1].clone(), text_hits[0].clone()]);
+    for limit in [1, 2, 3] {
+        assert_eq!(walk_cases(store, &a.org, &refund, Ordering::Relevance, limit).await, ranked, "by {limit}");
+    }
+    // With a phrase, and with another condition.
+    let phrase = CaseFilter { phrases: vec![vec!["refund".into(), "request".into()]], ..Default::default() };
+    let by_phrase = walk_cases(store, &a.org, &phrase, Ordering::Relevance, 1).await;
+    assert_eq!(by_phrase.iter().collect::<BTreeSet<_>>(), subject_hits.iter().collect());
+    let none = CaseFilter { statuses: vec![Status::Closed], ..refund.clone() };
+    assert!(walk_cases(store, &a.org, &none, Ordering::Relevance, 2).await.is_empty());
+    // No words: newest first, and its cursors work.
+    let all = walk_cases(store, &a.org, &CaseFilter::default(), Ordering::CreatedDesc, 50).await;
+    assert_eq!(walk_cases(store, &a.org, &CaseFilter::default(), Ordering::Relevance, 2).await, all);
+    let b = tenant(store, "Globex").await;
+    assert!(walk_cases(store, &b.org, &refund, Ordering::Relevance, 2).await.is_empty());
+}
+
+/// A case is found by the names of its contact and of its requester when that is a contact,
+/// across fields ("zoe refund"), and by the new name after a rename or a change of contact. A
+/// full rebuild of the index (what a migration asks for) finds the same, trash left out.
+async fn scenario_search_finds_cases_by_their_people(store: &Store) {
+    let a = tenant(store, "Acme").await;
+    let zoe = contact(&a.org, "Zoë Kowalski", None, t(1));
+    let marta = contact(&a.org, "Marta Nilsson", None, t(1));
+    for c in [&zoe, &marta] {
+        store.insert_contact(c, None).await.unwrap();
+    }
+    let about_zoe = NewCase { contact_id: Some(zoe.id.clone()), ..subject("Refund for order") };
+    let about_zoe = create(store, &a.org, &a.admin.id, t(2), about_zoe).await;
+    let from_marta = NewCase { requester_id: Some(marta.id.clone()), ..subject("Login trouble") };
+    let from_marta = create(store, &a.org, &a.admin.id, t(3), from_marta).await;
+    let other = create(store, &a.org, &a.admin.id, t(4), subject("Kowalski bridge photos")).await;
+    let find = async |q: &str| {
+        let terms = casedesk_domain::list::search_terms(q);
+        let mut ids = case_ids(store, &a.org, CaseFilter { terms, ..Default::default() }).await;
+        ids.sort();
+        ids
+    };
+    let sorted = |mut v: Vec<&String>| {
+        v.sort();
+        v.into_iter().cloned().collect::<Vec<_>>()
+    };
+    assert_eq!(find("zoe refund").await, vec![about_zoe.id.clone()]);
+    assert_eq!(find("nilsson").await, vec![from_marta.id.clone()]);
+    assert_eq!(find("kowalski").await, sorted(vec![&about_zoe.id, &other.id]));
+    // Relevance: a word in the subject outranks the same word in a name.
+    let kowalski = CaseFilter { terms: vec!["kowalski".into()], ..Default::default() };
+    assert_eq!(
+        walk_cases(store, &a.org, &kowalski, Ordering::Relevance, 1).await,
+        [other.id.clone(), about_zoe.id.clone()]
+    );
+
+    let renamed = Contact { name: "Zoë Nowak".into(), updated_at: t(5), ..zoe.clone() };
+    store.update_contact(&renamed).await.unwrap();
+    assert_eq!(find("kowalski").await, vec![other.id.clone()]);
+    assert_eq!(find("nowak").await, vec![about_zoe.id.clone()]);
+
+    let other = change(
+        store,
+        &other,
+        &a.admin.id,
+        t(6),
+        CasePatch { contact_id: Some(Some(marta.id.clone())), ..Default::default() },
+    )
+    .await;
+    assert_eq!(find("nilsson").await, sorted(vec![&from_marta.id, &other.id]));
+    let imported = historical(&a.org, &a.admin.id, 0, "archive", -100);
+    let imported = ImportedCase { case: Case { contact_id: Some(marta.id.clone()), ..imported.case }, ..imported };
+    let imported = store.import_cases(&a.org, &[imported], &a.admin.id, None).await.unwrap().remove(0);
+    let (_, _) = comment(store, &from_marta, &a.admin.id, "the zanzibar token expired", false, t(7)).await;
+    store.soft_delete_case(&about_zoe, t(8), &a.admin.id).await.unwrap();
+
+    let before = (find("nilsson").await, find("zanzibar").await, find("nowak").await, find("archive").await);
+    assert_eq!(before.0, sorted(vec![&from_marta.id, &other.id, &imported.id]));
+    assert_eq!(before.1, vec![from_marta.id.clone()]);
+    assert!(before.2.is_empty(), "a case in the trash is not found");
+    for batch in [1, 2, 500] {
+        store.reindex_search(batch).await.unwrap();
+        let after = (find("nilsson").await, find("zanzibar").await, find("nowak").await, find("archive").await);
+        assert_eq!(after, before, "rebuilt in batches of {batch}");
+    }
+}
+
 // ---- routing and SLA ---------------------------------------------------------------------------
 
 fn member(q: &Queue, user_id: &str, at: Timestamp) -> QueueMember {
@@ -3635,4 +3744,57 @@ async fn scenario_webhooks_and_their_outbox(store: &Store) {
     assert_err!(store.get_webhook(&a.org, &all.id).await, StoreError::NotFound);
     assert_err!(store.get_webhook_delivery(&a.org, &all.id, &redelivery.id).await, StoreError::NotFound);
     assert_eq!(store.get_webhook(&a.org, &comments.id).await.unwrap().id, comments.id, "the others stay");
+}
+
+// ---- scenarios: web sessions ---------------------------------------------------------------------
+
+/// Web sessions are found by their hash with their user; ending the others keeps one; failed
+/// sign-ins are counted per key since a time; purging forgets old ones.
+async fn scenario_ui_sessions_and_sign_in_failures(store: &Store) {
+    let a = tenant(store, "Acme").await;
+    let b = tenant(store, "Globex").await;
+    let (user, hash) = store.user_credentials("admin@acme.example").await.unwrap().expect("by email");
+    assert_eq!((user, hash.as_deref()), (a.admin.clone(), Some("$argon2id$admin")));
+    assert!(store.user_credentials("nobody@acme.example").await.unwrap().is_none());
+    assert_eq!(store.password_hash(&a.org, &a.admin.id).await.unwrap().as_deref(), Some("$argon2id$admin"));
+    assert_err!(store.password_hash(&b.org, &a.admin.id).await, StoreError::NotFound);
+
+    let session = |id: &str, tenant: &Tenant, at: i64| casedesk_store::UiSession {
+        id_hash: id.into(),
+        org_id: tenant.org.clone(),
+        user_id: tenant.admin.id.clone(),
+        created_at: t(at),
+        last_seen_at: t(at),
+        expires_at: t(at + 1000),
+    };
+    for (id, tenant, at) in [("s1", &a, 0), ("s2", &a, 10), ("s3", &b, 20)] {
+        store.insert_session(&session(id, tenant, at)).await.unwrap();
+    }
+    assert_err!(store.insert_session(&session("s1", &a, 30)).await, StoreError::Duplicate(_));
+    let (found, u) = store.find_session("s2").await.unwrap().expect("s2");
+    assert_eq!((found, u), (session("s2", &a, 10), a.admin.clone()));
+    assert!(store.find_session("nope").await.unwrap().is_none());
+    store.touch_session("s2", t(50)).await.unwrap();
+    assert_eq!(store.find_session("s2").await.unwrap().unwrap().0.last_seen_at, t(50));
+
+    assert_eq!(store.delete_other_sessions(&a.org, &a.admin.id, "s2").await.unwrap(), 1);
+    assert!(store.find_session("s1").await.unwrap().is_none());
+    assert!(store.find_session("s3").await.unwrap().is_some(), "another user's session stays");
+    store.delete_session("s2").await.unwrap();
+    assert!(store.find_session("s2").await.unwrap().is_none());
+
+    let keys = ["email:a@x.example".to_string(), "addr:10.0.0.1".to_string()];
+    store.record_sign_in_failure(&keys, t(100)).await.unwrap();
+    store.record_sign_in_failure(&keys[..1], t(200)).await.unwrap();
+    assert_eq!(store.sign_in_failures(&keys[0], t(0)).await.unwrap(), (2, Some(t(100))));
+    assert_eq!(store.sign_in_failures(&keys[0], t(150)).await.unwrap(), (1, Some(t(200))));
+    assert_eq!(store.sign_in_failures(&keys[1], t(0)).await.unwrap(), (1, Some(t(100))));
+    assert_eq!(store.sign_in_failures("addr:other", t(0)).await.unwrap(), (0, None));
+    store.clear_sign_in_failures(&keys[0]).await.unwrap();
+    assert_eq!(store.sign_in_failures(&keys[0], t(0)).await.unwrap().0, 0);
+
+    // Purging forgets expired sessions and old failures only.
+    store.purge_sign_in_state(t(1021), t(101)).await.unwrap();
+    assert!(store.find_session("s3").await.unwrap().is_none(), "s3 expired at t(1020)");
+    assert_eq!(store.sign_in_failures(&keys[1], t(0)).await.unwrap().0, 0);
 }

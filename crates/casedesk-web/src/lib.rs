@@ -2,7 +2,8 @@
 //!
 //! [`router`] builds the whole axum application: `/healthz` and `/readyz`, the `/api/v1` JSON
 //! API (whose OpenAPI document is generated from the handlers and served at
-//! `/api/v1/openapi.json`), request ids, tracing and body limits. Handlers are thin: they read
+//! `/api/v1/openapi.json`), the agent web UI under `/` ([`ui`]: pages, sessions, assets),
+//! request ids, tracing and body limits. Handlers are thin: they read
 //! the request, call one use case of [`casedesk_core::App`], and shape the answer. Failures go
 //! through one adapter ([`error::ApiError`]) into `application/problem+json`.
 
@@ -11,12 +12,14 @@
 pub mod api;
 pub mod error;
 pub mod extract;
+pub mod ui;
 
 use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::HeaderName;
+use axum::response::IntoResponse;
 use axum::routing::get;
 use casedesk_core::App;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -41,11 +44,13 @@ pub struct HttpConfig {
     pub max_body_bytes: usize,
     /// Largest body of an import request.
     pub max_import_bytes: usize,
+    /// The web UI's cookies, sessions and sign-in throttling.
+    pub ui: ui::UiConfig,
 }
 
 impl Default for HttpConfig {
     fn default() -> Self {
-        Self { max_body_bytes: 1024 * 1024, max_import_bytes: 32 * 1024 * 1024 }
+        Self { max_body_bytes: 1024 * 1024, max_import_bytes: 32 * 1024 * 1024, ui: ui::UiConfig::default() }
     }
 }
 
@@ -184,7 +189,15 @@ pub fn router(app: App, config: &HttpConfig) -> Router {
             }),
         )
         .merge(api)
-        .fallback(|| async { ApiError::NoRoute })
+        .merge(ui::routes(&config.ui))
+        .fallback(|uri: axum::http::Uri| async move {
+            // The API answers problem+json; anything else is a page.
+            if uri.path().starts_with("/api/") {
+                ApiError::NoRoute.into_response()
+            } else {
+                ui::error::UiError::NotFound.into_response()
+            }
+        })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .with_state(AppState { app })
         .layer(

@@ -47,6 +47,10 @@ pub enum Command {
         /// Seconds a webhook receiver has to answer a delivery before the attempt counts as failed.
         #[arg(long, env = "CASEDESK_WEBHOOK_TIMEOUT_SECS", default_value_t = 10)]
         webhook_timeout_secs: u64,
+        /// Mark the web UI's session cookie Secure: set it when users reach casedesk over HTTPS
+        /// (directly or through a proxy that terminates TLS).
+        #[arg(long, env = "CASEDESK_SECURE_COOKIES")]
+        secure_cookies: bool,
     },
     /// Bring the database schema up to date and exit.
     Migrate,
@@ -142,7 +146,14 @@ async fn operator_app(
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     telemetry::init(cli.log_format);
     match cli.command {
-        Command::Serve { listen, max_connections, max_body_bytes, max_file_bytes, webhook_timeout_secs } => {
+        Command::Serve {
+            listen,
+            max_connections,
+            max_body_bytes,
+            max_file_bytes,
+            webhook_timeout_secs,
+            secure_cookies,
+        } => {
             let opts = bootstrap_options();
             let (token_given, password_given) = (opts.token.is_some(), opts.password.is_some());
             let config = ServeConfig {
@@ -150,7 +161,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 database_url: cli.database_url,
                 listen,
                 bootstrap: opts,
-                http: HttpConfig { max_body_bytes, ..HttpConfig::default() },
+                http: HttpConfig {
+                    max_body_bytes,
+                    ui: casedesk_web::ui::UiConfig { secure_cookies, ..Default::default() },
+                    ..HttpConfig::default()
+                },
                 max_connections,
                 clock: std::sync::Arc::new(casedesk_core::SystemClock),
                 jobs: casedesk_core::jobs::JobIntervals::default(),

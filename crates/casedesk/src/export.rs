@@ -38,7 +38,7 @@ pub struct ExportArgs {
     /// Comma-separated columns (case_number,subject,status,… or cf.<key>); default: the view's.
     #[arg(long, value_delimiter = ',')]
     pub columns: Option<Vec<String>>,
-    /// created_at, -created_at, updated_at, -updated_at, priority or -priority; default: the view's.
+    /// created_at, -created_at, updated_at, -updated_at, priority, -priority or relevance; default: the view's.
     #[arg(long, allow_hyphen_values = true)]
     pub ordering: Option<String>,
     /// The file to write (replaced if it exists).

@@ -99,7 +99,10 @@ pub async fn start(
     let router = casedesk_web::router(app, &config.http);
     tracing::info!(listen = %addr, backend = ?store.kind(), "casedesk is serving");
     let task = tokio::spawn(async move {
-        let served = axum::serve(listener, router).with_graceful_shutdown(shutdown).await.context("serving");
+        let served = axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
+            .with_graceful_shutdown(shutdown)
+            .await
+            .context("serving");
         // A job stopped mid-write rolls its transaction back; the next start picks it up again.
         jobs.abort();
         served?;

@@ -16,10 +16,11 @@
 //! retried one per round, so only the case at fault fails. The work runs in the task, not in the
 //! request: a client that disconnects cannot leave a transaction half-sent.
 
+use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use casedesk_domain::case::Case;
-use casedesk_domain::search::SearchDoc;
+use casedesk_domain::search::{SearchDoc, fold_joined, people_ids};
 use casedesk_domain::timeline::NewEvent;
 use tokio::sync::{mpsc, oneshot};
 
@@ -28,7 +29,7 @@ use crate::{IdempotencyRecord, Result, StoreError};
 /// Most cases in one round (and one transaction).
 pub const MAX_BATCH: usize = 64;
 /// Arguments of one case in a round.
-const ARGS_PER_CASE: usize = 38;
+const ARGS_PER_CASE: usize = 39;
 
 /// One case's statements. `$N` are numbered for the first case of a round; [`round_sql`] shifts
 /// them for the others. The idempotency key is written only when one was given (`$33` not null),
@@ -42,22 +43,28 @@ VALUES ((SELECT COALESCE(MAX(seq) + 1, $38) FROM cases WHERE seq >= $38 AND seq 
     $1, $2, (SELECT next_case_number - 1 FROM organizations WHERE id = $2), $4, $5, $6, $7, $8, $9, $10, $11,
     $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27) RETURNING case_number;
 INSERT INTO case_tags (org_id, tag, case_seq) SELECT $2, j.value, c.seq FROM json_each($16) j, cases c WHERE c.id = $1;
-INSERT INTO cases_fts (rowid, subject, description, comments) SELECT seq, $28, $29, $30 FROM cases WHERE id = $1;
+INSERT INTO cases_fts (rowid, subject, description, comments, people) SELECT seq, $28, $29, $30, $39 FROM cases WHERE id = $1;
 INSERT INTO case_events (org_id, case_id, kind, actor_id, data, created_at)
 VALUES ($2, $1, $31, $23, json_set($32, '$.case_number', (SELECT case_number FROM cases WHERE id = $1)), $25);
 INSERT INTO idempotency_keys (org_id, user_id, key, request_hash, resource_id, status_code, created_at)
 SELECT $2, $33, $34, $35, $1, $36, $37 WHERE $33 IS NOT NULL;
 ";
 
-/// The SQL of a round of `n` cases, built once per size.
-fn round_sql(n: usize) -> &'static str {
-    static ROUNDS: OnceLock<Vec<String>> = OnceLock::new();
-    let rounds = ROUNDS.get_or_init(|| (1..=MAX_BATCH).map(build_round).collect());
-    &rounds[n.clamp(1, MAX_BATCH) - 1]
+/// The SQL of a round of `n` cases, built once per size; `begin` when it opens its own
+/// transaction (a round that first read names has one open already).
+fn round_sql(n: usize, begin: bool) -> &'static str {
+    static ROUNDS: OnceLock<[Vec<String>; 2]> = OnceLock::new();
+    let rounds = ROUNDS.get_or_init(|| {
+        [
+            (1..=MAX_BATCH).map(|n| build_round(n, false)).collect(),
+            (1..=MAX_BATCH).map(|n| build_round(n, true)).collect(),
+        ]
+    });
+    &rounds[usize::from(begin)][n.clamp(1, MAX_BATCH) - 1]
 }
 
-fn build_round(n: usize) -> String {
-    let mut sql = String::from("BEGIN IMMEDIATE;\n");
+fn build_round(n: usize, begin: bool) -> String {
+    let mut sql = String::from(if begin { "BEGIN IMMEDIATE;\n" } else { "" });
     for k in 0..n {
         sql.push_str(&shift_placeholders(CASE_SQL, k * ARGS_PER_CASE));
     }
@@ -165,11 +172,33 @@ async fn run(pool: sqlx::SqlitePool, mut rx: mpsc::UnboundedReceiver<Job>) {
 }
 
 /// Sends one round and returns the case numbers, in order; rolls back on any failure.
+///
+/// A case about contacts is found by their names, which are read inside the round's
+/// transaction (so a rename cannot slip between the read and the write): such a round opens the
+/// transaction, reads the names, then sends the rest. Other rounds are one round trip.
 async fn round(pool: &sqlx::SqlitePool, jobs: &[Job]) -> Result<Vec<i64>> {
     let mut conn = pool.acquire().await?;
-    let mut q = sqlx::query_scalar::<_, i64>(round_sql(jobs.len()));
+    let wanted: Vec<&str> = jobs
+        .iter()
+        .flat_map(|j| people_ids(j.case.contact_id.as_deref(), Some(j.case.requester_id.as_str())))
+        .collect();
+    let names = if wanted.is_empty() {
+        HashMap::new()
+    } else {
+        sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
+        match names_of(&mut conn, &wanted).await {
+            Ok(names) => names,
+            Err(e) => {
+                rollback(&mut conn).await;
+                return Err(e);
+            }
+        }
+    };
+    let mut q = sqlx::query_scalar::<_, i64>(round_sql(jobs.len(), wanted.is_empty()));
     for job in jobs {
         let c = &job.case;
+        let people = people_ids(c.contact_id.as_deref(), Some(c.requester_id.as_str()));
+        let people = fold_joined(people.iter().filter_map(|id| names.get(*id).map(String::as_str)));
         q = q
             .bind(c.id.clone())
             .bind(c.org_id.clone())
@@ -210,7 +239,8 @@ async fn round(pool: &sqlx::SqlitePool, jobs: &[Job]) -> Result<Vec<i64>> {
             .bind(idem.map(|r| r.request_hash.clone()))
             .bind(idem.map(|r| i64::from(r.status_code)))
             .bind(idem.map(|r| super::q::us(r.created_at)))
-            .bind(super::q::seq_base(c.created_at)?);
+            .bind(super::q::seq_base(c.created_at)?)
+            .bind(people);
     }
     match q.fetch_all(&mut *conn).await {
         Ok(numbers) if numbers.len() == jobs.len() => Ok(numbers),
@@ -219,12 +249,27 @@ async fn round(pool: &sqlx::SqlitePool, jobs: &[Job]) -> Result<Vec<i64>> {
         }
         Err(e) => {
             // The batch stopped at the failing statement, inside its transaction.
-            if let Err(rollback) = sqlx::query("ROLLBACK").execute(&mut *conn).await {
-                tracing::warn!(error = %rollback, "rollback after a failed round");
-            }
+            rollback(&mut conn).await;
             Err(e.into())
         }
     }
+}
+
+async fn rollback(conn: &mut sqlx::SqliteConnection) {
+    if let Err(e) = sqlx::query("ROLLBACK").execute(&mut *conn).await {
+        tracing::warn!(error = %e, "rollback after a failed round");
+    }
+}
+
+/// The names of the contacts `ids`, by id.
+async fn names_of(conn: &mut sqlx::SqliteConnection, ids: &[&str]) -> Result<HashMap<String, String>> {
+    let ids = serde_json::to_string(ids).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT id, name FROM contacts WHERE id IN (SELECT value FROM json_each($1))")
+            .bind(ids)
+            .fetch_all(&mut *conn)
+            .await?;
+    Ok(rows.into_iter().collect())
 }
 
 #[cfg(test)]
@@ -234,8 +279,9 @@ mod tests {
     #[test]
     fn placeholders_shift_by_whole_numbers() {
         assert_eq!(shift_placeholders("a = $1 AND b = $12, '$x', $", 37), "a = $38 AND b = $49, '$x', $");
-        let two = build_round(2);
+        let two = build_round(2, true);
         assert!(two.starts_with("BEGIN IMMEDIATE;") && two.ends_with("COMMIT;"));
-        assert!(two.contains("$76") && !two.contains("$77"), "two cases use $1..$76");
+        assert!(two.contains("$78") && !two.contains("$79"), "two cases use $1..$78");
+        assert!(build_round(2, false).starts_with("UPDATE organizations"), "a round inside an open transaction");
     }
 }

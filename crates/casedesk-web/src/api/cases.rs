@@ -748,7 +748,7 @@ fn read_list_query(q: QueryPairs) -> Result<(ListRequest, Option<String>), ApiEr
         ("updated_after" = Option<String>, Query), ("updated_before" = Option<String>, Query),
         ("closed_after" = Option<String>, Query), ("closed_before" = Option<String>, Query),
         ("q" = Option<String>, Query, description = "A query in the search syntax (docs/search.md): text, \"phrases\" and conditions such as status:open priority>=high"),
-        ("ordering" = Option<String>, Query, description = "created_at, -created_at (default), updated_at, -updated_at, priority, -priority"),
+        ("ordering" = Option<String>, Query, description = "created_at, -created_at (default), updated_at, -updated_at, priority, -priority, relevance (best match of the words in q first)"),
         ("sla_breached" = Option<bool>, Query, description = "Cases with (true) or without (false) a breached SLA target"),
         ("sla_due_before" = Option<String>, Query, description = "Cases with a running SLA target due before this time"),
         ("problem_id" = Option<String>, Query, description = "The incidents of a problem"),

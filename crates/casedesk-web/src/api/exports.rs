@@ -12,6 +12,7 @@ use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use casedesk_core::export::ExportRequest;
+use casedesk_core::{Actor, App, AppError};
 use casedesk_domain::list::Ordering;
 
 use super::QueryReader;
@@ -65,10 +66,15 @@ fn download(resp: &mut Response, content_type: &'static str, disposition: &'stat
             content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         (status = 422, body = Problem)))]
 pub async fn export_xlsx(State(s): State<AppState>, Auth(actor): Auth, q: QueryPairs) -> Result<Response, ApiError> {
-    let export = s.app.prepare_export(&actor, export_request(q)?).await?;
+    Ok(xlsx_download(&s.app, &actor, export_request(q)?).await?)
+}
+
+/// An export as an `.xlsx` download (also the web UI's export link).
+pub(crate) async fn xlsx_download(app: &App, actor: &Actor, req: ExportRequest) -> Result<Response, AppError> {
+    let export = app.prepare_export(actor, req).await?;
     let mut file = casedesk_core::export::temp_file().map_err(internal)?;
     let writer = file.try_clone().map_err(internal)?;
-    s.app.write_xlsx(&export, writer, &|_| {}).await?;
+    app.write_xlsx(&export, writer, &|_| {}).await?;
     file.rewind().map_err(internal)?;
     let size = file.metadata().map_err(internal)?.len();
     let mut resp = super::reader_body(tokio::fs::File::from_std(file)).into_response();
@@ -111,6 +117,6 @@ pub async fn export_csv(State(s): State<AppState>, Auth(actor): Auth, q: QueryPa
     Ok(resp)
 }
 
-fn internal(e: std::io::Error) -> ApiError {
-    ApiError::App(casedesk_core::AppError::Internal(format!("export file: {e}")))
+fn internal(e: std::io::Error) -> AppError {
+    AppError::Internal(format!("export file: {e}"))
 }

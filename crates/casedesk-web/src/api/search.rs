@@ -15,7 +15,7 @@ use crate::extract::{Auth, QueryPairs};
 /// Where the query's text matched a field.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct HighlightResponse {
-    /// subject, description or comment
+    /// subject, description, contact (the name of the case's contact) or comment
     pub field: &'static str,
     /// For a match in a comment: which one.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -30,18 +30,18 @@ pub struct HighlightResponse {
 pub struct SearchHitResponse {
     #[serde(flatten)]
     pub item: CaseListItemResponse,
-    /// Where the text matched the subject and the description; when it matched neither, the
-    /// first comment it matched. Empty when the query has no text.
+    /// Where the text matched the subject, the description and the contact's name; when it
+    /// matched none of them, the first comment it matched. Empty when the query has no text.
     pub highlights: Vec<HighlightResponse>,
 }
 
-/// Search cases with the search syntax: free text and "phrases" (over subject, description and
-/// comments) combined with conditions such as `status:open,pending priority>=high assignee:me
+/// Search cases with the search syntax: free text and "phrases" (over subject, description,
+/// comments and the names of the case's contact and requester) combined with conditions such as `status:open,pending priority>=high assignee:me
 /// -tag:spam updated<7d` (docs/search.md). A query that cannot be read is a 422 on `q` saying at
 /// which character and why.
 #[utoipa::path(get, path = "/api/v1/search/cases", tag = "cases",
     params(("q" = String, Query, description = "The query"),
-        ("ordering" = Option<String>, Query, description = "created_at, -created_at (default), updated_at, -updated_at, priority, -priority"),
+        ("ordering" = Option<String>, Query, description = "relevance (default when the query has words: best match first), created_at, -created_at (default otherwise), updated_at, -updated_at, priority, -priority"),
         ("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
     responses((status = 200, body = ListResponse<SearchHitResponse>), (status = 422, body = Problem)))]
 pub async fn search_cases(
@@ -51,7 +51,8 @@ pub async fn search_cases(
 ) -> Result<Json<ListResponse<SearchHitResponse>>, ApiError> {
     let mut r = QueryReader::new(q, &["q", "ordering"]);
     let text = r.one("q").unwrap_or_default();
-    let ordering = r.parse("ordering", Ordering::parse).unwrap_or_default();
+    // A search is for finding: the best match first unless told otherwise.
+    let ordering = r.parse("ordering", Ordering::parse).unwrap_or(Ordering::Relevance);
     let page = r.page();
     r.finish()?;
     let req = ListRequest { filter: CaseFilter::default(), ordering, limit: page.limit, cursor: page.cursor };

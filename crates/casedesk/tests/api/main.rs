@@ -26,6 +26,7 @@ mod server;
 mod sla;
 mod tenancy;
 mod time;
+mod ui;
 mod views;
 mod webhooks;
 mod workflow;

@@ -373,3 +373,51 @@ async fn a_query_that_cannot_be_read_is_a_422_saying_where() {
     }
     assert_eq!(app.get("/api/v1/search/cases?query=x").await.error_fields(), vec!["query"]);
 }
+
+#[tokio::test]
+async fn search_puts_the_best_match_first_and_finds_cases_by_their_contacts_name() {
+    let app = spawn_app().await;
+    let zoe = app.post("/api/v1/contacts", json!({"name": "Zoë Kowalski", "email": "zoe@customer.example"})).await;
+    assert_eq!(zoe.status, StatusCode::CREATED, "{}", zoe.body);
+    let zoe = id(&zoe.body);
+    let by_contact = id(&app.create_case(json!({"subject": "Billing question", "contact_id": zoe})).await);
+    let in_subject = id(&app.create_case(json!({"subject": "Kowalski invoice is wrong"})).await);
+    let text = "The customer wrote a long message about many things, mentioning Kowalski once in passing";
+    let in_text = id(&app.create_case(json!({"subject": "Other", "description": text})).await);
+    app.create_case(json!({"subject": "Unrelated"})).await;
+
+    let ids = |r: &Value| r["data"].as_array().expect("data").iter().map(id).collect::<Vec<_>>();
+    // Best match first by default: the subject, then the contact's name, then the text.
+    let r = app.get("/api/v1/search/cases?q=kowalski").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(ids(&r.body), [in_subject.clone(), by_contact.clone(), in_text.clone()]);
+    assert_eq!(r.body["data"][1]["highlights"][0]["field"], "contact");
+    assert_eq!(r.body["data"][1]["highlights"][0]["fragment"], "Zoë Kowalski");
+    let newest = app.get("/api/v1/search/cases?q=kowalski&ordering=-created_at").await;
+    assert_eq!(ids(&newest.body), [in_text.clone(), in_subject.clone(), by_contact.clone()]);
+    // Page by page, the same order.
+    let mut walked = Vec::new();
+    let mut next = "/api/v1/search/cases?q=kowalski&ordering=relevance&limit=1".to_string();
+    loop {
+        let r = app.get(&next).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        walked.extend(ids(&r.body));
+        match r.body["next_cursor"].as_str() {
+            Some(c) if r.body["has_more"] == true => {
+                next = format!("/api/v1/search/cases?q=kowalski&ordering=relevance&limit=1&cursor={c}");
+            }
+            _ => break,
+        }
+    }
+    assert_eq!(walked, [in_subject.clone(), by_contact.clone(), in_text.clone()]);
+    // Names and text together; a rename is searchable at once.
+    assert_eq!(ids(&app.get("/api/v1/search/cases?q=zoe%20billing").await.body), std::slice::from_ref(&by_contact));
+    let renamed = app.patch(&format!("/api/v1/contacts/{zoe}"), json!({"name": "Zoë Nowak"})).await;
+    assert_eq!(renamed.status, StatusCode::OK, "{}", renamed.body);
+    assert_eq!(ids(&app.get("/api/v1/search/cases?q=nowak").await.body), std::slice::from_ref(&by_contact));
+    assert_eq!(ids(&app.get("/api/v1/search/cases?q=kowalski").await.body), [in_subject, in_text]);
+    // Relevance without words is newest first; an unknown ordering names the field.
+    let r = app.get("/api/v1/search/cases?q=status:new&ordering=relevance").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    app.get("/api/v1/search/cases?q=x&ordering=best").await.assert_problem(422, "validation_failed");
+}

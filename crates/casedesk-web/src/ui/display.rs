@@ -1,0 +1,293 @@
+//! How values read on a page: the page chrome, chips, SLA badges, times and timeline entries.
+//! Plain data for the templates (which escape everything they print).
+
+use std::collections::HashMap;
+
+use casedesk_core::store::CaseListItem;
+use casedesk_domain::badge::{self, SlaBadge};
+use casedesk_domain::case::Case;
+use casedesk_domain::timeline::{AuthorType, COMMENT_ADDED, Comment, Event, FIELD_CHANGED, STATUS_CHANGED};
+use jiff::Timestamp;
+use serde_json::Value;
+
+use super::session::Viewer;
+
+/// What every page's frame shows: who is signed in and the token their forms carry.
+pub struct Chrome {
+    pub user_name: Option<String>,
+    /// Admins see the admin pages in the navigation.
+    pub admin: bool,
+    pub csrf: String,
+    /// The navigation entry to mark as current: `cases`, `new`, `trash`, `account` or empty.
+    pub section: &'static str,
+}
+
+impl Chrome {
+    pub fn anonymous() -> Self {
+        Chrome { user_name: None, admin: false, csrf: String::new(), section: "" }
+    }
+
+    pub fn of(viewer: &Viewer, section: &'static str) -> Self {
+        Chrome {
+            user_name: Some(viewer.who.user.name.clone()),
+            admin: viewer.who.actor.role == casedesk_domain::policy::Role::Admin,
+            csrf: viewer.csrf.clone(),
+            section,
+        }
+    }
+}
+
+/// The invalid fields of a submitted form, each with its message.
+#[derive(Debug, Default)]
+pub struct FieldErrors(pub Vec<casedesk_domain::FieldError>);
+
+impl FieldErrors {
+    /// The use case's field names, some renamed to the form's (`password` → `new_password`).
+    pub fn renamed(fields: Vec<casedesk_domain::FieldError>, names: &[(&str, &str)]) -> Self {
+        FieldErrors(
+            fields
+                .into_iter()
+                .map(|mut f| {
+                    if let Some((_, to)) = names.iter().find(|(from, _)| *from == f.field) {
+                        f.field = (*to).to_string();
+                    }
+                    f
+                })
+                .collect(),
+        )
+    }
+
+    /// The message for `field`, if it is invalid.
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.0.iter().find(|f| f.field == field).map(|f| f.message.as_str())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// `on_hold` → `On hold`.
+pub fn label(s: &str) -> String {
+    let s = s.replace('_', " ");
+    let mut c = s.chars();
+    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+}
+
+/// An SLA badge: its words and its CSS modifier.
+pub struct Badge {
+    pub text: String,
+    pub class: &'static str,
+}
+
+pub fn sla_badge(case: &Case, now: Timestamp) -> Option<Badge> {
+    if !case.status.is_active() {
+        return None;
+    }
+    let b = SlaBadge::of(case.sla.as_ref()?, now)?;
+    let class = if b.is_breached() {
+        "breached"
+    } else if b.is_soon() {
+        "soon"
+    } else {
+        "ok"
+    };
+    Some(Badge { text: b.text(), class })
+}
+
+/// Names of users and queues, for showing references.
+#[derive(Default)]
+pub struct Names {
+    pub users: HashMap<String, String>,
+    pub queues: HashMap<String, String>,
+}
+
+impl Names {
+    pub fn user(&self, id: Option<&str>) -> String {
+        id.map(|id| self.users.get(id).cloned().unwrap_or_else(|| id.to_string())).unwrap_or_default()
+    }
+
+    pub fn queue(&self, id: Option<&str>) -> String {
+        id.map(|id| self.queues.get(id).cloned().unwrap_or_else(|| id.to_string())).unwrap_or_default()
+    }
+}
+
+/// One row of the case list.
+pub struct CaseRow {
+    pub id: String,
+    pub number: i64,
+    pub subject: String,
+    pub status: &'static str,
+    pub status_label: String,
+    pub priority: &'static str,
+    pub priority_label: String,
+    pub assignee: String,
+    pub sla: Option<Badge>,
+    pub updated: String,
+    pub updated_iso: String,
+}
+
+impl CaseRow {
+    pub fn new(item: &CaseListItem, names: &Names, now: Timestamp) -> Self {
+        let c = &item.case;
+        CaseRow {
+            id: c.id.clone(),
+            number: c.case_number,
+            subject: c.subject.clone(),
+            status: c.status.as_str(),
+            status_label: item
+                .workflow
+                .custom_status
+                .as_ref()
+                .map(|s| s.1.clone())
+                .unwrap_or_else(|| label(c.status.as_str())),
+            priority: c.priority.as_str(),
+            priority_label: label(c.priority.as_str()),
+            assignee: names.user(c.owner_id.as_deref()),
+            sla: sla_badge(c, now),
+            updated: badge::ago(c.updated_at, now),
+            updated_iso: c.updated_at.to_string(),
+        }
+    }
+}
+
+/// One entry of a case's timeline.
+pub struct Entry {
+    /// `reply`, `note`, `customer` or `event`: the entry's look.
+    pub kind: &'static str,
+    /// "Reply", "Internal note" …; empty for events.
+    pub label: &'static str,
+    pub who: String,
+    pub text: String,
+    pub when: String,
+    pub when_iso: String,
+    at: Timestamp,
+}
+
+impl Entry {
+    pub fn comment(c: &Comment, names: &Names, now: Timestamp) -> Self {
+        let (kind, label) = match (c.internal, c.author_type) {
+            (true, _) => ("note", "Internal note"),
+            (false, AuthorType::Customer) => ("customer", "Customer"),
+            (false, _) => ("reply", "Reply"),
+        };
+        let who = match c.author_type {
+            AuthorType::System => "casedesk".to_string(),
+            _ => names.user(c.author_id.as_deref()),
+        };
+        Entry::at(kind, label, who, c.body.clone(), c.created_at, now)
+    }
+
+    /// An event as a line of text; comments come from [`Entry::comment`] instead.
+    pub fn event(e: &Event, names: &Names, now: Timestamp) -> Option<Self> {
+        let text = event_text(&e.kind, &e.data, names)?;
+        let who = e.actor_id.as_deref().map(|id| names.user(Some(id))).unwrap_or_else(|| "casedesk".into());
+        Some(Entry::at("event", "", who, text, e.created_at, now))
+    }
+
+    fn at(kind: &'static str, label: &'static str, who: String, text: String, at: Timestamp, now: Timestamp) -> Self {
+        Entry { kind, label, who, text, when: badge::ago(at, now), when_iso: at.to_string(), at }
+    }
+}
+
+/// Comments and events in the order they happened.
+pub fn timeline(comments: &[Comment], events: &[Event], names: &Names, now: Timestamp) -> Vec<Entry> {
+    let mut out: Vec<Entry> = comments.iter().map(|c| Entry::comment(c, names, now)).collect();
+    out.extend(events.iter().filter_map(|e| Entry::event(e, names, now)));
+    out.sort_by_key(|e| e.at);
+    out
+}
+
+fn field_value(field: &str, v: &Value, names: &Names) -> String {
+    match (field, v) {
+        (_, Value::Null) => "none".into(),
+        ("owner_id", Value::String(id)) => names.user(Some(id)),
+        ("queue_id", Value::String(id)) => names.queue(Some(id)),
+        ("status" | "priority" | "type" | "case_type", Value::String(s)) => label(s),
+        (_, Value::String(s)) => s.clone(),
+        (_, Value::Array(items)) if items.is_empty() => "none".into(),
+        (_, Value::Array(items)) => items
+            .iter()
+            .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_string))
+            .collect::<Vec<_>>()
+            .join(", "),
+        (_, other) => other.to_string(),
+    }
+}
+
+fn field_name(field: &str) -> String {
+    match field {
+        "owner_id" => "assignee".into(),
+        "queue_id" => "queue".into(),
+        "case_type" => "type".into(),
+        other => other.trim_end_matches("_id").replace('_', " "),
+    }
+}
+
+/// How an event reads on the timeline; `None` for comments (shown as themselves).
+pub fn event_text(kind: &str, data: &Value, names: &Names) -> Option<String> {
+    Some(match kind {
+        COMMENT_ADDED => return None,
+        STATUS_CHANGED | FIELD_CHANGED => {
+            let field = data["field"].as_str().unwrap_or_default();
+            format!(
+                "changed {} from {} to {}",
+                field_name(field),
+                field_value(field, &data["old"], names),
+                field_value(field, &data["new"], names)
+            )
+        }
+        "case.created" => "created the case".into(),
+        "case.assigned" => format!("assigned the case to {}", field_value("owner_id", &data["owner_id"], names)),
+        "sla.applied" => "SLA targets applied".into(),
+        "sla.met" | "sla.warning" | "sla.breached" | "sla.paused" | "sla.resumed" => {
+            let target = data["target"].as_str().map(|t| label(t).to_lowercase()).unwrap_or_else(|| "SLA".into());
+            let what = match kind {
+                "sla.met" => "met",
+                "sla.warning" => "due soon",
+                "sla.breached" => "missed",
+                "sla.paused" => "paused",
+                _ => "running again",
+            };
+            format!("{target} target {what}")
+        }
+        other => {
+            let target = data["target"].as_str().map(|t| format!(" ({})", label(t).to_lowercase())).unwrap_or_default();
+            format!("{}{target}", other.replace(['.', '_'], " "))
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn labels_and_event_lines_read_like_words() {
+        assert_eq!(label("on_hold"), "On hold");
+        assert_eq!(label(""), "");
+        let mut names = Names::default();
+        names.users.insert("usr_1".into(), "Ana".into());
+        let line = |kind, data| event_text(kind, &data, &names);
+        assert_eq!(
+            line(STATUS_CHANGED, json!({"field": "status", "old": "new", "new": "on_hold"})).as_deref(),
+            Some("changed status from New to On hold")
+        );
+        assert_eq!(
+            line(FIELD_CHANGED, json!({"field": "owner_id", "old": null, "new": "usr_1"})).as_deref(),
+            Some("changed assignee from none to Ana")
+        );
+        assert_eq!(
+            line("sla.breached", json!({"target": "first_response"})).as_deref(),
+            Some("first response target missed")
+        );
+        assert_eq!(line("sla.applied", json!({})).as_deref(), Some("SLA targets applied"));
+        assert_eq!(line("case.escalated", json!({"target": "x"})).as_deref(), Some("case escalated (x)"));
+        assert_eq!(
+            line(FIELD_CHANGED, json!({"field": "tags", "old": [], "new": ["vpn", "network"]})).as_deref(),
+            Some("changed tags from none to vpn, network")
+        );
+        assert_eq!(line(COMMENT_ADDED, json!({})), None);
+    }
+}

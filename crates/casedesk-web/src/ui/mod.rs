@@ -1,0 +1,70 @@
+//! The agent web UI: server-rendered pages under `/`, next to the JSON API.
+//!
+//! Pages are askama templates (`templates/`, checked at compile time, escaped by default);
+//! htmx (embedded, like every asset: [`assets`]) boosts links and forms into partial page
+//! swaps and refreshes the case list as the search box is typed in, and everything works as
+//! plain links and form posts with JavaScript off. Handlers are as thin as the API's: they call
+//! the same [`casedesk_core::App`] use cases and render the answer.
+//!
+//! Layout: [`session`] (the session cookie, the signed-in viewer and the CSRF-checked form
+//! extractor), [`error`] (failures as pages), [`auth`] (sign-in, sign-out, password change),
+//! [`cases`] (list, new case, case page), [`admin`] (admins' pages: the trash), [`display`] (how values read on a page).
+
+pub mod admin;
+pub mod assets;
+pub mod auth;
+pub mod cases;
+pub mod display;
+pub mod error;
+pub mod session;
+
+use axum::Router;
+use axum::extract::Extension;
+use axum::http::{HeaderValue, header};
+use axum::response::{Redirect, Response};
+use axum::routing::{get, post};
+use casedesk_core::sessions::SignInPolicy;
+
+use crate::AppState;
+
+/// Settings of the web UI.
+#[derive(Debug, Clone, Default)]
+pub struct UiConfig {
+    /// Mark the session cookie `Secure` (serve over TLS, or behind a proxy that terminates it).
+    pub secure_cookies: bool,
+    /// Session lifetime, idle timeout and sign-in throttling.
+    pub sign_in: SignInPolicy,
+}
+
+/// Pages allow scripts, styles and forms from this origin only, and no framing.
+const CSP: &str =
+    "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
+
+/// The UI's routes.
+pub fn routes(config: &UiConfig) -> Router<AppState> {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/cases") }))
+        .route("/login", get(auth::login_page).post(auth::login))
+        .route("/logout", post(auth::logout))
+        .route("/account/password", get(auth::password_page).post(auth::change_password))
+        .route("/cases", get(cases::list).post(cases::create))
+        .route("/cases/new", get(cases::new_page))
+        .route("/cases/export.xlsx", get(cases::export))
+        .route("/views", post(cases::save_view))
+        .route("/cases/{id}", get(cases::page).post(cases::update))
+        .route("/cases/{id}/comments", post(cases::comment))
+        .route("/admin/trash", get(admin::trash))
+        .route("/admin/trash/{id}/restore", post(admin::restore))
+        .layer(axum::middleware::map_response(security_headers))
+        .route("/assets/{name}", get(assets::serve))
+        .layer(Extension(config.clone()))
+}
+
+async fn security_headers(mut resp: Response) -> Response {
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    resp
+}

@@ -1,0 +1,658 @@
+//! The web UI's pages over real HTTP: sign-in and its throttling, CSRF, session expiry, the case
+//! list, the new-case form, the case page, and tenancy (another organization's case is a 404
+//! page). A small cookie-keeping client stands in for the browser.
+
+use std::collections::HashMap;
+
+use jiff::{SignedDuration, Timestamp};
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::{ADMIN_PASSWORD, TestApp, spawn_app, spawn_app_at};
+
+const ADMIN_EMAIL: &str = "admin@example.com";
+
+/// A page as the browser got it.
+pub struct Page {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub html: String,
+}
+
+impl Page {
+    pub fn location(&self) -> &str {
+        self.headers.get("location").and_then(|v| v.to_str().ok()).unwrap_or("")
+    }
+
+    /// The value of the first hidden `_csrf` field.
+    pub fn csrf(&self) -> String {
+        field_value(&self.html, "_csrf").unwrap_or_else(|| panic!("no _csrf field in {}", self.html))
+    }
+}
+
+/// The `value` of the first input named `name`.
+fn field_value(html: &str, name: &str) -> Option<String> {
+    let at = html.find(&format!("name=\"{name}\" value=\""))?;
+    let rest = &html[at + name.len() + 15..];
+    Some(rest[..rest.find('"')?].to_string())
+}
+
+/// A browser without JavaScript: follows nothing by itself, keeps cookies.
+pub struct Browser {
+    base: String,
+    client: reqwest::Client,
+    pub cookies: HashMap<String, String>,
+}
+
+impl Browser {
+    pub fn new(app: &TestApp) -> Self {
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        Browser { base: app.base.clone(), client, cookies: HashMap::new() }
+    }
+
+    async fn send(&mut self, req: reqwest::RequestBuilder) -> Page {
+        let cookie = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
+        let resp = req.header("cookie", cookie).send().await.expect("request");
+        for c in resp.headers().get_all("set-cookie") {
+            let c = c.to_str().unwrap();
+            let (kv, attrs) = c.split_once(';').unwrap_or((c, ""));
+            let (k, v) = kv.split_once('=').unwrap();
+            if attrs.contains("Max-Age=0") {
+                self.cookies.remove(k);
+            } else {
+                self.cookies.insert(k.to_string(), v.to_string());
+            }
+        }
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        Page { status, headers, html: resp.text().await.expect("body") }
+    }
+
+    pub async fn get(&mut self, path: &str) -> Page {
+        let req = self.client.get(format!("{}{path}", self.base));
+        self.send(req).await
+    }
+
+    pub async fn get_with(&mut self, path: &str, headers: &[(&str, &str)]) -> Page {
+        let mut req = self.client.get(format!("{}{path}", self.base));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        self.send(req).await
+    }
+
+    pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let req = self.client.post(format!("{}{path}", self.base)).form(form);
+        self.send(req).await
+    }
+
+    /// Posts `form` with the CSRF token of the page at `from`.
+    pub async fn submit(&mut self, from: &str, path: &str, form: &[(&str, &str)]) -> Page {
+        let token = self.get(from).await.csrf();
+        let mut all = vec![("_csrf", token.as_str())];
+        all.extend_from_slice(form);
+        self.post(path, &all).await
+    }
+
+    /// Fills in and sends the sign-in form.
+    pub async fn sign_in(&mut self, email: &str, password: &str) -> Page {
+        let form = self.get("/login").await;
+        assert_eq!(form.status, StatusCode::OK);
+        let token = form.csrf();
+        self.post("/login", &[("_csrf", &token), ("email", email), ("password", password), ("next", "/cases")]).await
+    }
+}
+
+/// A browser signed in as the bootstrap admin.
+async fn admin(app: &TestApp) -> Browser {
+    let mut b = Browser::new(app);
+    let r = b.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.html);
+    b
+}
+
+#[tokio::test]
+async fn sign_in_opens_the_session_and_sign_out_ends_it() {
+    let app = spawn_app().await;
+    let mut b = Browser::new(&app);
+
+    let r = b.get("/cases?view=overdue").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.location(), "/login?next=%2Fcases%3Fview%3Doverdue");
+
+    let r = b.sign_in(ADMIN_EMAIL, "not the password").await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert!(r.html.contains("do not match an account"), "{}", r.html);
+    assert!(!b.cookies.contains_key("casedesk_session"));
+    let r = b.sign_in("nobody@example.com", ADMIN_PASSWORD).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "an unknown email answers like a wrong password");
+
+    let r = b.sign_in(" Admin@Example.com ", ADMIN_PASSWORD).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.html);
+    assert_eq!(r.location(), "/cases");
+    let cookie = r
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .find(|c| c.starts_with("casedesk_session="))
+        .unwrap();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/"), "{cookie}");
+    assert!(!cookie.contains("Secure"), "not configured for TLS");
+
+    let r = b.get("/cases").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.html.contains("Sign out") && r.html.contains("All open"), "{}", r.html);
+    assert_eq!(r.headers["content-security-policy"].to_str().unwrap().split(';').next(), Some("default-src 'self'"));
+
+    // Signing out ends the session on the server: the old cookie no longer works.
+    let secret = b.cookies["casedesk_session"].clone();
+    let r = b.submit("/cases", "/logout", &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(!b.cookies.contains_key("casedesk_session"));
+    b.cookies.insert("casedesk_session".into(), secret);
+    assert_eq!(b.get("/cases").await.status, StatusCode::SEE_OTHER);
+
+    // A redirect after sign-in stays on this site.
+    let form = b.get("/login?next=//evil.example/").await;
+    let r = b
+        .post(
+            "/login",
+            &[
+                ("_csrf", &form.csrf()),
+                ("email", ADMIN_EMAIL),
+                ("password", ADMIN_PASSWORD),
+                ("next", "//evil.example/"),
+            ],
+        )
+        .await;
+    assert_eq!(r.location(), "/cases");
+}
+
+#[tokio::test]
+async fn failed_sign_ins_are_throttled_per_email_and_per_address() {
+    let app = spawn_app().await;
+    let mut b = Browser::new(&app);
+    for _ in 0..5 {
+        assert_eq!(b.sign_in(ADMIN_EMAIL, "wrong password").await.status, StatusCode::UNAUTHORIZED);
+    }
+    // Now even the right password is refused, with a clear message and Retry-After.
+    let r = b.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.html.contains("Too many failed sign-ins"), "{}", r.html);
+    let wait: i64 = r.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=900).contains(&wait), "{wait}");
+    assert!(!b.cookies.contains_key("casedesk_session"));
+
+    // Another email from the same address is not locked by the first one's failures …
+    assert_eq!(b.sign_in("someone@example.com", "wrong password").await.status, StatusCode::UNAUTHORIZED);
+    for i in 0..14 {
+        let r = b.sign_in(&format!("guess-{i}@example.com"), "wrong password").await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "failure {}", 7 + i);
+    }
+    // … but the address is, after 20 failures in all, whatever the email.
+    assert_eq!(b.sign_in("fresh@example.com", "wrong password").await.status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn forms_without_the_sessions_csrf_token_are_refused() {
+    let app = spawn_app().await;
+    let mut b = admin(&app).await;
+
+    let r = b.post("/cases", &[("subject", "Forged")]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(r.html.contains("Form expired"), "{}", r.html);
+    let r = b.post("/cases", &[("_csrf", "0000"), ("subject", "Forged")]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // Another session's token does not do either.
+    let mut other = admin(&app).await;
+    let theirs = other.get("/cases/new").await.csrf();
+    let r = b.post("/cases", &[("_csrf", &theirs), ("subject", "Forged")]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = b.post("/logout", &[]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "signing out is a form too");
+    let cases = app.get("/api/v1/cases").await;
+    assert_eq!(cases.body["data"].as_array().unwrap().len(), 0, "nothing was created");
+
+    // htmx sends the token as a header.
+    let token = b.get("/cases/new").await.csrf();
+    let req = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let r = req
+        .post(format!("{}/cases", app.base))
+        .header("cookie", format!("casedesk_session={}", b.cookies["casedesk_session"]))
+        .header("x-csrf-token", token)
+        .form(&[("subject", "Sent by htmx")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+
+    // The sign-in form carries a token of its own.
+    let mut fresh = Browser::new(&app);
+    let r = fresh.post("/login", &[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD)]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(!fresh.cookies.contains_key("casedesk_session"));
+}
+
+#[tokio::test]
+async fn sessions_end_when_idle_and_at_their_lifetime() {
+    let start = Timestamp::from_second(1_800_000_000).unwrap();
+    let app = spawn_app_at(start).await;
+    let clock = app.clock.clone().unwrap();
+
+    let mut b = admin(&app).await;
+    clock.advance(SignedDuration::from_mins(119));
+    assert_eq!(b.get("/cases").await.status, StatusCode::OK, "used within the idle timeout");
+    clock.advance(SignedDuration::from_mins(121));
+    let r = b.get("/cases").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "idle for more than two hours");
+    assert!(r.location().starts_with("/login"));
+
+    // Kept busy, a session still ends 12 hours after sign-in.
+    let mut b = admin(&app).await;
+    for _ in 0..11 {
+        clock.advance(SignedDuration::from_hours(1));
+        assert_eq!(b.get("/cases").await.status, StatusCode::OK);
+    }
+    clock.advance(SignedDuration::from_hours(1));
+    assert_eq!(b.get("/cases").await.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn another_organizations_case_is_a_404_page() {
+    let app = spawn_app().await;
+    let (_, other_token) = app.other_org().await;
+    let r = app
+        .call(reqwest::Method::POST, "/api/v1/cases", Some(&other_token), Some(&json!({"subject": "Theirs"})), &[])
+        .await;
+    let theirs = r.body["id"].as_str().unwrap().to_string();
+    let mut b = admin(&app).await;
+    for path in [format!("/cases/{theirs}"), "/cases/case_missing".to_string(), "/no-such-page".to_string()] {
+        let r = b.get(&path).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}");
+        assert!(r.html.contains("<h1>Not found</h1>") && !r.html.contains("Theirs"), "{path}: {}", r.html);
+    }
+    let token = b.get("/cases").await.csrf();
+    let r = b.post(&format!("/cases/{theirs}/comments"), &[("_csrf", &token), ("body", "hello")]).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = b.post(&format!("/cases/{theirs}"), &[("_csrf", &token), ("status", "closed")]).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    // The API keeps answering problem+json for what it does not have.
+    let r = app.get("/api/v1/no-such-endpoint").await;
+    r.assert_problem(404, "not_found");
+}
+
+#[tokio::test]
+async fn the_list_shows_views_with_counts_search_errors_inline_and_pages() {
+    let app = spawn_app().await;
+    for i in 0..52 {
+        app.create_case(
+            json!({"subject": format!("Printer {i} jams"), "priority": if i == 51 { "critical" } else { "low" }}),
+        )
+        .await;
+    }
+    app.create_case(json!({"subject": "Refund request", "owner_id": app.admin_id})).await;
+    let mut b = admin(&app).await;
+
+    let r = b.get("/cases").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.html.contains(r#"<a href="/cases?view=all-open" aria-current="page">"#), "{}", r.html);
+    assert!(r.html.contains(r#"<span>My cases</span>"#) && r.html.contains(r#"<span class="count">1</span>"#));
+    assert!(r.html.contains(r#"<span class="count">53</span>"#), "All open counts every case");
+    assert_eq!(r.html.matches("class=\"case-link\"").count(), 50, "a page of 50");
+    assert!(r.html.contains("chip priority-critical") && r.html.contains("chip status-new"));
+    let next =
+        r.html.split("href=\"/cases?view=all-open&#38;cursor=").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let r = b.get(&format!("/cases?view=all-open&cursor={next}")).await;
+    assert_eq!(r.html.matches("class=\"case-link\"").count(), 3, "the rest on the next page");
+    assert!(!r.html.contains("rel=\"next\""));
+
+    // A search in the query language; an unreadable one is explained next to the box.
+    let r = b.get("/cases?q=refund").await;
+    assert_eq!(r.html.matches("class=\"case-link\"").count(), 1);
+    assert!(r.html.contains("Refund request"));
+    let r = b.get("/cases?q=priority%3E%3Dbogus").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.html.contains("id=\"q-error\"") && r.html.contains("value=\"priority&#62;=bogus\""), "{}", r.html);
+    // htmx asks for the results alone.
+    let r = b.get_with("/cases?q=printer%201", &[("hx-request", "true"), ("hx-target", "results")]).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(!r.html.contains("<html") && r.html.contains("Printer 1 jams"), "{}", r.html);
+    // A cursor this list did not issue is an error on the page, not a 500.
+    let r = b.get("/cases?view=all-open&cursor=garbage").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(b.get("/cases?view=no-such-view").await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn new_case_form_shows_errors_by_their_field() {
+    let app = spawn_app().await;
+    let mut b = admin(&app).await;
+    let form = b.get("/cases/new").await;
+    assert!(form.html.contains("<label for=\"subject\">Subject</label>"));
+    let token = form.csrf();
+    let r = b
+        .post("/cases", &[("_csrf", &token), ("subject", " "), ("description", "kept"), ("priority", "urgentish")])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.html.contains("id=\"priority-error\""), "{}", r.html);
+    let r = b.post("/cases", &[("_csrf", &token), ("subject", " "), ("description", "kept")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.html.contains("id=\"subject-error\""), "{}", r.html);
+    assert!(r.html.contains(">kept</textarea>"), "what was typed is kept");
+    let r = b.post("/cases", &[("_csrf", &token), ("subject", "Valid"), ("queue_id", "q_nope")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.html.contains("id=\"queue_id-error\"") && r.html.contains("value=\"Valid\""), "{}", r.html);
+
+    let r = b
+        .post(
+            "/cases",
+            &[
+                ("_csrf", &token),
+                ("subject", "Screen <flickers>"),
+                ("priority", "high"),
+                ("type", "incident"),
+                ("owner_id", &app.admin_id),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.html);
+    let page = b.get(r.location()).await;
+    assert!(page.html.contains("<h1>Screen &#60;flickers&#62;</h1>"), "escaped: {}", page.html);
+    let id = r.location().trim_start_matches("/cases/");
+    let c = app.get(&format!("/api/v1/cases/{id}")).await;
+    assert_eq!(
+        (c.body["priority"].as_str(), c.body["type"].as_str(), c.body["channel"].as_str()),
+        (Some("high"), Some("incident"), Some("web"))
+    );
+    assert_eq!(c.body["owner_id"], app.admin_id.as_str());
+}
+
+#[tokio::test]
+async fn the_case_page_changes_fields_and_keeps_replies_and_notes_apart() {
+    let app = spawn_app().await;
+    let case = app.create_case(json!({"subject": "VPN drops", "description": "Every hour"})).await;
+    let id = case["id"].as_str().unwrap();
+    let path = format!("/cases/{id}");
+    let mut b = admin(&app).await;
+
+    let page = b.get(&path).await;
+    let version = field_value(&page.html, "version").unwrap();
+    let r = b
+        .submit(
+            &path,
+            &path,
+            &[
+                ("version", &version),
+                ("status", "pending"),
+                ("priority", "high"),
+                ("owner_id", &app.admin_id),
+                ("queue_id", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.html);
+    let r = b.submit(&path, &format!("{path}/comments"), &[("visibility", "reply"), ("body", "We are on it")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let r = b
+        .submit(&path, &format!("{path}/comments"), &[("visibility", "note"), ("body", "Probably the firewall")])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+
+    let page = b.get(&path).await;
+    assert!(page.html.contains(r#"<span class="chip priority-high" id="case-priority">High</span>"#), "{}", page.html);
+    assert!(page.html.contains(r#"id="case-status">Pending</span>"#));
+    assert!(page.html.contains("changed priority from Medium to High"));
+    assert!(page.html.contains("changed status from New to Pending"));
+    let r = b.submit(&path, &path, &[("type", "incident"), ("tags", " vpn, Network ,")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.html);
+    let page = b.get(&path).await;
+    assert!(page.html.contains("changed type from Question to Incident"), "{}", page.html);
+    assert!(page.html.contains("changed tags from none to vpn, network"), "{}", page.html);
+    assert!(page.html.contains(r#"name="tags" value="vpn, network""#));
+    let reply = page.html.find(r#"<li class="entry reply">"#).expect("a reply entry");
+    let note = page.html.find(r#"<li class="entry note">"#).expect("a note entry");
+    assert!(reply < note, "oldest first");
+    assert!(page.html[note..].contains("Internal note") && page.html[note..].contains("Probably the firewall"));
+    let comments = app.get(&format!("/api/v1/cases/{id}/comments")).await;
+    let internal: Vec<bool> =
+        comments.body["data"].as_array().unwrap().iter().map(|c| c["internal"].as_bool().unwrap()).collect();
+    assert_eq!(internal, vec![false, true]);
+
+    // The page polls with its version: unchanged is an empty 204; changed, the page.
+    let version = field_value(&b.get(&path).await.html, "version").unwrap();
+    let poll = format!("{path}?since={version}");
+    assert_eq!(b.get_with(&poll, &[("hx-request", "true")]).await.status, StatusCode::NO_CONTENT);
+    app.post(&format!("/api/v1/cases/{id}/comments"), json!({"body": "From the API"})).await;
+    let r = b.get_with(&poll, &[("hx-request", "true")]).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.html.contains("From the API"));
+    // A poll whose session has ended sends the whole page to sign-in.
+    let mut stranger = Browser::new(&app);
+    let r = stranger.get_with(&poll, &[("hx-request", "true")]).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.headers["hx-redirect"].to_str().unwrap().starts_with("/login?next="));
+
+    // An empty message is explained at the composer; a stale form at the header.
+    let r = b.submit(&path, &format!("{path}/comments"), &[("visibility", "note"), ("body", "  ")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.html.contains("id=\"composer-error\""), "{}", r.html);
+    let r = b.submit(&path, &path, &[("version", &version), ("priority", "low")]).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(r.html.contains("id=\"case-error\""));
+    let r = b.submit(&path, &path, &[("status", "not-a-status")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn password_change_checks_the_current_password_and_ends_other_sessions() {
+    let app = spawn_app().await;
+    let mut b = admin(&app).await;
+    let mut elsewhere = admin(&app).await;
+    let page = "/account/password";
+
+    let r = b
+        .submit(
+            page,
+            page,
+            &[
+                ("current_password", "wrong"),
+                ("new_password", "new-password-456"),
+                ("confirm_password", "new-password-456"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.html.contains("id=\"current_password-error\""), "{}", r.html);
+    let r = b
+        .submit(
+            page,
+            page,
+            &[("current_password", ADMIN_PASSWORD), ("new_password", "short"), ("confirm_password", "short")],
+        )
+        .await;
+    assert!(r.html.contains("id=\"new_password-error\""), "{}", r.html);
+    let r = b
+        .submit(
+            page,
+            page,
+            &[
+                ("current_password", ADMIN_PASSWORD),
+                ("new_password", "new-password-456"),
+                ("confirm_password", "other"),
+            ],
+        )
+        .await;
+    assert!(r.html.contains("id=\"confirm_password-error\""), "{}", r.html);
+
+    let r = b
+        .submit(
+            page,
+            page,
+            &[
+                ("current_password", ADMIN_PASSWORD),
+                ("new_password", "new-password-456"),
+                ("confirm_password", "new-password-456"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.html.contains("Your password was changed"));
+    assert_eq!(b.get("/cases").await.status, StatusCode::OK, "this session goes on");
+    assert_eq!(elsewhere.get("/cases").await.status, StatusCode::SEE_OTHER, "the other one ended");
+    let mut fresh = Browser::new(&app);
+    assert_eq!(fresh.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(fresh.sign_in(ADMIN_EMAIL, "new-password-456").await.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn assets_are_embedded_and_cached() {
+    let app = spawn_app().await;
+    let mut b = Browser::new(&app);
+    for (name, ct) in [("app.css", "text/css"), ("htmx.min.js", "text/javascript"), ("app.js", "text/javascript")] {
+        let r = b.get(&format!("/assets/{name}")).await;
+        assert_eq!(r.status, StatusCode::OK, "{name}");
+        assert!(r.headers["content-type"].to_str().unwrap().starts_with(ct));
+        assert_eq!(r.headers["cache-control"], "public, max-age=3600");
+        let etag = r.headers["etag"].to_str().unwrap().to_string();
+        let again = b.get_with(&format!("/assets/{name}"), &[("if-none-match", &etag)]).await;
+        assert_eq!(again.status, StatusCode::NOT_MODIFIED);
+    }
+    assert!(b.get("/assets/htmx.min.js").await.html.contains("htmx"));
+    assert_eq!(b.get("/assets/nope.js").await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn the_trash_page_is_for_admins_only() {
+    let app = spawn_app().await;
+    let case = app.create_case(json!({"subject": "Spam from a bot"})).await;
+    let id = case["id"].as_str().unwrap();
+    assert_eq!(app.delete(&format!("/api/v1/cases/{id}")).await.status, StatusCode::NO_CONTENT);
+    let user = json!({"email": "agnes@example.com", "name": "Agnes", "role": "agent", "password": "agent-password-1"});
+    assert_eq!(app.post("/api/v1/users", user).await.status, StatusCode::CREATED);
+
+    let mut agent = Browser::new(&app);
+    assert_eq!(agent.sign_in("agnes@example.com", "agent-password-1").await.status, StatusCode::SEE_OTHER);
+    let page = agent.get("/cases").await;
+    assert!(page.html.contains("Agnes") && !page.html.contains("/admin/trash"), "no link for agents");
+    let r = agent.get("/admin/trash").await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(r.html.contains("Not allowed") && !r.html.contains("Spam from a bot"), "{}", r.html);
+    let r = agent.post(&format!("/admin/trash/{id}/restore"), &[("_csrf", &page.csrf())]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.get(&format!("/api/v1/cases/{id}")).await.status, StatusCode::NOT_FOUND, "still deleted");
+
+    let mut b = admin(&app).await;
+    let r = b.get("/admin/trash").await;
+    assert!(
+        r.html.contains("Spam from a bot") && r.html.contains(r#"<a href="/admin/trash" aria-current="page">"#),
+        "{}",
+        r.html
+    );
+    let r = b.submit("/admin/trash", &format!("/admin/trash/{id}/restore"), &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.location(), format!("/cases/{id}"));
+    assert_eq!(app.get(&format!("/api/v1/cases/{id}")).await.status, StatusCode::OK, "restored");
+}
+
+#[tokio::test]
+async fn sla_badges_count_down_and_then_say_how_long_ago_the_target_was_missed() {
+    let start = Timestamp::from_second(1_800_000_000).unwrap();
+    let app = spawn_app_at(start).await;
+    let clock = app.clock.clone().unwrap();
+    let r = app.patch("/api/v1/organization", json!({"default_sla": true})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let case = app.create_case(json!({"subject": "Site is down", "priority": "critical"})).await;
+    let path = format!("/cases/{}", case["id"].as_str().unwrap());
+    let mut b = admin(&app).await;
+
+    clock.advance(SignedDuration::from_mins(25));
+    let list = b.get("/cases").await;
+    assert!(list.html.contains(r#"<span class="badge sla-soon">due in 35 min</span>"#), "{}", list.html);
+    clock.advance(SignedDuration::from_mins(100));
+    let list = b.get("/cases").await;
+    assert!(list.html.contains(r#"<span class="badge sla-breached">breached 1 h ago</span>"#), "{}", list.html);
+    assert!(b.get(&path).await.html.contains("SLA breached 1 h ago"));
+}
+
+#[tokio::test]
+async fn the_list_exports_to_xlsx_and_saves_its_search_as_a_view() {
+    use calamine::{Reader, Xlsx, open_workbook_from_rs};
+
+    let app = spawn_app().await;
+    app.create_case(json!({"subject": "Refund for order 17"})).await;
+    app.create_case(json!({"subject": "Password reset"})).await;
+    let mut b = admin(&app).await;
+
+    let list = b.get("/cases?q=refund").await;
+    assert!(list.html.contains(r#"href="/cases/export.xlsx?q=refund""#), "{}", list.html);
+    let r = b.get("/cases/export.xlsx?q=refund").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.headers["content-disposition"], "attachment; filename=\"cases.xlsx\"");
+    let bytes = reqwest::Client::new()
+        .get(format!("{}/cases/export.xlsx?q=refund", app.base))
+        .header("cookie", format!("casedesk_session={}", b.cookies["casedesk_session"]))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let mut book: Xlsx<_> = open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).expect("an xlsx file");
+    let rows: Vec<String> = book.worksheet_range("Cases").unwrap().rows().map(|r| r[1].to_string()).collect();
+    assert_eq!(rows, ["Subject", "Refund for order 17"]);
+    assert_eq!(b.get("/cases/export.xlsx?q=priority%3E%3Dbogus").await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(Browser::new(&app).get("/cases/export.xlsx").await.status, StatusCode::SEE_OTHER, "signed in only");
+
+    // Saving the search: a name is required; then the view opens with its count in the sidebar.
+    let r = b.submit("/cases?q=refund", "/views", &[("q", "refund"), ("name", " ")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.html.contains("id=\"save-error\"") && r.html.contains("<details class=\"save-view\" open>"),
+        "{}",
+        r.html
+    );
+    let r = b.submit("/cases?q=refund", "/views", &[("q", "refund"), ("name", "Refunds")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.html);
+    let page = b.get(r.location()).await;
+    assert!(page.html.contains("<h1>Refunds</h1>") && page.html.contains("Refund for order 17"));
+    assert!(!page.html.contains("Password reset"));
+    assert!(
+        page.html.contains(
+            r#"aria-current="page">
+        <span>Refunds</span>
+        <span class="count">1</span>"#
+        ),
+        "{}",
+        page.html
+    );
+}
+
+#[tokio::test]
+async fn column_headers_sort_the_list_and_the_export() {
+    let app = spawn_app().await;
+    for (subject, priority) in [("Alpha", "low"), ("Bravo", "critical"), ("Charlie", "medium")] {
+        app.create_case(json!({"subject": subject, "priority": priority})).await;
+    }
+    let mut b = admin(&app).await;
+    let order = |html: &str| -> Vec<String> {
+        html.split("class=\"case-link\" href=\"/cases/")
+            .skip(1)
+            .map(|s| s.split('>').nth(1).unwrap().split('<').next().unwrap().to_string())
+            .collect()
+    };
+
+    // All open is newest-updated first; its Updated header says so.
+    let r = b.get("/cases?view=all-open").await;
+    assert_eq!(order(&r.html), ["Charlie", "Bravo", "Alpha"]);
+    assert!(r.html.contains(r#"<th scope="col" aria-sort="descending"><a class="sort" href="/cases?view=all-open&#38;ordering=updated_at">Updated</a>"#), "{}", r.html);
+    let r = b.get("/cases?view=all-open&ordering=-priority").await;
+    assert_eq!(order(&r.html), ["Bravo", "Charlie", "Alpha"]);
+    assert!(r.html.contains(r#"<a href="/cases?view=all-open" aria-current="page">"#), "still the view");
+    assert!(r.html.contains(r#"href="/cases/export.xlsx?view=all-open&#38;ordering=-priority""#));
+    let r = b.get("/cases?q=status%3Anew&ordering=priority").await;
+    assert_eq!(order(&r.html), ["Alpha", "Charlie", "Bravo"]);
+    let r = b.get("/cases?view=all-open&ordering=sideways").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.html.contains("unknown ordering"), "{}", r.html);
+}
