@@ -1,5 +1,5 @@
 //! Background jobs: the SLA sweep, auto-closing resolved cases, the file sweep and trash purge,
-//! bulk jobs, and the backlog pass that hands waiting cases to agents. Every instance runs them; they coordinate only through the database
+//! bulk jobs, webhook deliveries, and the backlog pass that hands waiting cases to agents. Every instance runs them; they coordinate only through the database
 //! (each write is conditional on the row being unchanged), so running several is safe.
 
 use std::time::Duration;
@@ -27,6 +27,9 @@ pub struct JobIntervals {
     /// How often the bulk-job worker looks for jobs queued by other instances or left by a dead
     /// one (jobs queued on this instance start at once).
     pub bulk_poll: Duration,
+    /// How often committed events are turned into webhook deliveries and due deliveries sent:
+    /// a webhook hears of a change at most this long after its commit (plus the send).
+    pub webhooks: Duration,
 }
 
 impl Default for JobIntervals {
@@ -36,6 +39,7 @@ impl Default for JobIntervals {
             auto_close: Duration::from_secs(60),
             blob_sweep: Duration::from_secs(3600),
             bulk_poll: Duration::from_secs(5),
+            webhooks: Duration::from_secs(1),
         }
     }
 }
@@ -60,7 +64,7 @@ impl App {
 
     /// Runs the background jobs until the task is dropped or aborted.
     pub async fn run_jobs(self, every: JobIntervals) {
-        tokio::join!(self.periodic_jobs(every), self.bulk_worker(every.bulk_poll));
+        tokio::join!(self.periodic_jobs(every), self.bulk_worker(every.bulk_poll), self.webhook_worker(every.webhooks));
     }
 
     async fn periodic_jobs(&self, every: JobIntervals) {

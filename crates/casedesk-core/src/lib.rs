@@ -9,7 +9,7 @@
 //! Layout: [`error`] (the layer's [`AppError`]), [`clock`], [`auth`] (passwords and tokens),
 //! [`cases`], [`bulk`] (one action on many cases), [`trash`] (deleted cases), [`export`] (cases to .xlsx and CSV), [`files`] (uploads, downloads and the [`blobs`] port), [`directory`] (users, accounts, contacts), [`queues`] (queues and members),
 //! [`routing`] (who gets a case), [`sessions`] (web sign-in, sessions and throttling), [`sla`] (calendars, policies, the breach sweep), [`org`]
-//! (organization settings), [`time`] (time tracking), [`admin`] (bootstrap and the operator's commands), [`idempotency`].
+//! (organization settings), [`time`] (time tracking), [`webhooks`] (subscriptions and the outbox that sends them), [`admin`] (bootstrap and the operator's commands), [`idempotency`].
 
 #![forbid(unsafe_code)]
 
@@ -38,6 +38,7 @@ pub mod sla;
 pub mod time;
 pub mod trash;
 pub mod views;
+pub mod webhooks;
 pub mod workflow;
 
 use std::sync::Arc;
@@ -76,10 +77,19 @@ pub struct App {
     pub jobs_signal: bulk::JobSignal,
     /// What the assistant learned of each organization's cases.
     pub ai: ai::AiState,
+    /// Where webhook deliveries are sent ([`webhooks::NoSender`] unless given one).
+    pub http: Arc<dyn webhooks::HttpSender>,
 }
 
 impl App {
     pub fn new(store: Store, clock: Arc<dyn Clock>, files: files::Files) -> Self {
-        Self { store, clock, files, jobs_signal: bulk::JobSignal::default(), ai: ai::AiState::default() }
+        Self {
+            store,
+            clock,
+            files,
+            jobs_signal: bulk::JobSignal::default(),
+            ai: ai::AiState::default(),
+            http: Arc::new(webhooks::NoSender),
+        }
     }
 }

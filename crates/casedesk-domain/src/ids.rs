@@ -29,6 +29,8 @@ pub enum IdKind {
     File,
     View,
     BulkJob,
+    Webhook,
+    WebhookDelivery,
 }
 
 impl IdKind {
@@ -57,6 +59,8 @@ impl IdKind {
             IdKind::File => "fil_",
             IdKind::View => "vw_",
             IdKind::BulkJob => "bulk_",
+            IdKind::Webhook => "wh_",
+            IdKind::WebhookDelivery => "whd_",
         }
     }
 

@@ -28,6 +28,7 @@
 //! - [`session`]: web sessions' lifetime and idle timeout, sign-in throttling.
 //! - [`workflow`]: custom statuses and funnel stages.
 //! - [`view`]: predefined and saved views (a query, columns and an order) and who sees them.
+//! - [`webhook`]: webhook subscriptions, deliveries, their signature and retry schedule.
 //! - [`text`]: small validators shared by the others (lengths, email).
 //! - [`time`]: time tracking: durations, time types, entries and timers.
 
@@ -61,6 +62,7 @@ pub mod text;
 pub mod time;
 pub mod timeline;
 pub mod view;
+pub mod webhook;
 pub mod workflow;
 
 pub use error::{DomainError, Errors, FieldError};

@@ -44,6 +44,8 @@ pub enum Action {
     LogTime,
     /// Define the organization's time types; change anyone's time entries.
     ManageTime,
+    /// Create, change and delete webhooks; read their deliveries.
+    ManageWebhooks,
 }
 
 /// Whether a user with `role` may perform `action`.
@@ -54,7 +56,7 @@ pub fn can(role: Role, action: Action) -> bool {
         Role::Agent => match action {
             ReadCases | WriteCases | ReadDirectory | WriteDirectory | ManageOwnTokens | LogTime => true,
             DeleteCase | ImportCases | DeleteDirectoryEntry | ManageUsers | ManageAllTokens | ManageQueues
-            | ManageTime => false,
+            | ManageTime | ManageWebhooks => false,
         },
     }
 }
@@ -80,6 +82,7 @@ mod tests {
             (ManageQueues, true, false),
             (LogTime, true, true),
             (ManageTime, true, false),
+            (ManageWebhooks, true, false),
         ];
         for (action, admin, agent) in table {
             assert_eq!(can(Role::Admin, action), admin, "admin {action:?}");

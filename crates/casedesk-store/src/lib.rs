@@ -91,10 +91,12 @@ mod store_sla;
 mod store_time;
 mod store_trash;
 mod store_views;
+pub(crate) mod store_webhooks;
 mod store_workflow;
 
 pub use store_sessions::UiSession;
 pub use store_time::{CaseTime, EntryFilter, TimeTotal, TimerChange, TotalsGroup};
+pub use store_webhooks::MakeDeliveries;
 
 /// Connection settings beyond the URL.
 #[derive(Debug, Clone)]

@@ -21,6 +21,7 @@ const SQLITE: &[(i64, &str)] = &[
     (12, include_str!("../migrations/sqlite/0012_bulk_trash.sql")),
     (13, include_str!("../migrations/sqlite/0013_case_counts.sql")),
     (14, include_str!("../migrations/sqlite/0014_ui_sessions.sql")),
+    (15, include_str!("../migrations/sqlite/0015_webhooks.sql")),
     (16, include_str!("../migrations/sqlite/0016_search_people.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
@@ -38,6 +39,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (12, include_str!("../migrations/postgres/0012_bulk_trash.sql")),
     (13, include_str!("../migrations/postgres/0013_case_counts.sql")),
     (14, include_str!("../migrations/postgres/0014_ui_sessions.sql")),
+    (15, include_str!("../migrations/postgres/0015_webhooks.sql")),
     (16, include_str!("../migrations/postgres/0016_search_people.sql")),
 ];
 

@@ -229,6 +229,12 @@ pub mod q {
     }
     pub use export::*;
 
+    mod webhooks {
+        use super::*;
+        include!("queries_webhooks.rs");
+    }
+    pub use webhooks::*;
+
     mod bench {
         use super::*;
         include!("queries_bench.rs");

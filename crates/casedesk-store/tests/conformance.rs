@@ -279,6 +279,7 @@ conformance! {
     scenario_trash_restore_and_purge,
     scenario_bulk_jobs_claims_and_leases,
     scenario_export_names_and_time,
+    scenario_webhooks_and_their_outbox,
     scenario_ui_sessions_and_sign_in_failures,
 }
 
@@ -3579,6 +3580,173 @@ async fn scenario_export_names_and_time(store: &Store) {
     assert_eq!(spent, vec![(logged.id.clone(), 120 * 60)], "sums the organization's entries per case");
     assert!(store.time_spent_of(&a.org, &[]).await.unwrap().is_empty());
 }
+
+// ---- scenarios: webhooks -------------------------------------------------------------------------
+
+fn webhook(a: &Tenant, events: &[&str], at: Timestamp) -> casedesk_domain::webhook::Webhook {
+    use casedesk_domain::webhook::Webhook;
+    let w = Webhook::new(IdKind::Webhook.new_id(), &a.org, &a.admin.id, "whsec_conformance".into(), at);
+    Webhook { url: "https://hooks.example.com/in".into(), events: events.iter().map(|e| e.to_string()).collect(), ..w }
+}
+
+/// Dispatches until `want` deliveries were made in all (on PostgreSQL the dispatcher waits for
+/// every older transaction of the cluster, and other tests run beside this one).
+async fn dispatch_until(
+    store: &Store,
+    now: Timestamp,
+    want: usize,
+    seen: &std::sync::Mutex<Vec<(String, bool)>>,
+) -> usize {
+    use casedesk_domain::webhook::{self, Delivery, Webhook};
+    let make = |hooks: &[Webhook], e: &Event, case: Option<&Case>, comment: Option<&Comment>| {
+        let mut out = Vec::new();
+        for h in hooks {
+            // The case, and a comment.added event's comment, come along.
+            let with_comment = comment.is_some_and(|c| Some(c.id.as_str()) == e.data["comment_id"].as_str());
+            let given = case.is_some_and(|c| c.id == e.case_id) && (e.kind == timeline::COMMENT_ADDED) == with_comment;
+            seen.lock().unwrap().push((h.id.clone(), given));
+            if h.subscribes(&e.kind) {
+                out.push(Delivery::new(
+                    IdKind::WebhookDelivery.new_id(),
+                    h,
+                    e,
+                    webhook::payload(e, case, comment),
+                    now,
+                ));
+            }
+        }
+        out
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mut made = 0;
+    loop {
+        made += store.dispatch_webhook_events(100, &make).await.unwrap();
+        if made >= want || std::time::Instant::now() > deadline {
+            return made;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+async fn scenario_webhooks_and_their_outbox(store: &Store) {
+    use casedesk_domain::webhook::{DeliveryState, Webhook};
+    let a = tenant(store, "Acme").await;
+    let b = tenant(store, "Globex").await;
+    // History: once the feed shows it, a new webhook starts after it.
+    create(store, &a.org, &a.admin.id, t(1), subject("before any webhook")).await;
+    read_feed(store, &a.org, None, 100, 1).await;
+
+    let all = webhook(&a, &["*"], t(2));
+    let comments = webhook(&a, &["comment.added"], t(3));
+    let off = Webhook { active: false, ..webhook(&a, &["*"], t(4)) };
+    for w in [&all, &comments, &off] {
+        store.insert_webhook(w).await.unwrap();
+    }
+    assert_eq!(store.get_webhook(&a.org, &all.id).await.unwrap(), all);
+    assert_err!(store.get_webhook(&b.org, &all.id).await, StoreError::NotFound);
+    let first = store.list_webhooks(&a.org, &PageRequest::first(2)).await.unwrap();
+    assert_eq!(first.items.iter().map(|w| &w.id).collect::<Vec<_>>(), [&off.id, &comments.id], "newest first");
+    let rest = store.list_webhooks(&a.org, &PageRequest { limit: 2, cursor: first.next_cursor }).await.unwrap();
+    assert_eq!((rest.items.len(), rest.items[0].id.as_str(), rest.next_cursor), (1, all.id.as_str(), None));
+    assert!(store.list_webhooks(&b.org, &PageRequest::first(10)).await.unwrap().items.is_empty());
+
+    // New events become deliveries once, for the active webhooks that subscribe to them.
+    let seen = std::sync::Mutex::new(Vec::new());
+    let one = create(store, &a.org, &a.admin.id, t(10), subject("one")).await;
+    let (_, one) = comment(store, &one, &a.admin.id, "a note", true, t(11)).await;
+    create(store, &b.org, &b.admin.id, t(12), subject("theirs")).await;
+    assert_eq!(dispatch_until(store, t(13), 3, &seen).await, 3, "created → all; comment → all and comments");
+    assert_eq!(dispatch_until(store, t(14), 0, &seen).await, 0, "nothing twice");
+    let seen = seen.into_inner().unwrap();
+    assert!(
+        seen.iter().all(|(id, case_given)| *id != off.id && *case_given),
+        "active webhooks, with the case: {seen:?}"
+    );
+    assert_eq!(seen.len(), 4, "two events for two active webhooks, the history not at all: {seen:?}");
+
+    let log = store.list_webhook_deliveries(&a.org, &all.id, &PageRequest::first(10)).await.unwrap().items;
+    assert_eq!(log.iter().map(|d| d.event_type.as_str()).collect::<Vec<_>>(), ["comment.added", "case.created"]);
+    assert!(log.iter().all(|d| d.case_id == one.id && d.state == DeliveryState::Pending && d.attempts == 0));
+    let (created_d, comment_d) = (log[1].clone(), log[0].clone());
+    assert!(created_d.event_seq < comment_d.event_seq);
+    assert_eq!(store.get_webhook_delivery(&a.org, &all.id, &created_d.id).await.unwrap(), created_d);
+    assert_err!(store.get_webhook_delivery(&b.org, &all.id, &created_d.id).await, StoreError::NotFound);
+    assert!(store.list_webhook_deliveries(&b.org, &all.id, &PageRequest::first(10)).await.unwrap().items.is_empty());
+    let to_comments = store.list_webhook_deliveries(&a.org, &comments.id, &PageRequest::first(10)).await.unwrap().items;
+    assert_eq!(to_comments.len(), 1);
+
+    // Claims: the oldest pending delivery per case and webhook, leased; nothing twice.
+    let mut claimed = store.claim_webhook_deliveries("w1", t(20), t(80), 10).await.unwrap();
+    claimed.sort_by_key(|d| d.webhook_id == comments.id);
+    assert_eq!(
+        claimed.iter().map(|d| d.id.as_str()).collect::<Vec<_>>(),
+        [created_d.id.as_str(), to_comments[0].id.as_str()]
+    );
+    assert!(claimed.iter().all(|d| d.attempts == 1 && d.next_attempt_at == t(80) && d.last_attempt_at == Some(t(20))));
+    assert!(store.claim_webhook_deliveries("w2", t(21), t(81), 10).await.unwrap().is_empty(), "leased or behind");
+
+    // A failure: retried later, the webhook failing since then; another claim may not record it.
+    let mut d = claimed[0].clone();
+    d.record(Ok(500), t(22), 0.0);
+    assert_err!(store.finish_webhook_attempt(&d, "w2", t(22)).await, StoreError::Stale);
+    assert!(store.finish_webhook_attempt(&d, "w1", t(22)).await.unwrap().is_none());
+    assert_eq!(store.get_webhook(&a.org, &all.id).await.unwrap().failing_since, Some(t(22)));
+    assert!(store.claim_webhook_deliveries("w2", t(51), t(111), 10).await.unwrap().is_empty(), "not due before t(52)");
+
+    // A lease that runs out: another instance takes the delivery; the first cannot record it.
+    let taken = store.claim_webhook_deliveries("w2", t(81), t(141), 10).await.unwrap();
+    let ids: BTreeSet<&str> = taken.iter().map(|d| d.id.as_str()).collect();
+    assert_eq!(ids, BTreeSet::from([created_d.id.as_str(), to_comments[0].id.as_str()]));
+    let again = taken.iter().find(|d| d.id == to_comments[0].id).unwrap();
+    assert_eq!(again.attempts, 2);
+    let mut late = claimed[1].clone();
+    late.record(Ok(200), t(82), 0.0);
+    assert_err!(store.finish_webhook_attempt(&late, "w1", t(82)).await, StoreError::Stale);
+
+    // A success clears the failures and lets the case's next delivery go.
+    let mut ok = taken.iter().find(|d| d.id == created_d.id).unwrap().clone();
+    ok.record(Ok(204), t(83), 0.0);
+    assert!(store.finish_webhook_attempt(&ok, "w2", t(83)).await.unwrap().is_none());
+    assert_eq!(store.get_webhook_delivery(&a.org, &all.id, &ok.id).await.unwrap(), ok);
+    assert_eq!(store.get_webhook(&a.org, &all.id).await.unwrap().failing_since, None);
+    let next = store.claim_webhook_deliveries("w3", t(84), t(144), 10).await.unwrap();
+    assert_eq!(next.iter().map(|d| d.id.as_str()).collect::<Vec<_>>(), [comment_d.id.as_str()]);
+
+    // Failing for a day switches the webhook off, once; its deliveries then wait.
+    let mut fail = next[0].clone();
+    fail.record(Err("refused".into()), t(85), 0.0);
+    assert!(store.finish_webhook_attempt(&fail, "w3", t(85)).await.unwrap().is_none());
+    let later = t(85) + jiff::SignedDuration::from_hours(25);
+    let mut dead =
+        store.claim_webhook_deliveries("w4", later, later + jiff::SignedDuration::from_secs(60), 10).await.unwrap();
+    dead.retain(|d| d.id == comment_d.id);
+    dead[0].record(Err("refused".into()), later, 0.0);
+    assert_eq!(dead[0].state, DeliveryState::Failed);
+    let switched = store.finish_webhook_attempt(&dead[0], "w4", later).await.unwrap().expect("switched off");
+    assert!(!switched.active && switched.disabled_at == Some(later));
+    assert_eq!(store.get_webhook(&a.org, &all.id).await.unwrap(), switched);
+    let redelivery = ok.again(IdKind::WebhookDelivery.new_id(), later).unwrap();
+    store.insert_webhook_delivery(&redelivery).await.unwrap();
+    let far = later + jiff::SignedDuration::from_hours(1);
+    let claimable = store.claim_webhook_deliveries("w5", far, far, 10).await.unwrap();
+    assert!(
+        claimable.iter().all(|d| d.webhook_id != all.id),
+        "a switched-off webhook's deliveries wait: {claimable:?}"
+    );
+
+    // Admin changes; a delete takes the delivery log along.
+    let on = Webhook { active: true, disabled_at: None, disabled_reason: None, failing_since: None, ..switched };
+    store.update_webhook(&on).await.unwrap();
+    assert_eq!(store.get_webhook(&a.org, &all.id).await.unwrap(), on);
+    assert_err!(store.update_webhook(&Webhook { org_id: b.org.clone(), ..on.clone() }).await, StoreError::NotFound);
+    assert_err!(store.delete_webhook(&b.org, &all.id).await, StoreError::NotFound);
+    store.delete_webhook(&a.org, &all.id).await.unwrap();
+    assert_err!(store.get_webhook(&a.org, &all.id).await, StoreError::NotFound);
+    assert_err!(store.get_webhook_delivery(&a.org, &all.id, &redelivery.id).await, StoreError::NotFound);
+    assert_eq!(store.get_webhook(&a.org, &comments.id).await.unwrap().id, comments.id, "the others stay");
+}
+
+// ---- scenarios: web sessions ---------------------------------------------------------------------
 
 /// Web sessions are found by their hash with their user; ending the others keeps one; failed
 /// sign-ins are counted per key since a time; purging forgets old ones.

@@ -67,6 +67,7 @@ impl Default for HttpConfig {
         (name = "imports", description = "Historical cases from another helpdesk"),
         (name = "views", description = "Predefined and saved views, their cases and counts"),
         (name = "time", description = "Time tracking: timers, time entries, timesheets, totals, estimates"),
+        (name = "webhooks", description = "Signed HTTP deliveries of case events, their log and redelivery"),
     )
 )]
 struct ApiDoc;
@@ -87,7 +88,7 @@ impl utoipa::Modify for BearerAuth {
 pub fn api_routes(config: &HttpConfig) -> (Router<AppState>, utoipa::openapi::OpenApi) {
     use api::{
         activities as act, ai, bulk, cases, directory as d, events, exports, files, imports, milestones as ms, org,
-        queues, search, sla, time, trash, views, workflow as w,
+        queues, search, sla, time, trash, views, webhooks as wh, workflow as w,
     };
     let imports = OpenApiRouter::new()
         .routes(routes!(imports::import_cases))
@@ -112,6 +113,10 @@ pub fn api_routes(config: &HttpConfig) -> (Router<AppState>, utoipa::openapi::Op
         .routes(routes!(views::list_views, views::create_view))
         .routes(routes!(views::get_view, views::update_view, views::delete_view))
         .routes(routes!(views::view_cases))
+        .routes(routes!(wh::list_webhooks, wh::create_webhook))
+        .routes(routes!(wh::get_webhook, wh::update_webhook, wh::delete_webhook))
+        .routes(routes!(wh::list_deliveries))
+        .routes(routes!(wh::redeliver))
         .routes(routes!(exports::export_xlsx))
         .routes(routes!(exports::export_csv))
         .routes(routes!(d::list_users, d::create_user))

@@ -44,6 +44,9 @@ pub enum Command {
         /// Largest uploaded file, in bytes (default 25 MB); larger ones get 413.
         #[arg(long, env = "CASEDESK_MAX_FILE_BYTES", default_value_t = casedesk_domain::file::DEFAULT_MAX_FILE_BYTES)]
         max_file_bytes: u64,
+        /// Seconds a webhook receiver has to answer a delivery before the attempt counts as failed.
+        #[arg(long, env = "CASEDESK_WEBHOOK_TIMEOUT_SECS", default_value_t = 10)]
+        webhook_timeout_secs: u64,
         /// Mark the web UI's session cookie Secure: set it when users reach casedesk over HTTPS
         /// (directly or through a proxy that terminates TLS).
         #[arg(long, env = "CASEDESK_SECURE_COOKIES")]
@@ -143,7 +146,14 @@ async fn operator_app(
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     telemetry::init(cli.log_format);
     match cli.command {
-        Command::Serve { listen, max_connections, max_body_bytes, max_file_bytes, secure_cookies } => {
+        Command::Serve {
+            listen,
+            max_connections,
+            max_body_bytes,
+            max_file_bytes,
+            webhook_timeout_secs,
+            secure_cookies,
+        } => {
             let opts = bootstrap_options();
             let (token_given, password_given) = (opts.token.is_some(), opts.password.is_some());
             let config = ServeConfig {
@@ -160,6 +170,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 clock: std::sync::Arc::new(casedesk_core::SystemClock),
                 jobs: casedesk_core::jobs::JobIntervals::default(),
                 max_file_bytes,
+                webhook_timeout: std::time::Duration::from_secs(webhook_timeout_secs),
             };
             let running = server::start(config, server::shutdown_signal()).await?;
             if let Some(b) = &running.bootstrap {

@@ -9,6 +9,7 @@
 //! - [`ai_eval`]: `casedesk ai-eval`, the assistant measured on the evaluation set.
 //! - [`bench_export`]: `casedesk bench-export`, exports of a million cases over HTTP.
 //! - [`telemetry`]: logging setup.
+//! - [`webhook_sender`]: the HTTP client webhook deliveries are sent with.
 
 #![forbid(unsafe_code)]
 
@@ -21,3 +22,4 @@ pub mod cli;
 pub mod export;
 pub mod server;
 pub mod telemetry;
+pub mod webhook_sender;

@@ -30,6 +30,8 @@ pub struct ServeConfig {
     pub files_dir: PathBuf,
     /// Largest file accepted, in bytes.
     pub max_file_bytes: u64,
+    /// How long a webhook receiver has to answer a delivery.
+    pub webhook_timeout: std::time::Duration,
 }
 
 /// The file store in `dir` (created if missing), accepting files up to `max_bytes`.
@@ -88,7 +90,8 @@ pub async fn start(
 ) -> anyhow::Result<Running> {
     let store = open_store(&config.database_url, config.max_connections).await?;
     let files = open_files(&config.files_dir, config.max_file_bytes)?;
-    let app = App::new(store.clone(), config.clock.clone(), files);
+    let sender = crate::webhook_sender::ReqwestSender::new(config.webhook_timeout).context("the webhook client")?;
+    let app = App::new(store.clone(), config.clock.clone(), files).with_http_sender(Arc::new(sender));
     let bootstrap = app.bootstrap(config.bootstrap.clone()).await.map_err(|e| anyhow::anyhow!("bootstrap: {e:?}"))?;
     let listener = TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
     let addr = listener.local_addr()?;

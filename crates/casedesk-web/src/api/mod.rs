@@ -19,6 +19,7 @@ pub mod sla;
 pub mod time;
 pub mod trash;
 pub mod views;
+pub mod webhooks;
 pub mod workflow;
 
 use casedesk_core::store::PageRequest;

@@ -28,4 +28,5 @@ mod tenancy;
 mod time;
 mod ui;
 mod views;
+mod webhooks;
 mod workflow;

@@ -35,6 +35,7 @@ enum Kind {
     TimeEntry,
     View,
     BulkJob,
+    Webhook,
     /// A case in the trash.
     Trashed,
 }
@@ -154,6 +155,11 @@ fn id_routes() -> Vec<(Method, &'static str, Kind, Option<Value>)> {
         (Method::POST, "/api/v1/bulk-jobs/{id}/cancel", BulkJob, None),
         (Method::POST, "/api/v1/trash/cases/{id}/restore", Trashed, None),
         (Method::DELETE, "/api/v1/trash/cases/{id}", Trashed, None),
+        (Method::GET, "/api/v1/webhooks/{id}", Webhook, None),
+        (Method::GET, "/api/v1/webhooks/{id}/deliveries", Webhook, None),
+        (Method::POST, "/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver", Webhook, None),
+        (Method::PATCH, "/api/v1/webhooks/{id}", Webhook, Some(json!({"url": "https://b.example/steal"}))),
+        (Method::DELETE, "/api/v1/webhooks/{id}", Webhook, None),
     ]
 }
 
@@ -177,6 +183,7 @@ fn missing_id(kind: Kind) -> &'static str {
         Kind::TimeEntry => "te_0000000000007000800000000000dead",
         Kind::View => "vw_0000000000007000800000000000dead",
         Kind::BulkJob => "bulk_0000000000007000800000000000dead",
+        Kind::Webhook => "wh_0000000000007000800000000000dead",
         Kind::Trashed => "case_0000000000007000800000000000dead",
     }
 }
@@ -205,6 +212,8 @@ struct OrgA {
     view_id: String,
     bulk_job_id: String,
     trashed_id: String,
+    webhook_id: String,
+    delivery_id: String,
 }
 
 impl OrgA {
@@ -227,6 +236,7 @@ impl OrgA {
             Kind::TimeEntry => &self.time_entry_id,
             Kind::View => &self.view_id,
             Kind::BulkJob => &self.bulk_job_id,
+            Kind::Webhook => &self.webhook_id,
             Kind::Trashed => &self.trashed_id,
         }
     }
@@ -339,7 +349,10 @@ async fn seed_org_a(app: &TestApp) -> OrgA {
     assert_eq!(job.status.as_u16(), 202, "A starts a bulk job: {}", job.body);
     let bulk_job_id = job.body["id"].as_str().expect("job id").to_string();
     crate::bulk::wait_for_job(app, &app.token, &bulk_job_id).await;
+    let (webhook_id, delivery_id) = crate::webhooks::unreachable_webhook_with_a_delivery(app).await;
     OrgA {
+        webhook_id,
+        delivery_id,
         bulk_job_id,
         trashed_id,
         view_id,
@@ -391,6 +404,7 @@ async fn snapshot(app: &TestApp, a: &OrgA) -> Vec<(String, Value)> {
         format!("/api/v1/cases/{}/files/{}/content", a.case_id, a.file_id),
         format!("/api/v1/bulk-jobs/{}", a.bulk_job_id),
         "/api/v1/trash/cases".to_string(),
+        format!("/api/v1/webhooks/{}", a.webhook_id),
     ] {
         let r = app.get(&path).await;
         assert_eq!(r.status.as_u16(), 200, "A reads its own {path}: {}", r.body);
@@ -435,12 +449,16 @@ async fn every_id_route_answers_404_for_another_organizations_id_exactly_like_a_
 
     let mut failures = Vec::new();
     for (method, template, kind, body) in id_routes() {
-        let theirs =
-            template.replace("{id}", a.id(kind)).replace("{user_id}", &a.user_id).replace("{file_id}", &a.file_id);
+        let theirs = template
+            .replace("{id}", a.id(kind))
+            .replace("{user_id}", &a.user_id)
+            .replace("{file_id}", &a.file_id)
+            .replace("{delivery_id}", &a.delivery_id);
         let missing = template
             .replace("{id}", missing_id(kind))
             .replace("{user_id}", &a.user_id)
-            .replace("{file_id}", &a.file_id);
+            .replace("{file_id}", &a.file_id)
+            .replace("{delivery_id}", &a.delivery_id);
         let r = app.call(method.clone(), &theirs, Some(&b_token), body.as_ref(), &[]).await;
         let m = app.call(method.clone(), &missing, Some(&b_token), body.as_ref(), &[]).await;
         assert_eq!(m.status.as_u16(), 404, "{method} {missing} (no such record): {}", m.body);
@@ -498,6 +516,10 @@ async fn another_organizations_lists_hold_none_of_its_records() {
     .await;
     let b_case = created(&r, "B case");
     assert_eq!(r.body["organization_id"], b_org.as_str(), "B's case belongs to B");
+    let b_webhook = created(
+        &b(Method::POST, "/api/v1/webhooks".into(), Some(json!({"url": "http://127.0.0.1:9/b-hook"}))).await,
+        "B webhook",
+    );
 
     for (path, own) in [
         ("/api/v1/cases", Some(&b_case)),
@@ -506,6 +528,7 @@ async fn another_organizations_lists_hold_none_of_its_records() {
         ("/api/v1/accounts", Some(&b_account)),
         ("/api/v1/contacts", Some(&b_contact)),
         ("/api/v1/case-queues", Some(&b_queue)),
+        ("/api/v1/webhooks", Some(&b_webhook)),
     ] {
         let a_ids: BTreeSet<String> = all_pages(&app, &app.token, path, 200)
             .await
