@@ -455,8 +455,9 @@ async fn a_delivery_failing_for_a_day_is_dead_lettered_and_its_endpoint_switched
 
     // Retries for most of a day: still pending, still on.
     for _ in 0..11 {
-        advance(&app, SignedDuration::from_hours(2));
+        // Counted before the clock moves: the retry may arrive before this task runs again.
         let n = receiver.received().len();
+        advance(&app, SignedDuration::from_hours(2));
         receiver.wait_until("a retry", |got| got.len() > n).await;
     }
     let log = wait_for_log(&app, hook_id, "retries recorded", |log| {
