@@ -14,6 +14,111 @@
 
 #![forbid(unsafe_code)]
 
+/// The shared queries (`queries.rs` and one module per `queries_*.rs`), for a backend module
+/// that defines `DB`, `Tx` and the backend constants they name: written once here so both
+/// backends compile the same list.
+macro_rules! shared_queries {
+    () => {
+        include!("queries.rs");
+
+        mod queues {
+            use super::*;
+            include!("queries_queues.rs");
+        }
+        pub use queues::*;
+
+        mod sla {
+            use super::*;
+            include!("queries_sla.rs");
+        }
+        pub use sla::*;
+
+        mod workflow {
+            use super::*;
+            include!("queries_workflow.rs");
+        }
+        pub use workflow::*;
+
+        mod links {
+            use super::*;
+            include!("queries_links.rs");
+        }
+        pub use links::*;
+
+        mod activities {
+            use super::*;
+            include!("queries_activities.rs");
+        }
+        pub use activities::*;
+
+        mod milestones {
+            use super::*;
+            include!("queries_milestones.rs");
+        }
+        pub use milestones::*;
+
+        mod time {
+            use super::*;
+            include!("queries_time.rs");
+        }
+        pub use time::*;
+
+        mod files {
+            use super::*;
+            include!("queries_files.rs");
+        }
+        pub use files::*;
+
+        mod views {
+            use super::*;
+            include!("queries_views.rs");
+        }
+        pub use views::*;
+
+        mod trash {
+            use super::*;
+            include!("queries_trash.rs");
+        }
+        pub use trash::*;
+
+        mod bulk {
+            use super::*;
+            include!("queries_bulk.rs");
+        }
+        pub use bulk::*;
+
+        mod ai {
+            use super::*;
+            include!("queries_ai.rs");
+        }
+        pub use ai::*;
+
+        mod export {
+            use super::*;
+            include!("queries_export.rs");
+        }
+        pub use export::*;
+
+        mod webhooks {
+            use super::*;
+            include!("queries_webhooks.rs");
+        }
+        pub use webhooks::*;
+
+        mod bench {
+            use super::*;
+            include!("queries_bench.rs");
+        }
+        pub use bench::*;
+
+        mod sessions {
+            use super::*;
+            include!("queries_sessions.rs");
+        }
+        pub use sessions::*;
+    };
+}
+
 mod bench_sql;
 mod cursor;
 mod error;

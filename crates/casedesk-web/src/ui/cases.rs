@@ -17,7 +17,7 @@ use casedesk_domain::timeline::AuthorType;
 use casedesk_domain::view::ViewInput;
 use serde::Deserialize;
 
-use super::display::{Badge, CaseRow, Chrome, Entry, FieldErrors, Names, label, sla_badge, timeline};
+use super::display::{Badge, CaseRow, Chrome, Entry, FieldErrors, Names, label, sla_badge, status_label, timeline};
 use super::error::{UiError, html};
 use super::session::{FormData, Posted, Viewer};
 use crate::AppState;
@@ -431,12 +431,7 @@ async fn case_page(
         subject: c.subject.clone(),
         description: c.description.clone(),
         status: c.status.as_str(),
-        status_label: detail
-            .workflow
-            .custom_status
-            .as_ref()
-            .map(|s| s.1.clone())
-            .unwrap_or_else(|| label(c.status.as_str())),
+        status_label: status_label(c, &detail.workflow),
         priority: c.priority.as_str(),
         priority_label: label(c.priority.as_str()),
         queue: dir.names.queue(c.queue_id.as_deref()),

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use casedesk_core::store::CaseListItem;
+use casedesk_core::store::{CaseListItem, WorkflowSummary};
 use casedesk_domain::badge::{self, SlaBadge};
 use casedesk_domain::case::Case;
 use casedesk_domain::timeline::{AuthorType, COMMENT_ADDED, Comment, Event, FIELD_CHANGED, STATUS_CHANGED};
@@ -68,6 +68,11 @@ impl FieldErrors {
 }
 
 /// `on_hold` → `On hold`.
+/// What a case's status is called: its custom status's name, or the status itself.
+pub fn status_label(c: &Case, workflow: &WorkflowSummary) -> String {
+    workflow.custom_status.as_ref().map(|s| s.1.clone()).unwrap_or_else(|| label(c.status.as_str()))
+}
+
 pub fn label(s: &str) -> String {
     let s = s.replace('_', " ");
     let mut c = s.chars();
@@ -135,12 +140,7 @@ impl CaseRow {
             number: c.case_number,
             subject: c.subject.clone(),
             status: c.status.as_str(),
-            status_label: item
-                .workflow
-                .custom_status
-                .as_ref()
-                .map(|s| s.1.clone())
-                .unwrap_or_else(|| label(c.status.as_str())),
+            status_label: status_label(c, &item.workflow),
             priority: c.priority.as_str(),
             priority_label: label(c.priority.as_str()),
             assignee: names.user(c.owner_id.as_deref()),
