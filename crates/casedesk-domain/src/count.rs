@@ -65,6 +65,7 @@ pub fn totals_query(f: &CaseFilter) -> Option<TotalsQuery> {
         unassigned,
         requester_id,
         contact_id,
+        contact_external_id,
         account_id,
         tag,
         created,
@@ -85,7 +86,18 @@ pub fn totals_query(f: &CaseFilter) -> Option<TotalsQuery> {
     let only_clauses = statuses.is_empty()
         && priorities.is_empty()
         && types.is_empty()
-        && [queue_id, owner_id, requester_id, contact_id, account_id, tag, problem_id, funnel_stage_id, category_id]
+        && [
+            queue_id,
+            owner_id,
+            requester_id,
+            contact_id,
+            contact_external_id,
+            account_id,
+            tag,
+            problem_id,
+            funnel_stage_id,
+            category_id,
+        ]
             .iter()
             .all(|v| v.is_none())
         && !unassigned

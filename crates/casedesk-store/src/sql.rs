@@ -245,6 +245,10 @@ fn push_filter(q: &mut Sql, org_id: &str, f: &CaseFilter, full_text: &FullText, 
     eq(q, "c.owner_id", &f.owner_id);
     eq(q, "c.requester_id", &f.requester_id);
     eq(q, "c.contact_id", &f.contact_id);
+    if let Some(x) = &f.contact_external_id {
+        let (o, x) = (q.arg(Arg::Text(org_id.to_string())), q.arg(Arg::Text(x.clone())));
+        q.push(&format!(" AND c.contact_id IN (SELECT id FROM contacts WHERE org_id = {o} AND external_id = {x})"));
+    }
     eq(q, "c.account_id", &f.account_id);
     eq(q, "c.problem_id", &f.problem_id);
     eq(q, "c.funnel_stage_id", &f.funnel_stage_id);
