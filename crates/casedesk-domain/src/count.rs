@@ -98,8 +98,8 @@ pub fn totals_query(f: &CaseFilter) -> Option<TotalsQuery> {
             funnel_stage_id,
             category_id,
         ]
-            .iter()
-            .all(|v| v.is_none())
+        .iter()
+        .all(|v| v.is_none())
         && !unassigned
         && [created, updated, closed].iter().all(|r| **r == Range::default())
         && terms.is_empty()

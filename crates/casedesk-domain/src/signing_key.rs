@@ -192,7 +192,8 @@ pub fn parse_ed25519_public(v: &Value) -> Result<[u8; 32], String> {
         Value::Object(_) => from_jwk(v)?,
         _ => return Err("must be a PEM public key (string) or a JWK (object)".into()),
     };
-    let vk = ed25519_dalek::VerifyingKey::from_bytes(&key).map_err(|_| "is not a valid Ed25519 public key".to_string())?;
+    let vk =
+        ed25519_dalek::VerifyingKey::from_bytes(&key).map_err(|_| "is not a valid Ed25519 public key".to_string())?;
     if vk.is_weak() {
         return Err("is a weak Ed25519 key (small order); use a real key pair".into());
     }
@@ -200,7 +201,8 @@ pub fn parse_ed25519_public(v: &Value) -> Result<[u8; 32], String> {
 }
 
 fn from_jwk(jwk: &Value) -> Result<[u8; 32], String> {
-    if jwk.get("kty").and_then(Value::as_str) != Some("OKP") || jwk.get("crv").and_then(Value::as_str) != Some("Ed25519")
+    if jwk.get("kty").and_then(Value::as_str) != Some("OKP")
+        || jwk.get("crv").and_then(Value::as_str) != Some("Ed25519")
     {
         return Err("a JWK must have kty OKP and crv Ed25519".into());
     }

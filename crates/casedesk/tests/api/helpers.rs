@@ -19,6 +19,8 @@ use tokio::sync::oneshot;
 
 pub const ADMIN_TOKEN: &str = "cdk_test_admin_token_0123456789";
 pub const ADMIN_PASSWORD: &str = "test-password-123";
+/// The sealing secret of HS256 signing keys in every test server.
+pub const SIGNING_KEY_SECRET: &str = "test-signing-key-secret-0123456789abcdef";
 
 #[allow(dead_code)] // Not every test module uses every field.
 pub struct TestApp {
@@ -173,6 +175,8 @@ async fn serve(
         files_dir: files_dir.to_path_buf(),
         max_file_bytes: max_file,
         webhook_timeout: std::time::Duration::from_secs(5),
+        metrics_listen: None,
+        signing_key_secret: Some(SIGNING_KEY_SECRET.into()),
     };
     let running = start(config, async {
         let _ = stopped.await;

@@ -1,0 +1,84 @@
+//! `/metrics` scraped over HTTP: refused without the token, and its request counters, latency
+//! histograms and database gauges move with the requests and cases made between two scrapes.
+
+use casedesk_web::HttpConfig;
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::{spawn_app, spawn_app_with};
+
+const METRICS_TOKEN: &str = "metrics-token-0123456789";
+
+/// The value of the series named exactly `series` (name and labels), if present.
+fn value(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series).and_then(|rest| rest.strip_prefix(' ')).and_then(|v| v.parse().ok()))
+}
+
+async fn scrape(app: &crate::helpers::TestApp) -> String {
+    let resp = app.client.get(format!("{}/metrics", app.base)).bearer_auth(METRICS_TOKEN).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(resp.headers()["content-type"].to_str().unwrap().starts_with("text/plain; version=0.0.4"));
+    resp.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_and_read_the_database() {
+    let app = spawn_app_with(HttpConfig { metrics_token: Some(METRICS_TOKEN.into()), ..HttpConfig::default() }).await;
+    let no_token = app.client.get(format!("{}/metrics", app.base)).send().await.unwrap();
+    assert_eq!(no_token.status(), StatusCode::UNAUTHORIZED);
+    let wrong = app.client.get(format!("{}/metrics", app.base)).bearer_auth("nope").send().await.unwrap();
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+
+    let case = app.create_case(json!({"subject": "counted"})).await;
+    let id = case["id"].as_str().unwrap();
+    let before = scrape(&app).await;
+    let org = &app.org_id;
+    let open = format!("casedesk_open_cases{{org_id=\"{org}\",queue_id=\"\"}}");
+    assert_eq!(value(&before, &open), Some(1.0), "{before}");
+    assert_eq!(value(&before, "casedesk_database_up"), Some(1.0));
+    assert_eq!(value(&before, "casedesk_jobs{state=\"queued\"}"), Some(0.0));
+    assert_eq!(value(&before, "casedesk_webhook_deliveries{state=\"pending\"}"), Some(0.0));
+    assert!(before.contains("# TYPE casedesk_http_request_duration_seconds histogram"));
+    let found = "casedesk_http_requests_total{method=\"GET\",route=\"/api/v1/cases/{id}\",status=\"200\"}";
+    let missing = "casedesk_http_requests_total{method=\"GET\",route=\"/api/v1/cases/{id}\",status=\"404\"}";
+    let count = "casedesk_http_request_duration_seconds_count{method=\"GET\",route=\"/api/v1/cases/{id}\"}";
+    let inf = "casedesk_http_request_duration_seconds_bucket{method=\"GET\",route=\"/api/v1/cases/{id}\",le=\"+Inf\"}";
+    assert_eq!(value(&before, found), None);
+
+    for _ in 0..3 {
+        assert_eq!(app.get(&format!("/api/v1/cases/{id}")).await.status, StatusCode::OK);
+    }
+    assert_eq!(app.get("/api/v1/cases/case_missing").await.status, StatusCode::NOT_FOUND);
+    app.create_case(json!({"subject": "another"})).await;
+    assert_eq!(app.get("/api/v1/no/such/route").await.status, StatusCode::NOT_FOUND);
+
+    let after = scrape(&app).await;
+    // Routes are the matched pattern: two ids, one series.
+    assert_eq!(value(&after, found), Some(3.0), "{after}");
+    assert_eq!(value(&after, missing), Some(1.0));
+    assert_eq!(value(&after, count), Some(4.0));
+    assert_eq!(value(&after, inf), Some(4.0));
+    assert!(!after.contains("case_missing"), "raw URLs never become labels");
+    assert_eq!(
+        value(&after, "casedesk_http_requests_total{method=\"GET\",route=\"unmatched\",status=\"404\"}"),
+        Some(1.0)
+    );
+    assert_eq!(
+        value(&after, "casedesk_http_requests_total{method=\"POST\",route=\"/api/v1/cases\",status=\"201\"}"),
+        Some(2.0)
+    );
+    assert_eq!(value(&after, &open), Some(2.0));
+    // The first scrape is counted too.
+    assert_eq!(
+        value(&after, "casedesk_http_requests_total{method=\"GET\",route=\"/metrics\",status=\"200\"}"),
+        Some(1.0)
+    );
+}
+
+#[tokio::test]
+async fn metrics_are_not_served_without_a_token_or_an_admin_address() {
+    let app = spawn_app().await;
+    let resp = app.client.get(format!("{}/metrics", app.base)).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+}
