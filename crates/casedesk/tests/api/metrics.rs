@@ -82,3 +82,76 @@ async fn metrics_are_not_served_without_a_token_or_an_admin_address() {
     let resp = app.client.get(format!("{}/metrics", app.base)).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
 }
+
+/// The real binary with `--metrics-listen`: the admin address serves `/metrics` (asking for the
+/// token, which is set too) and nothing else; the operator suspends an organization.
+#[tokio::test]
+async fn the_binary_serves_metrics_on_an_admin_address_and_sets_org_status() {
+    use std::process::{Command, Stdio};
+
+    use crate::server::{free_port, wait_ready};
+
+    const BIN: &str = env!("CARGO_BIN_EXE_casedesk");
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("casedesk.db");
+    let db = db.to_str().unwrap();
+    let (port, admin_port) = (free_port(), free_port());
+    let child = Command::new(BIN)
+        .args(["--database-url", db, "serve", "--listen", &format!("127.0.0.1:{port}")])
+        .args(["--metrics-listen", &format!("127.0.0.1:{admin_port}")])
+        .env("CASEDESK_METRICS_TOKEN", METRICS_TOKEN)
+        .env("CASEDESK_SIGNING_KEY_SECRET", "0123456789abcdef0123456789abcdef-binary")
+        .env("CASEDESK_BOOTSTRAP_TOKEN", "binary-test-token-0123456789")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    wait_ready(&base).await;
+    let client = reqwest::Client::new();
+    let admin = format!("http://127.0.0.1:{admin_port}");
+    assert_eq!(client.get(format!("{admin}/metrics")).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    let text = client.get(format!("{admin}/metrics")).bearer_auth(METRICS_TOKEN).send().await.unwrap();
+    assert_eq!(text.status(), StatusCode::OK);
+    let text = text.text().await.unwrap();
+    assert!(text.contains("casedesk_http_requests_total{method=\"GET\",route=\"/readyz\",status=\"200\"}"), "{text}");
+    assert_eq!(client.get(format!("{admin}/api/v1/users")).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    // The sealing secret is taken: HS256 keys can be added.
+    let key = client
+        .post(format!("{base}/api/v1/signing-keys"))
+        .bearer_auth("binary-test-token-0123456789")
+        .json(&json!({"alg": "HS256"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(key.status(), StatusCode::CREATED);
+    let org: serde_json::Value = client
+        .get(format!("{base}/api/v1/organization"))
+        .bearer_auth("binary-test-token-0123456789")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let org = org["id"].as_str().unwrap().to_string();
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(&format!("metrics on http://127.0.0.1:{admin_port}/metrics"))
+    );
+
+    let set = |status: &str| {
+        Command::new(BIN)
+            .args(["--database-url", db, "admin", "set-org-status", "--org", &org, "--status", status])
+            .output()
+            .unwrap()
+    };
+    let done = set("suspended");
+    assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
+    assert!(String::from_utf8_lossy(&done.stdout).contains("suspended"));
+    let bad = set("paused");
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("status: must be active or suspended"));
+}
