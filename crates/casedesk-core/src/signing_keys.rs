@@ -6,7 +6,7 @@
 //! without a sealing key refuses new HS256 keys (Ed25519 keys need no secret at rest).
 
 use casedesk_domain::ids::IdKind;
-use casedesk_domain::jwt::VerifyingKey;
+use casedesk_domain::jwt::{self, VerifyingKey};
 use casedesk_domain::policy::Action;
 use casedesk_domain::signing_key::{self, KeyAlg, NewMaterial, SealingKey, SigningKey, SigningKeyInput};
 use casedesk_store::{Page, PageRequest, StoreError};
@@ -94,15 +94,15 @@ impl App {
         Ok(key)
     }
 
-    /// The active key `kid` names in the organization, ready to verify with; `None` when there
-    /// is none or it is revoked.
-    pub(crate) async fn verifying_key(&self, org_id: &str, kid: &str) -> Result<Option<VerifyingKey>> {
-        let Some(key) = self.store.find_signing_key(org_id, kid).await? else { return Ok(None) };
-        if key.revoked_at.is_some() {
-            return Ok(None);
-        }
+    /// The key a token's header selects in the organization, opened to verify with: a 400 when
+    /// there is none or it is revoked.
+    pub(crate) async fn verifying_key(&self, org_id: &str, header: &jwt::Header) -> Result<VerifyingKey> {
+        let found = self.store.find_signing_key(org_id, &header.kid).await?;
+        let key = jwt::select(header, found.as_ref()).map_err(|e| AppError::InvalidToken(e.to_string()))?;
         match key.alg {
-            KeyAlg::EdDsa => Ok(signing_key::decode_public(&key.key_data).map(VerifyingKey::Ed25519)),
+            KeyAlg::EdDsa => signing_key::decode_public(&key.key_data)
+                .map(VerifyingKey::Ed25519)
+                .ok_or_else(|| AppError::Internal(format!("signing key {} holds no Ed25519 public key", key.id))),
             KeyAlg::Hs256 => {
                 // A server that lost or changed its sealing key cannot open the secrets sealed
                 // under the old one: an operator's mistake to report, not the caller's.
@@ -116,7 +116,7 @@ impl App {
                             key.id
                         ))
                     })?;
-                Ok(Some(VerifyingKey::Hs256(secret)))
+                Ok(VerifyingKey::Hs256(secret))
             }
         }
     }

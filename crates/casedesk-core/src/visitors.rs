@@ -52,10 +52,7 @@ impl App {
             });
         }
         let header = jwt::header(token).map_err(|e| AppError::InvalidToken(e.to_string()))?;
-        let key = self
-            .verifying_key(org_id, &header.kid)
-            .await?
-            .ok_or_else(|| AppError::InvalidToken(jwt::JwtError::UnknownKey.to_string()))?;
+        let key = self.verifying_key(org_id, &header).await?;
         let claims = jwt::verify(token, &key, self.clock.now()).map_err(|e| AppError::InvalidToken(e.to_string()))?;
         if !self.store.visitor_exists(org_id, &claims.external_id).await? {
             return Err(AppError::NotFound);

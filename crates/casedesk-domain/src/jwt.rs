@@ -23,7 +23,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
 use sha2::Sha256;
 
-use crate::signing_key::KeyAlg;
+use crate::signing_key::{KeyAlg, SigningKey};
 
 /// Longest token accepted.
 pub const MAX_TOKEN: usize = 8 * 1024;
@@ -41,8 +41,10 @@ pub enum JwtError {
     Malformed(&'static str),
     #[error("the token's alg {0:?} is not accepted; use HS256 or EdDSA")]
     UnsupportedAlg(String),
-    #[error("no active signing key has the token's kid")]
+    #[error("no signing key of the organization has the token's kid")]
     UnknownKey,
+    #[error("the token's signing key was revoked")]
+    RevokedKey,
     #[error("the token's alg {token} does not match its key's alg {key}")]
     AlgMismatch { token: &'static str, key: &'static str },
     #[error("the token's signature does not verify")]
@@ -123,6 +125,18 @@ pub fn header(token: &str) -> Result<Header, JwtError> {
         _ => return Err(JwtError::Malformed("the header has no kid")),
     };
     Ok(Header { alg, kid })
+}
+
+/// The key a token's header selects, from what the organization's keys gave for its `kid`:
+/// refused when there is none (or another kid's, which a lookup must never give) or it is
+/// revoked — a revoked key stops its tokens at once.
+pub fn select<'k>(header: &Header, found: Option<&'k SigningKey>) -> Result<&'k SigningKey, JwtError> {
+    match found {
+        Some(k) if k.kid != header.kid => Err(JwtError::UnknownKey),
+        Some(k) if k.revoked_at.is_some() => Err(JwtError::RevokedKey),
+        Some(k) => Ok(k),
+        None => Err(JwtError::UnknownKey),
+    }
 }
 
 /// Verifies `token` against `key` (the one its header's `kid` selected) at `now`.
@@ -314,6 +328,31 @@ mod tests {
         assert_eq!(verify(&iat, &hs_key(), now()), Err(JwtError::NotYetValid));
         let skewed = hs256(&h, &json!({"sub": "v", "exp": later, "nbf": now().as_second() + 30}), SECRET);
         assert!(verify(&skewed, &hs_key(), now()).is_ok(), "within the leeway");
+    }
+
+    fn stored(kid: &str, revoked: bool) -> SigningKey {
+        SigningKey {
+            id: "sk_1".into(),
+            org_id: "org_1".into(),
+            kid: kid.into(),
+            alg: KeyAlg::Hs256,
+            key_data: "v1.x".into(),
+            description: String::new(),
+            created_by: "usr_1".into(),
+            created_at: now(),
+            revoked_at: revoked.then(now),
+        }
+    }
+
+    #[test]
+    fn the_kid_selects_an_active_key_only() {
+        let t = hs256(&json!({"alg": "HS256", "kid": "k1"}), &claims(60), SECRET);
+        let head = header(&t).unwrap();
+        let k1 = stored("k1", false);
+        assert_eq!(select(&head, Some(&k1)), Ok(&k1));
+        assert_eq!(select(&head, None), Err(JwtError::UnknownKey), "no key has the kid");
+        assert_eq!(select(&head, Some(&stored("k2", false))), Err(JwtError::UnknownKey), "another kid's key");
+        assert_eq!(select(&head, Some(&stored("k1", true))), Err(JwtError::RevokedKey));
     }
 
     #[test]

@@ -87,27 +87,25 @@ async fn metrics_are_not_served_without_a_token_or_an_admin_address() {
 /// token, which is set too) and nothing else; the operator suspends an organization.
 #[tokio::test]
 async fn the_binary_serves_metrics_on_an_admin_address_and_sets_org_status() {
-    use std::process::{Command, Stdio};
+    use std::process::Command;
 
-    use crate::server::{free_port, wait_ready};
+    use crate::server::{free_port, serve_binary};
 
     const BIN: &str = env!("CARGO_BIN_EXE_casedesk");
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("casedesk.db");
     let db = db.to_str().unwrap();
-    let (port, admin_port) = (free_port(), free_port());
-    let child = Command::new(BIN)
-        .args(["--database-url", db, "serve", "--listen", &format!("127.0.0.1:{port}")])
-        .args(["--metrics-listen", &format!("127.0.0.1:{admin_port}")])
-        .env("CASEDESK_METRICS_TOKEN", METRICS_TOKEN)
-        .env("CASEDESK_SIGNING_KEY_SECRET", "0123456789abcdef0123456789abcdef-binary")
-        .env("CASEDESK_BOOTSTRAP_TOKEN", "binary-test-token-0123456789")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    wait_ready(&base).await;
+    let admin_port = free_port();
+    let (child, base) = serve_binary(
+        db,
+        &["--metrics-listen", &format!("127.0.0.1:{admin_port}")],
+        &[
+            ("CASEDESK_METRICS_TOKEN", METRICS_TOKEN),
+            ("CASEDESK_SIGNING_KEY_SECRET", "0123456789abcdef0123456789abcdef-binary"),
+            ("CASEDESK_BOOTSTRAP_TOKEN", "binary-test-token-0123456789"),
+        ],
+    )
+    .await;
     let client = reqwest::Client::new();
     let admin = format!("http://127.0.0.1:{admin_port}");
     assert_eq!(client.get(format!("{admin}/metrics")).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
