@@ -104,9 +104,13 @@ pub async fn public_comments(pool: &Pool, org_id: &str, case_id: &str, limit: u3
 /// of `case_counts`, or a partial index that holds only the rows counted.
 pub async fn operational_counts(pool: &Pool) -> Result<OperationalCounts> {
     let active = "('new', 'open', 'pending', 'on_hold')";
+    // Organization by organization (CROSS JOIN fixes that order on SQLite, which has no
+    // statistics to choose it), each reading only its queue rows by the primary key's
+    // (org_id, dim) prefix, never the tag or people totals beside them.
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT org_id, key, CAST(SUM(n) AS BIGINT) AS n FROM case_counts WHERE dim = 'queue' AND status IN {active} \
-         GROUP BY org_id, key HAVING SUM(n) <> 0 ORDER BY org_id, key"
+        "SELECT cc.org_id AS org_id, cc.key AS key, CAST(SUM(cc.n) AS BIGINT) AS n FROM organizations o \
+         CROSS JOIN case_counts cc WHERE cc.org_id = o.id AND cc.dim = 'queue' AND cc.status IN {active} \
+         GROUP BY cc.org_id, cc.key HAVING SUM(cc.n) <> 0 ORDER BY cc.org_id, cc.key"
     )))
     .fetch_all(pool)
     .await?;

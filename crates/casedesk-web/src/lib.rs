@@ -3,7 +3,8 @@
 //! [`router`] builds the whole axum application: `/healthz` and `/readyz`, the `/api/v1` JSON
 //! API (whose OpenAPI document is generated from the handlers and served at
 //! `/api/v1/openapi.json`), the agent web UI under `/` ([`ui`]: pages, sessions, assets),
-//! request ids, tracing and body limits. Handlers are thin: they read
+//! request ids, tracing and body limits, and [`metrics`] (`/metrics`, and the middleware that
+//! counts every request by its matched route). Handlers are thin: they read
 //! the request, call one use case of [`casedesk_core::App`], and shape the answer. Failures go
 //! through one adapter ([`error::ApiError`]) into `application/problem+json`.
 
