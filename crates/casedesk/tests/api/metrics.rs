@@ -153,3 +153,18 @@ async fn the_binary_serves_metrics_on_an_admin_address_and_sets_org_status() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("status: must be active or suspended"));
 }
+
+#[tokio::test]
+async fn metrics_show_webhook_deliveries_waiting_and_failed_attempts() {
+    let app = spawn_app_with(HttpConfig { metrics_token: Some(METRICS_TOKEN.into()), ..HttpConfig::default() }).await;
+    let before = scrape(&app).await;
+    assert_eq!(value(&before, "casedesk_webhook_deliveries{state=\"pending\"}"), Some(0.0));
+    assert_eq!(value(&before, "casedesk_webhook_attempts_total{outcome=\"retry\"}"), Some(0.0));
+    // A delivery whose first attempt failed (nothing listens there) waits for its retry.
+    crate::webhooks::unreachable_webhook_with_a_delivery(&app).await;
+    let after = scrape(&app).await;
+    assert_eq!(value(&after, "casedesk_webhook_deliveries{state=\"pending\"}"), Some(1.0), "{after}");
+    assert_eq!(value(&after, "casedesk_webhook_attempts_total{outcome=\"retry\"}"), Some(1.0));
+    assert_eq!(value(&after, "casedesk_webhook_attempts_total{outcome=\"delivered\"}"), Some(0.0));
+    assert_eq!(value(&after, "casedesk_webhook_deliveries{state=\"failed\"}"), Some(0.0));
+}
