@@ -119,6 +119,12 @@ pub async fn spawn_app_at(start: jiff::Timestamp) -> TestApp {
     spawn(HttpConfig::default(), Some(Arc::new(ManualClock::new(start))), DEFAULT_MAX_FILE_BYTES).await
 }
 
+/// A server on a manual clock standing at `start`, with these HTTP settings.
+#[allow(dead_code)]
+pub async fn spawn_app_at_with(start: jiff::Timestamp, http: HttpConfig) -> TestApp {
+    spawn(http, Some(Arc::new(ManualClock::new(start))), DEFAULT_MAX_FILE_BYTES).await
+}
+
 async fn spawn(http: HttpConfig, manual: Option<Arc<ManualClock>>, max_file: u64) -> TestApp {
     let clock: Arc<dyn Clock> = match &manual {
         Some(m) => m.clone(),

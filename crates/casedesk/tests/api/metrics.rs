@@ -5,7 +5,7 @@ use casedesk_web::HttpConfig;
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{spawn_app, spawn_app_with};
+use crate::helpers::{spawn_app, spawn_app_at_with, spawn_app_with};
 
 const METRICS_TOKEN: &str = "metrics-token-0123456789";
 
@@ -167,4 +167,23 @@ async fn metrics_show_webhook_deliveries_waiting_and_failed_attempts() {
     assert_eq!(value(&after, "casedesk_webhook_attempts_total{outcome=\"retry\"}"), Some(1.0));
     assert_eq!(value(&after, "casedesk_webhook_attempts_total{outcome=\"delivered\"}"), Some(0.0));
     assert_eq!(value(&after, "casedesk_webhook_deliveries{state=\"failed\"}"), Some(0.0));
+}
+
+#[tokio::test]
+async fn metrics_show_breached_cases() {
+    let start = jiff::Timestamp::from_second(1_900_000_000).unwrap();
+    let http = HttpConfig { metrics_token: Some(METRICS_TOKEN.into()), ..HttpConfig::default() };
+    let app = spawn_app_at_with(start, http).await;
+    let r = app.patch("/api/v1/organization", json!({"default_sla": true})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    app.create_case(json!({"subject": "urgent", "priority": "critical"})).await;
+    app.create_case(json!({"subject": "calm", "priority": "low"})).await;
+    let breached = format!("casedesk_sla_breached_cases{{org_id=\"{}\"}}", app.org_id);
+    assert_eq!(value(&scrape(&app).await, &breached), None, "nothing breached yet");
+    // Past the critical case's hour for a first response.
+    app.clock.as_ref().unwrap().advance(jiff::SignedDuration::from_mins(61));
+    app.core.sweep_sla().await.unwrap();
+    let text = scrape(&app).await;
+    assert_eq!(value(&text, &breached), Some(1.0), "{text}");
+    assert!(text.contains("# TYPE casedesk_sla_alarms_total counter"));
 }
