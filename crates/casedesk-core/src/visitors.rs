@@ -7,14 +7,13 @@
 //! answers' precedence: the caller's access to the organization and its subscription (403),
 //! then the visitor token (400), then whether the visitor exists (404).
 
+use casedesk_domain::case::Case;
 use casedesk_domain::jwt;
 use casedesk_domain::list::{CaseFilter, ListRequest, Ordering};
 use casedesk_domain::people::Contact;
 use casedesk_domain::policy::Action;
 use casedesk_domain::timeline::Comment;
 use casedesk_store::{CaseListItem, Page, WorkflowSummary};
-
-use casedesk_domain::case::Case;
 
 use crate::{Actor, App, AppError, Result};
 
