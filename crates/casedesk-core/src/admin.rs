@@ -116,6 +116,21 @@ impl App {
         Ok((user, password))
     }
 
+    /// `casedesk admin set-org-status`: `active`, or `suspended` (no active subscription: the
+    /// external-visitors API answers 403).
+    pub async fn set_org_status(&self, org_id: &str, status: &str) -> Result<()> {
+        let status = status.trim().to_ascii_lowercase();
+        if status != "active" && status != "suspended" {
+            return Err(AppError::field("status", "must be active or suspended"));
+        }
+        match self.store.set_org_status(org_id, &status, self.clock.now()).await {
+            Err(casedesk_store::StoreError::NotFound) => {
+                Err(AppError::field("org", format!("no such organization: {org_id}")))
+            }
+            other => Ok(other?),
+        }
+    }
+
     /// `casedesk admin create-token`: a token for any existing user.
     pub async fn admin_create_token(&self, user_id: &str, name: &str) -> Result<(ApiToken, String)> {
         let user = self

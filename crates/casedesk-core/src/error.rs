@@ -18,6 +18,13 @@ pub enum AppError {
     /// The caller's role does not allow this (403).
     #[error("not allowed: {0}")]
     Forbidden(&'static str),
+    /// The caller may not use this organization, or the organization may not use this now
+    /// (403, with the reason's code: `organization_access_denied`, `subscription_inactive`).
+    #[error("{message}")]
+    Denied { code: &'static str, message: String },
+    /// A visitor token that is malformed, expired, or does not verify (400).
+    #[error("invalid visitor token: {0}")]
+    InvalidToken(String),
     /// No such record in the caller's organization (404) — also for other organizations' ids.
     #[error("not found")]
     NotFound,
@@ -47,6 +54,8 @@ impl AppError {
             AppError::Conflict { code, .. } => code,
             AppError::Unauthorized => "unauthorized",
             AppError::Forbidden(_) => "forbidden",
+            AppError::Denied { code, .. } => code,
+            AppError::InvalidToken(_) => "invalid_visitor_token",
             AppError::NotFound => "not_found",
             AppError::PreconditionFailed => "precondition_failed",
             AppError::IdempotencyMismatch => "idempotency_key_reused",

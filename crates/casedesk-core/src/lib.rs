@@ -9,7 +9,7 @@
 //! Layout: [`error`] (the layer's [`AppError`]), [`clock`], [`auth`] (passwords and tokens),
 //! [`cases`], [`bulk`] (one action on many cases), [`trash`] (deleted cases), [`export`] (cases to .xlsx and CSV), [`files`] (uploads, downloads and the [`blobs`] port), [`directory`] (users, accounts, contacts), [`queues`] (queues and members),
 //! [`routing`] (who gets a case), [`sessions`] (web sign-in, sessions and throttling), [`sla`] (calendars, policies, the breach sweep), [`org`]
-//! (organization settings), [`time`] (time tracking), [`webhooks`] (subscriptions and the outbox that sends them), [`admin`] (bootstrap and the operator's commands), [`idempotency`].
+//! (organization settings), [`time`] (time tracking), [`webhooks`] (subscriptions and the outbox that sends them), [`signing_keys`] and [`visitors`] (the external-visitors API), [`metrics`] (what `/metrics` reports), [`admin`] (bootstrap and the operator's commands), [`idempotency`].
 
 #![forbid(unsafe_code)]
 
@@ -28,16 +28,19 @@ pub mod files;
 pub mod idempotency;
 pub mod jobs;
 pub mod links;
+pub mod metrics;
 pub mod milestones;
 pub mod org;
 mod queries;
 pub mod queues;
 pub mod routing;
 pub mod sessions;
+pub mod signing_keys;
 pub mod sla;
 pub mod time;
 pub mod trash;
 pub mod views;
+pub mod visitors;
 pub mod webhooks;
 pub mod workflow;
 
@@ -79,6 +82,10 @@ pub struct App {
     pub ai: ai::AiState,
     /// Where webhook deliveries are sent ([`webhooks::NoSender`] unless given one).
     pub http: Arc<dyn webhooks::HttpSender>,
+    /// Seals HS256 signing secrets at rest ([`signing_keys`]); none unless configured.
+    pub sealing: Option<casedesk_domain::signing_key::SealingKey>,
+    /// What this instance's background work did, for `/metrics`.
+    pub counters: Arc<metrics::Counters>,
 }
 
 impl App {
@@ -90,6 +97,8 @@ impl App {
             jobs_signal: bulk::JobSignal::default(),
             ai: ai::AiState::default(),
             http: Arc::new(webhooks::NoSender),
+            sealing: None,
+            counters: Arc::default(),
         }
     }
 }

@@ -371,6 +371,7 @@ impl App {
                 flagged += 1;
             }
         }
+        crate::metrics::Counters::add(&self.counters.sla_alarms, flagged as u64);
         Ok(flagged)
     }
 }

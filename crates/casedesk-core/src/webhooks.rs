@@ -192,6 +192,12 @@ impl App {
         let outcome = self.http.post(&hook.url, &headers, &d.payload).await;
         let now = self.clock.now();
         d.record(outcome, now, rand::random::<f64>());
+        let counter = match d.state {
+            webhook::DeliveryState::Delivered => &self.counters.webhook_delivered,
+            webhook::DeliveryState::Pending => &self.counters.webhook_retried,
+            webhook::DeliveryState::Failed => &self.counters.webhook_dead_lettered,
+        };
+        crate::metrics::Counters::add(counter, 1);
         match d.state {
             webhook::DeliveryState::Failed => tracing::info!(
                 webhook.id = %d.webhook_id, delivery.id = %d.id, attempts = d.attempts,

@@ -65,6 +65,7 @@ pub fn totals_query(f: &CaseFilter) -> Option<TotalsQuery> {
         unassigned,
         requester_id,
         contact_id,
+        contact_external_id,
         account_id,
         tag,
         created,
@@ -85,9 +86,20 @@ pub fn totals_query(f: &CaseFilter) -> Option<TotalsQuery> {
     let only_clauses = statuses.is_empty()
         && priorities.is_empty()
         && types.is_empty()
-        && [queue_id, owner_id, requester_id, contact_id, account_id, tag, problem_id, funnel_stage_id, category_id]
-            .iter()
-            .all(|v| v.is_none())
+        && [
+            queue_id,
+            owner_id,
+            requester_id,
+            contact_id,
+            contact_external_id,
+            account_id,
+            tag,
+            problem_id,
+            funnel_stage_id,
+            category_id,
+        ]
+        .iter()
+        .all(|v| v.is_none())
         && !unassigned
         && [created, updated, closed].iter().all(|r| **r == Range::default())
         && terms.is_empty()

@@ -31,6 +31,7 @@ pub enum IdKind {
     BulkJob,
     Webhook,
     WebhookDelivery,
+    SigningKey,
 }
 
 impl IdKind {
@@ -61,6 +62,7 @@ impl IdKind {
             IdKind::BulkJob => "bulk_",
             IdKind::Webhook => "wh_",
             IdKind::WebhookDelivery => "whd_",
+            IdKind::SigningKey => "sk_",
         }
     }
 

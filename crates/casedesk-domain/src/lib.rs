@@ -25,6 +25,8 @@
 //! - [`timeline`]: timeline events and comments.
 //! - [`sla`]: SLA policies (targets per priority) and the clocks that track them.
 //! - [`search`]: the words full-text search indexes and matches.
+//! - [`signing_key`]: an organization's keys for visitor tokens (HS256 sealed at rest, Ed25519 public).
+//! - [`jwt`]: verifying a visitor token against the key its `kid` selects.
 //! - [`session`]: web sessions' lifetime and idle timeout, sign-in throttling.
 //! - [`workflow`]: custom statuses and funnel stages.
 //! - [`view`]: predefined and saved views (a query, columns and an order) and who sees them.
@@ -46,6 +48,7 @@ pub mod error;
 pub mod export;
 pub mod file;
 pub mod ids;
+pub mod jwt;
 pub mod links;
 pub mod list;
 pub mod milestone;
@@ -57,6 +60,7 @@ pub mod queue;
 pub mod routing;
 pub mod search;
 pub mod session;
+pub mod signing_key;
 pub mod sla;
 pub mod text;
 pub mod time;

@@ -89,6 +89,8 @@ pub struct CaseFilter {
     pub unassigned: bool,
     pub requester_id: Option<String>,
     pub contact_id: Option<String>,
+    /// Only the cases of contacts with this external id (an external visitor's cases).
+    pub contact_external_id: Option<String>,
     pub account_id: Option<String>,
     pub tag: Option<String>,
     pub created: Range,

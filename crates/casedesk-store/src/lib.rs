@@ -116,6 +116,12 @@ macro_rules! shared_queries {
             include!("queries_sessions.rs");
         }
         pub use sessions::*;
+
+        mod visitors {
+            use super::*;
+            include!("queries_visitors.rs");
+        }
+        pub use visitors::*;
     };
 }
 
@@ -196,6 +202,7 @@ mod store_sla;
 mod store_time;
 mod store_trash;
 mod store_views;
+mod store_visitors;
 pub(crate) mod store_webhooks;
 mod store_workflow;
 

@@ -221,3 +221,16 @@ pub struct AiExample {
     pub category_id: Option<String>,
     pub priority: casedesk_domain::case::Priority,
 }
+
+/// What `/metrics` reads from the database (see `Store::operational_counts`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OperationalCounts {
+    /// Active (not resolved or closed) cases per `(org_id, queue_id)`; queue `""` is "no queue".
+    pub open_by_queue: Vec<(String, String, i64)>,
+    /// Active cases with a breached SLA target, per organization.
+    pub breached_by_org: Vec<(String, i64)>,
+    /// Bulk jobs queued, running and failed.
+    pub jobs_by_state: Vec<(String, i64)>,
+    /// Webhook deliveries pending (waiting for an attempt) and failed (dead-lettered).
+    pub webhook_deliveries: Vec<(String, i64)>,
+}

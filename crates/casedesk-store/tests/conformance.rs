@@ -40,6 +40,7 @@ use casedesk_domain::policy::Role;
 use casedesk_domain::queue::AssignmentMethod;
 use casedesk_domain::queue::{MemberRole, QueueMember};
 use casedesk_domain::routing::{self, Request};
+use casedesk_domain::signing_key::{KeyAlg, SigningKey};
 use casedesk_domain::sla::{Policy, PolicyInput, RuleInput};
 use casedesk_domain::time::{Source, StopReason, TimeEntry, TimeType, Timer, estimate_event};
 use casedesk_domain::timeline::{self, AuthorType, Comment, Event, NewEvent};
@@ -281,6 +282,8 @@ conformance! {
     scenario_export_names_and_time,
     scenario_webhooks_and_their_outbox,
     scenario_ui_sessions_and_sign_in_failures,
+    scenario_signing_keys,
+    scenario_external_visitors_and_operational_counts,
 }
 
 // ---- fixtures ----------------------------------------------------------------------------------
@@ -3797,4 +3800,132 @@ async fn scenario_ui_sessions_and_sign_in_failures(store: &Store) {
     store.purge_sign_in_state(t(1021), t(101)).await.unwrap();
     assert!(store.find_session("s3").await.unwrap().is_none(), "s3 expired at t(1020)");
     assert_eq!(store.sign_in_failures(&keys[1], t(0)).await.unwrap().0, 0);
+}
+
+// ---- signing keys, external visitors, operational counts ---------------------------------------
+
+fn signing_key(org_id: &str, kid: &str, alg: KeyAlg, at: Timestamp) -> SigningKey {
+    SigningKey {
+        id: IdKind::SigningKey.new_id(),
+        org_id: org_id.into(),
+        kid: kid.into(),
+        alg,
+        key_data: format!("data-of-{kid}"),
+        description: format!("the {kid} key"),
+        created_by: "usr_admin".into(),
+        created_at: at,
+        revoked_at: None,
+    }
+}
+
+async fn scenario_signing_keys(store: &Store) {
+    let a = tenant(store, "Acme").await;
+    let b = tenant(store, "Globex").await;
+    let k1 = signing_key(&a.org, "k1", KeyAlg::Hs256, t(1));
+    let k2 = signing_key(&a.org, "k2", KeyAlg::EdDsa, t(2));
+    store.insert_signing_key(&k1).await.unwrap();
+    store.insert_signing_key(&k2).await.unwrap();
+    // A kid is unique in its organization only.
+    assert_err!(
+        store.insert_signing_key(&signing_key(&a.org, "k1", KeyAlg::EdDsa, t(3))).await,
+        StoreError::Duplicate(_)
+    );
+    let other = signing_key(&b.org, "k1", KeyAlg::Hs256, t(3));
+    store.insert_signing_key(&other).await.unwrap();
+
+    assert_eq!(store.get_signing_key(&a.org, &k1.id).await.unwrap(), k1);
+    assert_err!(store.get_signing_key(&b.org, &k1.id).await, StoreError::NotFound);
+    assert_eq!(store.find_signing_key(&a.org, "k2").await.unwrap(), Some(k2.clone()));
+    assert_eq!(store.find_signing_key(&b.org, "k1").await.unwrap(), Some(other.clone()));
+    assert_eq!(store.find_signing_key(&b.org, "k2").await.unwrap(), None);
+
+    let first = store.list_signing_keys(&a.org, &PageRequest::first(1)).await.unwrap();
+    assert_eq!(first.items, vec![k2.clone()], "newest first");
+    let rest =
+        store.list_signing_keys(&a.org, &PageRequest { limit: 1, cursor: first.next_cursor.clone() }).await.unwrap();
+    assert_eq!(rest.items, vec![k1.clone()]);
+    assert_eq!(rest.next_cursor, None);
+
+    let revoked = store.revoke_signing_key(&a.org, &k1.id, t(10)).await.unwrap();
+    assert_eq!(revoked.revoked_at, Some(t(10)));
+    let again = store.revoke_signing_key(&a.org, &k1.id, t(20)).await.unwrap();
+    assert_eq!(again.revoked_at, Some(t(10)), "the first revocation's time stays");
+    assert_eq!(store.find_signing_key(&a.org, "k1").await.unwrap().and_then(|k| k.revoked_at), Some(t(10)));
+    assert_err!(store.revoke_signing_key(&b.org, &k2.id, t(11)).await, StoreError::NotFound);
+    assert_eq!(store.get_signing_key(&b.org, &other.id).await.unwrap().revoked_at, None);
+}
+
+async fn scenario_external_visitors_and_operational_counts(store: &Store) {
+    let a = tenant(store, "Acme").await;
+    let b = tenant(store, "Globex").await;
+    let with_ext = |org: &str, name: &str, ext: &str, at| Contact {
+        external_id: Some(ext.into()),
+        ..contact(org, name, None, at)
+    };
+    // Two contacts are the same visitor v-1; v-2 is another; Globex has its own v-1.
+    let ana = with_ext(&a.org, "Ana", "v-1", t(1));
+    let ann = with_ext(&a.org, "Ann", "v-1", t(2));
+    let bo = with_ext(&a.org, "Bo", "v-2", t(3));
+    let zed = with_ext(&b.org, "Zed", "v-1", t(4));
+    for c in [&ana, &ann, &bo, &zed] {
+        store.insert_contact(c, None).await.unwrap();
+    }
+    assert!(store.visitor_exists(&a.org, "v-1").await.unwrap());
+    assert!(!store.visitor_exists(&a.org, "v-3").await.unwrap());
+    assert!(store.visitor_exists(&b.org, "v-1").await.unwrap());
+    assert!(!store.visitor_exists(&b.org, "v-2").await.unwrap());
+
+    let for_contact = |c: &Contact, s: &str| NewCase { contact_id: Some(c.id.clone()), ..subject(s) };
+    let c1 = create(store, &a.org, &a.admin.id, t(10), for_contact(&ana, "first")).await;
+    let c2 = create(store, &a.org, &a.admin.id, t(11), for_contact(&ann, "second")).await;
+    let c3 = create(store, &a.org, &a.admin.id, t(12), for_contact(&ana, "third")).await;
+    create(store, &a.org, &a.admin.id, t(13), for_contact(&bo, "bo's")).await;
+    create(store, &b.org, &b.admin.id, t(14), for_contact(&zed, "zed's")).await;
+    create(store, &a.org, &a.admin.id, t(15), subject("nobody's")).await;
+    // c1 is updated last.
+    let c1 = change(
+        store,
+        &c1,
+        &a.admin.id,
+        t(30),
+        CasePatch { subject: Some("first, again".into()), ..Default::default() },
+    )
+    .await;
+
+    let visitor = CaseFilter { contact_external_id: Some("v-1".into()), ..Default::default() };
+    let ids = |p: &Page<casedesk_store::CaseListItem>| p.items.iter().map(|i| i.case.id.clone()).collect::<Vec<_>>();
+    let req = |ordering, cursor| ListRequest { filter: visitor.clone(), ordering, limit: 2, cursor };
+    let page = store.list_cases(&a.org, &req(Ordering::CreatedAsc, None)).await.unwrap();
+    assert_eq!(ids(&page), [c1.id.clone(), c2.id.clone()]);
+    let next = store.list_cases(&a.org, &req(Ordering::CreatedAsc, page.next_cursor.clone())).await.unwrap();
+    assert_eq!(ids(&next), [c3.id.as_str()]);
+    assert_eq!(next.next_cursor, None);
+    let by_update = store.list_cases(&a.org, &req(Ordering::UpdatedDesc, None)).await.unwrap();
+    assert_eq!(by_update.items[0].case.id, c1.id, "the last updated first");
+    assert_eq!(by_update.items[0].contact.as_ref().map(|c| c.id.clone()), Some(ana.id.clone()));
+    let globex = store.list_cases(&b.org, &req(Ordering::CreatedAsc, None)).await.unwrap();
+    assert_eq!(globex.items.len(), 1, "only the organization's own visitor");
+
+    let (public, c2) = comment(store, &c2, &a.admin.id, "we are on it", false, t(40)).await;
+    let (_, c2) = comment(store, &c2, &a.admin.id, "internal: customer is grumpy", true, t(41)).await;
+    let (later, _) = comment(store, &c2, &a.admin.id, "fixed", false, t(42)).await;
+    let shown = store.public_comments(&a.org, &c2.id, 10).await.unwrap();
+    assert_eq!(shown.iter().map(|c| c.id.clone()).collect::<Vec<_>>(), [public.id.clone(), later.id.clone()]);
+    assert_eq!(store.public_comments(&a.org, &c2.id, 1).await.unwrap().len(), 1);
+    assert!(store.public_comments(&b.org, &c2.id, 10).await.unwrap().is_empty());
+
+    store.set_org_status(&a.org, "suspended", t(50)).await.unwrap();
+    let org = store.get_org(&a.org).await.unwrap();
+    assert_eq!((org.status.as_str(), org.updated_at), ("suspended", t(50)));
+    assert_err!(store.set_org_status("org_missing", "active", t(50)).await, StoreError::NotFound);
+
+    let counts = store.operational_counts().await.unwrap();
+    assert!(counts.open_by_queue.contains(&(a.org.clone(), String::new(), 5)), "{counts:?}");
+    assert!(counts.open_by_queue.contains(&(b.org.clone(), String::new(), 1)), "{counts:?}");
+    assert!(counts.breached_by_org.is_empty());
+    assert_eq!(
+        counts.jobs_by_state,
+        [("queued".to_string(), 0), ("running".to_string(), 0), ("failed".to_string(), 0)]
+    );
+    assert_eq!(counts.webhook_deliveries, [("pending".to_string(), 0), ("failed".to_string(), 0)]);
 }

@@ -86,7 +86,8 @@ fn classify(e: &ApiError) -> (&'static str, StatusCode, &'static str) {
                 AppError::Validation(_) => (S::UNPROCESSABLE_ENTITY, "Validation failed"),
                 AppError::Conflict { .. } => (S::CONFLICT, "Conflict"),
                 AppError::Unauthorized => (S::UNAUTHORIZED, "Unauthorized"),
-                AppError::Forbidden(_) => (S::FORBIDDEN, "Forbidden"),
+                AppError::Forbidden(_) | AppError::Denied { .. } => (S::FORBIDDEN, "Forbidden"),
+                AppError::InvalidToken(_) => (S::BAD_REQUEST, "Invalid visitor token"),
                 AppError::NotFound => (S::NOT_FOUND, "Not found"),
                 AppError::PreconditionFailed => (S::PRECONDITION_FAILED, "Precondition failed"),
                 AppError::IdempotencyMismatch => (S::UNPROCESSABLE_ENTITY, "Idempotency key reused"),
@@ -118,6 +119,7 @@ impl IntoResponse for ApiError {
                 AppError::Conflict { message, .. } => message,
                 AppError::Unauthorized => "send a valid API token as 'Authorization: Bearer <token>'".into(),
                 AppError::Forbidden(what) => format!("your role does not allow you to {what}"),
+                AppError::Denied { message, .. } | AppError::InvalidToken(message) => message,
                 AppError::NotFound => "no such record".into(),
                 AppError::PreconditionFailed => {
                     "the record changed since the version in If-Match; fetch it again".into()

@@ -3,7 +3,8 @@
 //! [`router`] builds the whole axum application: `/healthz` and `/readyz`, the `/api/v1` JSON
 //! API (whose OpenAPI document is generated from the handlers and served at
 //! `/api/v1/openapi.json`), the agent web UI under `/` ([`ui`]: pages, sessions, assets),
-//! request ids, tracing and body limits. Handlers are thin: they read
+//! request ids, tracing and body limits, and [`metrics`] (`/metrics`, and the middleware that
+//! counts every request by its matched route). Handlers are thin: they read
 //! the request, call one use case of [`casedesk_core::App`], and shape the answer. Failures go
 //! through one adapter ([`error::ApiError`]) into `application/problem+json`.
 
@@ -12,6 +13,7 @@
 pub mod api;
 pub mod error;
 pub mod extract;
+pub mod metrics;
 pub mod ui;
 
 use std::time::Duration;
@@ -46,11 +48,18 @@ pub struct HttpConfig {
     pub max_import_bytes: usize,
     /// The web UI's cookies, sessions and sign-in throttling.
     pub ui: ui::UiConfig,
+    /// With a token, the main listener serves `/metrics` to `Authorization: Bearer <token>`.
+    pub metrics_token: Option<String>,
 }
 
 impl Default for HttpConfig {
     fn default() -> Self {
-        Self { max_body_bytes: 1024 * 1024, max_import_bytes: 32 * 1024 * 1024, ui: ui::UiConfig::default() }
+        Self {
+            max_body_bytes: 1024 * 1024,
+            max_import_bytes: 32 * 1024 * 1024,
+            ui: ui::UiConfig::default(),
+            metrics_token: None,
+        }
     }
 }
 
@@ -68,6 +77,8 @@ impl Default for HttpConfig {
         (name = "views", description = "Predefined and saved views, their cases and counts"),
         (name = "time", description = "Time tracking: timers, time entries, timesheets, totals, estimates"),
         (name = "webhooks", description = "Signed HTTP deliveries of case events, their log and redelivery"),
+        (name = "signing-keys", description = "Keys that sign the visitor tokens of the external-visitors API"),
+        (name = "external-visitors", description = "A host application reads its visitors' cases (seed 002)"),
     )
 )]
 struct ApiDoc;
@@ -88,7 +99,7 @@ impl utoipa::Modify for BearerAuth {
 pub fn api_routes(config: &HttpConfig) -> (Router<AppState>, utoipa::openapi::OpenApi) {
     use api::{
         activities as act, ai, bulk, cases, directory as d, events, exports, files, imports, milestones as ms, org,
-        queues, search, sla, time, trash, views, webhooks as wh, workflow as w,
+        queues, search, signing_keys as sk, sla, time, trash, views, visitors, webhooks as wh, workflow as w,
     };
     let imports = OpenApiRouter::new()
         .routes(routes!(imports::import_cases))
@@ -117,6 +128,10 @@ pub fn api_routes(config: &HttpConfig) -> (Router<AppState>, utoipa::openapi::Op
         .routes(routes!(wh::get_webhook, wh::update_webhook, wh::delete_webhook))
         .routes(routes!(wh::list_deliveries))
         .routes(routes!(wh::redeliver))
+        .routes(routes!(sk::list_signing_keys, sk::create_signing_key))
+        .routes(routes!(sk::get_signing_key, sk::revoke_signing_key))
+        .routes(routes!(visitors::list_visitor_cases))
+        .routes(routes!(visitors::get_visitor_case))
         .routes(routes!(exports::export_xlsx))
         .routes(routes!(exports::export_csv))
         .routes(routes!(d::list_users, d::create_user))
@@ -173,9 +188,23 @@ pub fn api_routes(config: &HttpConfig) -> (Router<AppState>, utoipa::openapi::Op
         .split_for_parts()
 }
 
-/// The whole application.
+/// The whole application, with request metrics of its own.
 pub fn router(app: App, config: &HttpConfig) -> Router {
+    router_with_metrics(app, config, std::sync::Arc::default())
+}
+
+/// The whole application, recording its requests in `http_metrics` (which a separate metrics
+/// listener may serve too).
+pub fn router_with_metrics(
+    app: App,
+    config: &HttpConfig,
+    http_metrics: std::sync::Arc<metrics::HttpMetrics>,
+) -> Router {
     let (api, openapi) = api_routes(config);
+    let scrape = match &config.metrics_token {
+        Some(token) => metrics::routes(metrics::MetricsState::new(app.clone(), http_metrics.clone(), Some(token))),
+        None => Router::new(),
+    };
     let openapi_json = serde_json::to_string(&openapi).unwrap_or_default();
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
@@ -200,6 +229,8 @@ pub fn router(app: App, config: &HttpConfig) -> Router {
         })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .with_state(AppState { app })
+        .merge(scrape)
+        .layer(axum::middleware::from_fn_with_state(http_metrics, metrics::track))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request| {

@@ -51,6 +51,18 @@ pub enum Command {
         /// (directly or through a proxy that terminates TLS).
         #[arg(long, env = "CASEDESK_SECURE_COOKIES")]
         secure_cookies: bool,
+        /// Serve /metrics on the main address to `Authorization: Bearer <token>` (and ask for it
+        /// on --metrics-listen too).
+        #[arg(long, env = "CASEDESK_METRICS_TOKEN", hide_env_values = true)]
+        metrics_token: Option<String>,
+        /// A separate address (keep it private) that serves only /metrics.
+        #[arg(long, env = "CASEDESK_METRICS_LISTEN")]
+        metrics_listen: Option<SocketAddr>,
+        /// At least 32 characters (e.g. `openssl rand -hex 32`): seals the HS256 signing keys of
+        /// visitor tokens in the database. Keep it outside the database and its backups; without
+        /// it only EdDSA (public) keys can be added.
+        #[arg(long, env = "CASEDESK_SIGNING_KEY_SECRET", hide_env_values = true)]
+        signing_key_secret: Option<String>,
     },
     /// Bring the database schema up to date and exit.
     Migrate,
@@ -98,6 +110,16 @@ pub enum AdminCommand {
         /// Default: a random password, printed once.
         #[arg(long, env = "CASEDESK_USER_PASSWORD")]
         password: Option<String>,
+    },
+    /// Set an organization's subscription status: active, or suspended (its external-visitors
+    /// API answers 403).
+    SetOrgStatus {
+        /// Organization id (org_…).
+        #[arg(long)]
+        org: String,
+        /// active or suspended.
+        #[arg(long)]
+        status: String,
     },
     /// Create an API token for a user; prints the secret once.
     CreateToken {
@@ -153,6 +175,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             max_file_bytes,
             webhook_timeout_secs,
             secure_cookies,
+            metrics_token,
+            metrics_listen,
+            signing_key_secret,
         } => {
             let opts = bootstrap_options();
             let (token_given, password_given) = (opts.token.is_some(), opts.password.is_some());
@@ -164,6 +189,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 http: HttpConfig {
                     max_body_bytes,
                     ui: casedesk_web::ui::UiConfig { secure_cookies, ..Default::default() },
+                    metrics_token: metrics_token.filter(|t| !t.is_empty()),
                     ..HttpConfig::default()
                 },
                 max_connections,
@@ -171,6 +197,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 jobs: casedesk_core::jobs::JobIntervals::default(),
                 max_file_bytes,
                 webhook_timeout: std::time::Duration::from_secs(webhook_timeout_secs),
+                metrics_listen,
+                signing_key_secret: signing_key_secret.filter(|s| !s.is_empty()),
             };
             let running = server::start(config, server::shutdown_signal()).await?;
             if let Some(b) = &running.bootstrap {
@@ -192,6 +220,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("These are shown once; store them now.");
             }
             println!("casedesk: listening on http://{}", running.addr);
+            if let Some(m) = running.metrics_addr {
+                println!("casedesk: metrics on http://{m}/metrics");
+            }
             running.task.await.context("server task")??;
             Ok(())
         }
@@ -242,6 +273,10 @@ async fn admin(app: &App, cmd: AdminCommand) -> anyhow::Result<()> {
             if !given {
                 println!("password: {password}");
             }
+        }
+        AdminCommand::SetOrgStatus { org, status } => {
+            app.set_org_status(&org, &status).await.map_err(app_error)?;
+            println!("{org}: {}", status.trim().to_ascii_lowercase());
         }
         AdminCommand::CreateToken { user, name } => {
             let (_, secret) = app.admin_create_token(&user, &name).await.map_err(app_error)?;

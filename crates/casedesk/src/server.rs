@@ -32,6 +32,10 @@ pub struct ServeConfig {
     pub max_file_bytes: u64,
     /// How long a webhook receiver has to answer a delivery.
     pub webhook_timeout: std::time::Duration,
+    /// A second, admin-only address that serves `/metrics` (and nothing else).
+    pub metrics_listen: Option<SocketAddr>,
+    /// Seals HS256 signing-key secrets at rest; without it only EdDSA keys can be added.
+    pub signing_key_secret: Option<String>,
 }
 
 /// The file store in `dir` (created if missing), accepting files up to `max_bytes`.
@@ -78,6 +82,8 @@ pub fn redact(url: &str) -> String {
 /// A running server.
 pub struct Running {
     pub addr: SocketAddr,
+    /// Where the separate metrics listener is, when one was asked for.
+    pub metrics_addr: Option<SocketAddr>,
     pub bootstrap: Option<Bootstrap>,
     pub task: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
@@ -91,12 +97,39 @@ pub async fn start(
     let store = open_store(&config.database_url, config.max_connections).await?;
     let files = open_files(&config.files_dir, config.max_file_bytes)?;
     let sender = crate::webhook_sender::ReqwestSender::new(config.webhook_timeout).context("the webhook client")?;
-    let app = App::new(store.clone(), config.clock.clone(), files).with_http_sender(Arc::new(sender));
+    let mut app = App::new(store.clone(), config.clock.clone(), files).with_http_sender(Arc::new(sender));
+    if let Some(secret) = &config.signing_key_secret {
+        let key = casedesk_domain::signing_key::SealingKey::derive(secret)
+            .map_err(|m| anyhow::anyhow!("CASEDESK_SIGNING_KEY_SECRET {m}"))?;
+        app = app.with_sealing_key(key);
+    }
     let bootstrap = app.bootstrap(config.bootstrap.clone()).await.map_err(|e| anyhow::anyhow!("bootstrap: {e:?}"))?;
     let listener = TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
     let addr = listener.local_addr()?;
     let jobs = tokio::spawn(app.clone().run_jobs(config.jobs));
-    let router = casedesk_web::router(app, &config.http);
+    let http_metrics = Arc::new(casedesk_web::metrics::HttpMetrics::default());
+    // The admin listener: only /metrics, asking for the token too when one is set.
+    let (metrics_addr, metrics_task) = match config.metrics_listen {
+        Some(at) => {
+            let l = TcpListener::bind(at).await.with_context(|| format!("binding the metrics address {at}"))?;
+            let addr = l.local_addr()?;
+            let state = casedesk_web::metrics::MetricsState::new(
+                app.clone(),
+                http_metrics.clone(),
+                config.http.metrics_token.as_deref(),
+            );
+            let routes = casedesk_web::metrics::routes(state);
+            let task = tokio::spawn(async move {
+                if let Err(e) = axum::serve(l, routes).await {
+                    tracing::error!(error = %e, "the metrics listener stopped");
+                }
+            });
+            tracing::info!(listen = %addr, "serving /metrics");
+            (Some(addr), Some(task))
+        }
+        None => (None, None),
+    };
+    let router = casedesk_web::router_with_metrics(app, &config.http, http_metrics);
     tracing::info!(listen = %addr, backend = ?store.kind(), "casedesk is serving");
     let task = tokio::spawn(async move {
         let served = axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
@@ -105,12 +138,15 @@ pub async fn start(
             .context("serving");
         // A job stopped mid-write rolls its transaction back; the next start picks it up again.
         jobs.abort();
+        if let Some(t) = metrics_task {
+            t.abort();
+        }
         served?;
         store.close().await;
         tracing::info!("casedesk stopped");
         Ok(())
     });
-    Ok(Running { addr, bootstrap, task })
+    Ok(Running { addr, metrics_addr, bootstrap, task })
 }
 
 /// Completes on SIGTERM or Ctrl-C.

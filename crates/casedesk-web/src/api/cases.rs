@@ -343,7 +343,7 @@ pub struct StageRef {
 }
 
 impl CaseResponse {
-    fn with_workflow(mut self, w: WorkflowSummary) -> Self {
+    pub(crate) fn with_workflow(mut self, w: WorkflowSummary) -> Self {
         self.custom_status = w.custom_status.map(|(id, name)| NamedRef { id, name });
         self.funnel_stage = w.funnel_stage.map(|(id, name, position)| StageRef { id, name, position });
         self

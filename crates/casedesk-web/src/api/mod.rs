@@ -15,10 +15,12 @@ pub mod milestones;
 pub mod org;
 pub mod queues;
 pub mod search;
+pub mod signing_keys;
 pub mod sla;
 pub mod time;
 pub mod trash;
 pub mod views;
+pub mod visitors;
 pub mod webhooks;
 pub mod workflow;
 

@@ -19,6 +19,8 @@ use tokio::sync::oneshot;
 
 pub const ADMIN_TOKEN: &str = "cdk_test_admin_token_0123456789";
 pub const ADMIN_PASSWORD: &str = "test-password-123";
+/// The sealing secret of HS256 signing keys in every test server.
+pub const SIGNING_KEY_SECRET: &str = "test-signing-key-secret-0123456789abcdef";
 
 #[allow(dead_code)] // Not every test module uses every field.
 pub struct TestApp {
@@ -117,6 +119,12 @@ pub async fn spawn_app_at(start: jiff::Timestamp) -> TestApp {
     spawn(HttpConfig::default(), Some(Arc::new(ManualClock::new(start))), DEFAULT_MAX_FILE_BYTES).await
 }
 
+/// A server on a manual clock standing at `start`, with these HTTP settings.
+#[allow(dead_code)]
+pub async fn spawn_app_at_with(start: jiff::Timestamp, http: HttpConfig) -> TestApp {
+    spawn(http, Some(Arc::new(ManualClock::new(start))), DEFAULT_MAX_FILE_BYTES).await
+}
+
 async fn spawn(http: HttpConfig, manual: Option<Arc<ManualClock>>, max_file: u64) -> TestApp {
     let clock: Arc<dyn Clock> = match &manual {
         Some(m) => m.clone(),
@@ -173,6 +181,8 @@ async fn serve(
         files_dir: files_dir.to_path_buf(),
         max_file_bytes: max_file,
         webhook_timeout: std::time::Duration::from_secs(5),
+        metrics_listen: None,
+        signing_key_secret: Some(SIGNING_KEY_SECRET.into()),
     };
     let running = start(config, async {
         let _ = stopped.await;

@@ -32,22 +32,33 @@ pub(crate) async fn wait_ready(base: &str) {
     }
 }
 
-#[tokio::test]
-async fn serve_bootstraps_once_and_exits_cleanly_on_sigterm() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("casedesk.db");
-    let db = db.to_str().unwrap();
+/// Starts `casedesk serve` over `db` on a free port, with `args` and `env` added and its output
+/// piped; returns the process and its base URL once it is ready.
+pub(crate) async fn serve_binary(db: &str, args: &[&str], env: &[(&str, &str)]) -> (std::process::Child, String) {
     let port = free_port();
     let child = Command::new(BIN)
         .args(["--database-url", db, "serve", "--listen", &format!("127.0.0.1:{port}")])
-        .env("CASEDESK_BOOTSTRAP_TOKEN", "unattended-install-token-42")
-        .env("CASEDESK_BOOTSTRAP_PASSWORD", "unattended-password")
+        .args(args)
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let base = format!("http://127.0.0.1:{port}");
     wait_ready(&base).await;
+    (child, base)
+}
+
+#[tokio::test]
+async fn serve_bootstraps_once_and_exits_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("casedesk.db");
+    let db = db.to_str().unwrap();
+    let env = [
+        ("CASEDESK_BOOTSTRAP_TOKEN", "unattended-install-token-42"),
+        ("CASEDESK_BOOTSTRAP_PASSWORD", "unattended-password"),
+    ];
+    let (child, base) = serve_binary(db, &[], &env).await;
     let health: Value = reqwest::get(format!("{base}/healthz")).await.unwrap().json().await.unwrap();
     assert_eq!(health["status"], "ok");
     let client = reqwest::Client::new();

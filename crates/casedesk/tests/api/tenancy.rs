@@ -36,6 +36,7 @@ enum Kind {
     View,
     BulkJob,
     Webhook,
+    SigningKey,
     /// A case in the trash.
     Trashed,
 }
@@ -156,10 +157,12 @@ fn id_routes() -> Vec<(Method, &'static str, Kind, Option<Value>)> {
         (Method::POST, "/api/v1/trash/cases/{id}/restore", Trashed, None),
         (Method::DELETE, "/api/v1/trash/cases/{id}", Trashed, None),
         (Method::GET, "/api/v1/webhooks/{id}", Webhook, None),
+        (Method::GET, "/api/v1/signing-keys/{id}", SigningKey, None),
         (Method::GET, "/api/v1/webhooks/{id}/deliveries", Webhook, None),
         (Method::POST, "/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver", Webhook, None),
         (Method::PATCH, "/api/v1/webhooks/{id}", Webhook, Some(json!({"url": "https://b.example/steal"}))),
         (Method::DELETE, "/api/v1/webhooks/{id}", Webhook, None),
+        (Method::DELETE, "/api/v1/signing-keys/{id}", SigningKey, None),
     ]
 }
 
@@ -184,6 +187,7 @@ fn missing_id(kind: Kind) -> &'static str {
         Kind::View => "vw_0000000000007000800000000000dead",
         Kind::BulkJob => "bulk_0000000000007000800000000000dead",
         Kind::Webhook => "wh_0000000000007000800000000000dead",
+        Kind::SigningKey => "sk_0000000000007000800000000000dead",
         Kind::Trashed => "case_0000000000007000800000000000dead",
     }
 }
@@ -214,6 +218,7 @@ struct OrgA {
     trashed_id: String,
     webhook_id: String,
     delivery_id: String,
+    signing_key_id: String,
 }
 
 impl OrgA {
@@ -237,6 +242,7 @@ impl OrgA {
             Kind::View => &self.view_id,
             Kind::BulkJob => &self.bulk_job_id,
             Kind::Webhook => &self.webhook_id,
+            Kind::SigningKey => &self.signing_key_id,
             Kind::Trashed => &self.trashed_id,
         }
     }
@@ -350,7 +356,10 @@ async fn seed_org_a(app: &TestApp) -> OrgA {
     let bulk_job_id = job.body["id"].as_str().expect("job id").to_string();
     crate::bulk::wait_for_job(app, &app.token, &bulk_job_id).await;
     let (webhook_id, delivery_id) = crate::webhooks::unreachable_webhook_with_a_delivery(app).await;
+    let signing_key_id =
+        created(&app.post("/api/v1/signing-keys", json!({"alg": "HS256", "kid": "a-key"})).await, "signing key");
     OrgA {
+        signing_key_id,
         webhook_id,
         delivery_id,
         bulk_job_id,
@@ -405,6 +414,7 @@ async fn snapshot(app: &TestApp, a: &OrgA) -> Vec<(String, Value)> {
         format!("/api/v1/bulk-jobs/{}", a.bulk_job_id),
         "/api/v1/trash/cases".to_string(),
         format!("/api/v1/webhooks/{}", a.webhook_id),
+        format!("/api/v1/signing-keys/{}", a.signing_key_id),
     ] {
         let r = app.get(&path).await;
         assert_eq!(r.status.as_u16(), 200, "A reads its own {path}: {}", r.body);
@@ -520,6 +530,11 @@ async fn another_organizations_lists_hold_none_of_its_records() {
         &b(Method::POST, "/api/v1/webhooks".into(), Some(json!({"url": "http://127.0.0.1:9/b-hook"}))).await,
         "B webhook",
     );
+    // The same kid as A's key: kids are unique per organization.
+    let b_key = created(
+        &b(Method::POST, "/api/v1/signing-keys".into(), Some(json!({"alg": "HS256", "kid": "a-key"}))).await,
+        "B signing key",
+    );
 
     for (path, own) in [
         ("/api/v1/cases", Some(&b_case)),
@@ -529,6 +544,7 @@ async fn another_organizations_lists_hold_none_of_its_records() {
         ("/api/v1/contacts", Some(&b_contact)),
         ("/api/v1/case-queues", Some(&b_queue)),
         ("/api/v1/webhooks", Some(&b_webhook)),
+        ("/api/v1/signing-keys", Some(&b_key)),
     ] {
         let a_ids: BTreeSet<String> = all_pages(&app, &app.token, path, 200)
             .await
