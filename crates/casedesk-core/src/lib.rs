@@ -9,7 +9,7 @@
 //! Layout: [`error`] (the layer's [`AppError`]), [`clock`], [`auth`] (passwords and tokens),
 //! [`cases`], [`bulk`] (one action on many cases), [`trash`] (deleted cases), [`export`] (cases to .xlsx and CSV), [`files`] (uploads, downloads and the [`blobs`] port), [`directory`] (users, accounts, contacts), [`queues`] (queues and members),
 //! [`routing`] (who gets a case), [`sessions`] (web sign-in, sessions and throttling), [`sla`] (calendars, policies, the breach sweep), [`org`]
-//! (organization settings), [`time`] (time tracking), [`webhooks`] (subscriptions and the outbox that sends them), [`admin`] (bootstrap and the operator's commands), [`idempotency`].
+//! (organization settings), [`time`] (time tracking), [`webhooks`] (subscriptions and the outbox that sends them), [`email`] (mail in and out), [`admin`] (bootstrap and the operator's commands), [`idempotency`].
 
 #![forbid(unsafe_code)]
 
@@ -22,6 +22,7 @@ pub mod bulk;
 pub mod cases;
 pub mod clock;
 pub mod directory;
+pub mod email;
 pub mod error;
 pub mod export;
 pub mod files;
@@ -79,6 +80,10 @@ pub struct App {
     pub ai: ai::AiState,
     /// Where webhook deliveries are sent ([`webhooks::NoSender`] unless given one).
     pub http: Arc<dyn webhooks::HttpSender>,
+    /// Where outgoing mail is handed to an SMTP server ([`email::NoMailer`] unless given one).
+    pub mailer: Arc<dyn email::Mailer>,
+    /// Largest inbound message taken in; larger ones are quarantined.
+    pub max_inbound_bytes: u64,
 }
 
 impl App {
@@ -90,6 +95,8 @@ impl App {
             jobs_signal: bulk::JobSignal::default(),
             ai: ai::AiState::default(),
             http: Arc::new(webhooks::NoSender),
+            mailer: Arc::new(email::NoMailer),
+            max_inbound_bytes: email::DEFAULT_MAX_INBOUND_BYTES,
         }
     }
 }

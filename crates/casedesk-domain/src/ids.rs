@@ -31,6 +31,8 @@ pub enum IdKind {
     BulkJob,
     Webhook,
     WebhookDelivery,
+    Mailbox,
+    Email,
 }
 
 impl IdKind {
@@ -61,6 +63,8 @@ impl IdKind {
             IdKind::BulkJob => "bulk_",
             IdKind::Webhook => "wh_",
             IdKind::WebhookDelivery => "whd_",
+            IdKind::Mailbox => "mbx_",
+            IdKind::Email => "eml_",
         }
     }
 

@@ -116,6 +116,12 @@ macro_rules! shared_queries {
             include!("queries_sessions.rs");
         }
         pub use sessions::*;
+
+        mod email {
+            use super::*;
+            include!("queries_email.rs");
+        }
+        pub use email::*;
     };
 }
 
@@ -186,6 +192,7 @@ mod store_activities;
 mod store_ai;
 mod store_bench;
 mod store_bulk;
+pub(crate) mod store_email;
 mod store_export;
 mod store_files;
 mod store_links;
@@ -199,6 +206,7 @@ mod store_views;
 pub(crate) mod store_webhooks;
 mod store_workflow;
 
+pub use store_email::{MailContext, MakeEmails};
 pub use store_sessions::UiSession;
 pub use store_time::{CaseTime, EntryFilter, TimeTotal, TimerChange, TotalsGroup};
 pub use store_webhooks::MakeDeliveries;

@@ -32,6 +32,10 @@ pub struct ServeConfig {
     pub max_file_bytes: u64,
     /// How long a webhook receiver has to answer a delivery.
     pub webhook_timeout: std::time::Duration,
+    /// How long an SMTP server has for each step of a conversation.
+    pub smtp_timeout: std::time::Duration,
+    /// Largest inbound message made into a case; larger ones are quarantined.
+    pub max_inbound_email_bytes: u64,
 }
 
 /// The file store in `dir` (created if missing), accepting files up to `max_bytes`.
@@ -91,7 +95,10 @@ pub async fn start(
     let store = open_store(&config.database_url, config.max_connections).await?;
     let files = open_files(&config.files_dir, config.max_file_bytes)?;
     let sender = crate::webhook_sender::ReqwestSender::new(config.webhook_timeout).context("the webhook client")?;
-    let app = App::new(store.clone(), config.clock.clone(), files).with_http_sender(Arc::new(sender));
+    let app = App::new(store.clone(), config.clock.clone(), files)
+        .with_http_sender(Arc::new(sender))
+        .with_mailer(Arc::new(crate::mail_sender::SmtpMailer::new(config.smtp_timeout)))
+        .with_max_inbound_bytes(config.max_inbound_email_bytes);
     let bootstrap = app.bootstrap(config.bootstrap.clone()).await.map_err(|e| anyhow::anyhow!("bootstrap: {e:?}"))?;
     let listener = TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
     let addr = listener.local_addr()?;
