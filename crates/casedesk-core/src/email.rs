@@ -99,6 +99,38 @@ pub struct Inbound {
     pub duplicate: bool,
 }
 
+/// An update sent by email to chosen recipients (seed 003 "Send Update").
+#[derive(Debug, Clone, Default)]
+pub struct SendUpdate {
+    /// `queue` (the case's mailbox, the default) or `me` (the agent's own address).
+    pub from: Option<String>,
+    pub to: Vec<String>,
+    pub cc: Vec<String>,
+    /// Default: the case's reply subject; the `[#number]` tag is added when missing.
+    pub subject: Option<String>,
+    pub message: String,
+    /// Files of the case to attach.
+    pub file_ids: Vec<String>,
+}
+
+/// Most recipients of one update.
+const MAX_RECIPIENTS: usize = 50;
+
+fn addresses(field: &str, given: &[String], errors: &mut casedesk_domain::Errors) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for (i, a) in given.iter().enumerate() {
+        if let Some(a) = errors.take(&format!("{field}[{i}]"), text::email(a))
+            && !out.contains(&a)
+        {
+            out.push(a);
+        }
+    }
+    out
+}
+
+/// Makes the message a comment sends, given its case and the comment (ids and time decided).
+pub type MessageOfComment<'a> = dyn Fn(&Case, &Comment) -> EmailMessage + Send + Sync + 'a;
+
 /// A new mailbox.
 #[derive(Debug, Clone, Default)]
 pub struct MailboxInput {
@@ -197,6 +229,88 @@ impl App {
     pub async fn delete_mailbox(&self, actor: &Actor, id: &str) -> Result<()> {
         actor.require(Action::ManageQueues, "manage mailboxes")?;
         Ok(self.store.delete_mailbox(&actor.org_id, id).await?)
+    }
+
+    /// Sends an update about a case by email to the recipients given (seed 003): it is a
+    /// customer-facing comment on the timeline and one message, written together, from the
+    /// case's mailbox or the agent's own address, threaded to the case's mail.
+    pub async fn send_update(
+        &self,
+        actor: &Actor,
+        case_id: &str,
+        u: SendUpdate,
+        idem: Option<IdemKey>,
+    ) -> Result<EmailMessage> {
+        actor.require(Action::WriteCases, "send updates")?;
+        let case = self.get_case(actor, case_id).await?;
+        let mut errors = casedesk_domain::Errors::new();
+        let from_me = match u.from.as_deref() {
+            None | Some("queue") => false,
+            Some("me") => true,
+            Some(_) => {
+                errors.add("from", "must be queue or me");
+                false
+            }
+        };
+        let to = addresses("to", &u.to, &mut errors);
+        let cc = addresses("cc", &u.cc, &mut errors);
+        if u.to.is_empty() {
+            errors.add("to", "name at least one recipient");
+        }
+        if u.to.len() + u.cc.len() > MAX_RECIPIENTS {
+            errors.add("to", format!("at most {MAX_RECIPIENTS} recipients"));
+        }
+        let tag = mail::subject_tag(case.case_number);
+        let subject = match u.subject.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            Some(s) => errors
+                .take("subject", text::bounded(s, 250))
+                .map(|s| if s.contains(&tag) { s } else { format!("{s} {tag}") }),
+            None => Some(mail::reply_subject(&case.subject, case.case_number)),
+        };
+        if u.message.trim().is_empty() {
+            errors.add("message", "required");
+        }
+        errors.finish()?;
+        let settings =
+            self.store.get_mail_settings(&actor.org_id).await?.filter(MailSettings::can_send).ok_or_else(|| {
+                AppError::Conflict {
+                    code: "mail_not_set_up",
+                    message: "this organization has no outgoing mail server: see PATCH /api/v1/mail/settings".into(),
+                }
+            })?;
+        let ctx = self.store.case_mail_context(&case).await?;
+        let (from_address, from_name) = if from_me {
+            let me = self.store.get_user(&actor.org_id, &actor.user_id).await?;
+            (me.email, Some(me.name))
+        } else {
+            queue_sender(&settings, &ctx)
+        };
+        let envelope = Envelope { from_address, from_name, to, cc, subject: subject.unwrap_or_default() };
+        let made = std::sync::Mutex::new(None);
+        let now = self.clock.now();
+        let make = |case: &Case, comment: &Comment| {
+            let file_ids: Vec<String> = comment.attachments.iter().map(|f| f.id.clone()).collect();
+            let m = message_for(case, comment, &file_ids, envelope.clone(), &ctx, now);
+            if let Ok(mut slot) = made.lock() {
+                *slot = Some(m.clone());
+            }
+            m
+        };
+        let input =
+            CommentInput { body: &u.message, internal: false, author_type: AuthorType::Agent, file_ids: &u.file_ids };
+        let created = self.add_comment_sending(actor, &case.id, input, idem, Some(&make)).await?;
+        let made = made.into_inner().ok().flatten();
+        match made {
+            Some(m) if !created.replayed => Ok(m),
+            // A replay: the message written the first time.
+            _ => self
+                .store
+                .list_case_emails(&actor.org_id, &case.id)
+                .await?
+                .into_iter()
+                .find(|m| m.comment_id.as_deref() == Some(created.value.id.as_str()))
+                .ok_or(AppError::NotFound),
+        }
     }
 
     // --- the message log ---------------------------------------------------------------------
@@ -598,6 +712,55 @@ fn replies_by_connector(channel: Channel) -> bool {
     matches!(channel, Channel::Chat | Channel::Sms | Channel::Whatsapp | Channel::Webchat)
 }
 
+/// Who a message is from and to, and what it is about.
+#[derive(Debug, Clone)]
+struct Envelope {
+    from_address: String,
+    from_name: Option<String>,
+    to: Vec<String>,
+    cc: Vec<String>,
+    subject: String,
+}
+
+/// The outgoing message of `comment` on `case`, threaded to the case's mail in `ctx`.
+fn message_for(
+    case: &Case,
+    comment: &Comment,
+    file_ids: &[String],
+    envelope: Envelope,
+    ctx: &MailContext,
+    now: jiff::Timestamp,
+) -> EmailMessage {
+    let domain = envelope.from_address.rsplit_once('@').map_or("casedesk.invalid", |(_, d)| d).to_string();
+    EmailMessage {
+        direction: Direction::Out,
+        message_id: format!("casedesk.{}@{domain}", comment.id.trim_start_matches("cmt_")),
+        case_id: Some(case.id.clone()),
+        comment_id: Some(comment.id.clone()),
+        from_address: envelope.from_address,
+        from_name: envelope.from_name,
+        to: envelope.to,
+        cc: envelope.cc,
+        subject: envelope.subject,
+        body: Some(comment.body.clone()),
+        in_reply_to: ctx.last_inbound.clone().or_else(|| ctx.thread.last().cloned()),
+        references: ctx.thread.clone(),
+        file_ids: file_ids.to_vec(),
+        raw_sha256: None,
+        state: EmailState::Queued,
+        next_attempt_at: Some(now),
+        ..EmailMessage::received(IdKind::Email.new_id(), &case.org_id, String::new(), 0, now)
+    }
+}
+
+/// The case's sending address: its queue's mailbox, else the organization's.
+fn queue_sender(settings: &MailSettings, ctx: &MailContext) -> (String, Option<String>) {
+    match &ctx.mailbox {
+        Some(b) => (b.address.clone(), b.name.clone().or_else(|| settings.from_name.clone())),
+        None => (settings.from_address.clone().unwrap_or_default(), settings.from_name.clone()),
+    }
+}
+
 /// The message a new comment sends, if it sends one: a customer-facing comment by an agent or by
 /// automation, on a case whose requester has an address, in an organization that can send.
 fn outgoing_for(
@@ -614,40 +777,13 @@ fn outgoing_for(
     if !settings.can_send() {
         return vec![];
     }
-    let (from_address, from_name) = match &ctx.mailbox {
-        Some(b) => (b.address.clone(), b.name.clone().or_else(|| settings.from_name.clone())),
-        None => (settings.from_address.clone().unwrap_or_default(), settings.from_name.clone()),
-    };
-    let domain = from_address.rsplit_once('@').map_or("casedesk.invalid", |(_, d)| d).to_string();
-    vec![EmailMessage {
-        id: IdKind::Email.new_id(),
-        org_id: case.org_id.clone(),
-        direction: Direction::Out,
-        message_id: format!("{}@{domain}", uuid_like(&comment.id)),
-        case_id: Some(case.id.clone()),
-        comment_id: Some(comment.id.clone()),
+    let (from_address, from_name) = queue_sender(settings, ctx);
+    let envelope = Envelope {
         from_address,
         from_name,
         to: vec![to.clone()],
         cc: vec![],
         subject: mail::reply_subject(&case.subject, case.case_number),
-        body: Some(comment.body.clone()),
-        in_reply_to: ctx.last_inbound.clone().or_else(|| ctx.thread.last().cloned()),
-        references: ctx.thread.clone(),
-        file_ids: file_ids.to_vec(),
-        raw_sha256: None,
-        size: 0,
-        state: EmailState::Queued,
-        reason: None,
-        attempts: 0,
-        last_error: None,
-        next_attempt_at: Some(now),
-        created_at: now,
-        sent_at: None,
-    }]
-}
-
-/// A Message-ID left part from a comment id: unique, and ours to recognise.
-fn uuid_like(comment_id: &str) -> String {
-    format!("casedesk.{}", comment_id.trim_start_matches("cmt_"))
+    };
+    vec![message_for(case, comment, file_ids, envelope, ctx, now)]
 }

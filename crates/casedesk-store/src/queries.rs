@@ -1204,18 +1204,32 @@ pub async fn add_comment(
     idem: Option<&IdempotencyRecord>,
 ) -> Result<()> {
     let mut tx = pool.begin().await?;
-    let seq = write_case(&mut tx, case, expected_version).await?;
-    insert_comment(&mut tx, comment).await?;
-    files::attach_files(&mut tx, comment).await?;
-    reindex(&mut tx, seq, &case.id).await?;
+    write_comment(&mut tx, comment, case, expected_version, extra, idem).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A comment with its case's new state, attachments, search entry, events and idempotency key,
+/// in the caller's transaction.
+async fn write_comment(
+    tx: &mut Tx<'_>,
+    comment: &Comment,
+    case: &Case,
+    expected_version: i64,
+    extra: &[NewEvent],
+    idem: Option<&IdempotencyRecord>,
+) -> Result<()> {
+    let seq = write_case(tx, case, expected_version).await?;
+    insert_comment(tx, comment).await?;
+    files::attach_files(tx, comment).await?;
+    reindex(tx, seq, &case.id).await?;
     let actor = comment.author_id.as_deref().unwrap_or(&case.updated_by);
     let mut events = vec![comment.event()];
     events.extend_from_slice(extra);
-    insert_events(&mut tx, &case.org_id, &case.id, actor, &events).await?;
+    insert_events(tx, &case.org_id, &case.id, actor, &events).await?;
     if let Some(r) = idem {
-        insert_idem(&mut tx, r).await?;
+        insert_idem(tx, r).await?;
     }
-    tx.commit().await?;
     Ok(())
 }
 

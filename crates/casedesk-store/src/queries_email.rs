@@ -333,6 +333,16 @@ async fn dispatch_mail_org(
             continue;
         }
         let Some(comment_id) = event.data.get("comment_id").and_then(serde_json::Value::as_str) else { continue };
+        // A comment sent as an update to chosen recipients has its message already.
+        let sent: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM email_messages WHERE org_id = $1 AND comment_id = $2 LIMIT 1")
+                .bind(org_id)
+                .bind(comment_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if sent.is_some() {
+            continue;
+        }
         let Some(comment) = sqlx::query("SELECT * FROM comments WHERE org_id = $1 AND id = $2")
             .bind(org_id)
             .bind(comment_id)
@@ -483,4 +493,32 @@ pub async fn case_id_by_number(pool: &Pool, org_id: &str, case_number: i64) -> R
         .bind(case_number)
         .fetch_optional(pool)
         .await?)
+}
+
+/// A comment that is also a message to chosen recipients ("send update"), and that message,
+/// queued in the same transaction: the mail dispatcher, seeing the comment already has its
+/// message, sends it nothing more.
+pub async fn add_comment_with_email(
+    pool: &Pool,
+    comment: &Comment,
+    case: &casedesk_domain::case::Case,
+    expected_version: i64,
+    extra: &[NewEvent],
+    idem: Option<&IdempotencyRecord>,
+    email: &EmailMessage,
+) -> Result<()> {
+    let mut tx = pool.begin().await?;
+    write_comment(&mut tx, comment, case, expected_version, extra, idem).await?;
+    write_email(&mut tx, email).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// What a message of the case's mail needs that the store knows: the mail context of
+/// [`dispatch_mail_events`], read outside it.
+pub async fn case_mail_context(pool: &Pool, case: &casedesk_domain::case::Case) -> Result<crate::store_email::MailContext> {
+    let mut tx = pool.begin().await?;
+    let ctx = mail_context(&mut tx, case).await?;
+    tx.commit().await?;
+    Ok(ctx)
 }

@@ -112,4 +112,23 @@ impl Store {
     pub async fn case_id_by_number(&self, org_id: &str, case_number: i64) -> Result<Option<String>> {
         dispatch!(self, read, case_id_by_number(org_id, case_number))
     }
+
+    /// A comment and the message that sends it to chosen recipients, in one transaction.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn add_comment_with_email(
+        &self,
+        comment: &Comment,
+        case: &Case,
+        expected_version: i64,
+        events: &[NewEvent],
+        idem: Option<&crate::IdempotencyRecord>,
+        email: &EmailMessage,
+    ) -> Result<()> {
+        dispatch!(self, write, add_comment_with_email(comment, case, expected_version, events, idem, email))
+    }
+
+    /// The sender, recipient and thread of a case's mail as they stand.
+    pub async fn case_mail_context(&self, case: &Case) -> Result<MailContext> {
+        dispatch!(self, write, case_mail_context(case))
+    }
 }

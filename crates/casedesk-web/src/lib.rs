@@ -184,6 +184,7 @@ pub fn api_routes(config: &HttpConfig) -> (Router<AppState>, utoipa::openapi::Op
         .routes(routes!(email::delete_mailbox))
         .routes(routes!(email::held_emails))
         .routes(routes!(email::case_emails))
+        .routes(routes!(email::send_update))
         .routes(routes!(email::email_original))
         .merge(imports)
         .merge(uploads)

@@ -68,6 +68,7 @@ CREATE TABLE email_messages (
 );
 CREATE INDEX email_messages_message_id ON email_messages(org_id, message_id);
 CREATE INDEX email_messages_case ON email_messages(case_id, seq);
+CREATE INDEX email_messages_comment ON email_messages(comment_id);
 CREATE INDEX email_messages_state ON email_messages(org_id, state, seq);
 CREATE INDEX email_messages_raw ON email_messages(raw_sha256);
 CREATE INDEX email_messages_due ON email_messages(next_attempt_at) WHERE state = 'queued';

@@ -7,7 +7,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use casedesk_core::email::{Inbound, MailboxInput};
+use casedesk_core::email::{Inbound, MailboxInput, SendUpdate};
 use casedesk_domain::email::{EmailMessage, EmailState, MailSettings, MailSettingsInput, Mailbox};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 use super::{ListResponse, QueryReader, nullable};
 use crate::AppState;
 use crate::error::{ApiError, Problem};
-use crate::extract::{Auth, JsonBody, QueryPairs};
+use crate::extract::{Auth, IdempotencyKey, JsonBody, QueryPairs};
 
 const TAG: &str = "email";
 
@@ -348,4 +348,42 @@ pub async fn email_original(
     }
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     Ok(resp)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SendUpdateRequest {
+    /// `queue` (the case's mailbox; the default) or `me` (your own address).
+    pub from: Option<String>,
+    #[serde(default)]
+    pub to: Vec<String>,
+    #[serde(default)]
+    pub cc: Vec<String>,
+    /// Default `Re: <case subject> [#<number>]`; the tag is added when missing.
+    pub subject: Option<String>,
+    #[serde(default)]
+    pub message: String,
+    /// Files of the case to attach.
+    #[serde(default)]
+    pub file_ids: Vec<String>,
+}
+
+/// Send an update about the case by email to the recipients given (a customer-facing comment on
+/// its timeline, and one message). 409 `mail_not_set_up` until the organization can send.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/send-update", tag = TAG, request_body = SendUpdateRequest,
+    params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    responses((status = 201, body = EmailResponse), (status = 404, body = Problem), (status = 409, body = Problem),
+        (status = 422, body = Problem)))]
+pub async fn send_update(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    Path(id): Path<String>,
+    key: IdempotencyKey,
+    body: JsonBody<SendUpdateRequest>,
+) -> Result<(StatusCode, Json<EmailResponse>), ApiError> {
+    let idem = key.with(&body.request_hash)?;
+    let r = body.value;
+    let update =
+        SendUpdate { from: r.from, to: r.to, cc: r.cc, subject: r.subject, message: r.message, file_ids: r.file_ids };
+    Ok((StatusCode::CREATED, Json(s.app.send_update(&actor, &id, update, idem).await?.into())))
 }

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Resp, TestApp, spawn_app, spawn_app_at};
 use crate::smtp_sink::SmtpSink;
+use mail_parser::MimeHeaders;
 
 fn corpus(name: &str) -> String {
     let path = format!("{}/tests/api/mail/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -498,4 +499,54 @@ async fn an_mta_pipes_mail_through_casedesk_ingest_email() {
     assert_eq!(held.status.code(), Some(0), "held mail is taken: the MTA must not retry it");
     let unknown = run("org_nope", fill("html_only.eml", &[])).await;
     assert_eq!(unknown.status.code(), Some(75), "EX_TEMPFAIL keeps the message in the MTA's queue");
+}
+
+#[tokio::test]
+async fn an_agent_sends_an_update_to_chosen_recipients_from_the_mailbox_or_their_own_address() {
+    let app = spawn_app().await;
+    let sink = SmtpSink::start().await;
+    let r = post_raw(&app, &fill("latin1.eml", &[]), "").await;
+    let case_id = r.body["case_id"].as_str().unwrap().to_string();
+    let number = r.body["case_number"].as_i64().unwrap();
+    let path = format!("/api/v1/cases/{case_id}/send-update");
+
+    let early = app.post(&path, json!({"to": ["finance@firma.test"], "message": "Credit note issued."})).await;
+    early.assert_problem(409, "mail_not_set_up");
+    set_up_mail(&app, &sink).await;
+    let bad = app.post(&path, json!({"from": "boss", "to": ["ok@firma.test", "not an address"], "message": " "})).await;
+    bad.assert_problem(422, "validation_failed");
+    assert_eq!(bad.error_fields(), ["from", "to[1]", "message"]);
+    let none = app.post(&path, json!({"to": [], "message": "x"})).await;
+    assert_eq!(none.error_fields(), ["to"]);
+
+    let file =
+        crate::files::upload(&app, &case_id, "credit-note.pdf", Some("application/pdf"), b"%PDF-1.4\n%%EOF\n").await;
+    assert_eq!(file.status, StatusCode::CREATED, "{}", file.body);
+    let file_id = file.body["id"].as_str().unwrap();
+    let body = json!({"from": "me", "to": ["Finance@firma.test", "joerg@firma.test"], "cc": ["audit@firma.test"],
+                      "subject": "Your credit note", "message": "Credit note attached.", "file_ids": [file_id]});
+    let key = [("idempotency-key", "update-1")];
+    let sent = app.call(reqwest::Method::POST, &path, Some(&app.token), Some(&body), &key).await;
+    assert_eq!(sent.status, StatusCode::CREATED, "{}", sent.body);
+    assert_eq!(sent.body["direction"], "out");
+    assert_eq!(sent.body["to"], json!(["finance@firma.test", "joerg@firma.test"]));
+    let again = app.call(reqwest::Method::POST, &path, Some(&app.token), Some(&body), &key).await;
+    assert_eq!(again.body["id"], sent.body["id"], "a retried request is the same update");
+
+    let got = sink.wait_for(1).await;
+    let m = got[0].parsed();
+    assert_eq!(got[0].rcpt_to, ["finance@firma.test", "joerg@firma.test", "audit@firma.test"]);
+    assert_eq!(m.from().unwrap().first().unwrap().address(), Some("admin@example.com"), "from the agent's own address");
+    assert_eq!(m.subject(), Some(format!("Your credit note [#{number}]").as_str()));
+    assert_eq!(m.in_reply_to().as_text(), Some("latin1-77@firma.test"), "threaded to the customer's mail");
+    let names: Vec<String> = m.attachments().filter_map(|a| a.attachment_name().map(str::to_string)).collect();
+    assert_eq!(names, ["credit-note.pdf"]);
+    let comments = comments(&app, &case_id).await;
+    assert_eq!(comments.len(), 1);
+    assert_eq!(
+        (comments[0]["body"].as_str(), comments[0]["internal"].as_bool()),
+        (Some("Credit note attached."), Some(false))
+    );
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(sink.messages().len(), 1, "the update is not also sent to the requester as a reply");
 }

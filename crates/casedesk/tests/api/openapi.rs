@@ -82,6 +82,7 @@ pub(crate) const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/inbound/email"),
     ("GET", "/api/v1/inbound/held"),
     ("GET", "/api/v1/cases/{id}/emails"),
+    ("POST", "/api/v1/cases/{id}/send-update"),
     ("GET", "/api/v1/emails/{id}/original"),
     ("GET", "/api/v1/cases/{id}/files"),
     ("POST", "/api/v1/cases/{id}/files"),
