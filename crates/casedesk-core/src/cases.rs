@@ -617,6 +617,19 @@ impl App {
         input: CommentInput<'_>,
         idem: Option<IdemKey>,
     ) -> Result<Created<Comment>> {
+        self.add_comment_sending(actor, case_id, input, idem, None).await
+    }
+
+    /// Adds a comment; with `email`, also the message it makes of the comment, written in the
+    /// same transaction ("send update").
+    pub(crate) async fn add_comment_sending(
+        &self,
+        actor: &Actor,
+        case_id: &str,
+        input: CommentInput<'_>,
+        idem: Option<IdemKey>,
+        email: Option<&crate::email::MessageOfComment<'_>>,
+    ) -> Result<Created<Comment>> {
         let CommentInput { body, internal, author_type, file_ids } = input;
         actor.require(Action::WriteCases, "comment on cases")?;
         let get = async |id: String| self.store.get_comment(&actor.org_id, &id).await;
@@ -631,7 +644,16 @@ impl App {
             let mut next = timeline::case_after_comment(&case, &comment, &actor.user_id);
             let events = self.sla_on_comment(&case, &mut next, &comment).await?;
             let rec = self.idem_record(actor, idem.as_ref(), &comment.id, 201);
-            match self.store.add_comment(&comment, &next, case.version, &events, rec.as_ref()).await {
+            let written = match email {
+                None => self.store.add_comment(&comment, &next, case.version, &events, rec.as_ref()).await,
+                Some(make) => {
+                    let message = make(&case, &comment);
+                    self.store
+                        .add_comment_with_email(&comment, &next, case.version, &events, rec.as_ref(), &message)
+                        .await
+                }
+            };
+            match written {
                 Ok(()) => {
                     return Ok(Created { value: comment, replayed: false });
                 }

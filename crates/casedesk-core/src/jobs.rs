@@ -1,5 +1,5 @@
 //! Background jobs: the SLA sweep, auto-closing resolved cases, the file sweep and trash purge,
-//! bulk jobs, webhook deliveries, and the backlog pass that hands waiting cases to agents. Every instance runs them; they coordinate only through the database
+//! bulk jobs, webhook deliveries, outgoing mail, and the backlog pass that hands waiting cases to agents. Every instance runs them; they coordinate only through the database
 //! (each write is conditional on the row being unchanged), so running several is safe.
 
 use std::time::Duration;
@@ -30,6 +30,8 @@ pub struct JobIntervals {
     /// How often committed events are turned into webhook deliveries and due deliveries sent:
     /// a webhook hears of a change at most this long after its commit (plus the send).
     pub webhooks: Duration,
+    /// How often customer-facing replies are turned into outgoing mail and due mail sent.
+    pub mail: Duration,
 }
 
 impl Default for JobIntervals {
@@ -40,6 +42,7 @@ impl Default for JobIntervals {
             blob_sweep: Duration::from_secs(3600),
             bulk_poll: Duration::from_secs(5),
             webhooks: Duration::from_secs(1),
+            mail: Duration::from_secs(1),
         }
     }
 }
@@ -64,7 +67,12 @@ impl App {
 
     /// Runs the background jobs until the task is dropped or aborted.
     pub async fn run_jobs(self, every: JobIntervals) {
-        tokio::join!(self.periodic_jobs(every), self.bulk_worker(every.bulk_poll), self.webhook_worker(every.webhooks));
+        tokio::join!(
+            self.periodic_jobs(every),
+            self.bulk_worker(every.bulk_poll),
+            self.webhook_worker(every.webhooks),
+            self.mail_worker(every.mail)
+        );
     }
 
     async fn periodic_jobs(&self, every: JobIntervals) {

@@ -9,7 +9,7 @@
 //! Layout: [`error`] (the layer's [`AppError`]), [`clock`], [`auth`] (passwords and tokens),
 //! [`cases`], [`bulk`] (one action on many cases), [`trash`] (deleted cases), [`export`] (cases to .xlsx and CSV), [`files`] (uploads, downloads and the [`blobs`] port), [`directory`] (users, accounts, contacts), [`queues`] (queues and members),
 //! [`routing`] (who gets a case), [`sessions`] (web sign-in, sessions and throttling), [`sla`] (calendars, policies, the breach sweep), [`org`]
-//! (organization settings), [`time`] (time tracking), [`webhooks`] (subscriptions and the outbox that sends them), [`signing_keys`] and [`visitors`] (the external-visitors API), [`metrics`] (what `/metrics` reports), [`admin`] (bootstrap and the operator's commands), [`idempotency`].
+//! (organization settings), [`time`] (time tracking), [`webhooks`] (subscriptions and the outbox that sends them), [`email`] (mail in and out), [`signing_keys`] and [`visitors`] (the external-visitors API), [`metrics`] (what `/metrics` reports), [`admin`] (bootstrap and the operator's commands), [`idempotency`].
 
 #![forbid(unsafe_code)]
 
@@ -22,6 +22,7 @@ pub mod bulk;
 pub mod cases;
 pub mod clock;
 pub mod directory;
+pub mod email;
 pub mod error;
 pub mod export;
 pub mod files;
@@ -86,6 +87,10 @@ pub struct App {
     pub sealing: Option<casedesk_domain::signing_key::SealingKey>,
     /// What this instance's background work did, for `/metrics`.
     pub counters: Arc<metrics::Counters>,
+    /// Where outgoing mail is handed to an SMTP server ([`email::NoMailer`] unless given one).
+    pub mailer: Arc<dyn email::Mailer>,
+    /// Largest inbound message taken in; larger ones are quarantined.
+    pub max_inbound_bytes: u64,
 }
 
 impl App {
@@ -99,6 +104,8 @@ impl App {
             http: Arc::new(webhooks::NoSender),
             sealing: None,
             counters: Arc::default(),
+            mailer: Arc::new(email::NoMailer),
+            max_inbound_bytes: email::DEFAULT_MAX_INBOUND_BYTES,
         }
     }
 }

@@ -32,6 +32,8 @@ pub enum IdKind {
     Webhook,
     WebhookDelivery,
     SigningKey,
+    Mailbox,
+    Email,
 }
 
 impl IdKind {
@@ -63,6 +65,8 @@ impl IdKind {
             IdKind::Webhook => "wh_",
             IdKind::WebhookDelivery => "whd_",
             IdKind::SigningKey => "sk_",
+            IdKind::Mailbox => "mbx_",
+            IdKind::Email => "eml_",
         }
     }
 

@@ -122,6 +122,11 @@ macro_rules! shared_queries {
             include!("queries_visitors.rs");
         }
         pub use visitors::*;
+        mod email {
+            use super::*;
+            include!("queries_email.rs");
+        }
+        pub use email::*;
     };
 }
 
@@ -192,6 +197,7 @@ mod store_activities;
 mod store_ai;
 mod store_bench;
 mod store_bulk;
+pub(crate) mod store_email;
 mod store_export;
 mod store_files;
 mod store_links;
@@ -206,6 +212,7 @@ mod store_visitors;
 pub(crate) mod store_webhooks;
 mod store_workflow;
 
+pub use store_email::{MailContext, MakeEmails};
 pub use store_sessions::UiSession;
 pub use store_time::{CaseTime, EntryFilter, TimeTotal, TimerChange, TotalsGroup};
 pub use store_webhooks::MakeDeliveries;

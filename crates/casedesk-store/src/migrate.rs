@@ -24,6 +24,7 @@ const SQLITE: &[(i64, &str)] = &[
     (15, include_str!("../migrations/sqlite/0015_webhooks.sql")),
     (16, include_str!("../migrations/sqlite/0016_search_people.sql")),
     (18, include_str!("../migrations/sqlite/0018_signing_keys.sql")),
+    (19, include_str!("../migrations/sqlite/0019_email.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -43,6 +44,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (15, include_str!("../migrations/postgres/0015_webhooks.sql")),
     (16, include_str!("../migrations/postgres/0016_search_people.sql")),
     (18, include_str!("../migrations/postgres/0018_signing_keys.sql")),
+    (19, include_str!("../migrations/postgres/0019_email.sql")),
 ];
 
 const CREATE_TABLE: &str =

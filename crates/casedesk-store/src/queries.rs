@@ -1204,18 +1204,32 @@ pub async fn add_comment(
     idem: Option<&IdempotencyRecord>,
 ) -> Result<()> {
     let mut tx = pool.begin().await?;
-    let seq = write_case(&mut tx, case, expected_version).await?;
-    insert_comment(&mut tx, comment).await?;
-    files::attach_files(&mut tx, comment).await?;
-    reindex(&mut tx, seq, &case.id).await?;
+    write_comment(&mut tx, comment, case, expected_version, extra, idem).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A comment with its case's new state, attachments, search entry, events and idempotency key,
+/// in the caller's transaction.
+async fn write_comment(
+    tx: &mut Tx<'_>,
+    comment: &Comment,
+    case: &Case,
+    expected_version: i64,
+    extra: &[NewEvent],
+    idem: Option<&IdempotencyRecord>,
+) -> Result<()> {
+    let seq = write_case(tx, case, expected_version).await?;
+    insert_comment(tx, comment).await?;
+    files::attach_files(tx, comment).await?;
+    reindex(tx, seq, &case.id).await?;
     let actor = comment.author_id.as_deref().unwrap_or(&case.updated_by);
     let mut events = vec![comment.event()];
     events.extend_from_slice(extra);
-    insert_events(&mut tx, &case.org_id, &case.id, actor, &events).await?;
+    insert_events(tx, &case.org_id, &case.id, actor, &events).await?;
     if let Some(r) = idem {
-        insert_idem(&mut tx, r).await?;
+        insert_idem(tx, r).await?;
     }
-    tx.commit().await?;
     Ok(())
 }
 
@@ -1327,6 +1341,108 @@ pub async fn event_feed(pool: &Pool, org_id: &str, after: Option<&str>, limit: u
         None => after.map(str::to_string),
     };
     Ok(FeedPage { items, cursor, has_more })
+}
+
+/// The outboxes that read the change feed (webhooks, mail) each keep a cursor per organization in
+/// their own table of `(org_id, txid, seq)` rows; these are the steps they share.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum FeedCursors {
+    Webhooks,
+    Mail,
+}
+
+impl FeedCursors {
+    const fn table(self) -> &'static str {
+        match self {
+            FeedCursors::Webhooks => "webhook_cursors",
+            FeedCursors::Mail => "mail_cursors",
+        }
+    }
+}
+
+/// Starts the organization's cursor at the head of its feed, unless it has one: an outbox set up
+/// now serves the events that come after, not the history.
+async fn start_feed_cursor(tx: &mut Tx<'_>, cursors: FeedCursors, org_id: &str) -> Result<()> {
+    let head = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT e.txid, e.seq FROM case_events e WHERE e.org_id = $1{} ORDER BY e.txid DESC, e.seq DESC LIMIT 1",
+        super::FEED_VISIBLE
+    )))
+    .bind(org_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let (txid, seq): (i64, i64) = match head {
+        Some(r) => (r.try_get("txid")?, r.try_get("seq")?),
+        None => (-1, 0),
+    };
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO {} (org_id, txid, seq) VALUES ($1, $2, $3) ON CONFLICT (org_id) DO NOTHING",
+        cursors.table()
+    )))
+    .bind(org_id)
+    .bind(txid)
+    .bind(seq)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Organizations with events after their cursor: an idle one costs an index probe, not a locking
+/// transaction, on every pass of every instance.
+async fn orgs_behind(pool: &Pool, cursors: FeedCursors) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT c.org_id FROM {} c WHERE EXISTS (SELECT 1 FROM case_events e \
+         WHERE e.org_id = c.org_id AND (e.txid, e.seq) > (c.txid, c.seq){}) ORDER BY c.org_id",
+        cursors.table(),
+        super::FEED_VISIBLE
+    )))
+    .fetch_all(pool)
+    .await?)
+}
+
+/// Locks the organization's cursor (an instance that finds it locked leaves the organization to
+/// the one holding it: `None`) and reads up to `limit` events after it, in feed order — only events
+/// whose transactions are final, as the change feed serves them. Answers the events and where the
+/// cursor moves when they are handled ([`move_feed_cursor`], in the same transaction).
+async fn events_after_cursor(
+    tx: &mut Tx<'_>,
+    cursors: FeedCursors,
+    org_id: &str,
+    limit: u32,
+) -> Result<Option<(Vec<Event>, (i64, i64))>> {
+    let cursor = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT txid, seq FROM {} WHERE org_id = $1{}",
+        cursors.table(),
+        super::SKIP_LOCKED
+    )))
+    .bind(org_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(cursor) = cursor else { return Ok(None) };
+    let (txid, seq): (i64, i64) = (cursor.try_get("txid")?, cursor.try_get("seq")?);
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT e.seq, e.org_id, e.case_id, e.kind, e.actor_id, e.data, e.created_at, e.txid FROM case_events e \
+         WHERE e.org_id = $1 AND (e.txid, e.seq) > ($2, $3){} ORDER BY e.txid, e.seq LIMIT $4",
+        super::FEED_VISIBLE
+    )))
+    .bind(org_id)
+    .bind(txid)
+    .bind(seq)
+    .bind(i64::from(limit))
+    .fetch_all(&mut **tx)
+    .await?;
+    let Some(last) = rows.last() else { return Ok(None) };
+    let to: (i64, i64) = (last.try_get("txid")?, last.try_get("seq")?);
+    Ok(Some((rows.iter().map(decode_event).collect::<Result<Vec<_>>>()?, to)))
+}
+
+async fn move_feed_cursor(tx: &mut Tx<'_>, cursors: FeedCursors, org_id: &str, (txid, seq): (i64, i64)) -> Result<()> {
+    sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE {} SET txid = $1, seq = $2 WHERE org_id = $3", cursors.table())))
+        .bind(txid)
+        .bind(seq)
+        .bind(org_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 pub async fn list_events(pool: &Pool, org_id: &str, case_id: &str, page: &PageRequest) -> Result<Page<Event>> {

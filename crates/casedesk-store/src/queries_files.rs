@@ -122,7 +122,11 @@ pub(super) async fn load_attachments(pool: &Pool, comments: &mut [Comment]) -> R
 
 /// Whether any file, in any organization, has this content.
 pub async fn blob_in_use(pool: &Pool, sha256: &str) -> Result<bool> {
-    Ok(sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM (SELECT 1 FROM case_files WHERE sha256 = $1 LIMIT 1) used")
+    // Files and the kept originals of inbound mail.
+    Ok(sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM case_files WHERE sha256 = $1 \
+         UNION ALL SELECT 1 FROM email_messages WHERE raw_sha256 = $1 LIMIT 1) used",
+    )
         .bind(sha256)
         .fetch_one(pool)
         .await?

@@ -49,23 +49,7 @@ fn decode_delivery(row: &DbRow) -> Result<Delivery> {
 /// the head of the change feed: a webhook gets the events that come after it, not the history.
 pub async fn insert_webhook(pool: &Pool, w: &Webhook) -> Result<()> {
     let mut tx = pool.begin().await?;
-    let head = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT e.txid, e.seq FROM case_events e WHERE e.org_id = $1{} ORDER BY e.txid DESC, e.seq DESC LIMIT 1",
-        super::super::FEED_VISIBLE
-    )))
-    .bind(&w.org_id)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let (txid, seq): (i64, i64) = match head {
-        Some(r) => (r.try_get("txid")?, r.try_get("seq")?),
-        None => (-1, 0),
-    };
-    sqlx::query("INSERT INTO webhook_cursors (org_id, txid, seq) VALUES ($1, $2, $3) ON CONFLICT (org_id) DO NOTHING")
-        .bind(&w.org_id)
-        .bind(txid)
-        .bind(seq)
-        .execute(&mut *tx)
-        .await?;
+    start_feed_cursor(&mut tx, FeedCursors::Webhooks, &w.org_id).await?;
     sqlx::query(
         "INSERT INTO webhooks (id, org_id, url, events, description, secret, active, created_by, created_at, updated_at, \
          failing_since, disabled_at, disabled_reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
@@ -142,15 +126,7 @@ pub async fn dispatch_webhook_events(
     limit: u32,
     make: &crate::store_webhooks::MakeDeliveries<'_>,
 ) -> Result<usize> {
-    // Only organizations with something new: an idle one costs an index probe, not a locking
-    // transaction, on every pass of every instance.
-    let orgs: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-        "SELECT c.org_id FROM webhook_cursors c WHERE EXISTS (SELECT 1 FROM case_events e \
-         WHERE e.org_id = c.org_id AND (e.txid, e.seq) > (c.txid, c.seq){}) ORDER BY c.org_id",
-        super::super::FEED_VISIBLE
-    )))
-    .fetch_all(pool)
-    .await?;
+    let orgs = orgs_behind(pool, FeedCursors::Webhooks).await?;
     let mut made = 0;
     for org_id in orgs {
         made += dispatch_org(pool, &org_id, limit, make).await?;
@@ -169,28 +145,9 @@ async fn dispatch_org(
     make: &crate::store_webhooks::MakeDeliveries<'_>,
 ) -> Result<usize> {
     let mut tx = pool.begin().await?;
-    let cursor = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT txid, seq FROM webhook_cursors WHERE org_id = $1{}",
-        super::super::SKIP_LOCKED
-    )))
-    .bind(org_id)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some(cursor) = cursor else { return Ok(0) };
-    let (txid, seq): (i64, i64) = (cursor.try_get("txid")?, cursor.try_get("seq")?);
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT e.seq, e.org_id, e.case_id, e.kind, e.actor_id, e.data, e.created_at, e.txid FROM case_events e \
-         WHERE e.org_id = $1 AND (e.txid, e.seq) > ($2, $3){} ORDER BY e.txid, e.seq LIMIT $4",
-        super::super::FEED_VISIBLE
-    )))
-    .bind(org_id)
-    .bind(txid)
-    .bind(seq)
-    .bind(i64::from(limit))
-    .fetch_all(&mut *tx)
-    .await?;
-    let Some(last) = rows.last() else { return Ok(0) };
-    let (last_txid, last_seq): (i64, i64) = (last.try_get("txid")?, last.try_get("seq")?);
+    let Some((events, to)) = events_after_cursor(&mut tx, FeedCursors::Webhooks, org_id, limit).await? else {
+        return Ok(0);
+    };
     let hooks = sqlx::query("SELECT * FROM webhooks WHERE org_id = $1 AND active = TRUE ORDER BY created_at, id")
         .bind(org_id)
         .fetch_all(&mut *tx)
@@ -200,8 +157,7 @@ async fn dispatch_org(
         .collect::<Result<Vec<_>>>()?;
     let mut cases: HashMap<String, Option<Case>> = HashMap::new();
     let mut made = 0;
-    for row in &rows {
-        let event = decode_event(row)?;
+    for event in &events {
         if hooks.is_empty() {
             continue;
         }
@@ -230,17 +186,12 @@ async fn dispatch_org(
                 .transpose()?,
             _ => None,
         };
-        for d in make(&hooks, &event, case, comment.as_ref()) {
+        for d in make(&hooks, event, case, comment.as_ref()) {
             insert_delivery(&mut tx, &d).await?;
             made += 1;
         }
     }
-    sqlx::query("UPDATE webhook_cursors SET txid = $1, seq = $2 WHERE org_id = $3")
-        .bind(last_txid)
-        .bind(last_seq)
-        .bind(org_id)
-        .execute(&mut *tx)
-        .await?;
+    move_feed_cursor(&mut tx, FeedCursors::Webhooks, org_id, to).await?;
     tx.commit().await?;
     Ok(made)
 }

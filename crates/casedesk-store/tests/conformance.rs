@@ -284,6 +284,7 @@ conformance! {
     scenario_ui_sessions_and_sign_in_failures,
     scenario_signing_keys,
     scenario_external_visitors_and_operational_counts,
+    scenario_mail_settings_mailboxes_log_and_outbox,
 }
 
 // ---- fixtures ----------------------------------------------------------------------------------
@@ -3928,4 +3929,180 @@ async fn scenario_external_visitors_and_operational_counts(store: &Store) {
         [("queued".to_string(), 0), ("running".to_string(), 0), ("failed".to_string(), 0)]
     );
     assert_eq!(counts.webhook_deliveries, [("pending".to_string(), 0), ("failed".to_string(), 0)]);
+}
+
+fn email(
+    org_id: &str,
+    direction: casedesk_domain::email::Direction,
+    message_id: &str,
+    at: Timestamp,
+) -> casedesk_domain::email::EmailMessage {
+    use casedesk_domain::email::{EmailMessage, EmailState};
+    EmailMessage {
+        id: IdKind::Email.new_id(),
+        org_id: org_id.into(),
+        direction,
+        message_id: message_id.into(),
+        case_id: None,
+        comment_id: None,
+        from_address: "ana@customer.example".into(),
+        from_name: Some("Ana".into()),
+        to: vec!["help@acme.example".into()],
+        cc: vec!["carl@customer.example".into()],
+        subject: "Printer".into(),
+        body: None,
+        in_reply_to: None,
+        references: vec![],
+        file_ids: vec![],
+        raw_sha256: Some("ab".repeat(32)),
+        size: 10,
+        state: EmailState::Received,
+        reason: None,
+        attempts: 0,
+        last_error: None,
+        next_attempt_at: None,
+        created_at: at,
+        sent_at: None,
+    }
+}
+
+async fn scenario_mail_settings_mailboxes_log_and_outbox(store: &Store) {
+    use casedesk_domain::email::{Direction, EmailState, MailSettings, Mailbox, SmtpSecurity};
+    let a = tenant(store, "Acme").await;
+    let b = tenant(store, "Globex").await;
+
+    // Settings: none until saved; saved, changed, read back; per organization.
+    assert_eq!(store.get_mail_settings(&a.org).await.unwrap(), None);
+    let mut settings = MailSettings::blank(&a.org, t(1));
+    settings.smtp_host = Some("smtp.acme.example".into());
+    settings.smtp_port = Some(2525);
+    settings.smtp_security = SmtpSecurity::None;
+    settings.from_address = Some("noreply@acme.example".into());
+    settings.smtp_password = Some("pw".into());
+    // A reply written before mail was set up is history: the dispatcher starts after it.
+    let early = create(store, &a.org, &a.admin.id, t(2), subject("before mail")).await;
+    comment(store, &early, &a.admin.id, "an old answer", false, t(2)).await;
+    read_feed(store, &a.org, None, 100, 2).await;
+    store.put_mail_settings(&settings).await.unwrap();
+    settings.from_name = Some("ACME".into());
+    store.put_mail_settings(&settings).await.unwrap();
+    assert_eq!(store.get_mail_settings(&a.org).await.unwrap(), Some(settings.clone()));
+    assert_eq!(store.get_mail_settings(&b.org).await.unwrap(), None);
+
+    // Mailboxes: one address once per organization.
+    let q = queue(&a.org, "Support", t(3));
+    store.insert_queue(&q, None).await.unwrap();
+    let help = Mailbox {
+        id: IdKind::Mailbox.new_id(),
+        org_id: a.org.clone(),
+        address: "help@acme.example".into(),
+        name: Some("Help".into()),
+        queue_id: Some(q.id.clone()),
+        created_at: t(3),
+    };
+    store.insert_mailbox(&help).await.unwrap();
+    assert_err!(
+        store.insert_mailbox(&Mailbox { id: IdKind::Mailbox.new_id(), ..help.clone() }).await,
+        StoreError::Duplicate(_)
+    );
+    let theirs = Mailbox { id: IdKind::Mailbox.new_id(), org_id: b.org.clone(), queue_id: None, ..help.clone() };
+    store.insert_mailbox(&theirs).await.unwrap();
+    assert_eq!(store.list_mailboxes(&a.org).await.unwrap(), vec![help.clone()]);
+    assert_err!(store.delete_mailbox(&a.org, &theirs.id).await, StoreError::NotFound);
+    store.delete_mailbox(&b.org, &theirs.id).await.unwrap();
+    assert!(store.list_mailboxes(&b.org).await.unwrap().is_empty());
+
+    // Inbound: recorded once per Message-ID and organization; settled with its case.
+    let case =
+        create(store, &a.org, &a.admin.id, t(4), NewCase { queue_id: Some(q.id.clone()), ..subject("Printer") }).await;
+    let mut first = email(&a.org, Direction::In, "m1@customer.example", t(4));
+    assert_eq!(store.record_inbound_email(&first).await.unwrap(), None);
+    let again = email(&a.org, Direction::In, "m1@customer.example", t(5));
+    assert_eq!(store.record_inbound_email(&again).await.unwrap(), Some(first.clone()), "a redelivery");
+    assert_eq!(
+        store.record_inbound_email(&email(&b.org, Direction::In, "m1@customer.example", t(5))).await.unwrap(),
+        None
+    );
+    assert_eq!(store.case_of_messages(&a.org, &["m1@customer.example".into()]).await.unwrap(), None, "no case yet");
+    first.state = EmailState::Processed;
+    first.case_id = Some(case.id.clone());
+    store.settle_inbound_email(&first).await.unwrap();
+    assert_eq!(store.get_email(&a.org, &first.id).await.unwrap(), first);
+    assert_err!(store.get_email(&b.org, &first.id).await, StoreError::NotFound);
+    let ids = vec!["unknown@x".to_string(), "m1@customer.example".to_string()];
+    assert_eq!(store.case_of_messages(&a.org, &ids).await.unwrap(), Some(case.id.clone()));
+    assert_eq!(store.case_of_messages(&b.org, &ids).await.unwrap(), None);
+    assert_eq!(
+        store.case_mail_participants(&a.org, &case.id).await.unwrap(),
+        ["ana@customer.example", "help@acme.example", "carl@customer.example"]
+    );
+    assert_eq!(store.case_id_by_number(&a.org, case.case_number).await.unwrap(), Some(case.id.clone()));
+    assert_eq!(store.case_id_by_number(&b.org, case.case_number).await.unwrap(), None);
+    assert!(store.blob_in_use(&"ab".repeat(32)).await.unwrap(), "a kept original is in use");
+
+    // Held mail, newest first, paged by seq.
+    for (i, state) in [EmailState::Quarantined, EmailState::Ignored, EmailState::Quarantined].into_iter().enumerate() {
+        let mut m = email(&a.org, Direction::In, &format!("held{i}@x"), t(6));
+        m.state = state;
+        m.reason = Some("why".into());
+        store.record_inbound_email(&m).await.unwrap();
+    }
+    let (page, next) = store.list_inbound_emails(&a.org, &[EmailState::Quarantined], None, 1).await.unwrap();
+    assert_eq!(page.iter().map(|m| m.message_id.as_str()).collect::<Vec<_>>(), ["held2@x"]);
+    let (page, next) = store.list_inbound_emails(&a.org, &[EmailState::Quarantined], next, 1).await.unwrap();
+    assert_eq!((page[0].message_id.as_str(), next), ("held0@x", None));
+    let both =
+        store.list_inbound_emails(&a.org, &[EmailState::Quarantined, EmailState::Ignored], None, 10).await.unwrap();
+    assert_eq!(both.0.len(), 3);
+    assert!(store.list_inbound_emails(&b.org, &[EmailState::Quarantined], None, 10).await.unwrap().0.is_empty());
+
+    // Outbox: each new comment is offered once with its case and mail context.
+    let (reply, _) = comment(store, &case, &a.admin.id, "try this", false, t(7)).await;
+    let seen = std::sync::Mutex::new(Vec::new());
+    let make = |c: &Case, cm: &Comment, files: &[String], ctx: &casedesk_store::MailContext| {
+        seen.lock().unwrap().push((c.id.clone(), cm.id.clone(), files.to_vec(), ctx.clone()));
+        let mut m = email(&c.org_id, Direction::Out, &format!("out-{}@acme.example", cm.id), t(8));
+        m.case_id = Some(c.id.clone());
+        m.comment_id = Some(cm.id.clone());
+        m.raw_sha256 = None;
+        m.state = EmailState::Queued;
+        m.next_attempt_at = Some(t(8));
+        vec![m]
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mut made = 0;
+    while made < 1 && std::time::Instant::now() < deadline {
+        made += store.dispatch_mail_events(100, &make).await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(made, 1, "the reply after the cursor, not the history");
+    assert_eq!(store.dispatch_mail_events(100, &make).await.unwrap(), 0, "nothing twice");
+    let seen = seen.into_inner().unwrap();
+    assert_eq!(seen.len(), 1);
+    let (case_id, comment_id, files, ctx) = &seen[0];
+    assert_eq!((case_id, comment_id, files.len()), (&case.id, &reply.id, 0));
+    assert_eq!(ctx.settings.as_ref().and_then(|s| s.from_name.as_deref()), Some("ACME"));
+    assert_eq!(ctx.mailbox.as_ref().map(|m| m.id.as_str()), Some(help.id.as_str()));
+    assert_eq!(ctx.last_inbound.as_deref(), Some("m1@customer.example"));
+    assert_eq!(ctx.thread, ["m1@customer.example"]);
+
+    // Claims: leased, nothing twice; the outcome is saved only by its claim, with its event.
+    assert!(store.claim_emails("c1", t(7), t(100), 10).await.unwrap().is_empty(), "not due yet");
+    let claimed = store.claim_emails("c1", t(8), t(100), 10).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!((claimed[0].attempts, claimed[0].next_attempt_at), (1, Some(t(100))));
+    assert!(store.claim_emails("c2", t(9), t(101), 10).await.unwrap().is_empty(), "leased");
+    let mut sent = claimed[0].clone();
+    sent.record_sent(t(9));
+    let event = NewEvent { kind: "email.sent", data: serde_json::json!({"email_id": sent.id}), created_at: t(9) };
+    assert_err!(store.finish_email_attempt(&sent, "c2", Some(&event)).await, StoreError::Stale);
+    store.finish_email_attempt(&sent, "c1", Some(&event)).await.unwrap();
+    let log = store.list_case_emails(&a.org, &case.id).await.unwrap();
+    assert_eq!(
+        log.iter().map(|m| (m.direction, m.state)).collect::<Vec<_>>(),
+        [(Direction::In, EmailState::Processed), (Direction::Out, EmailState::Sent)]
+    );
+    assert_eq!(log[1].sent_at, Some(t(9)));
+    assert!(store.list_case_emails(&b.org, &case.id).await.unwrap().is_empty());
+    assert!(store.claim_emails("c3", t(200), t(300), 10).await.unwrap().is_empty(), "sent is done");
 }

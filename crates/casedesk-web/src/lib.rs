@@ -46,6 +46,9 @@ pub struct HttpConfig {
     pub max_body_bytes: usize,
     /// Largest body of an import request.
     pub max_import_bytes: usize,
+    /// Largest raw message `POST /api/v1/inbound/email` reads; messages between the inbound
+    /// mail limit and this are quarantined rather than refused.
+    pub max_inbound_email_bytes: usize,
     /// The web UI's cookies, sessions and sign-in throttling.
     pub ui: ui::UiConfig,
     /// With a token, the main listener serves `/metrics` to `Authorization: Bearer <token>`.
@@ -57,6 +60,7 @@ impl Default for HttpConfig {
         Self {
             max_body_bytes: 1024 * 1024,
             max_import_bytes: 32 * 1024 * 1024,
+            max_inbound_email_bytes: 64 * 1024 * 1024,
             ui: ui::UiConfig::default(),
             metrics_token: None,
         }
@@ -79,6 +83,7 @@ impl Default for HttpConfig {
         (name = "webhooks", description = "Signed HTTP deliveries of case events, their log and redelivery"),
         (name = "signing-keys", description = "Keys that sign the visitor tokens of the external-visitors API"),
         (name = "external-visitors", description = "A host application reads its visitors' cases (seed 002)"),
+        (name = "email", description = "Mail in and out: SMTP settings, mailboxes, inbound messages, each case's mail"),
     )
 )]
 struct ApiDoc;
@@ -98,8 +103,8 @@ impl utoipa::Modify for BearerAuth {
 /// The `/api/v1` routes and the OpenAPI document describing exactly them.
 pub fn api_routes(config: &HttpConfig) -> (Router<AppState>, utoipa::openapi::OpenApi) {
     use api::{
-        activities as act, ai, bulk, cases, directory as d, events, exports, files, imports, milestones as ms, org,
-        queues, search, signing_keys as sk, sla, time, trash, views, visitors, webhooks as wh, workflow as w,
+        activities as act, ai, bulk, cases, directory as d, email, events, exports, files, imports, milestones as ms,
+        org, queues, search, signing_keys as sk, sla, time, trash, views, visitors, webhooks as wh, workflow as w,
     };
     let imports = OpenApiRouter::new()
         .routes(routes!(imports::import_cases))
@@ -107,6 +112,9 @@ pub fn api_routes(config: &HttpConfig) -> (Router<AppState>, utoipa::openapi::Op
     // Uploads stream to the blob store and enforce the file size limit themselves.
     let uploads =
         OpenApiRouter::new().routes(routes!(files::upload_file, files::list_files)).layer(DefaultBodyLimit::disable());
+    let inbound = OpenApiRouter::new()
+        .routes(routes!(email::inbound_email))
+        .layer(DefaultBodyLimit::max(config.max_inbound_email_bytes));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(cases::list_cases, cases::create_case))
         .routes(routes!(cases::get_case, cases::update_case, cases::delete_case))
@@ -182,8 +190,16 @@ pub fn api_routes(config: &HttpConfig) -> (Router<AppState>, utoipa::openapi::Op
         .routes(routes!(time::get_time_entry, time::update_time_entry, time::delete_time_entry))
         .routes(routes!(files::get_file, files::delete_file))
         .routes(routes!(files::download_file))
+        .routes(routes!(email::get_mail_settings, email::update_mail_settings))
+        .routes(routes!(email::list_mailboxes, email::create_mailbox))
+        .routes(routes!(email::delete_mailbox))
+        .routes(routes!(email::held_emails))
+        .routes(routes!(email::case_emails))
+        .routes(routes!(email::send_update))
+        .routes(routes!(email::email_original))
         .merge(imports)
         .merge(uploads)
+        .merge(inbound)
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .split_for_parts()
 }

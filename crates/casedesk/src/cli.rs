@@ -63,7 +63,18 @@ pub enum Command {
         /// it only EdDSA (public) keys can be added.
         #[arg(long, env = "CASEDESK_SIGNING_KEY_SECRET", hide_env_values = true)]
         signing_key_secret: Option<String>,
+        /// Seconds an SMTP server has for each step of sending a message.
+        #[arg(long, env = "CASEDESK_SMTP_TIMEOUT_SECS", default_value_t = 30)]
+        smtp_timeout_secs: u64,
+        /// Largest inbound message made into a case, in bytes (default 25 MB); larger ones are
+        /// quarantined for an admin.
+        #[arg(long, env = "CASEDESK_MAX_INBOUND_EMAIL_BYTES", default_value_t = casedesk_core::email::DEFAULT_MAX_INBOUND_BYTES)]
+        max_inbound_email_bytes: u64,
     },
+    /// Take in one email message from standard input (for an MTA's pipe, e.g. Postfix). Exits 0
+    /// when the message is taken (made a case or comment, or held for an admin), 75 (EX_TEMPFAIL)
+    /// when it could not be, so the MTA keeps it and tries again.
+    IngestEmail(crate::ingest::IngestArgs),
     /// Bring the database schema up to date and exit.
     Migrate,
     /// Operator commands that work directly on the database.
@@ -178,6 +189,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             metrics_token,
             metrics_listen,
             signing_key_secret,
+            smtp_timeout_secs,
+            max_inbound_email_bytes,
         } => {
             let opts = bootstrap_options();
             let (token_given, password_given) = (opts.token.is_some(), opts.password.is_some());
@@ -199,6 +212,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 webhook_timeout: std::time::Duration::from_secs(webhook_timeout_secs),
                 metrics_listen,
                 signing_key_secret: signing_key_secret.filter(|s| !s.is_empty()),
+                smtp_timeout: std::time::Duration::from_secs(smtp_timeout_secs),
+                max_inbound_email_bytes,
             };
             let running = server::start(config, server::shutdown_signal()).await?;
             if let Some(b) = &running.bootstrap {
@@ -237,6 +252,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let result = admin(&app, cmd).await;
             store.close().await;
             result
+        }
+        Command::IngestEmail(args) => {
+            let (store, app) = operator_app(&cli.database_url, &cli.files_dir)
+                .await
+                .map_err(|e| crate::ingest::TempFail(format!("{e:#}")))?;
+            let outcome = crate::ingest::ingest(&app, &args).await;
+            store.close().await;
+            outcome
         }
         Command::Export(args) => {
             let (store, app) = operator_app(&cli.database_url, &cli.files_dir).await?;

@@ -10,6 +10,8 @@
 //! - [`bench_export`]: `casedesk bench-export`, exports of a million cases over HTTP.
 //! - [`telemetry`]: logging setup.
 //! - [`webhook_sender`]: the HTTP client webhook deliveries are sent with.
+//! - [`mail_sender`]: the SMTP client outgoing mail is sent with.
+//! - [`ingest`]: `casedesk ingest-email`, one message from an MTA's pipe.
 
 #![forbid(unsafe_code)]
 
@@ -20,6 +22,8 @@ pub mod bench_search;
 pub mod bench_sla;
 pub mod cli;
 pub mod export;
+pub mod ingest;
+pub mod mail_sender;
 pub mod server;
 pub mod telemetry;
 pub mod webhook_sender;

@@ -11,7 +11,11 @@ async fn main() -> std::process::ExitCode {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("casedesk: {e:#}");
-            std::process::ExitCode::FAILURE
+            if e.downcast_ref::<casedesk::ingest::TempFail>().is_some() {
+                std::process::ExitCode::from(casedesk::ingest::EX_TEMPFAIL)
+            } else {
+                std::process::ExitCode::FAILURE
+            }
         }
     }
 }

@@ -36,6 +36,10 @@ pub struct ServeConfig {
     pub metrics_listen: Option<SocketAddr>,
     /// Seals HS256 signing-key secrets at rest; without it only EdDSA keys can be added.
     pub signing_key_secret: Option<String>,
+    /// How long an SMTP server has for each step of a conversation.
+    pub smtp_timeout: std::time::Duration,
+    /// Largest inbound message made into a case; larger ones are quarantined.
+    pub max_inbound_email_bytes: u64,
 }
 
 /// The file store in `dir` (created if missing), accepting files up to `max_bytes`.
@@ -97,7 +101,10 @@ pub async fn start(
     let store = open_store(&config.database_url, config.max_connections).await?;
     let files = open_files(&config.files_dir, config.max_file_bytes)?;
     let sender = crate::webhook_sender::ReqwestSender::new(config.webhook_timeout).context("the webhook client")?;
-    let mut app = App::new(store.clone(), config.clock.clone(), files).with_http_sender(Arc::new(sender));
+    let mut app = App::new(store.clone(), config.clock.clone(), files)
+        .with_http_sender(Arc::new(sender))
+        .with_mailer(Arc::new(crate::mail_sender::SmtpMailer::new(config.smtp_timeout)))
+        .with_max_inbound_bytes(config.max_inbound_email_bytes);
     if let Some(secret) = &config.signing_key_secret {
         let key = casedesk_domain::signing_key::SealingKey::derive(secret)
             .map_err(|m| anyhow::anyhow!("CASEDESK_SIGNING_KEY_SECRET {m}"))?;

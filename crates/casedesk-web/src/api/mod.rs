@@ -6,6 +6,7 @@ pub mod ai;
 pub mod bulk;
 pub mod cases;
 pub mod directory;
+pub mod email;
 pub mod events;
 pub mod exports;
 pub mod files;

@@ -176,13 +176,19 @@ async fn serve(
         http: http.clone(),
         max_connections: 4,
         clock: clock.clone(),
-        // Webhooks every 100 ms, so delivery tests wait little.
-        jobs: JobIntervals { webhooks: std::time::Duration::from_millis(100), ..JobIntervals::default() },
+        // Webhooks and mail every 100 ms, so delivery tests wait little.
+        jobs: JobIntervals {
+            webhooks: std::time::Duration::from_millis(100),
+            mail: std::time::Duration::from_millis(100),
+            ..JobIntervals::default()
+        },
         files_dir: files_dir.to_path_buf(),
         max_file_bytes: max_file,
         webhook_timeout: std::time::Duration::from_secs(5),
         metrics_listen: None,
         signing_key_secret: Some(SIGNING_KEY_SECRET.into()),
+        smtp_timeout: std::time::Duration::from_secs(5),
+        max_inbound_email_bytes: casedesk_core::email::DEFAULT_MAX_INBOUND_BYTES,
     };
     let running = start(config, async {
         let _ = stopped.await;

@@ -37,6 +37,8 @@ enum Kind {
     BulkJob,
     Webhook,
     SigningKey,
+    Mailbox,
+    Email,
     /// A case in the trash.
     Trashed,
 }
@@ -163,6 +165,15 @@ fn id_routes() -> Vec<(Method, &'static str, Kind, Option<Value>)> {
         (Method::PATCH, "/api/v1/webhooks/{id}", Webhook, Some(json!({"url": "https://b.example/steal"}))),
         (Method::DELETE, "/api/v1/webhooks/{id}", Webhook, None),
         (Method::DELETE, "/api/v1/signing-keys/{id}", SigningKey, None),
+        (Method::DELETE, "/api/v1/mailboxes/{id}", Mailbox, None),
+        (Method::GET, "/api/v1/cases/{id}/emails", Case, None),
+        (
+            Method::POST,
+            "/api/v1/cases/{id}/send-update",
+            Case,
+            Some(json!({"to": ["b@b.example"], "message": "B writes"})),
+        ),
+        (Method::GET, "/api/v1/emails/{id}/original", Email, None),
     ]
 }
 
@@ -188,6 +199,8 @@ fn missing_id(kind: Kind) -> &'static str {
         Kind::BulkJob => "bulk_0000000000007000800000000000dead",
         Kind::Webhook => "wh_0000000000007000800000000000dead",
         Kind::SigningKey => "sk_0000000000007000800000000000dead",
+        Kind::Mailbox => "mbx_0000000000007000800000000000dead",
+        Kind::Email => "eml_0000000000007000800000000000dead",
         Kind::Trashed => "case_0000000000007000800000000000dead",
     }
 }
@@ -219,6 +232,8 @@ struct OrgA {
     webhook_id: String,
     delivery_id: String,
     signing_key_id: String,
+    mailbox_id: String,
+    email_id: String,
 }
 
 impl OrgA {
@@ -243,6 +258,8 @@ impl OrgA {
             Kind::BulkJob => &self.bulk_job_id,
             Kind::Webhook => &self.webhook_id,
             Kind::SigningKey => &self.signing_key_id,
+            Kind::Mailbox => &self.mailbox_id,
+            Kind::Email => &self.email_id,
             Kind::Trashed => &self.trashed_id,
         }
     }
@@ -358,7 +375,21 @@ async fn seed_org_a(app: &TestApp) -> OrgA {
     let (webhook_id, delivery_id) = crate::webhooks::unreachable_webhook_with_a_delivery(app).await;
     let signing_key_id =
         created(&app.post("/api/v1/signing-keys", json!({"alg": "HS256", "kid": "a-key"})).await, "signing key");
+    let mailbox_id = created(&app.post("/api/v1/mailboxes", json!({"address": "help@a.example"})).await, "mailbox");
+    let email = app
+        .client
+        .post(format!("{}/api/v1/inbound/email", app.base))
+        .bearer_auth(&app.token)
+        .body("From: Ana <ana@a.example>\r\nTo: help@a.example\r\nSubject: A's mail\r\nMessage-ID: <a-1@a.example>\r\n\r\nHello A.\r\n")
+        .send()
+        .await
+        .expect("inbound mail");
+    assert_eq!(email.status().as_u16(), 201, "A takes in a message");
+    let email: Value = email.json().await.expect("json");
+    let email_id = email["id"].as_str().expect("email id").to_string();
     OrgA {
+        mailbox_id,
+        email_id,
         signing_key_id,
         webhook_id,
         delivery_id,
@@ -415,6 +446,8 @@ async fn snapshot(app: &TestApp, a: &OrgA) -> Vec<(String, Value)> {
         "/api/v1/trash/cases".to_string(),
         format!("/api/v1/webhooks/{}", a.webhook_id),
         format!("/api/v1/signing-keys/{}", a.signing_key_id),
+        format!("/api/v1/cases/{}/emails", a.case_id),
+        "/api/v1/mailboxes".to_string(),
     ] {
         let r = app.get(&path).await;
         assert_eq!(r.status.as_u16(), 200, "A reads its own {path}: {}", r.body);
