@@ -628,6 +628,12 @@ impl App {
             }
         };
         let now = self.clock.now();
+        let counter = match &outcome {
+            Ok(()) => &self.counters.email_sent,
+            Err(f) if f.permanent => &self.counters.email_failed,
+            Err(_) => &self.counters.email_retried,
+        };
+        crate::metrics::Counters::add(counter, 1);
         let event = match outcome {
             Ok(()) => {
                 m.record_sent(now);

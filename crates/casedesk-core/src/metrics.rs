@@ -19,6 +19,12 @@ pub struct Counters {
     pub webhook_retried: AtomicU64,
     /// Attempts that failed for the last time (dead-lettered).
     pub webhook_dead_lettered: AtomicU64,
+    /// Outgoing messages the SMTP server accepted.
+    pub email_sent: AtomicU64,
+    /// Sending attempts that failed and will be tried again.
+    pub email_retried: AtomicU64,
+    /// Sending attempts that failed for good (refused, or failing for a day).
+    pub email_failed: AtomicU64,
 }
 
 /// A snapshot of [`Counters`].
@@ -28,6 +34,9 @@ pub struct CounterValues {
     pub webhook_delivered: u64,
     pub webhook_retried: u64,
     pub webhook_dead_lettered: u64,
+    pub email_sent: u64,
+    pub email_retried: u64,
+    pub email_failed: u64,
 }
 
 impl Counters {
@@ -41,13 +50,16 @@ impl Counters {
             webhook_delivered: self.webhook_delivered.load(Ordering::Relaxed),
             webhook_retried: self.webhook_retried.load(Ordering::Relaxed),
             webhook_dead_lettered: self.webhook_dead_lettered.load(Ordering::Relaxed),
+            email_sent: self.email_sent.load(Ordering::Relaxed),
+            email_retried: self.email_retried.load(Ordering::Relaxed),
+            email_failed: self.email_failed.load(Ordering::Relaxed),
         }
     }
 }
 
 impl App {
-    /// The database's side of `/metrics`: open cases per queue, breached SLAs, bulk jobs and
-    /// webhook deliveries by state. Each figure is a bounded read (maintained totals or a
+    /// The database's side of `/metrics`: open cases per queue, breached SLAs, bulk jobs,
+    /// webhook deliveries and mail by state. Each figure is a bounded read (maintained totals or a
     /// partial index), so a scrape costs the same at a million cases as at a hundred.
     pub async fn operational_counts(&self) -> Result<OperationalCounts> {
         Ok(self.store.operational_counts().await?)

@@ -233,4 +233,6 @@ pub struct OperationalCounts {
     pub jobs_by_state: Vec<(String, i64)>,
     /// Webhook deliveries pending (waiting for an attempt) and failed (dead-lettered).
     pub webhook_deliveries: Vec<(String, i64)>,
+    /// Mail by `(direction, state)`: outgoing queued and failed, inbound quarantined.
+    pub emails: Vec<(String, String, i64)>,
 }

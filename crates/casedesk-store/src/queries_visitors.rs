@@ -134,7 +134,13 @@ pub async fn operational_counts(pool: &Pool) -> Result<OperationalCounts> {
     ];
     let pending = count("SELECT COUNT(*) FROM webhook_deliveries WHERE state = 'pending'").await?;
     let failed = count("SELECT COUNT(*) FROM webhook_deliveries WHERE state = 'failed'").await?;
+    let emails = vec![
+        ("out".into(), "queued".into(), count("SELECT COUNT(*) FROM email_messages WHERE state = 'queued'").await?),
+        ("out".into(), "failed".into(), count("SELECT COUNT(*) FROM email_messages WHERE state = 'failed'").await?),
+        ("in".into(), "quarantined".into(), count("SELECT COUNT(*) FROM email_messages WHERE state = 'quarantined'").await?),
+    ];
     Ok(OperationalCounts {
+        emails,
         open_by_queue,
         breached_by_org,
         jobs_by_state,

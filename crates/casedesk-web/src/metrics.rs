@@ -184,6 +184,17 @@ pub fn render(http: &HttpMetrics, counters: CounterValues, db: Option<&Operation
     ] {
         let _ = writeln!(out, "casedesk_webhook_attempts_total{{outcome=\"{outcome}\"}} {n}");
     }
+    family(
+        &mut out,
+        "casedesk_email_attempts_total",
+        "counter",
+        "Outgoing mail sending attempts made by this instance, by outcome.",
+    );
+    for (outcome, n) in
+        [("sent", counters.email_sent), ("retry", counters.email_retried), ("failed", counters.email_failed)]
+    {
+        let _ = writeln!(out, "casedesk_email_attempts_total{{outcome=\"{outcome}\"}} {n}");
+    }
     family(&mut out, "casedesk_database_up", "gauge", "1 when the database counts below could be read.");
     let _ = writeln!(out, "casedesk_database_up {}", u8::from(db.is_some()));
     let Some(db) = db else { return out };
@@ -212,6 +223,15 @@ pub fn render(http: &HttpMetrics, counters: CounterValues, db: Option<&Operation
     );
     for (state, n) in &db.webhook_deliveries {
         let _ = writeln!(out, "casedesk_webhook_deliveries{{state=\"{}\"}} {n}", esc(state));
+    }
+    family(
+        &mut out,
+        "casedesk_emails",
+        "gauge",
+        "Mail by direction and state: outgoing queued and failed, inbound quarantined.",
+    );
+    for (direction, state, n) in &db.emails {
+        let _ = writeln!(out, "casedesk_emails{{direction=\"{}\",state=\"{}\"}} {n}", esc(direction), esc(state));
     }
     out
 }

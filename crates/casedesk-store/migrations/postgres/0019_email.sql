@@ -72,3 +72,6 @@ CREATE INDEX email_messages_comment ON email_messages(comment_id);
 CREATE INDEX email_messages_state ON email_messages(org_id, state, seq);
 CREATE INDEX email_messages_raw ON email_messages(raw_sha256);
 CREATE INDEX email_messages_due ON email_messages(next_attempt_at) WHERE state = 'queued';
+-- What /metrics counts, without reading the message log.
+CREATE INDEX email_messages_failed ON email_messages(org_id) WHERE state = 'failed';
+CREATE INDEX email_messages_quarantined ON email_messages(org_id) WHERE state = 'quarantined';

@@ -18,7 +18,7 @@ fn corpus(name: &str) -> String {
 }
 
 /// A corpus message with its placeholders filled in, lines ending in CRLF as on the wire.
-fn fill(name: &str, vars: &[(&str, &str)]) -> Vec<u8> {
+pub(crate) fn fill(name: &str, vars: &[(&str, &str)]) -> Vec<u8> {
     let mut text = corpus(name);
     for (k, v) in vars {
         text = text.replace(&format!("{{{{{k}}}}}"), v);
@@ -26,7 +26,7 @@ fn fill(name: &str, vars: &[(&str, &str)]) -> Vec<u8> {
     text.replace("\r\n", "\n").replace('\n', "\r\n").into_bytes()
 }
 
-async fn post_raw(app: &TestApp, raw: &[u8], query: &str) -> Resp {
+pub(crate) async fn post_raw(app: &TestApp, raw: &[u8], query: &str) -> Resp {
     let resp = app
         .client
         .post(format!("{}/api/v1/inbound/email{query}", app.base))
@@ -43,7 +43,7 @@ async fn post_raw(app: &TestApp, raw: &[u8], query: &str) -> Resp {
 }
 
 /// Sets up sending to `sink` and a mailbox help@acme.test for a new queue; returns the queue id.
-async fn set_up_mail(app: &TestApp, sink: &SmtpSink) -> String {
+pub(crate) async fn set_up_mail(app: &TestApp, sink: &SmtpSink) -> String {
     let q = app.post("/api/v1/case-queues", json!({"name": "Support"})).await;
     assert_eq!(q.status, StatusCode::CREATED, "{}", q.body);
     let queue_id = q.body["id"].as_str().unwrap().to_string();

@@ -187,3 +187,38 @@ async fn metrics_show_breached_cases() {
     assert_eq!(value(&text, &breached), Some(1.0), "{text}");
     assert!(text.contains("# TYPE casedesk_sla_alarms_total counter"));
 }
+
+#[tokio::test]
+async fn metrics_show_mail_sent_failed_and_held() {
+    use crate::email::{fill, post_raw, set_up_mail};
+    let app = spawn_app_with(HttpConfig { metrics_token: Some(METRICS_TOKEN.into()), ..HttpConfig::default() }).await;
+    let sink = crate::smtp_sink::SmtpSink::start().await;
+    set_up_mail(&app, &sink).await;
+    let before = scrape(&app).await;
+    assert_eq!(value(&before, "casedesk_emails{direction=\"in\",state=\"quarantined\"}"), Some(0.0), "{before}");
+    assert_eq!(value(&before, "casedesk_email_attempts_total{outcome=\"sent\"}"), Some(0.0));
+
+    assert_eq!(post_raw(&app, &fill("no_sender.eml", &[]), "").await.status, StatusCode::ACCEPTED);
+    let r = post_raw(&app, &fill("html_only.eml", &[]), "").await;
+    let case_id = r.body["case_id"].as_str().unwrap().to_string();
+    app.post(&format!("/api/v1/cases/{case_id}/comments"), json!({"body": "On it."})).await;
+    sink.wait_for(1).await;
+    sink.refuse_next(&["554 5.7.1 rejected"]);
+    app.post(&format!("/api/v1/cases/{case_id}/comments"), json!({"body": "Still on it."})).await;
+    sink.wait_for_attempts(2).await;
+
+    let start = std::time::Instant::now();
+    let after = loop {
+        let text = scrape(&app).await;
+        if value(&text, "casedesk_emails{direction=\"out\",state=\"failed\"}") == Some(1.0) {
+            break text;
+        }
+        assert!(start.elapsed() < std::time::Duration::from_secs(10), "{text}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!(value(&after, "casedesk_emails{direction=\"in\",state=\"quarantined\"}"), Some(1.0));
+    assert_eq!(value(&after, "casedesk_emails{direction=\"out\",state=\"queued\"}"), Some(0.0));
+    assert_eq!(value(&after, "casedesk_email_attempts_total{outcome=\"sent\"}"), Some(1.0));
+    assert_eq!(value(&after, "casedesk_email_attempts_total{outcome=\"failed\"}"), Some(1.0));
+    assert_eq!(value(&after, "casedesk_email_attempts_total{outcome=\"retry\"}"), Some(0.0));
+}
