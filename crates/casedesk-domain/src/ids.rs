@@ -31,6 +31,9 @@ pub enum IdKind {
     BulkJob,
     Webhook,
     WebhookDelivery,
+    AutomationRule,
+    Notification,
+    Macro,
 }
 
 impl IdKind {
@@ -61,6 +64,9 @@ impl IdKind {
             IdKind::BulkJob => "bulk_",
             IdKind::Webhook => "wh_",
             IdKind::WebhookDelivery => "whd_",
+            IdKind::AutomationRule => "rule_",
+            IdKind::Notification => "ntf_",
+            IdKind::Macro => "mac_",
         }
     }
 

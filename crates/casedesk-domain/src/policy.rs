@@ -46,6 +46,8 @@ pub enum Action {
     ManageTime,
     /// Create, change and delete webhooks; read their deliveries.
     ManageWebhooks,
+    /// Create, change and delete automation rules and shared macros.
+    ManageAutomation,
 }
 
 /// Whether a user with `role` may perform `action`.
@@ -56,7 +58,7 @@ pub fn can(role: Role, action: Action) -> bool {
         Role::Agent => match action {
             ReadCases | WriteCases | ReadDirectory | WriteDirectory | ManageOwnTokens | LogTime => true,
             DeleteCase | ImportCases | DeleteDirectoryEntry | ManageUsers | ManageAllTokens | ManageQueues
-            | ManageTime | ManageWebhooks => false,
+            | ManageTime | ManageWebhooks | ManageAutomation => false,
         },
     }
 }
@@ -83,6 +85,7 @@ mod tests {
             (LogTime, true, true),
             (ManageTime, true, false),
             (ManageWebhooks, true, false),
+            (ManageAutomation, true, false),
         ];
         for (action, admin, agent) in table {
             assert_eq!(can(Role::Admin, action), admin, "admin {action:?}");

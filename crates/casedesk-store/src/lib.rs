@@ -116,6 +116,12 @@ macro_rules! shared_queries {
             include!("queries_sessions.rs");
         }
         pub use sessions::*;
+
+        mod automation {
+            use super::*;
+            include!("queries_automation.rs");
+        }
+        pub use automation::*;
     };
 }
 
@@ -184,6 +190,7 @@ macro_rules! dispatch {
 // Further `impl Store` blocks, after `dispatch!` so they can use it.
 mod store_activities;
 mod store_ai;
+mod store_automation;
 mod store_bench;
 mod store_bulk;
 mod store_export;
@@ -199,6 +206,7 @@ mod store_views;
 pub(crate) mod store_webhooks;
 mod store_workflow;
 
+pub use store_automation::RuleRun;
 pub use store_sessions::UiSession;
 pub use store_time::{CaseTime, EntryFilter, TimeTotal, TimerChange, TotalsGroup};
 pub use store_webhooks::MakeDeliveries;

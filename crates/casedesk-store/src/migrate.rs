@@ -23,6 +23,7 @@ const SQLITE: &[(i64, &str)] = &[
     (14, include_str!("../migrations/sqlite/0014_ui_sessions.sql")),
     (15, include_str!("../migrations/sqlite/0015_webhooks.sql")),
     (16, include_str!("../migrations/sqlite/0016_search_people.sql")),
+    (17, include_str!("../migrations/sqlite/0017_automation.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -41,6 +42,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (14, include_str!("../migrations/postgres/0014_ui_sessions.sql")),
     (15, include_str!("../migrations/postgres/0015_webhooks.sql")),
     (16, include_str!("../migrations/postgres/0016_search_people.sql")),
+    (17, include_str!("../migrations/postgres/0017_automation.sql")),
 ];
 
 const CREATE_TABLE: &str =

@@ -1283,6 +1283,26 @@ pub async fn list_comments(pool: &Pool, org_id: &str, case_id: &str, page: &Page
     Ok(finish_page(items, page.limit, "comments", |c| (us(c.created_at), c.id.clone())))
 }
 
+/// Makes the organization's cursor row in `table` (`webhook_cursors`, `automation_cursors`) at
+/// the head of its change feed, unless it has one: a reader that starts now gets what happens
+/// next, not the history. (`table` is a name written in this crate, never input.)
+async fn start_feed_cursor(tx: &mut Tx<'_>, table: &'static str, org_id: &str) -> Result<()> {
+    let head = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT e.txid, e.seq FROM case_events e WHERE e.org_id = $1{} ORDER BY e.txid DESC, e.seq DESC LIMIT 1",
+        super::FEED_VISIBLE
+    )))
+    .bind(org_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let (txid, seq): (i64, i64) = match head {
+        Some(r) => (r.try_get("txid")?, r.try_get("seq")?),
+        None => (-1, 0),
+    };
+    let insert = format!("INSERT INTO {table} (org_id, txid, seq) VALUES ($1, $2, $3) ON CONFLICT (org_id) DO NOTHING");
+    sqlx::query(sqlx::AssertSqlSafe(insert)).bind(org_id).bind(txid).bind(seq).execute(&mut **tx).await?;
+    Ok(())
+}
+
 /// Timeline events in the order they happened: by time, then by the order they were written.
 fn decode_event(row: &DbRow) -> Result<Event> {
     let data: String = row.try_get("data")?;

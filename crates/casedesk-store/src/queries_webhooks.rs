@@ -49,23 +49,7 @@ fn decode_delivery(row: &DbRow) -> Result<Delivery> {
 /// the head of the change feed: a webhook gets the events that come after it, not the history.
 pub async fn insert_webhook(pool: &Pool, w: &Webhook) -> Result<()> {
     let mut tx = pool.begin().await?;
-    let head = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT e.txid, e.seq FROM case_events e WHERE e.org_id = $1{} ORDER BY e.txid DESC, e.seq DESC LIMIT 1",
-        super::super::FEED_VISIBLE
-    )))
-    .bind(&w.org_id)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let (txid, seq): (i64, i64) = match head {
-        Some(r) => (r.try_get("txid")?, r.try_get("seq")?),
-        None => (-1, 0),
-    };
-    sqlx::query("INSERT INTO webhook_cursors (org_id, txid, seq) VALUES ($1, $2, $3) ON CONFLICT (org_id) DO NOTHING")
-        .bind(&w.org_id)
-        .bind(txid)
-        .bind(seq)
-        .execute(&mut *tx)
-        .await?;
+    start_feed_cursor(&mut tx, "webhook_cursors", &w.org_id).await?;
     sqlx::query(
         "INSERT INTO webhooks (id, org_id, url, events, description, secret, active, created_by, created_at, updated_at, \
          failing_since, disabled_at, disabled_reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",

@@ -68,6 +68,8 @@ impl Default for HttpConfig {
         (name = "views", description = "Predefined and saved views, their cases and counts"),
         (name = "time", description = "Time tracking: timers, time entries, timesheets, totals, estimates"),
         (name = "webhooks", description = "Signed HTTP deliveries of case events, their log and redelivery"),
+        (name = "automation", description = "Rules that act on cases when something happens or after a time"),
+        (name = "macros", description = "Saved replies and actions agents apply by hand; agents' notifications"),
     )
 )]
 struct ApiDoc;
@@ -87,8 +89,8 @@ impl utoipa::Modify for BearerAuth {
 /// The `/api/v1` routes and the OpenAPI document describing exactly them.
 pub fn api_routes(config: &HttpConfig) -> (Router<AppState>, utoipa::openapi::OpenApi) {
     use api::{
-        activities as act, ai, bulk, cases, directory as d, events, exports, files, imports, milestones as ms, org,
-        queues, search, sla, time, trash, views, webhooks as wh, workflow as w,
+        activities as act, ai, automation as au, bulk, cases, directory as d, events, exports, files, imports,
+        macros as mc, milestones as ms, org, queues, search, sla, time, trash, views, webhooks as wh, workflow as w,
     };
     let imports = OpenApiRouter::new()
         .routes(routes!(imports::import_cases))
@@ -117,6 +119,14 @@ pub fn api_routes(config: &HttpConfig) -> (Router<AppState>, utoipa::openapi::Op
         .routes(routes!(wh::get_webhook, wh::update_webhook, wh::delete_webhook))
         .routes(routes!(wh::list_deliveries))
         .routes(routes!(wh::redeliver))
+        .routes(routes!(au::list_rules, au::create_rule))
+        .routes(routes!(au::get_rule, au::update_rule, au::delete_rule))
+        .routes(routes!(au::dry_run))
+        .routes(routes!(mc::list_macros, mc::create_macro))
+        .routes(routes!(mc::get_macro, mc::update_macro, mc::delete_macro))
+        .routes(routes!(mc::apply_macro))
+        .routes(routes!(mc::list_notifications))
+        .routes(routes!(mc::read_notification))
         .routes(routes!(exports::export_xlsx))
         .routes(routes!(exports::export_csv))
         .routes(routes!(d::list_users, d::create_user))
