@@ -3875,7 +3875,7 @@ async fn scenario_automation_rules_runs_and_cursor(store: &Store) {
         store.update_rule(&casedesk_domain::automation::Rule { org_id: b.org.clone(), ..off.clone() }).await,
         StoreError::NotFound
     );
-    assert_eq!(store.orgs_with_time_rules().await.unwrap(), [a.org.clone()]);
+    assert_eq!(store.orgs_with_time_rules().await.unwrap(), std::slice::from_ref(&a.org));
 
     // The cursor starts at the feed's head: the earlier case is history.
     let one = create(store, &a.org, &a.admin.id, t(10), subject("one")).await;
@@ -4007,7 +4007,7 @@ async fn scenario_notifications_and_macros(store: &Store) {
     let again = store.mark_notification_read(&a.org, &agent.id, &n1.id, t(9)).await.unwrap();
     assert_eq!(again.read_at, Some(t(5)), "first read kept");
     let unread = store.list_notifications(&a.org, &agent.id, true, &PageRequest::first(10)).await.unwrap();
-    assert_eq!(unread.items, [n2.clone()]);
+    assert_eq!(unread.items, std::slice::from_ref(&n2));
     assert_err!(store.mark_notification_read(&a.org, &agent.id, &theirs.id, t(5)).await, StoreError::NotFound);
     assert_err!(store.mark_notification_read(&b.org, &agent.id, &n2.id, t(5)).await, StoreError::NotFound);
 
@@ -4030,7 +4030,7 @@ async fn scenario_notifications_and_macros(store: &Store) {
     let for_agent = store.list_macros(&a.org, &agent.id, &PageRequest::first(10)).await.unwrap();
     assert_eq!(for_agent.items, [personal.clone(), shared.clone()]);
     let for_admin = store.list_macros(&a.org, &a.admin.id, &PageRequest::first(10)).await.unwrap();
-    assert_eq!(for_admin.items, [shared.clone()], "another agent's personal macro is not listed");
+    assert_eq!(for_admin.items, std::slice::from_ref(&shared), "another agent's personal macro is not listed");
     let renamed = Macro { name: "Solved!".into(), updated_at: t(12), ..shared.clone() };
     store.update_macro(&renamed).await.unwrap();
     assert_eq!(store.get_macro(&a.org, &shared.id).await.unwrap(), renamed);

@@ -36,6 +36,9 @@ enum Kind {
     View,
     BulkJob,
     Webhook,
+    Rule,
+    Macro,
+    Notification,
     /// A case in the trash.
     Trashed,
 }
@@ -157,9 +160,23 @@ fn id_routes() -> Vec<(Method, &'static str, Kind, Option<Value>)> {
         (Method::DELETE, "/api/v1/trash/cases/{id}", Trashed, None),
         (Method::GET, "/api/v1/webhooks/{id}", Webhook, None),
         (Method::GET, "/api/v1/webhooks/{id}/deliveries", Webhook, None),
+        (Method::GET, "/api/v1/automation-rules/{id}", Rule, None),
+        (Method::GET, "/api/v1/macros/{id}", Macro, None),
+        (Method::POST, "/api/v1/automation-rules/{id}/dry-run", Rule, None),
+        (Method::PATCH, "/api/v1/automation-rules/{id}", Rule, Some(json!({"active": false}))),
+        (Method::PATCH, "/api/v1/macros/{id}", Macro, Some(json!({"name": "B's now"}))),
+        (
+            Method::POST,
+            "/api/v1/cases/{id}/apply-macro",
+            Case,
+            Some(json!({"macro_id": "mac_0000000000007000800000000000dead"})),
+        ),
+        (Method::POST, "/api/v1/notifications/{id}/read", Notification, None),
         (Method::POST, "/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver", Webhook, None),
         (Method::PATCH, "/api/v1/webhooks/{id}", Webhook, Some(json!({"url": "https://b.example/steal"}))),
         (Method::DELETE, "/api/v1/webhooks/{id}", Webhook, None),
+        (Method::DELETE, "/api/v1/automation-rules/{id}", Rule, None),
+        (Method::DELETE, "/api/v1/macros/{id}", Macro, None),
     ]
 }
 
@@ -184,6 +201,9 @@ fn missing_id(kind: Kind) -> &'static str {
         Kind::View => "vw_0000000000007000800000000000dead",
         Kind::BulkJob => "bulk_0000000000007000800000000000dead",
         Kind::Webhook => "wh_0000000000007000800000000000dead",
+        Kind::Rule => "rule_0000000000007000800000000000dead",
+        Kind::Macro => "mac_0000000000007000800000000000dead",
+        Kind::Notification => "ntf_0000000000007000800000000000dead",
         Kind::Trashed => "case_0000000000007000800000000000dead",
     }
 }
@@ -214,6 +234,9 @@ struct OrgA {
     trashed_id: String,
     webhook_id: String,
     delivery_id: String,
+    rule_id: String,
+    macro_id: String,
+    notification_id: String,
 }
 
 impl OrgA {
@@ -237,6 +260,9 @@ impl OrgA {
             Kind::View => &self.view_id,
             Kind::BulkJob => &self.bulk_job_id,
             Kind::Webhook => &self.webhook_id,
+            Kind::Rule => &self.rule_id,
+            Kind::Macro => &self.macro_id,
+            Kind::Notification => &self.notification_id,
             Kind::Trashed => &self.trashed_id,
         }
     }
@@ -350,7 +376,24 @@ async fn seed_org_a(app: &TestApp) -> OrgA {
     let bulk_job_id = job.body["id"].as_str().expect("job id").to_string();
     crate::bulk::wait_for_job(app, &app.token, &bulk_job_id).await;
     let (webhook_id, delivery_id) = crate::webhooks::unreachable_webhook_with_a_delivery(app).await;
+    let rule = json!({"name": "A's rule", "trigger": "case.created", "actions": [{"type": "add_tag", "tag": "a"}]});
+    let rule_id = created(&app.post("/api/v1/automation-rules", rule).await, "rule");
+    let macro_id = created(&app.post("/api/v1/macros", json!({"name": "A's macro", "body": "Hi"})).await, "macro");
+    let notification = casedesk_domain::notification::Notification {
+        id: casedesk_domain::ids::IdKind::Notification.new_id(),
+        org_id: app.org_id.clone(),
+        user_id: app.admin_id.clone(),
+        case_id: Some(case_id.clone()),
+        rule_id: None,
+        message: "for A".into(),
+        read_at: None,
+        created_at: jiff::Timestamp::now(),
+    };
+    app.core.store.insert_notifications(std::slice::from_ref(&notification)).await.expect("notification");
     OrgA {
+        rule_id,
+        macro_id,
+        notification_id: notification.id,
         webhook_id,
         delivery_id,
         bulk_job_id,
@@ -405,6 +448,9 @@ async fn snapshot(app: &TestApp, a: &OrgA) -> Vec<(String, Value)> {
         format!("/api/v1/bulk-jobs/{}", a.bulk_job_id),
         "/api/v1/trash/cases".to_string(),
         format!("/api/v1/webhooks/{}", a.webhook_id),
+        format!("/api/v1/automation-rules/{}", a.rule_id),
+        format!("/api/v1/macros/{}", a.macro_id),
+        "/api/v1/notifications".to_string(),
     ] {
         let r = app.get(&path).await;
         assert_eq!(r.status.as_u16(), 200, "A reads its own {path}: {}", r.body);
