@@ -56,8 +56,11 @@ const DRY_RUN_PAGE: u32 = 200;
 
 /// How often, and how long each time, a request waits for its case's events to become readable
 /// by the rules (PostgreSQL; see [`App::settle_automation`]).
-const SETTLE_WAITS: usize = 40;
+const SETTLE_WAITS: usize = 50;
 const SETTLE_PAUSE: std::time::Duration = std::time::Duration::from_millis(10);
+/// A run claimed longer ago than this and not finished is taken for dead (its process stopped
+/// mid-actions) and not waited for.
+const IN_FLIGHT: jiff::SignedDuration = jiff::SignedDuration::from_secs(60);
 
 /// The timeline entry of a rule's run.
 pub const RULE_APPLIED: &str = "rule.applied";
@@ -220,16 +223,19 @@ impl App {
     /// the client asked for committed, and the background worker runs the rules it missed.
     ///
     /// On PostgreSQL a committed event is read only once every older transaction has ended (the
-    /// change feed's rule, which keeps the cursor from passing an event that commits late), so
-    /// while the case still has events the rules have not seen, this waits a little (at most
-    /// [`SETTLE_WAITS`] rounds of [`SETTLE_PAUSE`]) for them to become readable.
+    /// change feed's rule, which keeps the cursor from passing an event that commits late); and
+    /// another instance (or the worker) may have claimed a rule's run on the case first. While
+    /// the case has events the rules have not seen, or runs under way, this waits a little (at
+    /// most [`SETTLE_WAITS`] rounds of [`SETTLE_PAUSE`]); past that the worker finishes the job
+    /// and the client sees it on its next read.
     pub async fn settle_automation(&self, org_id: &str, case_id: &str) {
         for _ in 0..SETTLE_WAITS {
             if let Err(e) = self.run_automation(org_id).await {
                 tracing::warn!(error = %e, org.id = %org_id, "automation after a write failed; the worker retries");
                 return;
             }
-            match self.store.automation_backlog(org_id, case_id).await {
+            let since = self.clock.now() - IN_FLIGHT;
+            match self.store.automation_backlog(org_id, case_id, since).await {
                 Ok(false) => return,
                 Ok(true) => tokio::time::sleep(SETTLE_PAUSE).await,
                 Err(e) => {
@@ -317,6 +323,7 @@ impl App {
             }
             let trigger = o.events.first();
             self.apply_rule(rule, &case, &ctx, depth, trigger).await?;
+            self.store.finish_rule_run(&run, self.clock.now()).await?;
             runs += 1;
         }
         Ok(runs)
@@ -365,6 +372,7 @@ impl App {
                     continue;
                 }
                 self.apply_rule(rule, &case, &ctx, 0, None).await?;
+                self.store.finish_rule_run(&run, now).await?;
                 runs += 1;
             }
             if !full {

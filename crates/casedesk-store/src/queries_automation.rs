@@ -141,17 +141,32 @@ pub async fn automation_events(pool: &Pool, org_id: &str, limit: u32) -> Result<
 }
 
 /// Whether the case has committed events after the rule cursor, readable yet or not (on
-/// PostgreSQL an event is read only once every older transaction ended).
-pub async fn automation_backlog(pool: &Pool, org_id: &str, case_id: &str) -> Result<bool> {
+/// PostgreSQL an event is read only once every older transaction ended), or a rule run on it
+/// claimed since `since` and not finished (another instance's, under way).
+pub async fn automation_backlog(pool: &Pool, org_id: &str, case_id: &str, since: Timestamp) -> Result<bool> {
     let n: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM (SELECT 1 FROM case_events e JOIN automation_cursors c ON c.org_id = e.org_id \
-         WHERE e.org_id = $1 AND e.case_id = $2 AND (e.txid, e.seq) > (c.txid, c.seq) LIMIT 1) x",
+        "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM case_events e JOIN automation_cursors c ON c.org_id = e.org_id \
+         WHERE e.org_id = $1 AND e.case_id = $2 AND (e.txid, e.seq) > (c.txid, c.seq) LIMIT 1) x) \
+         + (SELECT COUNT(*) FROM (SELECT 1 FROM automation_runs r WHERE r.case_id = $2 AND r.org_id = $1 \
+         AND r.finished_at IS NULL AND r.created_at >= $3 LIMIT 1) y)",
     )
     .bind(org_id)
     .bind(case_id)
+    .bind(us(since))
     .fetch_one(pool)
     .await?;
     Ok(n > 0)
+}
+
+/// Records that a claimed run's actions are done.
+pub async fn finish_rule_run(pool: &Pool, rule_id: &str, run_key: &str, now: Timestamp) -> Result<()> {
+    sqlx::query("UPDATE automation_runs SET finished_at = $1 WHERE rule_id = $2 AND run_key = $3")
+        .bind(us(now))
+        .bind(rule_id)
+        .bind(run_key)
+        .execute(pool)
+        .await?;
+    Ok(())
 }
 
 /// Moves the organization's rule cursor forward to `(txid, seq)`; never back (an instance that

@@ -64,9 +64,15 @@ impl Store {
         dispatch!(self, write, automation_events(org_id, limit))
     }
 
-    /// Whether the case has events after the rule cursor, readable yet or not.
-    pub async fn automation_backlog(&self, org_id: &str, case_id: &str) -> Result<bool> {
-        dispatch!(self, write, automation_backlog(org_id, case_id))
+    /// Whether the case has events after the rule cursor, readable yet or not, or a rule run
+    /// claimed since `since` still under way.
+    pub async fn automation_backlog(&self, org_id: &str, case_id: &str, since: Timestamp) -> Result<bool> {
+        dispatch!(self, write, automation_backlog(org_id, case_id, since))
+    }
+
+    /// Records that a claimed run's actions are done.
+    pub async fn finish_rule_run(&self, run: &RuleRun<'_>, now: Timestamp) -> Result<()> {
+        dispatch!(self, write, finish_rule_run(run.rule_id, run.run_key, now))
     }
 
     /// Moves the rule cursor forward (never back) to the feed position `(txid, seq)`.

@@ -3888,11 +3888,11 @@ async fn scenario_automation_rules_runs_and_cursor(store: &Store) {
     assert!(events.iter().all(|(_, e)| e.case_id == one.id && e.case_id != before.id));
     let due = store.automation_orgs_due().await.unwrap();
     assert!(due.contains(&a.org) && !due.contains(&b.org), "{due:?}");
-    assert!(store.automation_backlog(&a.org, &one.id).await.unwrap());
-    assert!(!store.automation_backlog(&a.org, &before.id).await.unwrap(), "before the cursor");
+    assert!(store.automation_backlog(&a.org, &one.id, t(0)).await.unwrap());
+    assert!(!store.automation_backlog(&a.org, &before.id, t(0)).await.unwrap(), "before the cursor");
     let (last, _) = events[1];
     store.advance_automation_cursor(&a.org, last).await.unwrap();
-    assert!(!store.automation_backlog(&a.org, &one.id).await.unwrap());
+    assert!(!store.automation_backlog(&a.org, &one.id, t(0)).await.unwrap());
     assert!(store.automation_events(&a.org, 10).await.unwrap().is_empty());
     store.advance_automation_cursor(&a.org, events[0].0).await.unwrap();
     assert!(store.automation_events(&a.org, 10).await.unwrap().is_empty(), "the cursor never moves back");
@@ -3902,6 +3902,11 @@ async fn scenario_automation_rules_runs_and_cursor(store: &Store) {
     let run = RuleRun { org_id: &a.org, rule_id: &second.id, run_key: "e:1", case_id: &one.id, depth: 0, at: t(20) };
     assert!(store.claim_rule_run(&run).await.unwrap());
     assert!(!store.claim_rule_run(&run).await.unwrap(), "never twice for one event");
+    assert!(store.automation_backlog(&a.org, &one.id, t(20)).await.unwrap(), "a run under way");
+    assert!(!store.automation_backlog(&a.org, &one.id, t(21)).await.unwrap(), "one claimed long ago is not waited for");
+    assert!(!store.automation_backlog(&b.org, &one.id, t(0)).await.unwrap());
+    store.finish_rule_run(&run, t(20)).await.unwrap();
+    assert!(!store.automation_backlog(&a.org, &one.id, t(0)).await.unwrap(), "finished");
     assert!(store.claim_rule_run(&RuleRun { rule_id: &timed.id, ..run.clone() }).await.unwrap(), "another rule may");
     assert!(store.claim_rule_run(&RuleRun { run_key: "e:2", depth: 2, at: t(21), ..run.clone() }).await.unwrap());
     assert_eq!(store.last_rule_depth(&a.org, &second.id).await.unwrap(), Some(2));

@@ -36,9 +36,12 @@ CREATE TABLE automation_runs (
     -- How many rules' changes led to this run (0: a person's change); caps chains of rules.
     depth INTEGER NOT NULL,
     created_at INTEGER NOT NULL,
+    -- Set when its actions are done: a request waits for runs on its case still under way.
+    finished_at INTEGER,
     PRIMARY KEY (rule_id, run_key)
 );
 CREATE INDEX automation_runs_rule ON automation_runs(rule_id, created_at);
+CREATE INDEX automation_runs_open ON automation_runs(case_id, created_at) WHERE finished_at IS NULL;
 
 CREATE TABLE notifications (
     id TEXT PRIMARY KEY,
