@@ -58,7 +58,9 @@ where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
-    for _ in 0..200 {
+    // Generous: on PostgreSQL under the suite's parallel load an event can take seconds to
+    // become readable, and each link of a chain of rules waits for the one before.
+    for _ in 0..1200 {
         if check().await {
             return;
         }
@@ -262,6 +264,23 @@ async fn seed_a_new_case_gets_a_templated_channel_message() {
     let number = case["case_number"].as_i64().unwrap();
     assert_eq!(all[0]["body"], format!("Hi Ana <Silva>, we received case #{number} (Printer jam)."));
     assert_eq!((all[0]["internal"].clone(), all[0]["author_type"].clone()), (json!(false), json!("system")));
+
+    // Seed 004's resolution confirmation: send_email renders subject and body into a
+    // customer-facing comment, which the case's channel delivers.
+    rule(
+        &app,
+        json!({
+            "name": "Resolution confirmation", "trigger": "status.changed",
+            "conditions": {"all": [{"field": "status", "operator": "changed_to", "value": "resolved"}]},
+            "actions": [{"type": "send_email", "subject": "Case #{{case.number}} is resolved", "body": "Dear {{requester.name}}, reply to reopen it."}]
+        }),
+    )
+    .await;
+    patch_case(&app, &id(&case), json!({"status": "resolved"})).await;
+    eventually("the email", || async { comments(&app, &id(&case)).await.len() == 2 }).await;
+    let email = &comments(&app, &id(&case)).await[1];
+    assert_eq!(email["body"], format!("Case #{number} is resolved\n\nDear Ana <Silva>, reply to reopen it."));
+    assert_eq!((email["internal"].clone(), email["author_type"].clone()), (json!(false), json!("system")));
 }
 
 #[tokio::test]

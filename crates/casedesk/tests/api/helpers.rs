@@ -168,8 +168,12 @@ async fn serve(
         http: http.clone(),
         max_connections: 4,
         clock: clock.clone(),
-        // Webhooks every 100 ms, so delivery tests wait little.
-        jobs: JobIntervals { webhooks: std::time::Duration::from_millis(100), ..JobIntervals::default() },
+        // Webhooks every 100 ms and automation every 200 ms, so delivery and rule tests wait little.
+        jobs: JobIntervals {
+            webhooks: std::time::Duration::from_millis(100),
+            automation: std::time::Duration::from_millis(200),
+            ..JobIntervals::default()
+        },
         files_dir: files_dir.to_path_buf(),
         max_file_bytes: max_file,
         webhook_timeout: std::time::Duration::from_secs(5),
