@@ -211,10 +211,23 @@ async fn seed_an_sla_breach_notifies_the_queue() {
         }),
     )
     .await;
+    rule(
+        &app,
+        json!({"name": "Warned", "trigger": "sla.warning", "actions": [{"type": "add_tag", "tag": "sla-warned"}]}),
+    )
+    .await;
     let case = app.create_case(json!({"subject": "Site down", "priority": "critical", "queue_id": q})).await;
     let number = case["case_number"].as_i64().unwrap();
 
-    app.clock.as_ref().unwrap().advance(SignedDuration::from_mins(31));
+    // 80 % of the 30 minutes: the warning, and its rule.
+    app.clock.as_ref().unwrap().advance(SignedDuration::from_mins(25));
+    app.core.sweep_sla().await.unwrap();
+    app.core.run_all_automation().await.unwrap();
+    eventually("the warning's rule", || async { tags(&get_case(&app, &id(&case)).await) == ["sla-warned"] }).await;
+    let none = app.call(Method::GET, "/api/v1/notifications", Some(&agent), None, &[]).await;
+    assert_eq!(none.body["data"].as_array().unwrap().len(), 0, "no breach yet");
+
+    app.clock.as_ref().unwrap().advance(SignedDuration::from_mins(6));
     app.core.sweep_sla().await.unwrap();
     app.core.run_all_automation().await.unwrap();
     let path = "/api/v1/notifications?unread=true";
@@ -581,4 +594,32 @@ async fn macros_fill_placeholders_apply_actions_and_stay_private() {
     let (_, other) = app.other_org().await;
     app.call(Method::GET, &shared_path, Some(&other), None, &[]).await.assert_problem(404, "not_found");
     assert_eq!(app.delete(&shared_path).await.status, StatusCode::NO_CONTENT);
+}
+
+#[tokio::test]
+async fn an_overdue_milestone_fires_its_rule() {
+    let app = spawn_app_at(ts(MONDAY_0900_BERLIN)).await;
+    rule(
+        &app,
+        json!({"name": "Overdue", "trigger": "milestone.overdue",
+            "actions": [{"type": "set_priority", "priority": "high"}, {"type": "add_internal_note", "body": "A milestone of #{{case.number}} is overdue"}]}),
+    )
+    .await;
+    let c = id(&app.create_case(json!({"subject": "Onboarding", "priority": "low"})).await);
+    let r = app
+        .post(&format!("/api/v1/cases/{c}/milestones"), json!({"name": "Kick-off", "due_at": "2026-06-08T08:00:00Z"}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    app.clock.as_ref().unwrap().advance(SignedDuration::from_mins(59));
+    app.core.sweep_milestones().await.unwrap();
+    app.core.run_all_automation().await.unwrap();
+    assert_eq!(get_case(&app, &c).await["priority"], "low", "not due yet");
+    app.clock.as_ref().unwrap().advance(SignedDuration::from_mins(2));
+    app.core.sweep_milestones().await.unwrap();
+    app.core.run_all_automation().await.unwrap();
+    eventually("the overdue rule", || async { get_case(&app, &c).await["priority"] == "high" }).await;
+    eventually("the note", || async { comments(&app, &c).await.len() == 1 }).await;
+    let runs = entries(&app, &c, "rule.applied").await;
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0]["data"]["trigger"], "milestone.overdue");
 }
