@@ -3905,6 +3905,23 @@ async fn scenario_automation_rules_runs_and_cursor(store: &Store) {
     assert!(store.automation_backlog(&a.org, &one.id, t(20)).await.unwrap(), "a run under way");
     assert!(!store.automation_backlog(&a.org, &one.id, t(21)).await.unwrap(), "one claimed long ago is not waited for");
     assert!(!store.automation_backlog(&b.org, &one.id, t(0)).await.unwrap());
+    // Claimed from many connections at once: exactly one wins.
+    let mut racers = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let (store, org, rule, case) = (store.clone(), a.org.clone(), second.id.clone(), one.id.clone());
+        racers.spawn(async move {
+            let raced =
+                RuleRun { org_id: &org, rule_id: &rule, run_key: "e:raced", case_id: &case, depth: 0, at: t(20) };
+            store.claim_rule_run(&raced).await.unwrap()
+        });
+    }
+    let mut wins = 0;
+    while let Some(won) = racers.join_next().await {
+        wins += usize::from(won.unwrap());
+    }
+    assert_eq!(wins, 1);
+    let raced = RuleRun { run_key: "e:raced", ..run.clone() };
+    store.finish_rule_run(&raced, t(20)).await.unwrap();
     store.finish_rule_run(&run, t(20)).await.unwrap();
     assert!(!store.automation_backlog(&a.org, &one.id, t(0)).await.unwrap(), "finished");
     assert!(store.claim_rule_run(&RuleRun { rule_id: &timed.id, ..run.clone() }).await.unwrap(), "another rule may");

@@ -623,3 +623,35 @@ async fn an_overdue_milestone_fires_its_rule() {
     assert_eq!(runs.len(), 1);
     assert_eq!(runs[0]["data"]["trigger"], "milestone.overdue");
 }
+
+/// Evaluators racing over the same events (instances, the worker, requests) run each rule once
+/// per event: the run is claimed in the database.
+#[tokio::test]
+async fn evaluators_racing_over_one_event_run_the_rule_once() {
+    let app = spawn_app().await;
+    rule(
+        &app,
+        json!({"name": "Once", "trigger": "case.created", "actions": [{"type": "add_internal_note", "body": "once"}]}),
+    )
+    .await;
+    let actor = casedesk_core::Actor {
+        org_id: app.org_id.clone(),
+        user_id: app.admin_id.clone(),
+        role: casedesk_domain::policy::Role::Admin,
+    };
+    // Created through a second App on the same database: no request runs its rules.
+    let input = casedesk_domain::case::NewCase { subject: "Raced".into(), ..Default::default() };
+    let case = app.core.create_case(&actor, input, None).await.unwrap().value;
+    let mut racers = tokio::task::JoinSet::new();
+    for _ in 0..6 {
+        let core = app.core.clone();
+        racers.spawn(async move { core.run_all_automation().await });
+    }
+    while let Some(done) = racers.join_next().await {
+        done.unwrap().unwrap();
+    }
+    eventually("the note", || async { !comments(&app, &case.id).await.is_empty() }).await;
+    app.core.run_all_automation().await.unwrap();
+    assert_eq!(comments(&app, &case.id).await.len(), 1, "one note, whoever ran it");
+    assert_eq!(entries(&app, &case.id, "rule.applied").await.len(), 1);
+}
