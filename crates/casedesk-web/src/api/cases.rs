@@ -569,7 +569,8 @@ impl From<Comment> for CommentResponse {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TimelineEventResponse {
     pub id: String,
-    /// case.created, case.imported, field.changed, status.changed, comment.added, case.deleted
+    /// case.created, case.imported, field.changed, status.changed, comment.added, case.deleted,
+    /// rule.applied …
     pub kind: String,
     /// Who did it.
     pub actor_id: Option<String>,
