@@ -5,7 +5,8 @@ use jiff::tz::TimeZone;
 use serde_json::{Value, json};
 
 use super::*;
-use crate::case::{Case, Ctx, NewCase};
+use crate::case::{Case, Ctx, NewCase, Priority};
+use crate::timeline::Event;
 
 fn now() -> Timestamp {
     "2026-03-02T10:00:00Z".parse().unwrap()
