@@ -16,6 +16,9 @@ use super::RULE_APPLIED;
 use crate::cases::CommentInput;
 use crate::{Actor, App, AppError, Result};
 
+/// Tries at applying a tag change to a case that keeps changing under it.
+const RETAG_ATTEMPTS: usize = 10;
+
 /// What a case is related to, for conditions and templates.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct CaseContext {
@@ -134,21 +137,8 @@ impl App {
                 patch(CasePatch { priority: Some(*priority), ..Default::default() }).await
             }
             RuleAction::SetStatus { status } => patch(CasePatch { status: Some(*status), ..Default::default() }).await,
-            RuleAction::AddTag { tag } => {
-                if case.tags.contains(tag) {
-                    return Ok(());
-                }
-                let mut tags = case.tags.clone();
-                tags.push(tag.clone());
-                patch(CasePatch { tags: Some(tags), ..Default::default() }).await
-            }
-            RuleAction::RemoveTag { tag } => {
-                if !case.tags.contains(tag) {
-                    return Ok(());
-                }
-                let tags = case.tags.iter().filter(|t| *t != tag).cloned().collect();
-                patch(CasePatch { tags: Some(tags), ..Default::default() }).await
-            }
+            RuleAction::AddTag { tag } => self.retag(actor, case_id, tag, true).await,
+            RuleAction::RemoveTag { tag } => self.retag(actor, case_id, tag, false).await,
             RuleAction::AddInternalNote { body } => {
                 self.comment_as(actor, case_id, &render(body), true, run.author).await
             }
@@ -234,6 +224,30 @@ impl App {
                 Ok(())
             }
         }
+    }
+
+    /// Adds or removes one tag. A patch names the whole tag list, so it is written only on the
+    /// version it was computed from, and computed again if the case changed meanwhile: rules
+    /// running side by side (a request and the worker) must not drop each other's tags.
+    async fn retag(&self, actor: &Actor, case_id: &str, tag: &str, add: bool) -> Result<()> {
+        for _ in 0..RETAG_ATTEMPTS {
+            let case = self.store.get_case_for_update(&actor.org_id, case_id).await?;
+            let has = case.tags.iter().any(|t| t == tag);
+            if has == add {
+                return Ok(());
+            }
+            let tags = if add {
+                case.tags.iter().cloned().chain([tag.to_string()]).collect()
+            } else {
+                case.tags.iter().filter(|t| *t != tag).cloned().collect()
+            };
+            let patch = CasePatch { tags: Some(tags), ..Default::default() };
+            match self.update_case(actor, case_id, patch, Some(case.version)).await {
+                Err(AppError::PreconditionFailed) => continue,
+                other => return other.map(|_| ()),
+            }
+        }
+        Err(AppError::Conflict { code: "concurrent_update", message: "the case kept changing; tag not applied".into() })
     }
 
     async fn comment_as(
