@@ -1,5 +1,5 @@
 //! Background jobs: the SLA sweep, auto-closing resolved cases, the file sweep and trash purge,
-//! bulk jobs, webhook deliveries, outgoing mail, and the backlog pass that hands waiting cases to agents. Every instance runs them; they coordinate only through the database
+//! bulk jobs, webhook deliveries, outgoing mail, automation rules, and the backlog pass that hands waiting cases to agents. Every instance runs them; they coordinate only through the database
 //! (each write is conditional on the row being unchanged), so running several is safe.
 
 use std::time::Duration;
@@ -32,6 +32,9 @@ pub struct JobIntervals {
     pub webhooks: Duration,
     /// How often customer-facing replies are turned into outgoing mail and due mail sent.
     pub mail: Duration,
+    /// How often event rules catch up with writes made outside a request (bulk jobs, sweeps,
+    /// other instances) and time rules look for cases that waited long enough.
+    pub automation: Duration,
 }
 
 impl Default for JobIntervals {
@@ -43,6 +46,7 @@ impl Default for JobIntervals {
             bulk_poll: Duration::from_secs(5),
             webhooks: Duration::from_secs(1),
             mail: Duration::from_secs(1),
+            automation: Duration::from_secs(5),
         }
     }
 }
@@ -71,8 +75,24 @@ impl App {
             self.periodic_jobs(every),
             self.bulk_worker(every.bulk_poll),
             self.webhook_worker(every.webhooks),
-            self.mail_worker(every.mail)
+            self.mail_worker(every.mail),
+            self.automation_worker(every.automation)
         );
+    }
+
+    /// Runs event rules the requests did not (see [`crate::automation`]) and time rules.
+    async fn automation_worker(&self, every: Duration) {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(e) = self.run_all_automation().await {
+                tracing::warn!(error = %e, "automation rules failed; retrying on the next tick");
+            }
+            if let Err(e) = self.run_time_rules().await {
+                tracing::warn!(error = %e, "time rules failed; retrying on the next tick");
+            }
+        }
     }
 
     async fn periodic_jobs(&self, every: JobIntervals) {

@@ -34,6 +34,9 @@ pub enum IdKind {
     SigningKey,
     Mailbox,
     Email,
+    AutomationRule,
+    Notification,
+    Macro,
 }
 
 impl IdKind {
@@ -67,6 +70,9 @@ impl IdKind {
             IdKind::SigningKey => "sk_",
             IdKind::Mailbox => "mbx_",
             IdKind::Email => "eml_",
+            IdKind::AutomationRule => "rule_",
+            IdKind::Notification => "ntf_",
+            IdKind::Macro => "mac_",
         }
     }
 

@@ -7,6 +7,10 @@
 //! - [`ids`]: opaque, type-prefixed identifiers (`case_…`, `usr_…`).
 //! - [`error`]: [`DomainError`] and per-field validation errors.
 //! - [`activity`]: calls, meetings and tasks logged on a case.
+//! - [`automation`]: automation rules (triggers, conditions, actions), macros, and the loop guard.
+//! - [`macros`]: saved replies and actions an agent applies by hand.
+//! - [`notification`]: in-app notifications for agents.
+//! - [`template`]: the placeholders of rule and macro messages, filled with escaping.
 //! - [`badge`]: what a list shows of a case's SLA ("due in 35 min").
 //! - [`calendar`]: business calendars (open hours, holidays, time zone) and business-time arithmetic.
 //! - [`case`]: the case model, its enums (status, priority, type, channel) and how a case changes.
@@ -38,6 +42,7 @@
 
 pub mod activity;
 pub mod ai;
+pub mod automation;
 pub mod badge;
 pub mod bulk;
 pub mod calendar;
@@ -52,8 +57,10 @@ pub mod ids;
 pub mod jwt;
 pub mod links;
 pub mod list;
+pub mod macros;
 pub mod mail;
 pub mod milestone;
+pub mod notification;
 pub mod people;
 pub mod policy;
 pub mod profile;
@@ -64,6 +71,7 @@ pub mod search;
 pub mod session;
 pub mod signing_key;
 pub mod sla;
+pub mod template;
 pub mod text;
 pub mod time;
 pub mod timeline;

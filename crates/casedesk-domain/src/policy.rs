@@ -48,6 +48,8 @@ pub enum Action {
     ManageWebhooks,
     /// Add, list and revoke the signing keys of visitor tokens.
     ManageSigningKeys,
+    /// Create, change and delete automation rules and shared macros.
+    ManageAutomation,
 }
 
 /// Whether a user with `role` may perform `action`.
@@ -58,7 +60,7 @@ pub fn can(role: Role, action: Action) -> bool {
         Role::Agent => match action {
             ReadCases | WriteCases | ReadDirectory | WriteDirectory | ManageOwnTokens | LogTime => true,
             DeleteCase | ImportCases | DeleteDirectoryEntry | ManageUsers | ManageAllTokens | ManageQueues
-            | ManageTime | ManageWebhooks | ManageSigningKeys => false,
+            | ManageTime | ManageWebhooks | ManageSigningKeys | ManageAutomation => false,
         },
     }
 }
@@ -86,6 +88,7 @@ mod tests {
             (ManageTime, true, false),
             (ManageWebhooks, true, false),
             (ManageSigningKeys, true, false),
+            (ManageAutomation, true, false),
         ];
         for (action, admin, agent) in table {
             assert_eq!(can(Role::Admin, action), admin, "admin {action:?}");

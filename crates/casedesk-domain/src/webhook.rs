@@ -59,6 +59,7 @@ pub const EVENT_TYPES: &[&str] = &[
     "timer.paused",
     "timer.stopped",
     "ai.suggestion",
+    "rule.applied",
 ];
 
 /// Subscribes to every event type, including ones added later.

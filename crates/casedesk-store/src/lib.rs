@@ -127,6 +127,11 @@ macro_rules! shared_queries {
             include!("queries_email.rs");
         }
         pub use email::*;
+        mod automation {
+            use super::*;
+            include!("queries_automation.rs");
+        }
+        pub use automation::*;
     };
 }
 
@@ -195,6 +200,7 @@ macro_rules! dispatch {
 // Further `impl Store` blocks, after `dispatch!` so they can use it.
 mod store_activities;
 mod store_ai;
+mod store_automation;
 mod store_bench;
 mod store_bulk;
 pub(crate) mod store_email;
@@ -212,6 +218,7 @@ mod store_visitors;
 pub(crate) mod store_webhooks;
 mod store_workflow;
 
+pub use store_automation::RuleRun;
 pub use store_email::{MailContext, MakeEmails};
 pub use store_sessions::UiSession;
 pub use store_time::{CaseTime, EntryFilter, TimeTotal, TimerChange, TotalsGroup};

@@ -23,6 +23,7 @@ const SQLITE: &[(i64, &str)] = &[
     (14, include_str!("../migrations/sqlite/0014_ui_sessions.sql")),
     (15, include_str!("../migrations/sqlite/0015_webhooks.sql")),
     (16, include_str!("../migrations/sqlite/0016_search_people.sql")),
+    (17, include_str!("../migrations/sqlite/0017_automation.sql")),
     (18, include_str!("../migrations/sqlite/0018_signing_keys.sql")),
     (19, include_str!("../migrations/sqlite/0019_email.sql")),
 ];
@@ -43,6 +44,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (14, include_str!("../migrations/postgres/0014_ui_sessions.sql")),
     (15, include_str!("../migrations/postgres/0015_webhooks.sql")),
     (16, include_str!("../migrations/postgres/0016_search_people.sql")),
+    (17, include_str!("../migrations/postgres/0017_automation.sql")),
     (18, include_str!("../migrations/postgres/0018_signing_keys.sql")),
     (19, include_str!("../migrations/postgres/0019_email.sql")),
 ];

@@ -1343,12 +1343,13 @@ pub async fn event_feed(pool: &Pool, org_id: &str, after: Option<&str>, limit: u
     Ok(FeedPage { items, cursor, has_more })
 }
 
-/// The outboxes that read the change feed (webhooks, mail) each keep a cursor per organization in
-/// their own table of `(org_id, txid, seq)` rows; these are the steps they share.
+/// The readers of the change feed (webhooks, mail, automation rules) each keep a cursor per
+/// organization in their own table of `(org_id, txid, seq)` rows; these are the steps they share.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum FeedCursors {
     Webhooks,
     Mail,
+    Automation,
 }
 
 impl FeedCursors {
@@ -1356,6 +1357,7 @@ impl FeedCursors {
         match self {
             FeedCursors::Webhooks => "webhook_cursors",
             FeedCursors::Mail => "mail_cursors",
+            FeedCursors::Automation => "automation_cursors",
         }
     }
 }

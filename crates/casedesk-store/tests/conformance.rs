@@ -285,6 +285,9 @@ conformance! {
     scenario_signing_keys,
     scenario_external_visitors_and_operational_counts,
     scenario_mail_settings_mailboxes_log_and_outbox,
+    scenario_automation_rules_runs_and_cursor,
+    scenario_time_rule_candidates_and_dry_run_scan,
+    scenario_notifications_and_macros,
 }
 
 // ---- fixtures ----------------------------------------------------------------------------------
@@ -4105,4 +4108,264 @@ async fn scenario_mail_settings_mailboxes_log_and_outbox(store: &Store) {
     assert_eq!(log[1].sent_at, Some(t(9)));
     assert!(store.list_case_emails(&b.org, &case.id).await.unwrap().is_empty());
     assert!(store.claim_emails("c3", t(200), t(300), 10).await.unwrap().is_empty(), "sent is done");
+}
+
+// ---- automation ---------------------------------------------------------------------------------
+
+fn automation_rule(
+    a: &Tenant,
+    name: &str,
+    trigger: &str,
+    position: i64,
+    at: Timestamp,
+) -> casedesk_domain::automation::Rule {
+    use casedesk_domain::automation::{Action, Condition, Conditions, Operator, Rule};
+    let r = Rule::new(IdKind::AutomationRule.new_id(), &a.org, &a.admin.id, at);
+    Rule {
+        name: name.into(),
+        trigger: trigger.into(),
+        after_minutes: trigger.starts_with("time.").then_some(60),
+        position,
+        conditions: Conditions {
+            all: vec![Condition { field: "priority".into(), operator: Operator::Is, value: serde_json::json!("high") }],
+            any: Vec::new(),
+        },
+        actions: vec![Action::AddTag { tag: "auto".into() }, Action::SetPriority { priority: Priority::Critical }],
+        ..r
+    }
+}
+
+/// The events after the rule cursor, once there are `want` (PostgreSQL shows an event once
+/// every older transaction is over, and other tests' transactions run meanwhile).
+async fn automation_events_until(store: &Store, org: &str, want: usize) -> Vec<((i64, i64), Event)> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let events = store.automation_events(org, 100).await.unwrap();
+        if events.len() >= want || std::time::Instant::now() > deadline {
+            return events;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+async fn scenario_automation_rules_runs_and_cursor(store: &Store) {
+    use casedesk_store::RuleRun;
+    let a = tenant(store, "Acme").await;
+    let b = tenant(store, "Globex").await;
+    let before = create(store, &a.org, &a.admin.id, t(1), subject("before any rule")).await;
+    read_feed(store, &a.org, None, 100, 1).await;
+    assert!(store.automation_events(&a.org, 10).await.unwrap().is_empty(), "no rules, no cursor");
+
+    let first = automation_rule(&a, "First", "case.created", 5, t(2));
+    let second = automation_rule(&a, "Second", "case.created", 1, t(3));
+    let timed = automation_rule(&a, "Timed", "time.pending", 0, t(4));
+    for r in [&first, &second, &timed] {
+        store.insert_rule(r).await.unwrap();
+    }
+    assert_eq!(store.get_rule(&a.org, &first.id).await.unwrap(), first, "conditions and actions round-trip");
+    assert_err!(store.get_rule(&b.org, &first.id).await, StoreError::NotFound);
+    let page = store.list_rules(&a.org, &PageRequest::first(2)).await.unwrap();
+    assert_eq!(page.items.iter().map(|r| &r.id).collect::<Vec<_>>(), [&timed.id, &second.id], "newest first");
+    let rest = store.list_rules(&a.org, &PageRequest { limit: 2, cursor: page.next_cursor }).await.unwrap();
+    assert_eq!(rest.items.iter().map(|r| &r.id).collect::<Vec<_>>(), [&first.id]);
+    let order: Vec<String> = store.active_rules(&a.org).await.unwrap().into_iter().map(|r| r.name).collect();
+    assert_eq!(order, ["Timed", "Second", "First"], "by position");
+    let off = casedesk_domain::automation::Rule {
+        active: false,
+        name: "First, off".into(),
+        updated_at: t(5),
+        ..first.clone()
+    };
+    store.update_rule(&off).await.unwrap();
+    assert_eq!(store.get_rule(&a.org, &first.id).await.unwrap(), off);
+    assert_eq!(store.active_rules(&a.org).await.unwrap().len(), 2);
+    assert_err!(
+        store.update_rule(&casedesk_domain::automation::Rule { org_id: b.org.clone(), ..off.clone() }).await,
+        StoreError::NotFound
+    );
+    assert_eq!(store.orgs_with_time_rules().await.unwrap(), std::slice::from_ref(&a.org));
+
+    // The cursor starts at the feed's head: the earlier case is history.
+    let one = create(store, &a.org, &a.admin.id, t(10), subject("one")).await;
+    let one =
+        change(store, &one, &a.admin.id, t(11), CasePatch { priority: Some(Priority::High), ..Default::default() })
+            .await;
+    create(store, &b.org, &b.admin.id, t(12), subject("theirs")).await;
+    let events = automation_events_until(store, &a.org, 2).await;
+    assert_eq!(events.iter().map(|(_, e)| e.kind.as_str()).collect::<Vec<_>>(), ["case.created", "field.changed"]);
+    assert!(events.iter().all(|(_, e)| e.case_id == one.id && e.case_id != before.id));
+    let due = store.automation_orgs_due().await.unwrap();
+    assert!(due.contains(&a.org) && !due.contains(&b.org), "{due:?}");
+    assert!(store.automation_backlog(&a.org, &one.id, t(0)).await.unwrap());
+    assert!(!store.automation_backlog(&a.org, &before.id, t(0)).await.unwrap(), "before the cursor");
+    let (last, _) = events[1];
+    store.advance_automation_cursor(&a.org, last).await.unwrap();
+    assert!(!store.automation_backlog(&a.org, &one.id, t(0)).await.unwrap());
+    assert!(store.automation_events(&a.org, 10).await.unwrap().is_empty());
+    store.advance_automation_cursor(&a.org, events[0].0).await.unwrap();
+    assert!(store.automation_events(&a.org, 10).await.unwrap().is_empty(), "the cursor never moves back");
+    assert!(!store.automation_orgs_due().await.unwrap().contains(&a.org));
+
+    // A run is claimed once per rule and key; the last depth caps chains.
+    let run = RuleRun { org_id: &a.org, rule_id: &second.id, run_key: "e:1", case_id: &one.id, depth: 0, at: t(20) };
+    assert!(store.claim_rule_run(&run).await.unwrap());
+    assert!(!store.claim_rule_run(&run).await.unwrap(), "never twice for one event");
+    assert!(store.automation_backlog(&a.org, &one.id, t(20)).await.unwrap(), "a run under way");
+    assert!(!store.automation_backlog(&a.org, &one.id, t(21)).await.unwrap(), "one claimed long ago is not waited for");
+    assert!(!store.automation_backlog(&b.org, &one.id, t(0)).await.unwrap());
+    // Claimed from many connections at once: exactly one wins.
+    let mut racers = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let (store, org, rule, case) = (store.clone(), a.org.clone(), second.id.clone(), one.id.clone());
+        racers.spawn(async move {
+            let raced =
+                RuleRun { org_id: &org, rule_id: &rule, run_key: "e:raced", case_id: &case, depth: 0, at: t(20) };
+            store.claim_rule_run(&raced).await.unwrap()
+        });
+    }
+    let mut wins = 0;
+    while let Some(won) = racers.join_next().await {
+        wins += usize::from(won.unwrap());
+    }
+    assert_eq!(wins, 1);
+    let raced = RuleRun { run_key: "e:raced", ..run.clone() };
+    store.finish_rule_run(&raced, t(20)).await.unwrap();
+    store.finish_rule_run(&run, t(20)).await.unwrap();
+    assert!(!store.automation_backlog(&a.org, &one.id, t(0)).await.unwrap(), "finished");
+    assert!(store.claim_rule_run(&RuleRun { rule_id: &timed.id, ..run.clone() }).await.unwrap(), "another rule may");
+    assert!(store.claim_rule_run(&RuleRun { run_key: "e:2", depth: 2, at: t(21), ..run.clone() }).await.unwrap());
+    assert_eq!(store.last_rule_depth(&a.org, &second.id).await.unwrap(), Some(2));
+    assert_eq!(store.last_rule_depth(&a.org, &first.id).await.unwrap(), None);
+    assert_eq!(store.last_rule_depth(&b.org, &second.id).await.unwrap(), None);
+
+    // A rule's run on the timeline.
+    let entry = NewEvent { kind: "rule.applied", data: serde_json::json!({"rule_id": second.id}), created_at: t(22) };
+    store.append_case_events(&a.org, &one.id, &second.id, std::slice::from_ref(&entry)).await.unwrap();
+    let timeline = store.list_events(&a.org, &one.id, &PageRequest::first(10)).await.unwrap().items;
+    let applied = timeline.iter().find(|e| e.kind == "rule.applied").expect("the entry");
+    assert_eq!(
+        (applied.actor_id.as_deref(), applied.data["rule_id"].as_str()),
+        (Some(second.id.as_str()), Some(second.id.as_str()))
+    );
+    assert_err!(store.append_case_events(&b.org, &one.id, &second.id, &[entry]).await, StoreError::NotFound);
+
+    // Deleting a rule takes its runs along; another organization's is not found.
+    assert_err!(store.delete_rule(&b.org, &second.id).await, StoreError::NotFound);
+    store.delete_rule(&a.org, &second.id).await.unwrap();
+    assert_err!(store.get_rule(&a.org, &second.id).await, StoreError::NotFound);
+    assert_eq!(store.last_rule_depth(&a.org, &second.id).await.unwrap(), None);
+}
+
+async fn scenario_time_rule_candidates_and_dry_run_scan(store: &Store) {
+    use casedesk_store::RuleRun;
+    let a = tenant(store, "Acme").await;
+    let b = tenant(store, "Globex").await;
+    let rule = automation_rule(&a, "Nudge", "time.pending", 0, t(0));
+    store.insert_rule(&rule).await.unwrap();
+    let early = create(store, &a.org, &a.admin.id, t(10), subject("early")).await;
+    let early =
+        change(store, &early, &a.admin.id, t(100), CasePatch { status: Some(Status::Pending), ..Default::default() })
+            .await;
+    let late = create(store, &a.org, &a.admin.id, t(20), subject("late")).await;
+    let late =
+        change(store, &late, &a.admin.id, t(200), CasePatch { status: Some(Status::Pending), ..Default::default() })
+            .await;
+    let open = create(store, &a.org, &a.admin.id, t(30), subject("open")).await;
+    let theirs = create(store, &b.org, &b.admin.id, t(30), subject("theirs")).await;
+    change(store, &theirs, &b.admin.id, t(40), CasePatch { status: Some(Status::Pending), ..Default::default() }).await;
+
+    let found = |v: Vec<(String, Timestamp)>| {
+        v.into_iter().map(|(id, at)| (id, at.as_second() - t(0).as_second())).collect::<Vec<_>>()
+    };
+    let all = store.time_rule_candidates(&a.org, &rule.id, "time.pending", t(500), None, 10).await.unwrap();
+    assert_eq!(
+        found(all.clone()),
+        [(early.id.clone(), 100), (late.id.clone(), 200)],
+        "pending since their status change"
+    );
+    let cut = store.time_rule_candidates(&a.org, &rule.id, "time.pending", t(150), None, 10).await.unwrap();
+    assert_eq!(found(cut), [(early.id.clone(), 100)]);
+    let after = store
+        .time_rule_candidates(&a.org, &rule.id, "time.pending", t(500), Some(&(all[0].1, all[0].0.clone())), 10)
+        .await
+        .unwrap();
+    assert_eq!(found(after), [(late.id.clone(), 200)], "keyset pages");
+    let key = format!("t:{}:{}", early.id, t(100).as_microsecond());
+    let run = RuleRun { org_id: &a.org, rule_id: &rule.id, run_key: &key, case_id: &early.id, depth: 0, at: t(300) };
+    assert!(store.claim_rule_run(&run).await.unwrap());
+    let left = store.time_rule_candidates(&a.org, &rule.id, "time.pending", t(500), None, 10).await.unwrap();
+    assert_eq!(found(left), [(late.id.clone(), 200)], "once per episode");
+    let unassigned = store.time_rule_candidates(&a.org, &rule.id, "time.unassigned", t(500), None, 10).await.unwrap();
+    assert_eq!(found(unassigned).len(), 3, "no owner, all active");
+    let waiting = store.time_rule_candidates(&a.org, &rule.id, "time.no_agent_reply", t(25), None, 10).await.unwrap();
+    assert_eq!(found(waiting), [(early.id.clone(), 10), (late.id.clone(), 20)], "waiting since they were created");
+    assert!(store.time_rule_candidates(&a.org, &rule.id, "time.resolved", t(500), None, 10).await.unwrap().is_empty());
+
+    // The dry run's scan: active cases by id, in pages, never another organization's.
+    let first = store.open_cases_after(&a.org, None, 2).await.unwrap();
+    let mut ids: Vec<String> = vec![early.id.clone(), late.id.clone(), open.id.clone()];
+    ids.sort();
+    assert_eq!(first.iter().map(|c| c.id.clone()).collect::<Vec<_>>(), ids[..2]);
+    let rest = store.open_cases_after(&a.org, Some(&first[1].id), 2).await.unwrap();
+    assert_eq!(rest.iter().map(|c| c.id.clone()).collect::<Vec<_>>(), ids[2..]);
+}
+
+async fn scenario_notifications_and_macros(store: &Store) {
+    use casedesk_domain::automation::Action;
+    use casedesk_domain::macros::Macro;
+    use casedesk_domain::notification::Notification;
+    let a = tenant(store, "Acme").await;
+    let b = tenant(store, "Globex").await;
+    let agent = user(&a.org, "agent@acme.example", Role::Agent, t(0));
+    store.insert_user(&agent, None).await.unwrap();
+    let note = |user: &str, n: i64| Notification {
+        id: IdKind::Notification.new_id(),
+        org_id: a.org.clone(),
+        user_id: user.into(),
+        case_id: None,
+        rule_id: None,
+        message: format!("alert {n}"),
+        read_at: None,
+        created_at: t(n),
+    };
+    let (n1, n2, theirs) = (note(&agent.id, 1), note(&agent.id, 2), note(&a.admin.id, 3));
+    store.insert_notifications(&[n1.clone(), n2.clone(), theirs.clone()]).await.unwrap();
+    let mine = store.list_notifications(&a.org, &agent.id, false, &PageRequest::first(10)).await.unwrap();
+    assert_eq!(mine.items, [n2.clone(), n1.clone()], "newest first, only theirs");
+    let read = store.mark_notification_read(&a.org, &agent.id, &n1.id, t(5)).await.unwrap();
+    assert_eq!(read.read_at, Some(t(5)));
+    let again = store.mark_notification_read(&a.org, &agent.id, &n1.id, t(9)).await.unwrap();
+    assert_eq!(again.read_at, Some(t(5)), "first read kept");
+    let unread = store.list_notifications(&a.org, &agent.id, true, &PageRequest::first(10)).await.unwrap();
+    assert_eq!(unread.items, std::slice::from_ref(&n2));
+    assert_err!(store.mark_notification_read(&a.org, &agent.id, &theirs.id, t(5)).await, StoreError::NotFound);
+    assert_err!(store.mark_notification_read(&b.org, &agent.id, &n2.id, t(5)).await, StoreError::NotFound);
+
+    let shared = Macro {
+        name: "Solved".into(),
+        body: "Hi {{requester.name}}".into(),
+        actions: vec![Action::SetStatus { status: Status::Resolved }],
+        ..Macro::new(IdKind::Macro.new_id(), &a.org, &a.admin.id, None, t(10))
+    };
+    let personal = Macro {
+        name: "Mine".into(),
+        body: "x".into(),
+        internal: true,
+        ..Macro::new(IdKind::Macro.new_id(), &a.org, &agent.id, Some(agent.id.clone()), t(11))
+    };
+    store.insert_macro(&shared).await.unwrap();
+    store.insert_macro(&personal).await.unwrap();
+    assert_eq!(store.get_macro(&a.org, &shared.id).await.unwrap(), shared);
+    assert_err!(store.get_macro(&b.org, &shared.id).await, StoreError::NotFound);
+    let for_agent = store.list_macros(&a.org, &agent.id, &PageRequest::first(10)).await.unwrap();
+    assert_eq!(for_agent.items, [personal.clone(), shared.clone()]);
+    let for_admin = store.list_macros(&a.org, &a.admin.id, &PageRequest::first(10)).await.unwrap();
+    assert_eq!(for_admin.items, std::slice::from_ref(&shared), "another agent's personal macro is not listed");
+    let renamed = Macro { name: "Solved!".into(), updated_at: t(12), ..shared.clone() };
+    store.update_macro(&renamed).await.unwrap();
+    assert_eq!(store.get_macro(&a.org, &shared.id).await.unwrap(), renamed);
+    assert_err!(store.update_macro(&Macro { org_id: b.org.clone(), ..renamed.clone() }).await, StoreError::NotFound);
+    assert_err!(store.delete_macro(&b.org, &shared.id).await, StoreError::NotFound);
+    store.delete_macro(&a.org, &shared.id).await.unwrap();
+    assert_err!(store.get_macro(&a.org, &shared.id).await, StoreError::NotFound);
 }

@@ -84,6 +84,8 @@ impl Default for HttpConfig {
         (name = "signing-keys", description = "Keys that sign the visitor tokens of the external-visitors API"),
         (name = "external-visitors", description = "A host application reads its visitors' cases (seed 002)"),
         (name = "email", description = "Mail in and out: SMTP settings, mailboxes, inbound messages, each case's mail"),
+        (name = "automation", description = "Rules that act on cases when something happens or after a time"),
+        (name = "macros", description = "Saved replies and actions agents apply by hand; agents' notifications"),
     )
 )]
 struct ApiDoc;
@@ -103,8 +105,9 @@ impl utoipa::Modify for BearerAuth {
 /// The `/api/v1` routes and the OpenAPI document describing exactly them.
 pub fn api_routes(config: &HttpConfig) -> (Router<AppState>, utoipa::openapi::OpenApi) {
     use api::{
-        activities as act, ai, bulk, cases, directory as d, email, events, exports, files, imports, milestones as ms,
-        org, queues, search, signing_keys as sk, sla, time, trash, views, visitors, webhooks as wh, workflow as w,
+        activities as act, ai, automation as au, bulk, cases, directory as d, email, events, exports, files, imports,
+        macros as mc, milestones as ms, org, queues, search, signing_keys as sk, sla, time, trash, views, visitors,
+        webhooks as wh, workflow as w,
     };
     let imports = OpenApiRouter::new()
         .routes(routes!(imports::import_cases))
@@ -140,6 +143,14 @@ pub fn api_routes(config: &HttpConfig) -> (Router<AppState>, utoipa::openapi::Op
         .routes(routes!(sk::get_signing_key, sk::revoke_signing_key))
         .routes(routes!(visitors::list_visitor_cases))
         .routes(routes!(visitors::get_visitor_case))
+        .routes(routes!(au::list_rules, au::create_rule))
+        .routes(routes!(au::get_rule, au::update_rule, au::delete_rule))
+        .routes(routes!(au::dry_run))
+        .routes(routes!(mc::list_macros, mc::create_macro))
+        .routes(routes!(mc::get_macro, mc::update_macro, mc::delete_macro))
+        .routes(routes!(mc::apply_macro))
+        .routes(routes!(mc::list_notifications))
+        .routes(routes!(mc::read_notification))
         .routes(routes!(exports::export_xlsx))
         .routes(routes!(exports::export_csv))
         .routes(routes!(d::list_users, d::create_user))

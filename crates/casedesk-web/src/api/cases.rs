@@ -569,7 +569,8 @@ impl From<Comment> for CommentResponse {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TimelineEventResponse {
     pub id: String,
-    /// case.created, case.imported, field.changed, status.changed, comment.added, case.deleted
+    /// case.created, case.imported, field.changed, status.changed, comment.added, case.deleted,
+    /// rule.applied …
     pub kind: String,
     /// Who did it.
     pub actor_id: Option<String>,
@@ -634,6 +635,13 @@ pub fn with_etag<T: Serialize>(version: i64, body: T) -> Response {
 
 // ---- handlers ---------------------------------------------------------------------------------
 
+/// The case after the automation rules its write triggered have run, so the response shows
+/// their effect (the critical case already in its queue); the case as written if it is gone.
+pub(crate) async fn settled(s: &AppState, actor: &casedesk_core::Actor, case: Case) -> Case {
+    s.app.settle_automation(&actor.org_id, &case.id).await;
+    s.app.get_case(actor, &case.id).await.unwrap_or(case)
+}
+
 /// Create a case.
 #[utoipa::path(post, path = "/api/v1/cases", tag = TAG, request_body = CreateCaseRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key")),
@@ -647,6 +655,7 @@ pub async fn create_case(
     let idem = key.with(&body.request_hash)?;
     let input = body.value.into_domain()?;
     let Created { value, replayed } = s.app.create_case(&actor, input, idem).await?;
+    let value = if replayed { value } else { settled(&s, &actor, value).await };
     Ok(created(format!("/api/v1/cases/{}", value.id), Some(value.version), replayed, CaseResponse::from(value)))
 }
 
@@ -794,6 +803,7 @@ pub async fn update_case(
     let expected = if_match(&headers)?;
     let patch = body.value.into_domain()?;
     let case = s.app.update_case(&actor, &id, patch, expected).await?;
+    let case = settled(&s, &actor, case).await;
     Ok(with_etag(case.version, CaseResponse::from(case)))
 }
 
@@ -851,6 +861,9 @@ pub async fn create_comment(
             idem,
         )
         .await?;
+    if !replayed {
+        s.app.settle_automation(&actor.org_id, &id).await;
+    }
     Ok(created(format!("/api/v1/cases/{id}/comments"), None, replayed, CommentResponse::from(value)))
 }
 
@@ -890,6 +903,7 @@ pub async fn escalate_case(
 ) -> Result<Response, ApiError> {
     let r = body.value;
     let case = s.app.escalate_case(&actor, &id, r.queue_id, r.reason).await?;
+    let case = settled(&s, &actor, case).await;
     Ok(with_etag(case.version, CaseResponse::from(case)))
 }
 

@@ -3,6 +3,7 @@
 
 pub mod activities;
 pub mod ai;
+pub mod automation;
 pub mod bulk;
 pub mod cases;
 pub mod directory;
@@ -12,6 +13,7 @@ pub mod exports;
 pub mod files;
 pub mod health;
 pub mod imports;
+pub mod macros;
 pub mod milestones;
 pub mod org;
 pub mod queues;

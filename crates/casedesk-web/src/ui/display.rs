@@ -240,6 +240,8 @@ pub fn event_text(kind: &str, data: &Value, names: &Names) -> Option<String> {
         "case.created" => "created the case".into(),
         "case.assigned" => format!("assigned the case to {}", field_value("owner_id", &data["owner_id"], names)),
         "sla.applied" => "SLA targets applied".into(),
+        // "Rule Triage set priority to high": the rule's own words.
+        "rule.applied" => data["summary"].as_str().unwrap_or("an automation rule ran").to_string(),
         "sla.met" | "sla.warning" | "sla.breached" | "sla.paused" | "sla.resumed" => {
             let target = data["target"].as_str().map(|t| label(t).to_lowercase()).unwrap_or_else(|| "SLA".into());
             let what = match kind {
@@ -289,5 +291,9 @@ mod tests {
             Some("changed tags from none to vpn, network")
         );
         assert_eq!(line(COMMENT_ADDED, json!({})), None);
+        assert_eq!(
+            line("rule.applied", json!({"summary": "Rule Triage set priority to high"})).as_deref(),
+            Some("Rule Triage set priority to high")
+        );
     }
 }

@@ -55,19 +55,19 @@ async fn patch_user(app: &TestApp, user: &str, body: Value) {
     assert_eq!(r.status, StatusCode::OK, "patch user: {}", r.body);
 }
 
-async fn patch_case(app: &TestApp, case: &str, body: Value) -> Value {
+pub(crate) async fn patch_case(app: &TestApp, case: &str, body: Value) -> Value {
     let r = app.patch(&format!("/api/v1/cases/{case}"), body).await;
     assert_eq!(r.status, StatusCode::OK, "patch case: {}", r.body);
     r.body
 }
 
-async fn get_case(app: &TestApp, case: &str) -> Value {
+pub(crate) async fn get_case(app: &TestApp, case: &str) -> Value {
     let r = app.get(&format!("/api/v1/cases/{case}")).await;
     assert_eq!(r.status, StatusCode::OK, "get case: {}", r.body);
     r.body
 }
 
-fn id(v: &Value) -> String {
+pub(crate) fn id(v: &Value) -> String {
     v["id"].as_str().expect("id").to_string()
 }
 

@@ -39,6 +39,9 @@ enum Kind {
     SigningKey,
     Mailbox,
     Email,
+    Rule,
+    Macro,
+    Notification,
     /// A case in the trash.
     Trashed,
 }
@@ -161,6 +164,18 @@ fn id_routes() -> Vec<(Method, &'static str, Kind, Option<Value>)> {
         (Method::GET, "/api/v1/webhooks/{id}", Webhook, None),
         (Method::GET, "/api/v1/signing-keys/{id}", SigningKey, None),
         (Method::GET, "/api/v1/webhooks/{id}/deliveries", Webhook, None),
+        (Method::GET, "/api/v1/automation-rules/{id}", Rule, None),
+        (Method::GET, "/api/v1/macros/{id}", Macro, None),
+        (Method::POST, "/api/v1/automation-rules/{id}/dry-run", Rule, None),
+        (Method::PATCH, "/api/v1/automation-rules/{id}", Rule, Some(json!({"active": false}))),
+        (Method::PATCH, "/api/v1/macros/{id}", Macro, Some(json!({"name": "B's now"}))),
+        (
+            Method::POST,
+            "/api/v1/cases/{id}/apply-macro",
+            Case,
+            Some(json!({"macro_id": "mac_0000000000007000800000000000dead"})),
+        ),
+        (Method::POST, "/api/v1/notifications/{id}/read", Notification, None),
         (Method::POST, "/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver", Webhook, None),
         (Method::PATCH, "/api/v1/webhooks/{id}", Webhook, Some(json!({"url": "https://b.example/steal"}))),
         (Method::DELETE, "/api/v1/webhooks/{id}", Webhook, None),
@@ -174,6 +189,8 @@ fn id_routes() -> Vec<(Method, &'static str, Kind, Option<Value>)> {
             Some(json!({"to": ["b@b.example"], "message": "B writes"})),
         ),
         (Method::GET, "/api/v1/emails/{id}/original", Email, None),
+        (Method::DELETE, "/api/v1/automation-rules/{id}", Rule, None),
+        (Method::DELETE, "/api/v1/macros/{id}", Macro, None),
     ]
 }
 
@@ -201,6 +218,9 @@ fn missing_id(kind: Kind) -> &'static str {
         Kind::SigningKey => "sk_0000000000007000800000000000dead",
         Kind::Mailbox => "mbx_0000000000007000800000000000dead",
         Kind::Email => "eml_0000000000007000800000000000dead",
+        Kind::Rule => "rule_0000000000007000800000000000dead",
+        Kind::Macro => "mac_0000000000007000800000000000dead",
+        Kind::Notification => "ntf_0000000000007000800000000000dead",
         Kind::Trashed => "case_0000000000007000800000000000dead",
     }
 }
@@ -234,6 +254,9 @@ struct OrgA {
     signing_key_id: String,
     mailbox_id: String,
     email_id: String,
+    rule_id: String,
+    macro_id: String,
+    notification_id: String,
 }
 
 impl OrgA {
@@ -260,6 +283,9 @@ impl OrgA {
             Kind::SigningKey => &self.signing_key_id,
             Kind::Mailbox => &self.mailbox_id,
             Kind::Email => &self.email_id,
+            Kind::Rule => &self.rule_id,
+            Kind::Macro => &self.macro_id,
+            Kind::Notification => &self.notification_id,
             Kind::Trashed => &self.trashed_id,
         }
     }
@@ -387,10 +413,27 @@ async fn seed_org_a(app: &TestApp) -> OrgA {
     assert_eq!(email.status().as_u16(), 201, "A takes in a message");
     let email: Value = email.json().await.expect("json");
     let email_id = email["id"].as_str().expect("email id").to_string();
+    let rule = json!({"name": "A's rule", "trigger": "case.created", "actions": [{"type": "add_tag", "tag": "a"}]});
+    let rule_id = created(&app.post("/api/v1/automation-rules", rule).await, "rule");
+    let macro_id = created(&app.post("/api/v1/macros", json!({"name": "A's macro", "body": "Hi"})).await, "macro");
+    let notification = casedesk_domain::notification::Notification {
+        id: casedesk_domain::ids::IdKind::Notification.new_id(),
+        org_id: app.org_id.clone(),
+        user_id: app.admin_id.clone(),
+        case_id: Some(case_id.clone()),
+        rule_id: None,
+        message: "for A".into(),
+        read_at: None,
+        created_at: jiff::Timestamp::now(),
+    };
+    app.core.store.insert_notifications(std::slice::from_ref(&notification)).await.expect("notification");
     OrgA {
         mailbox_id,
         email_id,
         signing_key_id,
+        rule_id,
+        macro_id,
+        notification_id: notification.id,
         webhook_id,
         delivery_id,
         bulk_job_id,
@@ -448,6 +491,9 @@ async fn snapshot(app: &TestApp, a: &OrgA) -> Vec<(String, Value)> {
         format!("/api/v1/signing-keys/{}", a.signing_key_id),
         format!("/api/v1/cases/{}/emails", a.case_id),
         "/api/v1/mailboxes".to_string(),
+        format!("/api/v1/automation-rules/{}", a.rule_id),
+        format!("/api/v1/macros/{}", a.macro_id),
+        "/api/v1/notifications".to_string(),
     ] {
         let r = app.get(&path).await;
         assert_eq!(r.status.as_u16(), 200, "A reads its own {path}: {}", r.body);
