@@ -9,7 +9,7 @@
 //! Layout: [`error`] (the layer's [`AppError`]), [`clock`], [`auth`] (passwords and tokens),
 //! [`cases`], [`bulk`] (one action on many cases), [`trash`] (deleted cases), [`export`] (cases to .xlsx and CSV), [`files`] (uploads, downloads and the [`blobs`] port), [`directory`] (users, accounts, contacts), [`queues`] (queues and members),
 //! [`routing`] (who gets a case), [`sessions`] (web sign-in, sessions and throttling), [`sla`] (calendars, policies, the breach sweep), [`org`]
-//! (organization settings), [`time`] (time tracking), [`webhooks`] (subscriptions and the outbox that sends them), [`email`] (mail in and out), [`automation`] (rules and the evaluator that runs them), [`macros`] (macros and agents' notifications), [`signing_keys`] and [`visitors`] (the external-visitors API), [`metrics`] (what `/metrics` reports), [`admin`] (bootstrap and the operator's commands), [`idempotency`].
+//! (organization settings), [`time`] (time tracking), [`webhooks`] (subscriptions and the outbox that sends them), [`email`] (mail in and out), [`intake`] (cases from voicemail), [`automation`] (rules and the evaluator that runs them), [`macros`] (macros and agents' notifications), [`signing_keys`] and [`visitors`] (the external-visitors API), [`metrics`] (what `/metrics` reports), [`admin`] (bootstrap and the operator's commands), [`idempotency`].
 
 #![forbid(unsafe_code)]
 
@@ -28,6 +28,7 @@ pub mod error;
 pub mod export;
 pub mod files;
 pub mod idempotency;
+pub mod intake;
 pub mod jobs;
 pub mod links;
 pub mod macros;

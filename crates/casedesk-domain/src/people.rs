@@ -224,3 +224,32 @@ mod tests {
         assert_eq!(a.tier.as_deref(), Some("vip"));
     }
 }
+
+/// The key by which a phone number is matched, however it was written: its last ten digits
+/// (`+1 (415) 555-0100`, `415.555.0100` and `0014155550100` are one number). `None` for fewer
+/// than four digits, which identify no one.
+pub fn phone_key(phone: &str) -> Option<String> {
+    let digits: Vec<char> = phone.chars().filter(char::is_ascii_digit).collect();
+    if digits.len() < 4 {
+        return None;
+    }
+    Some(digits[digits.len().saturating_sub(10)..].iter().collect())
+}
+
+#[cfg(test)]
+mod phone_tests {
+    use super::phone_key;
+
+    #[test]
+    fn one_number_however_it_is_written() {
+        let key = phone_key("+1 (415) 555-0100");
+        assert_eq!(key.as_deref(), Some("4155550100"));
+        for same in ["415.555.0100", "0014155550100", "tel:+14155550100", "4155550100"] {
+            assert_eq!(phone_key(same), key, "{same}");
+        }
+        assert_eq!(phone_key("555-0100").as_deref(), Some("5550100"));
+        assert_eq!(phone_key("+44 20 7946 0958").as_deref(), Some("2079460958"));
+        assert_eq!(phone_key("ext 12"), None);
+        assert_eq!(phone_key(""), None);
+    }
+}

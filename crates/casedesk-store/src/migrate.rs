@@ -26,6 +26,7 @@ const SQLITE: &[(i64, &str)] = &[
     (17, include_str!("../migrations/sqlite/0017_automation.sql")),
     (18, include_str!("../migrations/sqlite/0018_signing_keys.sql")),
     (19, include_str!("../migrations/sqlite/0019_email.sql")),
+    (20, include_str!("../migrations/sqlite/0020_contact_phone_key.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -47,6 +48,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (17, include_str!("../migrations/postgres/0017_automation.sql")),
     (18, include_str!("../migrations/postgres/0018_signing_keys.sql")),
     (19, include_str!("../migrations/postgres/0019_email.sql")),
+    (20, include_str!("../migrations/postgres/0020_contact_phone_key.sql")),
 ];
 
 const CREATE_TABLE: &str =

@@ -89,6 +89,8 @@ pub struct FeedPage {
 #[derive(Debug, Clone, Default)]
 pub struct ContactFilter {
     pub account_id: Option<String>,
+    /// A phone number, matched by [`casedesk_domain::people::phone_key`].
+    pub phone: Option<String>,
     pub email: Option<String>,
     pub external_id: Option<String>,
 }

@@ -511,8 +511,8 @@ fn decode_contact(row: &DbRow) -> Result<Contact> {
 pub async fn insert_contact(pool: &Pool, c: &Contact, idem: Option<&IdempotencyRecord>) -> Result<()> {
     let mut tx = pool.begin().await?;
     sqlx::query(
-        "INSERT INTO contacts (id, org_id, account_id, name, email, phone, external_id, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        "INSERT INTO contacts (id, org_id, account_id, name, email, phone, external_id, created_at, updated_at, phone_key) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(&c.id)
     .bind(&c.org_id)
@@ -523,6 +523,7 @@ pub async fn insert_contact(pool: &Pool, c: &Contact, idem: Option<&IdempotencyR
     .bind(&c.external_id)
     .bind(us(c.created_at))
     .bind(us(c.updated_at))
+    .bind(c.phone.as_deref().and_then(casedesk_domain::people::phone_key))
     .execute(&mut *tx)
     .await?;
     if let Some(r) = idem {
@@ -539,7 +540,13 @@ pub async fn get_contact(pool: &Pool, org_id: &str, id: &str) -> Result<Contact>
 
 pub async fn list_contacts(pool: &Pool, org_id: &str, filter: &ContactFilter, page: &PageRequest) -> Result<Page<Contact>> {
     let by_fields = |q: &mut Sql| {
-        for (col, v) in [("ct.account_id", &filter.account_id), ("ct.email", &filter.email), ("ct.external_id", &filter.external_id)] {
+        let phone_key = filter.phone.as_deref().map(|p| casedesk_domain::people::phone_key(p).unwrap_or_default());
+        for (col, v) in [
+            ("ct.account_id", &filter.account_id),
+            ("ct.email", &filter.email),
+            ("ct.external_id", &filter.external_id),
+            ("ct.phone_key", &phone_key),
+        ] {
             if let Some(v) = v {
                 let p = q.arg(Arg::Text(v.clone()));
                 q.push(&format!(" AND {col} = {p}"));
@@ -559,8 +566,8 @@ pub async fn update_contact(pool: &Pool, c: &Contact) -> Result<()> {
         .await?;
     let old_name = old_name.ok_or(StoreError::NotFound)?;
     sqlx::query(
-        "UPDATE contacts SET account_id = $1, name = $2, email = $3, phone = $4, external_id = $5, updated_at = $6 \
-         WHERE org_id = $7 AND id = $8",
+        "UPDATE contacts SET account_id = $1, name = $2, email = $3, phone = $4, external_id = $5, updated_at = $6, \
+         phone_key = $7 WHERE org_id = $8 AND id = $9",
     )
     .bind(&c.account_id)
     .bind(&c.name)
@@ -568,6 +575,7 @@ pub async fn update_contact(pool: &Pool, c: &Contact) -> Result<()> {
     .bind(&c.phone)
     .bind(&c.external_id)
     .bind(us(c.updated_at))
+    .bind(c.phone.as_deref().and_then(casedesk_domain::people::phone_key))
     .bind(&c.org_id)
     .bind(&c.id)
     .execute(&mut *tx)

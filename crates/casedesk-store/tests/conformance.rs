@@ -833,9 +833,11 @@ async fn scenario_contacts(store: &Store) {
         account_id: Some(acc.id.clone()),
         email: Some("lee@customer.example".into()),
         external_id: None,
+        phone: None,
     };
     assert_eq!(store.list_contacts(&a.org, &both, &PageRequest::first(10)).await.unwrap().items, vec![lee.clone()]);
-    let mismatch = ContactFilter { account_id: Some(acc2.id.clone()), external_id: Some("ext-1".into()), email: None };
+    let mismatch =
+        ContactFilter { account_id: Some(acc2.id.clone()), external_id: Some("ext-1".into()), ..Default::default() };
     assert!(store.list_contacts(&a.org, &mismatch, &PageRequest::first(10)).await.unwrap().items.is_empty());
 
     let moved = Contact {
@@ -849,6 +851,20 @@ async fn scenario_contacts(store: &Store) {
     };
     store.update_contact(&moved).await.unwrap();
     assert_eq!(store.get_contact(&a.org, &lee.id).await.unwrap(), moved);
+    // By phone, however the number is written: its key is kept with every write.
+    let by_phone = |p: &str| ContactFilter { phone: Some(p.into()), ..Default::default() };
+    let ned_phone = Contact { phone: Some("+1 (415) 555-0100".into()), updated_at: t(21), ..ned.clone() };
+    store.update_contact(&ned_phone).await.unwrap();
+    for written in ["415.555.0100", "0014155550100", "+14155550100"] {
+        let found = store.list_contacts(&a.org, &by_phone(written), &PageRequest::first(10)).await.unwrap().items;
+        assert_eq!(found, vec![ned_phone.clone()], "{written}");
+    }
+    assert!(
+        store.list_contacts(&b.org, &by_phone("4155550100"), &PageRequest::first(10)).await.unwrap().items.is_empty()
+    );
+    assert!(store.list_contacts(&a.org, &by_phone("12"), &PageRequest::first(10)).await.unwrap().items.is_empty());
+    let lee_phone = store.list_contacts(&a.org, &by_phone("1-2-3"), &PageRequest::first(10)).await.unwrap().items;
+    assert!(lee_phone.is_empty(), "three digits identify no one");
     assert_eq!(
         store.list_contacts(&a.org, &by_account, &PageRequest::first(10)).await.unwrap().items,
         vec![kim.clone()]

@@ -106,8 +106,8 @@ impl utoipa::Modify for BearerAuth {
 pub fn api_routes(config: &HttpConfig) -> (Router<AppState>, utoipa::openapi::OpenApi) {
     use api::{
         activities as act, ai, automation as au, bulk, cases, directory as d, email, events, exports, files, imports,
-        macros as mc, milestones as ms, org, queues, search, signing_keys as sk, sla, time, trash, views, visitors,
-        webhooks as wh, workflow as w,
+        intake, macros as mc, milestones as ms, org, queues, search, signing_keys as sk, sla, time, trash, views,
+        visitors, webhooks as wh, workflow as w,
     };
     let imports = OpenApiRouter::new()
         .routes(routes!(imports::import_cases))
@@ -207,6 +207,7 @@ pub fn api_routes(config: &HttpConfig) -> (Router<AppState>, utoipa::openapi::Op
         .routes(routes!(email::held_emails))
         .routes(routes!(email::case_emails))
         .routes(routes!(email::send_update))
+        .routes(routes!(intake::voicemail))
         .routes(routes!(email::email_original))
         .merge(imports)
         .merge(uploads)

@@ -451,9 +451,11 @@ pub async fn create_contact(
     Ok(created(format!("/api/v1/contacts/{}", value.id), None, replayed, ContactResponse::from(value)))
 }
 
-/// List contacts, optionally by account, email or external id.
+/// List contacts, optionally by account, email, external id or phone number (matched however
+/// it is written: its last ten digits).
 #[utoipa::path(get, path = "/api/v1/contacts", tag = "contacts",
     params(("account_id" = Option<String>, Query), ("email" = Option<String>, Query), ("external_id" = Option<String>, Query),
+        ("phone" = Option<String>, Query),
         ("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
     responses((status = 200, body = ListResponse<ContactResponse>)))]
 pub async fn list_contacts(
@@ -461,11 +463,12 @@ pub async fn list_contacts(
     Auth(actor): Auth,
     q: QueryPairs,
 ) -> Result<Json<ListResponse<ContactResponse>>, ApiError> {
-    let mut r = QueryReader::new(q, &["account_id", "email", "external_id"]);
+    let mut r = QueryReader::new(q, &["account_id", "email", "external_id", "phone"]);
     let filter = ContactFilter {
         account_id: r.one("account_id"),
         email: r.one("email").map(|e| e.to_lowercase()),
         external_id: r.one("external_id"),
+        phone: r.one("phone"),
     };
     let page = r.page();
     r.finish()?;

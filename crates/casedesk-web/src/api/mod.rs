@@ -13,6 +13,7 @@ pub mod exports;
 pub mod files;
 pub mod health;
 pub mod imports;
+pub mod intake;
 pub mod macros;
 pub mod milestones;
 pub mod org;

@@ -18,6 +18,7 @@ mod errors;
 mod events;
 mod exports;
 mod files;
+mod intake;
 mod links;
 mod list;
 mod metrics;

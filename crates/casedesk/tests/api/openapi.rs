@@ -89,6 +89,7 @@ pub(crate) const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/inbound/held"),
     ("GET", "/api/v1/cases/{id}/emails"),
     ("POST", "/api/v1/cases/{id}/send-update"),
+    ("POST", "/api/v1/intake/voicemail"),
     ("GET", "/api/v1/emails/{id}/original"),
     ("GET", "/api/v1/automation-rules"),
     ("POST", "/api/v1/automation-rules"),
