@@ -421,6 +421,9 @@ impl App {
         let case = self.file_inbound(&mut rec, &parsed, queue_id).await?;
         rec.state = EmailState::Processed;
         self.store.settle_inbound_email(&rec).await?;
+        // The rules this message triggered run now, as for a case made through the API.
+        self.settle_automation(org_id, &case.id).await;
+        let case = self.store.get_case(org_id, &case.id).await.unwrap_or(case);
         Ok(Inbound { email: rec, case: Some(case), duplicate: false })
     }
 
