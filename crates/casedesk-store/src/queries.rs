@@ -1319,6 +1319,9 @@ fn decode_event(row: &DbRow) -> Result<Event> {
     })
 }
 
+/// The columns of a change-feed read: an event with its transaction id, the feed's order.
+const FEED_COLUMNS: &str = "e.seq, e.org_id, e.case_id, e.kind, e.actor_id, e.data, e.created_at, e.txid";
+
 /// The organization's events after `after`, in the order their transactions are final (see
 /// each backend's `FEED_VISIBLE`). The returned cursor continues after the last event returned, or stays at
 /// `after` when there is nothing new.
@@ -1331,7 +1334,7 @@ pub async fn event_feed(pool: &Pool, org_id: &str, after: Option<&str>, limit: u
         None => (-1, 0),
     };
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT e.seq, e.org_id, e.case_id, e.kind, e.actor_id, e.data, e.created_at, e.txid FROM case_events e \
+        "SELECT {FEED_COLUMNS} FROM case_events e \
          WHERE e.org_id = $1 AND (e.txid, e.seq) > ($2, $3){} ORDER BY e.txid, e.seq LIMIT $4",
         super::FEED_VISIBLE
     )))
@@ -1430,7 +1433,7 @@ async fn events_after_cursor(
     let Some(cursor) = cursor else { return Ok(None) };
     let (txid, seq): (i64, i64) = (cursor.try_get("txid")?, cursor.try_get("seq")?);
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT e.seq, e.org_id, e.case_id, e.kind, e.actor_id, e.data, e.created_at, e.txid FROM case_events e \
+        "SELECT {FEED_COLUMNS} FROM case_events e \
          WHERE e.org_id = $1 AND (e.txid, e.seq) > ($2, $3){} ORDER BY e.txid, e.seq LIMIT $4",
         super::FEED_VISIBLE
     )))

@@ -122,7 +122,7 @@ pub async fn automation_orgs_due(pool: &Pool) -> Result<Vec<String>> {
 /// feed position `(txid, seq)`. Empty when the organization has no rules.
 pub async fn automation_events(pool: &Pool, org_id: &str, limit: u32) -> Result<Vec<((i64, i64), Event)>> {
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT e.seq, e.org_id, e.case_id, e.kind, e.actor_id, e.data, e.created_at, e.txid FROM case_events e \
+        "SELECT {FEED_COLUMNS} FROM case_events e \
          JOIN automation_cursors c ON c.org_id = e.org_id \
          WHERE e.org_id = $1 AND (e.txid, e.seq) > (c.txid, c.seq){} ORDER BY e.txid, e.seq LIMIT $2",
         super::super::FEED_VISIBLE

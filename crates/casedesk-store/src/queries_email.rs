@@ -327,9 +327,13 @@ async fn dispatch_mail_org(
     let Some((events, to)) = events_after_cursor(&mut tx, FeedCursors::Mail, org_id, limit).await? else {
         return Ok(0);
     };
+    // Read once per batch; while the organization cannot send, comments pass by without a look
+    // at their cases (the cursor still moves: replies of that time are not sent later).
+    let settings = org_mail_settings(&mut tx, org_id).await?;
+    let sending = settings.as_ref().is_some_and(MailSettings::can_send);
     let mut made = 0;
     for event in &events {
-        if event.kind != timeline::COMMENT_ADDED {
+        if !sending || event.kind != timeline::COMMENT_ADDED {
             continue;
         }
         let Some(comment_id) = event.data.get("comment_id").and_then(serde_json::Value::as_str) else { continue };
@@ -363,7 +367,7 @@ async fn dispatch_mail_org(
         .fetch_optional(&mut *tx)
         .await?;
         let Some((_, case)) = case.as_ref().map(decode_case).transpose()? else { continue };
-        let context = mail_context(&mut tx, &case).await?;
+        let context = mail_context(&mut tx, &case, settings.clone()).await?;
         let file_ids: Vec<String> = event
             .data
             .get("file_ids")
@@ -380,15 +384,23 @@ async fn dispatch_mail_org(
     Ok(made)
 }
 
-/// What a reply on `case` needs to be addressed and threaded.
-async fn mail_context(tx: &mut Tx<'_>, case: &casedesk_domain::case::Case) -> Result<crate::store_email::MailContext> {
-    let settings = sqlx::query("SELECT * FROM mail_settings WHERE org_id = $1")
-        .bind(&case.org_id)
+/// The organization's mail settings, in the caller's transaction.
+async fn org_mail_settings(tx: &mut Tx<'_>, org_id: &str) -> Result<Option<MailSettings>> {
+    sqlx::query("SELECT * FROM mail_settings WHERE org_id = $1")
+        .bind(org_id)
         .fetch_optional(&mut **tx)
         .await?
         .as_ref()
         .map(decode_settings)
-        .transpose()?;
+        .transpose()
+}
+
+/// What a reply on `case` needs to be addressed and threaded, given the organization's `settings`.
+async fn mail_context(
+    tx: &mut Tx<'_>,
+    case: &casedesk_domain::case::Case,
+    settings: Option<MailSettings>,
+) -> Result<crate::store_email::MailContext> {
     let mailbox = match &case.queue_id {
         Some(q) => sqlx::query("SELECT * FROM mailboxes WHERE org_id = $1 AND queue_id = $2 ORDER BY created_at, id LIMIT 1")
             .bind(&case.org_id)
@@ -518,7 +530,8 @@ pub async fn add_comment_with_email(
 /// [`dispatch_mail_events`], read outside it.
 pub async fn case_mail_context(pool: &Pool, case: &casedesk_domain::case::Case) -> Result<crate::store_email::MailContext> {
     let mut tx = pool.begin().await?;
-    let ctx = mail_context(&mut tx, case).await?;
+    let settings = org_mail_settings(&mut tx, &case.org_id).await?;
+    let ctx = mail_context(&mut tx, case, settings).await?;
     tx.commit().await?;
     Ok(ctx)
 }
