@@ -9,6 +9,7 @@ mod helpers;
 
 mod activities;
 mod ai;
+mod ai_provider;
 mod automation;
 mod bulk;
 mod cases;
