@@ -33,6 +33,7 @@ mod smtp_sink;
 mod tenancy;
 mod time;
 mod ui;
+mod ui_assistant;
 mod views;
 mod visitors;
 mod webhooks;
