@@ -342,7 +342,7 @@ impl App {
         for action in &rule.actions {
             let run = RunOf { rule: Some(rule), trigger, author: AuthorType::System, agent: None };
             match self.apply_action(&actor, action, &case.id, ctx, &run).await {
-                Ok(()) => done.push(action.describe()),
+                Ok(what) => done.push(what),
                 Err(e @ AppError::Internal(_)) => return Err(e),
                 Err(e) => {
                     tracing::info!(rule.id = %rule.id, case.id = %case.id, error = %e, "an action of an automation rule failed");

@@ -84,6 +84,8 @@ pub struct App {
     pub jobs_signal: bulk::JobSignal,
     /// What the assistant learned of each organization's cases.
     pub ai: ai::AiState,
+    /// Where organizations' chosen AI providers are asked ([`ai::NoAiProvider`] unless given one).
+    pub ai_provider: Arc<dyn ai::AiProvider>,
     /// Where webhook deliveries are sent ([`webhooks::NoSender`] unless given one).
     pub http: Arc<dyn webhooks::HttpSender>,
     /// Seals HS256 signing secrets at rest ([`signing_keys`]); none unless configured.
@@ -104,6 +106,7 @@ impl App {
             files,
             jobs_signal: bulk::JobSignal::default(),
             ai: ai::AiState::default(),
+            ai_provider: Arc::new(ai::NoAiProvider),
             http: Arc::new(webhooks::NoSender),
             sealing: None,
             counters: Arc::default(),

@@ -50,6 +50,8 @@ pub enum Action {
     ManageSigningKeys,
     /// Create, change and delete automation rules and shared macros.
     ManageAutomation,
+    /// Choose the assistant's provider and give its API key.
+    ManageAiSettings,
 }
 
 /// Whether a user with `role` may perform `action`.
@@ -60,7 +62,7 @@ pub fn can(role: Role, action: Action) -> bool {
         Role::Agent => match action {
             ReadCases | WriteCases | ReadDirectory | WriteDirectory | ManageOwnTokens | LogTime => true,
             DeleteCase | ImportCases | DeleteDirectoryEntry | ManageUsers | ManageAllTokens | ManageQueues
-            | ManageTime | ManageWebhooks | ManageSigningKeys | ManageAutomation => false,
+            | ManageTime | ManageWebhooks | ManageSigningKeys | ManageAutomation | ManageAiSettings => false,
         },
     }
 }
@@ -89,6 +91,7 @@ mod tests {
             (ManageWebhooks, true, false),
             (ManageSigningKeys, true, false),
             (ManageAutomation, true, false),
+            (ManageAiSettings, true, false),
         ];
         for (action, admin, agent) in table {
             assert_eq!(can(Role::Admin, action), admin, "admin {action:?}");

@@ -59,6 +59,29 @@ pub fn tag(value: &str) -> Result<String, String> {
     Ok(v)
 }
 
+/// An absolute `http` or `https` URL with a host, at most `max` characters, without credentials
+/// (`credentials_hint` says where they go instead) or a fragment.
+pub fn http_url(value: &str, max: usize, credentials_hint: &str) -> Result<url::Url, String> {
+    let s = value.trim();
+    if s.len() > max {
+        return Err(format!("at most {max} characters"));
+    }
+    let url = url::Url::parse(s).map_err(|e| format!("is not a URL ({e})"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err("must start with http:// or https://".into());
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err("must name a host".into());
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(format!("must not hold credentials; {credentials_hint}"));
+    }
+    if url.fragment().is_some() {
+        return Err("must not have a #fragment".into());
+    }
+    Ok(url)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

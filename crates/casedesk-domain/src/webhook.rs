@@ -201,24 +201,7 @@ impl WebhookInput {
 
 /// An absolute `http` or `https` URL with a host, without credentials or a fragment.
 pub fn parse_url(s: &str) -> Result<String, String> {
-    let s = s.trim();
-    if s.len() > MAX_URL {
-        return Err(format!("at most {MAX_URL} characters"));
-    }
-    let url = url::Url::parse(s).map_err(|e| format!("is not a URL ({e})"))?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err("must start with http:// or https://".into());
-    }
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err("must name a host".into());
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err("must not hold credentials; verify deliveries by their signature instead".into());
-    }
-    if url.fragment().is_some() {
-        return Err("must not have a #fragment".into());
-    }
-    Ok(url.to_string())
+    text::http_url(s, MAX_URL, "verify deliveries by their signature instead").map(|u| u.to_string())
 }
 
 /// A secret a client chose: printable ASCII without spaces, 16 to 200 characters.

@@ -1,6 +1,7 @@
-//! [`Store`] methods for the assistant: similar cases, examples to learn from, suggestions on
-//! the timeline.
+//! [`Store`] methods for the assistant: its provider settings, similar cases, examples to learn
+//! from, suggestions on the timeline.
 
+use casedesk_domain::ai::settings::AiSettings;
 use casedesk_domain::timeline::NewEvent;
 
 use crate::{AiExample, Result, SimilarKind, Store};
@@ -32,5 +33,14 @@ impl Store {
     /// Adds timeline entries to a case without changing it.
     pub async fn append_events(&self, org_id: &str, case_id: &str, actor_id: &str, events: &[NewEvent]) -> Result<()> {
         dispatch!(self, write, append_events(org_id, case_id, actor_id, events))
+    }
+
+    /// The organization's provider settings (none until saved: the built-in provider).
+    pub async fn get_ai_settings(&self, org_id: &str) -> Result<Option<AiSettings>> {
+        dispatch!(self, read, get_ai_settings(org_id))
+    }
+
+    pub async fn put_ai_settings(&self, settings: &AiSettings) -> Result<()> {
+        dispatch!(self, write, put_ai_settings(settings))
     }
 }

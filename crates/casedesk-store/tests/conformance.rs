@@ -288,6 +288,7 @@ conformance! {
     scenario_automation_rules_runs_and_cursor,
     scenario_time_rule_candidates_and_dry_run_scan,
     scenario_notifications_and_macros,
+    scenario_ai_settings,
 }
 
 // ---- fixtures ----------------------------------------------------------------------------------
@@ -4384,4 +4385,26 @@ async fn scenario_notifications_and_macros(store: &Store) {
     assert_err!(store.delete_macro(&b.org, &shared.id).await, StoreError::NotFound);
     store.delete_macro(&a.org, &shared.id).await.unwrap();
     assert_err!(store.get_macro(&a.org, &shared.id).await, StoreError::NotFound);
+}
+
+async fn scenario_ai_settings(store: &Store) {
+    use casedesk_domain::ai::settings::{AiSettings, KeyHeader, ProviderKind};
+    let a = tenant(store, "Acme").await;
+    let b = tenant(store, "Globex").await;
+    assert_eq!(store.get_ai_settings(&a.org).await.unwrap(), None, "none until saved");
+    let mut s = AiSettings::builtin(&a.org, t(1));
+    s.provider = ProviderKind::OpenAiCompatible;
+    s.base_url = Some("https://acme.openai.azure.com/openai/deployments/gpt4o".into());
+    s.model = Some("gpt-4o".into());
+    s.api_key_sealed = Some("v1.sealed-bytes".into());
+    s.api_key_header = KeyHeader::ApiKey;
+    s.api_version = Some("2024-10-21".into());
+    s.timeout_secs = 7;
+    store.put_ai_settings(&s).await.unwrap();
+    assert_eq!(store.get_ai_settings(&a.org).await.unwrap(), Some(s.clone()));
+    // Saving again replaces the row, key and all.
+    let back = AiSettings::builtin(&a.org, t(2));
+    store.put_ai_settings(&back).await.unwrap();
+    assert_eq!(store.get_ai_settings(&a.org).await.unwrap(), Some(back));
+    assert_eq!(store.get_ai_settings(&b.org).await.unwrap(), None, "per organization");
 }

@@ -86,6 +86,7 @@ impl Default for HttpConfig {
         (name = "email", description = "Mail in and out: SMTP settings, mailboxes, inbound messages, each case's mail"),
         (name = "automation", description = "Rules that act on cases when something happens or after a time"),
         (name = "macros", description = "Saved replies and actions agents apply by hand; agents' notifications"),
+        (name = "ai", description = "The assistant: summaries, categories, reply drafts, evaluations; its provider"),
     )
 )]
 struct ApiDoc;
@@ -123,6 +124,7 @@ pub fn api_routes(config: &HttpConfig) -> (Router<AppState>, utoipa::openapi::Op
         .routes(routes!(cases::get_case, cases::update_case, cases::delete_case))
         .routes(routes!(bulk::bulk_cases))
         .routes(routes!(ai::assist))
+        .routes(routes!(ai::get_ai_settings, ai::put_ai_settings))
         .routes(routes!(bulk::get_bulk_job))
         .routes(routes!(bulk::cancel_bulk_job))
         .routes(routes!(trash::list_trash))

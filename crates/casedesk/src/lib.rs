@@ -11,10 +11,12 @@
 //! - [`telemetry`]: logging setup.
 //! - [`webhook_sender`]: the HTTP client webhook deliveries are sent with.
 //! - [`mail_sender`]: the SMTP client outgoing mail is sent with.
+//! - [`ai_client`]: the HTTP client organizations' chat-completions providers are asked with.
 //! - [`ingest`]: `casedesk ingest-email`, one message from an MTA's pipe.
 
 #![forbid(unsafe_code)]
 
+pub mod ai_client;
 pub mod ai_eval;
 pub mod bench;
 pub mod bench_export;

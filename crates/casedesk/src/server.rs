@@ -103,6 +103,7 @@ pub async fn start(
     let sender = crate::webhook_sender::ReqwestSender::new(config.webhook_timeout).context("the webhook client")?;
     let mut app = App::new(store.clone(), config.clock.clone(), files)
         .with_http_sender(Arc::new(sender))
+        .with_ai_provider(Arc::new(crate::ai_client::ReqwestChat::new().context("the AI provider client")?))
         .with_mailer(Arc::new(crate::mail_sender::SmtpMailer::new(config.smtp_timeout)))
         .with_max_inbound_bytes(config.max_inbound_email_bytes);
     if let Some(secret) = &config.signing_key_secret {

@@ -1,8 +1,11 @@
 //! A rule's (or a macro's) actions on a case, and what a case is related to (its requester,
 //! account, owner, queue, business hours) for conditions and templates.
 
-use casedesk_domain::automation::{Action as RuleAction, Facts, FieldChange, Occurrence, Recipients, Rule};
-use casedesk_domain::case::{Case, CasePatch, NewCase};
+use casedesk_domain::ai::AiAction;
+use casedesk_domain::automation::{
+    Action as RuleAction, Apply, Facts, FieldChange, Occurrence, Recipients, Rule, categorize_patch,
+};
+use casedesk_domain::case::{Case, CasePatch, NewCase, Priority};
 use casedesk_domain::ids::IdKind;
 use casedesk_domain::notification::Notification;
 use casedesk_domain::template::{self, Escape, Values};
@@ -13,6 +16,7 @@ use jiff::Timestamp;
 use serde_json::json;
 
 use super::RULE_APPLIED;
+use crate::ai::AiRequest;
 use crate::cases::CommentInput;
 use crate::{Actor, App, AppError, Result};
 
@@ -114,8 +118,47 @@ impl App {
         Ok(ctx)
     }
 
-    /// One action on a case, by `actor` (the rule, or the agent applying a macro).
+    /// One action on a case, by `actor` (the rule, or the agent applying a macro): what it did,
+    /// in words for the timeline.
     pub(crate) async fn apply_action(
+        &self,
+        actor: &Actor,
+        action: &RuleAction,
+        case_id: &str,
+        ctx: &CaseContext,
+        run: &RunOf<'_>,
+    ) -> Result<String> {
+        match action {
+            RuleAction::Categorize { apply, min_confidence } => {
+                self.categorize_case(actor, case_id, *apply, *min_confidence).await
+            }
+            other => self.apply_case_action(actor, other, case_id, ctx, run).await.map(|()| other.describe()),
+        }
+    }
+
+    /// Asks the assistant (the organization's provider, or the built-in one) to categorize the
+    /// case, and applies what it is sure enough of (`categorize_patch`). The suggestion is kept on
+    /// the timeline like any other.
+    async fn categorize_case(&self, actor: &Actor, case_id: &str, apply: Apply, min: f64) -> Result<String> {
+        let s = self.ai_assist(actor, case_id, AiRequest { action: AiAction::Categorize, erp_context: None }).await?;
+        let r = &s.result;
+        let category = match (r["category"]["value"]["id"].as_str(), r["category"]["value"]["name"].as_str()) {
+            (Some(id), Some(name)) => Some(((id, name), r["category"]["confidence"].as_f64().unwrap_or(0.0))),
+            _ => None,
+        };
+        let priority = r["priority"]["value"]
+            .as_str()
+            .and_then(|p| Priority::parse(p).ok())
+            .map(|p| (p, r["priority"]["confidence"].as_f64().unwrap_or(0.0)));
+        let case = self.store.get_case_for_update(&actor.org_id, case_id).await?;
+        let (patch, said) = categorize_patch(apply, min, &case, category, priority);
+        if !patch.is_empty() {
+            self.update_case(actor, case_id, patch, None).await?;
+        }
+        Ok(format!("categorized the case ({} {}): {}", s.provider, s.model, said.join(", ")))
+    }
+
+    async fn apply_case_action(
         &self,
         actor: &Actor,
         action: &RuleAction,
@@ -207,6 +250,8 @@ impl App {
                 let d = Delivery::new(id, &hook, &event, body.to_string(), now);
                 Ok(self.store.insert_webhook_delivery(&d).await?)
             }
+            // Answered by `apply_action`.
+            RuleAction::Categorize { .. } => Ok(()),
             RuleAction::CreateCase { subject, description, queue_id, priority } => {
                 let input = NewCase {
                     subject: render(subject),

@@ -1,11 +1,14 @@
 //! AI assistance, built in: summaries, categories and priorities, reply drafts and evaluations
 //! computed from the case itself, offline and deterministic. An external model, when an
-//! organization chooses one, is asked for the same results in the same shapes.
+//! organization chooses one ([`settings`]), is asked for the same results in the same shapes
+//! ([`llm`]), and its answers are checked before they are used.
 
 pub mod classify;
 pub mod erp;
 pub mod evaluate;
+pub mod llm;
 pub mod reply;
+pub mod settings;
 pub mod summarize;
 pub mod text;
 

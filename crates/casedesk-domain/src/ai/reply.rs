@@ -1,6 +1,8 @@
 //! Drafting a customer-facing reply from what is known: the case, the facts of the ERP context,
-//! and what agents wrote on similar resolved cases — never anything invented, and never another
-//! customer's details or an internal note.
+//! the organization's macro that best fits the case, and what agents wrote on similar resolved
+//! cases — never anything invented, and never another customer's details or an internal note.
+
+use std::collections::HashSet;
 
 use serde::Serialize;
 
@@ -15,6 +17,22 @@ pub struct SimilarCase {
     pub last_public_reply: Option<String>,
 }
 
+/// A macro an agent may use: its reply is the organization's own wording for a kind of case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MacroCandidate {
+    pub id: String,
+    pub name: String,
+    /// The reply template (placeholders unfilled).
+    pub body: String,
+}
+
+/// The macro a draft drew on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MacroRef {
+    pub id: String,
+    pub name: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Draft {
     pub text: String,
@@ -22,7 +40,25 @@ pub struct Draft {
     pub facts: Vec<String>,
     /// The similar resolved cases whose replies the draft draws on.
     pub similar_cases: Vec<i64>,
+    /// The macro whose wording the draft draws on.
+    #[serde(rename = "macro")]
+    pub from_macro: Option<MacroRef>,
 }
+
+/// Sentences a draft may borrow, and where they come from.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Borrowed {
+    pub sentences: Vec<String>,
+    pub similar_cases: Vec<i64>,
+    pub from_macro: Option<MacroRef>,
+}
+
+/// Most sentences borrowed from the macro, from similar cases, and in all.
+const FROM_MACRO: usize = 2;
+const FROM_SIMILAR: usize = 2;
+const BORROWED: usize = 3;
+/// Word stems a macro must share with a case to be taken as fitting it.
+const MACRO_MIN_SHARED: usize = 2;
 
 fn opening(topic: Option<&str>, subject: &str) -> String {
     match topic {
@@ -52,6 +88,7 @@ fn generic_sentences(reply: &str) -> Vec<String> {
                 && n >= 3
                 && !s.chars().any(|c| c.is_ascii_digit() || c == '@' || c == '#')
                 && !s.contains("http")
+                && !s.contains("{{")
                 && tokens.iter().skip(1).all(|t| {
                     let t = t.trim_matches(|c: char| !c.is_alphanumeric());
                     !t.starts_with(char::is_uppercase) || t == "I" || t.starts_with("I'")
@@ -61,26 +98,102 @@ fn generic_sentences(reply: &str) -> Vec<String> {
         .collect()
 }
 
+/// A word's first five letters: "damaged" and "damage", "replacement" and "replace" meet.
+fn stem(w: &str) -> String {
+    w.chars().take(5).collect()
+}
+
+/// The macro whose words best fit `case_text`: the most shared word stems for its length, with
+/// at least [`MACRO_MIN_SHARED`] and a sentence it can lend (see `generic_sentences`), which it
+/// comes with. Placeholders do not count.
+pub fn best_macro<'a>(case_text: &str, macros: &'a [MacroCandidate]) -> Option<(&'a MacroCandidate, Vec<String>)> {
+    let case: HashSet<String> = words(case_text).iter().map(|w| stem(w)).collect();
+    let mut best: Option<(f64, &MacroCandidate, Vec<String>)> = None;
+    for m in macros {
+        let own: HashSet<String> =
+            words(&format!("{} {}", m.name, without_placeholders(&m.body))).iter().map(|w| stem(w)).collect();
+        let shared = own.iter().filter(|w| case.contains(*w)).count();
+        if shared < MACRO_MIN_SHARED {
+            continue;
+        }
+        let lendable = generic_sentences(&m.body);
+        if lendable.is_empty() {
+            continue;
+        }
+        let score = shared as f64 / (own.len() as f64).sqrt();
+        if best.as_ref().is_none_or(|(b, _, _)| score > *b) {
+            best = Some((score, m, lendable));
+        }
+    }
+    best.map(|(_, m, s)| (m, s))
+}
+
+fn without_placeholders(body: &str) -> String {
+    let mut out = String::new();
+    let mut rest = body;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        match rest[start..].find("}}") {
+            Some(end) => rest = &rest[start + end + 2..],
+            None => return out,
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// What a draft for `case` may borrow: up to [`FROM_MACRO`] sentences of the best-fitting macro,
+/// then up to [`FROM_SIMILAR`] from the last replies on similar resolved cases, [`BORROWED`] in
+/// all — only sentences that carry no detail of another case (see `generic_sentences`).
+pub fn borrow(case: &CaseThread, similar: &[SimilarCase], macros: &[MacroCandidate]) -> Borrowed {
+    let mut out = Borrowed::default();
+    let case_text = format!("{}\n{}", case.subject, case.customer_text());
+    if let Some((m, sentences)) = best_macro(&case_text, macros) {
+        out.sentences.extend(sentences.into_iter().take(FROM_MACRO));
+        out.from_macro = Some(MacroRef { id: m.id.clone(), name: m.name.clone() });
+    }
+    let mut from_similar = 0;
+    for s in similar {
+        if from_similar >= FROM_SIMILAR || out.sentences.len() >= BORROWED {
+            break;
+        }
+        let Some(reply) = &s.last_public_reply else { continue };
+        let room = (FROM_SIMILAR - from_similar).min(BORROWED - out.sentences.len());
+        let generic: Vec<String> =
+            generic_sentences(reply).into_iter().filter(|g| !out.sentences.contains(g)).take(room).collect();
+        if !generic.is_empty() {
+            out.similar_cases.push(s.case_number);
+            from_similar += generic.len();
+            out.sentences.extend(generic);
+        }
+    }
+    out
+}
+
+/// The text of a case the customer sees: subject, description and public messages.
+pub fn public_text(case: &CaseThread) -> String {
+    std::iter::once(case.subject.as_str())
+        .chain(std::iter::once(case.description.as_str()))
+        .chain(case.messages.iter().filter(|m| !m.internal).map(|m| m.body.as_str()))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// A draft reply to the customer, from public messages only.
 pub fn suggest_reply(
     case: &CaseThread,
     topic: Option<&str>,
     erp: Option<&ErpContext>,
-    similar: &[SimilarCase],
+    borrowed: &Borrowed,
     agent_name: Option<&str>,
 ) -> Draft {
-    let public_text: String = std::iter::once(case.subject.as_str())
-        .chain(std::iter::once(case.description.as_str()))
-        .chain(case.messages.iter().filter(|m| !m.internal).map(|m| m.body.as_str()))
-        .collect::<Vec<_>>()
-        .join("\n");
     let greeting = match case.requester_name.as_deref().and_then(first_name) {
         Some(n) => format!("Hi {n},"),
         None => "Hello,".into(),
     };
     let mut paragraphs = vec![greeting, opening(topic, &case.subject)];
 
-    let facts = erp.map(|e| e.facts(&public_text)).unwrap_or_default();
+    let facts = erp.map(|e| e.facts(&public_text(case))).unwrap_or_default();
     if !facts.is_empty() {
         paragraphs.push(facts.join(" "));
     }
@@ -97,28 +210,22 @@ pub fn suggest_reply(
         paragraphs
             .push(format!("I'm looking into #{} now and will get back to you with an update.", unknown.join(" and #")));
     }
-
-    let mut used = Vec::new();
-    let mut borrowed: Vec<String> = Vec::new();
-    for s in similar {
-        let Some(reply) = &s.last_public_reply else { continue };
-        let generic: Vec<String> =
-            generic_sentences(reply).into_iter().filter(|g| !borrowed.contains(g)).take(2).collect();
-        if !generic.is_empty() {
-            used.push(s.case_number);
-            borrowed.extend(generic);
-        }
-        if borrowed.len() >= 2 {
-            break;
-        }
-    }
-    if !borrowed.is_empty() {
-        paragraphs.push(borrowed.join(" "));
+    if !borrowed.sentences.is_empty() {
+        paragraphs.push(borrowed.sentences.join(" "));
     }
     paragraphs.push("If anything else comes up, just reply to this message.".into());
-    let sign = agent_name.map(str::trim).filter(|n| !n.is_empty()).unwrap_or("The support team");
-    paragraphs.push(format!("Best regards,\n{sign}"));
-    Draft { text: paragraphs.join("\n\n"), facts, similar_cases: used }
+    paragraphs.push(format!("Best regards,\n{}", signature(agent_name)));
+    Draft {
+        text: paragraphs.join("\n\n"),
+        facts,
+        similar_cases: borrowed.similar_cases.clone(),
+        from_macro: borrowed.from_macro.clone(),
+    }
+}
+
+/// Who signs a draft.
+pub fn signature(agent_name: Option<&str>) -> &str {
+    agent_name.map(str::trim).filter(|n| !n.is_empty()).unwrap_or("The support team")
 }
 
 #[cfg(test)]
@@ -139,7 +246,7 @@ mod tests {
                     .into(),
             ),
         }];
-        let d = suggest_reply(&case, Some("delivery_delay"), Some(&erp), &similar, Some("Sam"));
+        let d = suggest_reply(&case, Some("delivery_delay"), Some(&erp), &borrow(&case, &similar, &[]), Some("Sam"));
         assert!(d.text.starts_with("Hi Ana,\n\nI'm sorry your delivery"), "{}", d.text);
         assert!(
             d.text.contains("Your order #4521 shipped on 21 Nov 2026 with DHL, tracking number JD01."),
@@ -157,9 +264,67 @@ mod tests {
     #[test]
     fn without_facts_a_draft_promises_to_look_and_states_nothing() {
         let case = thread("Order 4521 missing", "Nothing arrived.", &[(false, true, "Warehouse says it was lost.")]);
-        let d = suggest_reply(&case, None, None, &[], None);
+        let d = suggest_reply(&case, None, None, &Borrowed::default(), None);
         assert!(d.text.contains("I'm looking into #4521 now"), "{}", d.text);
         assert!(!d.text.contains("Warehouse"), "internal notes never reach the customer: {}", d.text);
         assert!(d.facts.is_empty());
+    }
+    fn macros() -> Vec<MacroCandidate> {
+        let m =
+            |id: &str, name: &str, body: &str| MacroCandidate { id: id.into(), name: name.into(), body: body.into() };
+        vec![
+            m(
+                "mac_pw",
+                "Password reset",
+                "Hi {{requester.name}},\nI have sent a link to reset your password. The link works for one hour.",
+            ),
+            m(
+                "mac_damage",
+                "Damaged parcel",
+                "Hi {{requester.name}},\nWe will send a replacement for the damaged item at no cost. Please keep the box until the courier collects the parcel. \
+                 Your case {{case.number}} is with Maria Lopez. Call 0800 123 456 if you need us.",
+            ),
+            m("mac_vague", "General", "Thanks for writing to us, we will get back to you soon."),
+        ]
+    }
+
+    #[test]
+    fn the_macro_that_fits_lends_its_generic_wording_only() {
+        let case = thread("Parcel arrived damaged", "The box was crushed and the vase inside is damaged.", &[]);
+        let all = macros();
+        let (m, lent) = best_macro(&format!("{}\n{}", case.subject, case.customer_text()), &all).expect("a fit");
+        assert_eq!(m.id, "mac_damage");
+        assert_eq!(
+            lent,
+            [
+                "We will send a replacement for the damaged item at no cost.",
+                "Please keep the box until the courier collects the parcel."
+            ]
+        );
+        let d = suggest_reply(&case, Some("shipping_damage"), None, &borrow(&case, &[], &macros()), None);
+        assert!(d.text.contains("We will send a replacement for the damaged item at no cost."), "{}", d.text);
+        for leak in ["Maria", "0800", "{{", "requester.name"] {
+            assert!(!d.text.contains(leak), "{leak} must not reach the draft: {}", d.text);
+        }
+        assert_eq!(d.from_macro, Some(MacroRef { id: "mac_damage".into(), name: "Damaged parcel".into() }));
+    }
+
+    #[test]
+    fn no_macro_lends_when_none_fits_and_sentences_are_capped() {
+        let case = thread("Invoice question about the box", "Why is the VAT missing on my invoice?", &[]);
+        assert!(best_macro(&case.subject, &macros()).is_none(), "one shared word is no fit");
+        let damaged = thread("Parcel arrived damaged", "The box was crushed, the item is damaged.", &[]);
+        let similar = [SimilarCase {
+            case_number: 9,
+            last_public_reply: Some(
+                "We have asked the courier to collect the parcel. A new one leaves our warehouse within a day.".into(),
+            ),
+        }];
+        let b = borrow(&damaged, &similar, &macros());
+        assert_eq!(b.sentences.len(), 3, "two from the macro, one from the similar case: {b:?}");
+        assert_eq!(b.similar_cases, [9]);
+        let without = borrow(&damaged, &similar, &[]);
+        assert_eq!(without.sentences.len(), 2, "{without:?}");
+        assert_eq!(without.from_macro, None);
     }
 }

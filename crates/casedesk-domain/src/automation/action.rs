@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::MAX_ACTIONS;
-use crate::case::{Priority, Status};
+use crate::case::{Case, CasePatch, Priority, Status};
 use crate::error::Errors;
 use crate::{template, text};
 
@@ -19,6 +19,37 @@ pub enum Recipients {
     Queue,
     /// These agents (`user_ids`).
     Users,
+}
+
+/// Which of the assistant's suggestions a `categorize` action applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Apply {
+    Category,
+    Priority,
+    Both,
+}
+
+impl Apply {
+    fn parse(s: &str) -> Result<Apply, String> {
+        match s {
+            "category" => Ok(Apply::Category),
+            "priority" => Ok(Apply::Priority),
+            "both" => Ok(Apply::Both),
+            _ => Err(format!("unknown value {s:?}; expected category, priority or both")),
+        }
+    }
+
+    fn both() -> Apply {
+        Apply::Both
+    }
+}
+
+/// The confidence a suggestion needs before `categorize` applies it, unless the rule says.
+pub const DEFAULT_MIN_CONFIDENCE: f64 = 0.5;
+
+fn default_min_confidence() -> f64 {
+    DEFAULT_MIN_CONFIDENCE
 }
 
 /// What a rule does.
@@ -71,6 +102,14 @@ pub enum Action {
     Webhook {
         webhook_id: String,
     },
+    /// Asks the assistant to categorize the case and applies its category and/or priority when
+    /// it is at least `min_confidence` sure (see [`categorize_patch`]).
+    Categorize {
+        #[serde(default = "Apply::both")]
+        apply: Apply,
+        #[serde(default = "default_min_confidence")]
+        min_confidence: f64,
+    },
     /// A follow-up case linked to this one.
     CreateCase {
         subject: String,
@@ -99,6 +138,7 @@ impl Action {
             Action::ChannelNotify { .. } => "sent a message on the case's channel".into(),
             Action::Webhook { webhook_id } => format!("sent the case to webhook {webhook_id}"),
             Action::CreateCase { .. } => "created a follow-up case".into(),
+            Action::Categorize { .. } => "categorized the case".into(),
         }
     }
 
@@ -150,6 +190,7 @@ pub const ACTION_TYPES: &[&str] = &[
     "channel_notify",
     "webhook",
     "create_case",
+    "categorize",
 ];
 
 /// Reads one action, naming each bad field under `path` (`actions[0].queue_id`).
@@ -213,6 +254,25 @@ pub fn parse_action(v: &Value, path: &str, errors: &mut Errors) -> Option<Action
             };
             f.used.push("priority");
             Some(Action::CreateCase { subject: subject?, description, queue_id, priority })
+        }
+        "categorize" => {
+            let apply = match obj.get("apply") {
+                None | Some(Value::Null) => Some(Apply::Both),
+                Some(_) => f.parsed("apply", Apply::parse),
+            };
+            f.used.push("apply");
+            f.used.push("min_confidence");
+            let min_confidence = match obj.get("min_confidence") {
+                None | Some(Value::Null) => Some(DEFAULT_MIN_CONFIDENCE),
+                Some(v) => match v.as_f64().filter(|c| (0.0..=1.0).contains(c)) {
+                    Some(c) => Some(c),
+                    None => {
+                        f.errors.add(format!("{path}.min_confidence"), "must be a number from 0 to 1");
+                        None
+                    }
+                },
+            };
+            Some(Action::Categorize { apply: apply?, min_confidence: min_confidence? })
         }
         _ => None,
     };
@@ -304,4 +364,49 @@ impl Fields<'_> {
             Some(_) => self.template(key, max).unwrap_or_default(),
         }
     }
+}
+
+/// A suggested category (id, name) or priority with the assistant's confidence.
+pub type Suggested<T> = Option<(T, f64)>;
+
+/// What a `categorize` action changes on `case`, given the assistant's suggestions, and what it
+/// did or left, in words for the timeline. A category is set only on a case that has none (what
+/// someone chose is never overwritten by a guess); a priority when it differs. Either only when
+/// the suggestion is at least `min_confidence` sure.
+pub fn categorize_patch(
+    apply: Apply,
+    min_confidence: f64,
+    case: &Case,
+    category: Suggested<(&str, &str)>,
+    priority: Suggested<Priority>,
+) -> (CasePatch, Vec<String>) {
+    let mut patch = CasePatch::default();
+    let mut said = Vec::new();
+    if matches!(apply, Apply::Category | Apply::Both) {
+        match category {
+            _ if case.category_id.is_some() => said.push("left the category someone chose".to_string()),
+            None => said.push("found no category".to_string()),
+            Some(((_, name), c)) if c < min_confidence => {
+                said.push(format!("left the category: {name} is only {c:.2} sure, below {min_confidence:.2}"))
+            }
+            Some(((id, name), c)) => {
+                patch.category_id = Some(Some(id.to_string()));
+                said.push(format!("set category to {name} ({c:.2})"));
+            }
+        }
+    }
+    if matches!(apply, Apply::Priority | Apply::Both) {
+        match priority {
+            None => said.push("found no priority".to_string()),
+            Some((p, c)) if c < min_confidence => {
+                said.push(format!("left the priority: {p} is only {c:.2} sure, below {min_confidence:.2}"))
+            }
+            Some((p, _)) if p == case.priority => said.push(format!("kept priority {p}")),
+            Some((p, c)) => {
+                patch.priority = Some(p);
+                said.push(format!("set priority to {p} ({c:.2})"));
+            }
+        }
+    }
+    (patch, said)
 }

@@ -201,6 +201,14 @@ fn rule_validation_names_the_path() {
             json!({"name": "n", "trigger": "case.created", "conditions": {"some": []}, "actions": [{"type": "add_tag", "tag": "x"}]}),
             "conditions.some",
         ),
+        (
+            json!({"name": "n", "trigger": "case.created", "actions": [{"type": "categorize", "apply": "colour"}]}),
+            "actions[0].apply",
+        ),
+        (
+            json!({"name": "n", "trigger": "case.created", "actions": [{"type": "categorize", "min_confidence": 1.5}]}),
+            "actions[0].min_confidence",
+        ),
     ];
     for (input, want) in table {
         let errs = rule(input.clone()).unwrap_err();
@@ -269,4 +277,35 @@ fn actions_describe_themselves_for_the_timeline() {
     assert_eq!(Action::SetPriority { priority: Priority::High }.describe(), "set priority to high");
     let json = serde_json::to_value(Action::AssignToQueue { queue_id: "q_1".into() }).unwrap();
     assert_eq!(json, json!({"type": "assign_to_queue", "queue_id": "q_1"}));
+}
+
+#[test]
+fn categorize_reads_its_options_and_applies_only_confident_suggestions() {
+    let r = rule(json!({"name": "n", "trigger": "case.created", "actions": [{"type": "categorize"}, {"type": "categorize", "apply": "priority", "min_confidence": 0.8}]}))
+        .unwrap();
+    assert_eq!(
+        r.actions,
+        vec![
+            Action::Categorize { apply: Apply::Both, min_confidence: DEFAULT_MIN_CONFIDENCE },
+            Action::Categorize { apply: Apply::Priority, min_confidence: 0.8 },
+        ]
+    );
+    let stored: Action = serde_json::from_value(json!({"type": "categorize"})).unwrap();
+    assert_eq!(stored, Action::Categorize { apply: Apply::Both, min_confidence: DEFAULT_MIN_CONFIDENCE });
+
+    let mut c = case();
+    let billing = Some((("ccat_1", "Billing"), 0.8));
+    let (patch, said) = categorize_patch(Apply::Both, 0.5, &c, billing, Some((Priority::Low, 0.6)));
+    assert_eq!((patch.category_id, patch.priority), (Some(Some("ccat_1".to_string())), Some(Priority::Low)));
+    assert_eq!(said, ["set category to Billing (0.80)", "set priority to low (0.60)"]);
+    let (patch, said) = categorize_patch(Apply::Category, 0.9, &c, billing, Some((Priority::Low, 0.95)));
+    assert!(patch.is_empty(), "below the bar, and priority not asked for");
+    assert_eq!(said, ["left the category: Billing is only 0.80 sure, below 0.90"]);
+    let (patch, said) = categorize_patch(Apply::Priority, 0.5, &c, billing, Some((Priority::High, 0.9)));
+    assert!(patch.is_empty());
+    assert_eq!(said, ["kept priority high"]);
+    c.category_id = Some("ccat_9".into());
+    let (patch, said) = categorize_patch(Apply::Both, 0.5, &c, billing, None);
+    assert!(patch.is_empty(), "a chosen category stays");
+    assert_eq!(said, ["left the category someone chose", "found no priority"]);
 }

@@ -401,17 +401,19 @@ struct CasePage {
     /// Why a reply or note was refused, with the text that was typed.
     composer_error: Option<String>,
     draft: String,
+    assistant: super::assistant::Panel,
 }
 
-/// What a case page shows besides the case: a refused change or comment.
+/// What a case page shows besides the case: a refused change or comment, the assistant's answer.
 #[derive(Default)]
-struct Refused {
+pub(super) struct Refused {
     error: Option<String>,
     composer_error: Option<String>,
     draft: String,
+    pub(super) assistant: super::assistant::Panel,
 }
 
-async fn case_page(
+pub(super) async fn case_page(
     s: &AppState,
     viewer: &Viewer,
     id: &str,
@@ -451,6 +453,7 @@ async fn case_page(
         error: refused.error,
         composer_error: refused.composer_error,
         draft: refused.draft,
+        assistant: refused.assistant,
     };
     Ok(html(status, &page))
 }
@@ -477,7 +480,7 @@ pub async fn page(
 }
 
 /// A refusal the page can explain (with its status), or a failure for the error page.
-fn explain(e: AppError) -> Result<(StatusCode, String), UiError> {
+pub(super) fn explain(e: AppError) -> Result<(StatusCode, String), UiError> {
     Ok(match e {
         AppError::Validation(f) => (
             StatusCode::UNPROCESSABLE_ENTITY,

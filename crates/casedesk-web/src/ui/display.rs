@@ -180,12 +180,22 @@ impl Entry {
 
     /// An event as a line of text; comments come from [`Entry::comment`] instead.
     pub fn event(e: &Event, names: &Names, now: Timestamp) -> Option<Self> {
+        if e.kind == casedesk_core::ai::AI_SUGGESTION {
+            return Some(super::assistant::timeline_entry(e, names, now));
+        }
         let text = event_text(&e.kind, &e.data, names)?;
         let who = e.actor_id.as_deref().map(|id| names.user(Some(id))).unwrap_or_else(|| "casedesk".into());
         Some(Entry::at("event", "", who, text, e.created_at, now))
     }
 
-    fn at(kind: &'static str, label: &'static str, who: String, text: String, at: Timestamp, now: Timestamp) -> Self {
+    pub(super) fn at(
+        kind: &'static str,
+        label: &'static str,
+        who: String,
+        text: String,
+        at: Timestamp,
+        now: Timestamp,
+    ) -> Self {
         Entry { kind, label, who, text, when: badge::ago(at, now), when_iso: at.to_string(), at }
     }
 }

@@ -8,10 +8,11 @@
 //!
 //! Layout: [`session`] (the session cookie, the signed-in viewer and the CSRF-checked form
 //! extractor), [`error`] (failures as pages), [`auth`] (sign-in, sign-out, password change),
-//! [`cases`] (list, new case, case page), [`admin`] (admins' pages: the trash), [`display`] (how values read on a page).
+//! [`cases`] (list, new case, case page), [`assistant`] (the case page's assistant panel), [`admin`] (admins' pages: the trash), [`display`] (how values read on a page).
 
 pub mod admin;
 pub mod assets;
+pub mod assistant;
 pub mod auth;
 pub mod cases;
 pub mod display;
@@ -53,6 +54,7 @@ pub fn routes(config: &UiConfig) -> Router<AppState> {
         .route("/views", post(cases::save_view))
         .route("/cases/{id}", get(cases::page).post(cases::update))
         .route("/cases/{id}/comments", post(cases::comment))
+        .route("/cases/{id}/assistant", get(assistant::back).post(assistant::ask))
         .route("/admin/trash", get(admin::trash))
         .route("/admin/trash/{id}/restore", post(admin::restore))
         .layer(axum::middleware::map_response(security_headers))

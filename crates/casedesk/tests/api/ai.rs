@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, spawn_app};
 
-fn id(v: &Value) -> String {
+pub(crate) fn id(v: &Value) -> String {
     v["id"].as_str().unwrap_or_else(|| panic!("an id in {v}")).to_string()
 }
 
@@ -29,7 +29,7 @@ async fn categorize_until(app: &TestApp, case_id: &str, done: impl Fn(&Value) ->
     panic!("never learned: {last}");
 }
 
-async fn comment(app: &TestApp, case_id: &str, body: &str, internal: bool, author_type: &str) {
+pub(crate) async fn comment(app: &TestApp, case_id: &str, body: &str, internal: bool, author_type: &str) {
     let r = app
         .post(
             &format!("/api/v1/cases/{case_id}/comments"),
@@ -37,6 +37,25 @@ async fn comment(app: &TestApp, case_id: &str, body: &str, internal: bool, autho
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+}
+
+/// A resolved case of another customer (Carla Berg, carla@other.example) about a replacement
+/// parcel, whose last reply names her and her order 1111 around one sentence a draft may borrow.
+pub(crate) async fn resolved_replacement_case(app: &TestApp) {
+    let carla =
+        id(&app.post("/api/v1/contacts", json!({"name": "Carla Berg", "email": "carla@other.example"})).await.body);
+    let old = id(&app
+        .create_case(json!({"subject": "Replacement parcel has not arrived", "description": "still waiting for the replacement parcel", "contact_id": carla}))
+        .await);
+    comment(
+        app,
+        &old,
+        "Hi Carla,\nWe have asked the courier to prioritise your replacement parcel. Your order 1111 left Monday.",
+        false,
+        "agent",
+    )
+    .await;
+    app.patch(&format!("/api/v1/cases/{old}"), json!({"status": "resolved"})).await;
 }
 
 #[tokio::test]
@@ -129,17 +148,7 @@ async fn categorizing_learns_from_the_organizations_cases_and_their_corrections(
 async fn a_reply_draft_states_only_given_facts_and_never_an_internal_note() {
     let app = spawn_app().await;
     let contact = id(&app.post("/api/v1/contacts", json!({"name": "Bo Berg", "email": "bo@example.com"})).await.body);
-    // A resolved case like it, whose reply the draft may draw on.
-    let old = id(&app.create_case(json!({"subject": "Replacement parcel has not arrived", "description": "still waiting for the replacement parcel"})).await);
-    comment(
-        &app,
-        &old,
-        "Hi Carla,\nWe have asked the courier to prioritise your replacement parcel. Your order 1111 left Monday.",
-        false,
-        "agent",
-    )
-    .await;
-    app.patch(&format!("/api/v1/cases/{old}"), json!({"status": "resolved"})).await;
+    resolved_replacement_case(&app).await;
 
     let c = id(&app
         .create_case(json!({
@@ -209,4 +218,59 @@ async fn a_bad_request_names_the_field() {
     let r = app.post("/api/v1/cases/case_0000000000007000800000000000dead/ai", json!({"action": "summarize"})).await;
     r.assert_problem(404, "not_found");
     assert!(app.timeline(&c).await.iter().all(|e| e["kind"] != "ai.suggestion"), "nothing was kept");
+}
+
+#[tokio::test]
+async fn a_rule_categorizes_new_cases_when_the_assistant_is_sure_enough() {
+    let app = spawn_app().await;
+    let damage = id(&app.post("/api/v1/case-categories", json!({"name": "Damaged in shipping"})).await.body);
+    // Keyword rules are 0.6 sure of a category they match by name, and 0.4 of a plain "medium".
+    let rule = json!({"name": "Triage", "trigger": "case.created",
+        "actions": [{"type": "categorize", "apply": "both", "min_confidence": 0.5}]});
+    assert_eq!(app.post("/api/v1/automation-rules", rule).await.status, StatusCode::CREATED);
+    let answer = app
+        .create_case(json!({"subject": "Parcel arrived crushed", "description": "the box was crushed, mug broken"}))
+        .await;
+    let c = crate::automation::settled(&app, answer, |c| c["category_id"] == damage.as_str()).await;
+    assert_eq!(c["priority"], "medium", "a guess below the bar is left alone: {c}");
+    let case_id = id(&c);
+    crate::automation::eventually("the rule's timeline entry", || async {
+        app.timeline(&case_id).await.iter().any(|e| e["kind"] == "rule.applied")
+    })
+    .await;
+    let timeline = app.timeline(&case_id).await;
+    let summary = timeline.iter().find(|e| e["kind"] == "rule.applied").expect("ran")["data"]["summary"].clone();
+    let summary = summary.as_str().unwrap_or_default();
+    assert!(summary.contains("set category to Damaged in shipping (0.60)"), "{summary}");
+    assert!(summary.contains("left the priority: medium is only 0.40 sure, below 0.50"), "{summary}");
+    assert!(summary.contains("builtin keyword-rules"), "{summary}");
+    let suggestion = timeline.iter().find(|e| e["kind"] == "ai.suggestion").expect("kept on the timeline");
+    assert_eq!(suggestion["data"]["action"], "categorize");
+
+    // A category someone chose is never overwritten by a guess.
+    let other = id(&app.post("/api/v1/case-categories", json!({"name": "Other"})).await.body);
+    let chosen = id(&app.create_case(json!({"subject": "Box arrived crushed", "category_id": other})).await);
+    crate::automation::eventually("the rule's run", || async {
+        app.timeline(&chosen).await.iter().any(|e| e["kind"] == "rule.applied")
+    })
+    .await;
+    assert_eq!(app.get(&format!("/api/v1/cases/{chosen}")).await.body["category_id"], other.as_str());
+}
+
+#[tokio::test]
+async fn a_draft_draws_on_the_macro_that_fits_the_case() {
+    let app = spawn_app().await;
+    let m = json!({"name": "Damaged parcel", "shared": true,
+        "body": "Hi {{requester.name}},\nWe will send a replacement for the damaged item at no cost. Maria will call you on 0800 123 456."});
+    let r = app.post("/api/v1/macros", m).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let macro_id = id(&r.body);
+    let c = id(&app
+        .create_case(json!({"subject": "Parcel arrived damaged", "description": "The item inside is damaged."}))
+        .await);
+    let r = ask(&app, &c, json!({"action": "suggest_reply"})).await;
+    let text = r["result"]["text"].as_str().expect("text");
+    assert!(text.contains("We will send a replacement for the damaged item at no cost."), "{text}");
+    assert!(!text.contains("Maria") && !text.contains("0800") && !text.contains("{{"), "{text}");
+    assert_eq!(r["result"]["macro"]["id"], macro_id.as_str(), "{r}");
 }

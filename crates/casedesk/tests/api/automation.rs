@@ -41,7 +41,7 @@ fn on_postgres() -> bool {
 
 /// The case once the rules its last write triggered have run: the write's answer on SQLite,
 /// on PostgreSQL read until `done` holds.
-async fn settled(app: &TestApp, answer: Value, done: impl Fn(&Value) -> bool) -> Value {
+pub(crate) async fn settled(app: &TestApp, answer: Value, done: impl Fn(&Value) -> bool) -> Value {
     if !on_postgres() {
         assert!(done(&answer), "the answer shows the rules' effect: {answer}");
         return answer;
@@ -53,7 +53,7 @@ async fn settled(app: &TestApp, answer: Value, done: impl Fn(&Value) -> bool) ->
 
 /// Waits (bounded) until `check` holds: for outcomes the background worker may be recording
 /// at the same moment as the test's own call.
-async fn eventually<F, Fut>(what: &str, mut check: F)
+pub(crate) async fn eventually<F, Fut>(what: &str, mut check: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,

@@ -9,6 +9,7 @@ mod helpers;
 
 mod activities;
 mod ai;
+mod ai_provider;
 mod automation;
 mod bulk;
 mod cases;
@@ -32,6 +33,7 @@ mod smtp_sink;
 mod tenancy;
 mod time;
 mod ui;
+mod ui_assistant;
 mod views;
 mod visitors;
 mod webhooks;

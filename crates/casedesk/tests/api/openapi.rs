@@ -21,6 +21,8 @@ pub(crate) const ROUTES: &[(&str, &str)] = &[
     ("DELETE", "/api/v1/cases/{id}"),
     ("POST", "/api/v1/cases/bulk"),
     ("POST", "/api/v1/cases/{id}/ai"),
+    ("GET", "/api/v1/ai/settings"),
+    ("PUT", "/api/v1/ai/settings"),
     ("GET", "/api/v1/bulk-jobs/{id}"),
     ("POST", "/api/v1/bulk-jobs/{id}/cancel"),
     ("GET", "/api/v1/trash/cases"),

@@ -104,7 +104,7 @@ impl Browser {
 }
 
 /// A browser signed in as the bootstrap admin.
-async fn admin(app: &TestApp) -> Browser {
+pub(crate) async fn admin(app: &TestApp) -> Browser {
     let mut b = Browser::new(app);
     let r = b.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.html);

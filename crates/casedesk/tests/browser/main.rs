@@ -202,3 +202,58 @@ async fn an_agent_works_a_case_in_the_browser() {
     b.close().await;
     eprintln!("screenshots in {}", shots.display());
 }
+
+/// The assistant's draft: asked for, discarded, asked again, edited and sent as a reply, and both
+/// suggestions on the timeline.
+#[tokio::test]
+async fn an_agent_edits_and_sends_the_assistants_draft() {
+    let downloads = tempfile::tempdir().expect("download directory");
+    let Some((_driver, b)) = browser(downloads.path()).await else { return };
+    let app = spawn_app().await;
+    let shots = screenshots_dir();
+    let ana = app.post("/api/v1/contacts", json!({"name": "Ana Silva", "email": "ana@example.com"})).await;
+    let case = app
+        .create_case(json!({"subject": "Parcel arrived damaged", "description": "The vase inside is broken.", "contact_id": ana.body["id"]}))
+        .await;
+    let id = case["id"].as_str().unwrap().to_string();
+
+    b.goto(&format!("{}/cases/{id}", app.base)).await;
+    b.type_into(&b.find("#email").await, "admin@example.com").await;
+    b.type_into(&b.find("#password").await, ADMIN_PASSWORD).await;
+    b.click(&b.find("form[action='/login'] button").await).await;
+    b.wait_text("main h1", "Parcel arrived damaged").await;
+
+    // A draft, and who wrote it.
+    b.click(&b.find("#assistant-suggest").await).await;
+    b.find("#assistant-draft").await;
+    b.wait_for("return document.getElementById('assistant-draft').value.startsWith('Hi Ana,')", json!(true)).await;
+    b.wait_text("#assistant-provider", "builtin").await;
+    b.wait_text("#assistant-model", "retrieval").await;
+    b.script("document.getElementById('assistant').scrollIntoView()", json!([])).await;
+    b.screenshot(&shots.join("08-assistant-draft.png")).await;
+
+    // Discarded, it is gone; asked again, edited and sent, it is a reply on the timeline.
+    b.click(&b.find("#assistant-discard").await).await;
+    b.wait_for("return document.getElementById('assistant-draft') === null", json!(true)).await;
+    b.click(&b.find("#assistant-suggest").await).await;
+    let draft = b.find("#assistant-draft").await;
+    b.script("document.getElementById('assistant-draft').value = ''", json!([])).await;
+    b.type_into(&draft, "Hi Ana, sorry about the vase: a new one leaves our warehouse today.").await;
+    b.click(&b.find("#assistant-send").await).await;
+    b.wait_text(".entry.reply .body", "a new one leaves our warehouse today").await;
+    b.wait_text(".entry.ai", "Suggested reply by builtin (retrieval)").await;
+    b.script("document.querySelector('.entry.ai').scrollIntoView()", json!([])).await;
+    b.screenshot(&shots.join("09-assistant-sent.png")).await;
+
+    let comments = app.get(&format!("/api/v1/cases/{id}/comments")).await.body;
+    let sent: Vec<(&str, bool)> = comments["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["body"].as_str().unwrap(), c["internal"] == true))
+        .collect();
+    assert_eq!(sent, [("Hi Ana, sorry about the vase: a new one leaves our warehouse today.", false)]);
+    let suggestions = app.timeline(&id).await.into_iter().filter(|e| e["kind"] == "ai.suggestion").count();
+    assert_eq!(suggestions, 2, "both drafts are on the timeline");
+    b.close().await;
+}
