@@ -26,6 +26,7 @@
 //! - [`milestone`]: milestones of a case, their due times and states.
 //! - [`list`]: the validated filter and ordering of a case list.
 //! - [`query`]: the search syntax (`status:open priority>=high "paper jam"`).
+//! - [`query_edit`]: a query as written, edited by the case list's filter controls.
 //! - [`timeline`]: timeline events and comments.
 //! - [`sla`]: SLA policies (targets per priority) and the clocks that track them.
 //! - [`search`]: the words full-text search indexes and matches.
@@ -65,6 +66,7 @@ pub mod people;
 pub mod policy;
 pub mod profile;
 pub mod query;
+pub mod query_edit;
 pub mod queue;
 pub mod routing;
 pub mod search;

@@ -1,6 +1,10 @@
-// casedesk keyboard shortcuts. On the case list: j / k move between cases, Enter opens one,
-// / focuses the search. On a case: r writes a reply, n an internal note, a picks the assignee. Keys typed into a field
-// are left alone. (Listeners sit on the document, so they survive htmx swapping the page body.)
+// casedesk in the browser: keyboard shortcuts, the list's selection and bulk bar, and the filter
+// controls. Everything here only helps: the pages work as plain links and forms without it.
+//
+// Keys on the case list: j / k move between cases, x selects the case in focus, Enter opens it,
+// / focuses the search. On a case: r writes a reply, n an internal note, a picks the assignee.
+// Keys typed into a field are left alone. Listeners sit on the document, so they survive htmx
+// swapping the page body.
 (function () {
   "use strict";
   function typing(el) {
@@ -23,12 +27,21 @@
     body.focus();
     return true;
   }
+  function toggleFocused() {
+    var row = document.activeElement && document.activeElement.closest && document.activeElement.closest("tr[data-case]");
+    var box = row && row.querySelector("input[name=ids]");
+    if (!box) return false;
+    box.checked = !box.checked;
+    bulkState();
+    return true;
+  }
   document.addEventListener("keydown", function (e) {
     if (e.ctrlKey || e.metaKey || e.altKey || typing(e.target)) return;
     var handled = true;
     switch (e.key) {
       case "j": move(1); break;
       case "k": move(-1); break;
+      case "x": handled = toggleFocused(); break;
       case "r": handled = compose("reply"); break;
       case "n": handled = compose("note"); break;
       case "a": var owner = document.getElementById("owner_id"); if (owner && document.querySelector("article.case")) owner.focus(); else handled = false; break;
@@ -37,4 +50,53 @@
     }
     if (handled) e.preventDefault();
   });
+
+  // ---- the list: selection, the bulk bar, filters ------------------------------------------
+  function boxes() {
+    return Array.prototype.slice.call(document.querySelectorAll("#bulk input[name=ids]"));
+  }
+  // Shows the chosen action's parameter only, counts the selection, and marks selected rows.
+  function bulkState() {
+    var bar = document.getElementById("bulk");
+    if (!bar) return;
+    var action = document.getElementById("bulk-action").value;
+    bar.querySelectorAll(".bulk-param").forEach(function (p) {
+      p.hidden = p.dataset.for.split(" ").indexOf(action) < 0;
+    });
+    var all = boxes();
+    var chosen = all.filter(function (b) { return b.checked; });
+    all.forEach(function (b) { b.closest("tr").classList.toggle("picked", b.checked); });
+    var count = document.getElementById("bulk-count");
+    count.textContent = chosen.length ? chosen.length + " selected" : "Select cases to act on several at once";
+    var pickAll = document.getElementById("pick-all");
+    pickAll.hidden = false;
+    pickAll.checked = all.length > 0 && chosen.length === all.length;
+    pickAll.indeterminate = chosen.length > 0 && chosen.length < all.length;
+    document.getElementById("bulk-apply").disabled = chosen.length === 0;
+  }
+  document.addEventListener("change", function (e) {
+    var t = e.target;
+    if (t.id === "pick-all") {
+      boxes().forEach(function (b) { b.checked = t.checked; });
+      bulkState();
+    } else if (t.name === "ids" || t.id === "bulk-action") {
+      bulkState();
+    } else if (t.tagName === "SELECT" && t.form && t.form.id === "filters") {
+      t.form.requestSubmit();
+    }
+  });
+  // A refresh of the results (live, or the search box) keeps what was selected.
+  var kept = [];
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    if (e.detail.target && e.detail.target.id === "results") {
+      kept = boxes().filter(function (b) { return b.checked; }).map(function (b) { return b.value; });
+    }
+  });
+  document.addEventListener("htmx:afterSwap", function (e) {
+    if (e.detail.target && e.detail.target.id === "results") {
+      boxes().forEach(function (b) { if (kept.indexOf(b.value) >= 0) b.checked = true; });
+    }
+    bulkState();
+  });
+  document.addEventListener("DOMContentLoaded", bulkState);
 })();

@@ -17,6 +17,7 @@ use casedesk_domain::timeline::AuthorType;
 use casedesk_domain::view::ViewInput;
 use serde::Deserialize;
 
+use super::bulk::{BulkBar, BulkDone};
 use super::display::{Badge, CaseRow, Chrome, Entry, FieldErrors, Names, label, sla_badge, status_label, timeline};
 use super::error::{UiError, html};
 use super::session::{FormData, Posted, Viewer};
@@ -30,6 +31,7 @@ const EVENTS: u32 = 200;
 const DEFAULT_VIEW: &str = "all-open";
 
 /// An option of a `<select>`.
+#[derive(Clone)]
 pub struct Opt {
     pub value: String,
     pub label: String,
@@ -45,38 +47,42 @@ pub struct Select {
     pub options: Vec<Opt>,
 }
 
-fn select(name: &'static str, label: &'static str, empty: Option<&'static str>, options: Vec<Opt>) -> Select {
+pub(super) fn select(
+    name: &'static str,
+    label: &'static str,
+    empty: Option<&'static str>,
+    options: Vec<Opt>,
+) -> Select {
     Select { name, label, empty, options }
 }
 
-fn options(items: impl IntoIterator<Item = (String, String)>, current: Option<&str>) -> Vec<Opt> {
+pub(super) fn options(items: impl IntoIterator<Item = (String, String)>, current: Option<&str>) -> Vec<Opt> {
     items.into_iter().map(|(value, label)| Opt { selected: current == Some(value.as_str()), value, label }).collect()
 }
 
-fn enum_options<T: Copy>(all: &[T], as_str: fn(T) -> &'static str, current: &str) -> Vec<Opt> {
+pub(super) fn enum_options<T: Copy>(all: &[T], as_str: fn(T) -> &'static str, current: &str) -> Vec<Opt> {
     options(all.iter().map(|v| (as_str(*v).to_string(), label(as_str(*v)))), Some(current))
 }
 
 /// The users and queues of the organization, for names and choices.
-struct Directory {
-    names: Names,
-    users: Vec<(String, String)>,
-    queues: Vec<(String, String)>,
+pub struct Directory {
+    pub names: Names,
+    /// Active users: id and name.
+    pub users: Vec<(String, String)>,
+    /// Active users: email and name (the search syntax names people by email).
+    pub emails: Vec<(String, String)>,
+    pub queues: Vec<(String, String)>,
 }
 
-async fn directory(app: &App, actor: &Actor) -> Result<Directory, UiError> {
-    let users: Vec<(String, String)> = app
-        .list_users(actor, &PageRequest::first(200))
-        .await?
-        .items
-        .into_iter()
-        .filter(|u| u.is_active)
-        .map(|u| (u.id, u.name))
-        .collect();
+pub async fn directory(app: &App, actor: &Actor) -> Result<Directory, UiError> {
+    let active: Vec<_> =
+        app.list_users(actor, &PageRequest::first(200)).await?.items.into_iter().filter(|u| u.is_active).collect();
+    let emails = active.iter().map(|u| (u.email.clone(), u.name.clone())).collect();
+    let users: Vec<(String, String)> = active.into_iter().map(|u| (u.id, u.name)).collect();
     let queues: Vec<(String, String)> =
         app.list_queues(actor, &PageRequest::first(200)).await?.items.into_iter().map(|q| (q.id, q.name)).collect();
     let names = Names { users: users.iter().cloned().collect(), queues: queues.iter().cloned().collect() };
-    Ok(Directory { names, users, queues })
+    Ok(Directory { names, users, emails, queues })
 }
 
 // ---- the list -----------------------------------------------------------------------------
@@ -105,15 +111,62 @@ struct CasesPage {
     /// Why saving the search as a view failed, with the name typed.
     save_error: Option<String>,
     save_name: String,
+    /// The filter controls (status, priority, queue, assignee), each showing the query's
+    /// condition on its field, and the tags the query asks for.
+    filters: Vec<Select>,
+    tag_filter: String,
+    /// Whether the filters hold anything, so they open by themselves.
+    filtering: bool,
+    bulk: BulkBar,
+    /// What a bulk action just did, case by case.
+    bulk_done: Option<BulkDone>,
+    /// Why a bulk action was refused as a whole.
+    bulk_error: Option<String>,
+    /// The view (or else the query) and the ordering on screen, which the bulk form carries so
+    /// the list comes back as it was.
+    view_id: Option<String>,
+    ordering: Option<&'static str>,
+    /// A live refresh of the results: the view counts come along, swapped in out of band.
+    live: bool,
 }
 
 #[derive(Deserialize, Default)]
 pub struct ListQuery {
-    view: Option<String>,
-    q: Option<String>,
-    cursor: Option<String>,
+    pub view: Option<String>,
+    pub q: Option<String>,
+    pub cursor: Option<String>,
     /// A column header's order (`-updated_at`, `priority` …); default: the view's.
-    ordering: Option<String>,
+    pub ordering: Option<String>,
+    /// Set by the filter form: its `f_*` fields rewrite `q`.
+    pub filter: Option<String>,
+    pub f_status: Option<String>,
+    pub f_priority: Option<String>,
+    pub f_queue: Option<String>,
+    pub f_assignee: Option<String>,
+    pub f_tag: Option<String>,
+}
+
+impl ListQuery {
+    /// A filter control's value as sent.
+    pub fn filter_param(&self, name: &str) -> Option<&str> {
+        match name {
+            "f_status" => self.f_status.as_deref(),
+            "f_priority" => self.f_priority.as_deref(),
+            "f_queue" => self.f_queue.as_deref(),
+            "f_assignee" => self.f_assignee.as_deref(),
+            "f_tag" => self.f_tag.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+/// What a list page shows besides the list: a refused "save as view", a bulk action's results.
+#[derive(Default)]
+pub struct ListExtras {
+    pub refused: Option<SaveRefused>,
+    pub bulk: Option<BulkDone>,
+    pub bulk_error: Option<String>,
+    pub live: bool,
 }
 
 /// A sortable column header: where it leads and how the list is sorted by it now.
@@ -124,14 +177,22 @@ pub struct SortLink {
 }
 
 /// The list on screen: a view or a query, in an order chosen by a column header (if any).
-struct Listing {
+pub struct Listing {
     view: Option<String>,
     q: String,
     ordering: Option<Ordering>,
 }
 
 impl Listing {
-    fn href(&self, path: &str, cursor: Option<&str>) -> String {
+    /// The list a request asks for: its query if it has one, else its view.
+    pub fn of(lq: &ListQuery) -> Self {
+        let q = lq.q.as_deref().map(str::trim).unwrap_or_default().to_string();
+        let view = if q.is_empty() { lq.view.clone() } else { None };
+        let ordering = lq.ordering.as_deref().and_then(|o| Ordering::parse(o).ok());
+        Listing { view, q, ordering }
+    }
+
+    pub fn href(&self, path: &str, cursor: Option<&str>) -> String {
         let mut s = form_urlencoded::Serializer::new(String::new());
         match &self.view {
             Some(v) => s.append_pair("view", v),
@@ -167,22 +228,29 @@ pub async fn list(
     headers: HeaderMap,
     Query(lq): Query<ListQuery>,
 ) -> Result<Response, UiError> {
+    // The filter form rewrites the query and shows the list it makes.
+    if let Some(q) = super::bulk::filtered_query(&lq) {
+        let listing = Listing { view: None, q: q.clone(), ordering: Listing::of(&lq).ordering };
+        let to = if q.trim().is_empty() { "/cases".to_string() } else { listing.href("/cases", None) };
+        return Ok(Redirect::to(&to).into_response());
+    }
     let fragment = headers.get("hx-target").is_some_and(|t| t == "results");
-    list_page(&s, &viewer, lq, fragment, None).await
+    let live = fragment && headers.contains_key("x-live");
+    list_page(&s, &viewer, lq, fragment, ListExtras { live, ..ListExtras::default() }).await
 }
 
 /// A refused "save as view": its message and the name that was typed.
-struct SaveRefused {
+pub struct SaveRefused {
     message: String,
     name: String,
 }
 
-async fn list_page(
+pub(super) async fn list_page(
     s: &AppState,
     viewer: &Viewer,
     lq: ListQuery,
     fragment: bool,
-    refused: Option<SaveRefused>,
+    extras: ListExtras,
 ) -> Result<Response, UiError> {
     let actor = &viewer.who.actor;
     let views = s.app.list_views(actor).await?;
@@ -237,7 +305,10 @@ async fn list_page(
         listing.sort(Ordering::PriorityAsc, Ordering::PriorityDesc, shown),
         listing.sort(Ordering::UpdatedAsc, Ordering::UpdatedDesc, shown),
     ];
-    let (save_error, save_name, status) = match refused {
+    let (filters, tag_filter) = super::bulk::filter_controls(&q, &dir);
+    let filtering = filters.iter().any(|f| f.options.iter().any(|o| o.selected)) || !tag_filter.is_empty();
+    let bulk = BulkBar::new(&dir, viewer.who.actor.role == casedesk_domain::policy::Role::Admin);
+    let (save_error, save_name, status) = match extras.refused {
         Some(r) => (Some(r.message), r.name, StatusCode::UNPROCESSABLE_ENTITY),
         None => (None, String::new(), status),
     };
@@ -253,6 +324,15 @@ async fn list_page(
         sorts,
         save_error,
         save_name,
+        filters,
+        tag_filter,
+        filtering,
+        bulk,
+        bulk_done: extras.bulk,
+        bulk_error: extras.bulk_error,
+        view_id,
+        ordering: ordering.map(Ordering::as_str),
+        live: extras.live,
     };
     // htmx asks for the results alone when the search box changes.
     if fragment {
@@ -288,7 +368,8 @@ pub async fn save_view(State(s): State<AppState>, p: Posted) -> Result<Response,
         Err(e) => {
             let (_, message) = explain(e)?;
             let lq = ListQuery { q: Some(q), ..ListQuery::default() };
-            list_page(&s, &p.viewer, lq, false, Some(SaveRefused { message, name })).await
+            let extras = ListExtras { refused: Some(SaveRefused { message, name }), ..ListExtras::default() };
+            list_page(&s, &p.viewer, lq, false, extras).await
         }
     }
 }
@@ -477,7 +558,7 @@ pub async fn page(
 }
 
 /// A refusal the page can explain (with its status), or a failure for the error page.
-fn explain(e: AppError) -> Result<(StatusCode, String), UiError> {
+pub(super) fn explain(e: AppError) -> Result<(StatusCode, String), UiError> {
     Ok(match e {
         AppError::Validation(f) => (
             StatusCode::UNPROCESSABLE_ENTITY,

@@ -8,11 +8,12 @@
 //!
 //! Layout: [`session`] (the session cookie, the signed-in viewer and the CSRF-checked form
 //! extractor), [`error`] (failures as pages), [`auth`] (sign-in, sign-out, password change),
-//! [`cases`] (list, new case, case page), [`admin`] (admins' pages: the trash), [`display`] (how values read on a page).
+//! [`cases`] (list, new case, case page), [`bulk`] (the list's filters and bulk actions), [`admin`] (admins' pages: the trash), [`display`] (how values read on a page).
 
 pub mod admin;
 pub mod assets;
 pub mod auth;
+pub mod bulk;
 pub mod cases;
 pub mod display;
 pub mod error;
@@ -50,6 +51,7 @@ pub fn routes(config: &UiConfig) -> Router<AppState> {
         .route("/cases", get(cases::list).post(cases::create))
         .route("/cases/new", get(cases::new_page))
         .route("/cases/export.xlsx", get(cases::export))
+        .route("/cases/bulk", get(bulk::back_to_list).post(bulk::apply))
         .route("/views", post(cases::save_view))
         .route("/cases/{id}", get(cases::page).post(cases::update))
         .route("/cases/{id}/comments", post(cases::comment))

@@ -656,3 +656,147 @@ async fn column_headers_sort_the_list_and_the_export() {
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.html.contains("unknown ordering"), "{}", r.html);
 }
+
+/// The `value` of the options selected in the `<select>` named `name`.
+fn selected(html: &str, name: &str) -> Vec<String> {
+    let Some(at) = html.find(&format!("<select id=\"{name}\" name=\"{name}\">")) else { return vec![] };
+    let select = &html[at..at + html[at..].find("</select>").unwrap()];
+    select
+        .split("<option value=\"")
+        .skip(1)
+        .filter(|o| o.split('>').next().unwrap().ends_with(" selected"))
+        .map(|o| o.split('"').next().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn filter_controls_write_the_search_syntax_and_show_it() {
+    let app = spawn_app().await;
+    crate::routing::queue(&app, json!({"name": "Tier 1"})).await;
+    app.create_case(json!({"subject": "Printer jams", "priority": "high", "tags": ["vip"]})).await;
+    app.create_case(json!({"subject": "Printer smokes", "priority": "low"})).await;
+    let mut b = admin(&app).await;
+
+    // The form's choices become conditions; the text and the negated condition stay as typed.
+    let r = b
+        .get("/cases?filter=1&q=printer+-tag%3Aspam+priority%3Alow&f_status=new&f_priority=high&f_queue=&f_assignee=me&f_tag=vip,+gold")
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        r.location(),
+        "/cases?q=printer+-tag%3Aspam+status%3Anew+priority%3Ahigh+assignee%3Ame+tag%3Avip%2Cgold"
+    );
+    let page = b.get(r.location()).await;
+    assert!(
+        page.html.contains(r#"value="printer -tag:spam status:new priority:high assignee:me tag:vip,gold""#),
+        "{}",
+        page.html
+    );
+    assert_eq!(selected(&page.html, "f_status"), ["new"]);
+    assert_eq!(selected(&page.html, "f_priority"), ["high"]);
+    assert_eq!(selected(&page.html, "f_assignee"), ["me"]);
+    assert!(page.html.contains(r#"name="f_tag" value="vip,gold""#));
+    assert!(page.html.contains(r#"<details class="filters" open>"#));
+    assert_eq!(page.html.matches("class=\"case-link\"").count(), 0, "nobody's case is assigned to me");
+
+    // A queue with a space is quoted; clearing a choice removes its condition.
+    let r = b.get("/cases?filter=1&q=printer+status%3Anew&f_status=&f_queue=Tier+1").await;
+    assert_eq!(r.location(), "/cases?q=printer+queue%3A%22Tier+1%22");
+    let r = b.get("/cases?filter=1&q=priority%3Ahigh&f_priority=").await;
+    assert_eq!(r.location(), "/cases", "no query left: the default view");
+    // A view's own query shows in the controls, composite values included.
+    let page = b.get("/cases?view=unassigned").await;
+    assert_eq!(selected(&page.html, "f_status"), ["new,open,pending,on_hold"]);
+    assert_eq!(selected(&page.html, "f_assignee"), ["none"]);
+    let page = b.get("/cases?q=printer").await;
+    assert_eq!(page.html.matches("class=\"case-link\"").count(), 2);
+    assert!(page.html.contains(r#"<details class="filters">"#), "nothing filtered: closed");
+}
+
+#[tokio::test]
+async fn bulk_actions_change_each_chosen_case_and_report_each_result() {
+    let app = spawn_app().await;
+    let (agent, _) = app.agent().await;
+    let mut ids = Vec::new();
+    for s in ["Alpha", "Bravo", "Charlie"] {
+        ids.push(app.create_case(json!({"subject": s})).await["id"].as_str().unwrap().to_string());
+    }
+    let closed = app.create_case(json!({"subject": "Delta"})).await["id"].as_str().unwrap().to_string();
+    assert_eq!(app.patch(&format!("/api/v1/cases/{closed}"), json!({"status": "closed"})).await.status, StatusCode::OK);
+    let mut b = admin(&app).await;
+
+    let list = b.get("/cases?view=all").await;
+    assert!(
+        list.html
+            .contains(&format!(r#"<input type="checkbox" name="ids" value="{}" aria-label="Select case #1">"#, ids[0]))
+    );
+    assert!(list.html.contains(r#"<option value="delete">Delete</option>"#), "admins may delete");
+    let token = list.csrf();
+    let mut form = vec![("_csrf", token.as_str()), ("view", "all"), ("action", "assign"), ("owner_id", agent.as_str())];
+    // Parameters of other actions, sent along by a form without JavaScript, are left out.
+    form.extend([("status", "pending"), ("tags", "x")]);
+    for id in ids.iter().chain([&closed]) {
+        form.push(("ids", id));
+    }
+    let r = b.post("/cases/bulk", &form).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.html);
+    assert_eq!(r.headers["hx-push-url"], "/cases?view=all");
+    assert!(r.html.contains("Assign: 3 changed, 0 unchanged, 1 failed"), "{}", r.html);
+    assert!(r.html.contains(&format!(r#"<li class="result-changed" data-case="{}"><span class="outcome">changed</span> <a href="/cases/{}">#1 Alpha</a></li>"#, ids[0], ids[0])), "{}", r.html);
+    let failed = r
+        .html
+        .split(&format!(r#"<li class="result-failed" data-case="{closed}">"#))
+        .nth(1)
+        .expect("the closed case failed");
+    assert!(failed.split("</li>").next().unwrap().contains("#4 Delta</a> — "), "{failed}");
+    for id in &ids {
+        let c = app.get(&format!("/api/v1/cases/{id}")).await.body;
+        // Assigned (which opens a new case), and not set pending by the other action's field.
+        assert_eq!((c["owner_id"].as_str(), c["status"].as_str()), (Some(agent.as_str()), Some("open")));
+    }
+    // Again: nothing to change.
+    let r = b.post("/cases/bulk", &form).await;
+    assert!(r.html.contains("Assign: 0 changed, 3 unchanged, 1 failed"), "{}", r.html);
+
+    // Tags, then nothing chosen, then an unknown action.
+    let mut tags = vec![("_csrf", token.as_str()), ("q", "bravo"), ("action", "add_tags"), ("tags", "vip, billing")];
+    tags.push(("ids", &ids[1]));
+    let r = b.post("/cases/bulk", &tags).await;
+    assert!(r.html.contains("Add tags: 1 changed"), "{}", r.html);
+    assert_eq!(r.headers["hx-push-url"], "/cases?q=bravo");
+    assert_eq!(app.get(&format!("/api/v1/cases/{}", ids[1])).await.body["tags"], json!(["vip", "billing"]));
+    let r = b.post("/cases/bulk", &[("_csrf", &token), ("view", "all"), ("action", "close")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.html.contains(r#"id="bulk-error">Select at least one case first."#), "{}", r.html);
+    let r = b.post("/cases/bulk", &[("_csrf", &token), ("action", "explode"), ("ids", &ids[0])]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.html.contains("id=\"bulk-error\">Action: unknown action"), "{}", r.html);
+    assert_eq!(
+        b.post("/cases/bulk", &[("action", "close"), ("ids", &ids[0])]).await.status,
+        StatusCode::FORBIDDEN,
+        "CSRF"
+    );
+
+    // Agents are not offered Delete, and a forged one is refused as a whole.
+    let user = json!({"email": "agnes@example.com", "name": "Agnes", "role": "agent", "password": "agent-password-1"});
+    assert_eq!(app.post("/api/v1/users", user).await.status, StatusCode::CREATED);
+    let mut agnes = Browser::new(&app);
+    agnes.sign_in("agnes@example.com", "agent-password-1").await;
+    let list = agnes.get("/cases?view=all").await;
+    assert!(!list.html.contains(r#"value="delete""#));
+    let r = agnes.post("/cases/bulk", &[("_csrf", &list.csrf()), ("action", "delete"), ("ids", &ids[0])]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.html);
+    assert_eq!(app.get(&format!("/api/v1/cases/{}", ids[0])).await.status, StatusCode::OK, "not deleted");
+    // Another organization's case is "no such case", like a missing one.
+    let (_, other) = app.other_org().await;
+    let theirs = app
+        .call(reqwest::Method::POST, "/api/v1/cases", Some(&other), Some(&json!({"subject": "Theirs"})), &[])
+        .await
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = b.post("/cases/bulk", &[("_csrf", &token), ("action", "close"), ("ids", &theirs)]).await;
+    assert!(r.html.contains("Close: 0 changed, 0 unchanged, 1 failed") && !r.html.contains("Theirs"), "{}", r.html);
+    assert_eq!(b.get("/cases/bulk").await.location(), "/cases");
+}

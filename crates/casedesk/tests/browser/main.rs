@@ -166,7 +166,36 @@ async fn an_agent_works_a_case_in_the_browser() {
     assert!(b.current_url().await.ends_with("/cases?q=laptop"), "the URL follows the search");
     b.type_into(&q, " priority>=bogus").await;
     b.wait_text("#q-error", "Cannot read this search").await;
-    b.screenshot(&shots.join("05-search-error.png")).await;
+    b.screenshot(&shots.join("04b-search-error.png")).await;
+
+    // Three cases chosen on the list (one with the x key) and assigned at once; each one's
+    // result is shown, and the filter controls narrow the list to them.
+    let (agent, _) = app.agent().await;
+    b.goto(&format!("{}/cases?view=all", app.base)).await;
+    b.wait_text("#bulk-count", "Select cases").await;
+    let boxes = "#bulk tbody input[name=ids]";
+    assert_eq!(b.script(&format!("return document.querySelectorAll('{boxes}').length"), json!([])).await, json!(3));
+    b.click(&b.find(boxes).await).await;
+    b.click(&b.find("#bulk tbody tr:nth-child(2) input[name=ids]").await).await;
+    b.script("document.querySelector('#bulk tbody tr:nth-child(3) a.case-link').focus()", json!([])).await;
+    b.press("x").await;
+    b.wait_text("#bulk-count", "3 selected").await;
+    let shown = "return [...document.querySelectorAll('.bulk-param')].filter(p => !p.hidden).map(p => p.dataset.for)";
+    assert_eq!(b.script(shown, json!([])).await, json!(["assign"]), "only the chosen action's parameter");
+    b.click(&b.find(&format!("#bulk-owner option[value='{agent}']")).await).await;
+    b.screenshot(&shots.join("05-bulk-selection.png")).await;
+    b.click(&b.find("#bulk-apply").await).await;
+    b.wait_text("#bulk-summary", "Assign: 3 changed, 0 unchanged, 0 failed").await;
+    assert!(b.current_url().await.ends_with("/cases?view=all"), "the list's address, not the form's");
+    b.screenshot(&shots.join("06-bulk-results.png")).await;
+    let cases = app.get("/api/v1/cases?limit=10").await.body;
+    let owners: Vec<&str> =
+        cases["data"].as_array().unwrap().iter().map(|c| c["owner_id"].as_str().unwrap_or("")).collect();
+    assert_eq!(owners, [agent.as_str(); 3]);
+    b.click(&b.find("details.filters summary").await).await;
+    b.click(&b.find("#f_priority option[value='critical']").await).await;
+    b.wait_for("return document.getElementById('q').value", json!("priority:critical")).await;
+    b.wait_for("return document.querySelectorAll('#results a.case-link').length", json!(1)).await;
 
     // The list on screen, downloaded as a workbook that opens.
     b.goto(&format!("{}/cases?q=laptop", app.base)).await;
@@ -185,12 +214,12 @@ async fn an_agent_works_a_case_in_the_browser() {
     b.resize(390, 844).await;
     b.goto(&format!("{}/cases", app.base)).await;
     b.find("a.case-link").await;
-    b.screenshot(&shots.join("06-case-list-phone.png")).await;
+    b.screenshot(&shots.join("07-case-list-phone.png")).await;
     let fits = "return document.documentElement.scrollWidth <= window.innerWidth + 1";
     assert_eq!(b.script(fits, json!([])).await, json!(true), "the list fits a phone's width");
     b.goto(&format!("{}/cases/{id}", app.base)).await;
     b.find("#timeline").await;
-    b.screenshot(&shots.join("07-case-phone.png")).await;
+    b.screenshot(&shots.join("08-case-phone.png")).await;
     assert_eq!(b.script(fits, json!([])).await, json!(true), "the case page fits a phone's width");
 
     // Signing out ends the session.
