@@ -99,4 +99,14 @@
     bulkState();
   });
   document.addEventListener("DOMContentLoaded", bulkState);
+
+  // ---- running timers tick (the header's and the case page's) --------------------------------
+  function two(n) { return (n < 10 ? "0" : "") + n; }
+  setInterval(function () {
+    document.querySelectorAll(".timer-clock[data-running]").forEach(function (el) {
+      if (!el.dataset.t0) el.dataset.t0 = String(Date.now());
+      var s = Number(el.dataset.elapsed) + Math.floor((Date.now() - Number(el.dataset.t0)) / 1000);
+      el.textContent = Math.floor(s / 3600) + ":" + two(Math.floor(s / 60) % 60) + ":" + two(s % 60);
+    });
+  }, 1000);
 })();

@@ -21,6 +21,7 @@ use super::bulk::{BulkBar, BulkDone};
 use super::display::{Badge, CaseRow, Chrome, Entry, FieldErrors, Names, label, sla_badge, status_label, timeline};
 use super::error::{UiError, html};
 use super::session::{FormData, Posted, Viewer};
+use super::time::TimePanel;
 use crate::AppState;
 
 /// Cases per list page.
@@ -482,17 +483,21 @@ struct CasePage {
     /// Why a reply or note was refused, with the text that was typed.
     composer_error: Option<String>,
     draft: String,
+    /// The side column's panels.
+    time: TimePanel,
 }
 
-/// What a case page shows besides the case: a refused change or comment.
+/// What a case page shows besides the case: a refused change, comment or time entry.
 #[derive(Default)]
-struct Refused {
-    error: Option<String>,
-    composer_error: Option<String>,
-    draft: String,
+pub struct Refused {
+    pub error: Option<String>,
+    pub composer_error: Option<String>,
+    pub draft: String,
+    pub time_error: Option<String>,
+    pub time_draft: String,
 }
 
-async fn case_page(
+pub(super) async fn case_page(
     s: &AppState,
     viewer: &Viewer,
     id: &str,
@@ -529,6 +534,7 @@ async fn case_page(
             select("queue_id", "Queue", Some("No queue"), options(dir.queues, c.queue_id.as_deref())),
             select("owner_id", "Assignee", Some("Unassigned"), options(dir.users, c.owner_id.as_deref())),
         ],
+        time: TimePanel::load(&s.app, actor, &c.id, &dir.names, now, &refused).await?,
         error: refused.error,
         composer_error: refused.composer_error,
         draft: refused.draft,
@@ -565,6 +571,7 @@ pub(super) fn explain(e: AppError) -> Result<(StatusCode, String), UiError> {
             f.iter().map(|f| format!("{}: {}", label(&f.field), f.message)).collect::<Vec<_>>().join("; "),
         ),
         AppError::Conflict { message, .. } => (StatusCode::CONFLICT, message),
+        AppError::Forbidden(what) => (StatusCode::FORBIDDEN, format!("Your role does not allow you to {what}.")),
         AppError::PreconditionFailed => {
             (StatusCode::CONFLICT, "Someone changed this case since you opened it; here it is as it is now.".into())
         }

@@ -8,7 +8,8 @@
 //!
 //! Layout: [`session`] (the session cookie, the signed-in viewer and the CSRF-checked form
 //! extractor), [`error`] (failures as pages), [`auth`] (sign-in, sign-out, password change),
-//! [`cases`] (list, new case, case page), [`bulk`] (the list's filters and bulk actions), [`admin`] (admins' pages: the trash), [`display`] (how values read on a page).
+//! [`cases`] (list, new case, case page), [`bulk`] (the list's filters and bulk actions), [`time`] (timers and time
+//! logged on a case), [`admin`] (admins' pages: the trash), [`display`] (how values read on a page).
 
 pub mod admin;
 pub mod assets;
@@ -18,6 +19,7 @@ pub mod cases;
 pub mod display;
 pub mod error;
 pub mod session;
+pub mod time;
 
 use axum::Router;
 use axum::extract::Extension;
@@ -55,6 +57,9 @@ pub fn routes(config: &UiConfig) -> Router<AppState> {
         .route("/views", post(cases::save_view))
         .route("/cases/{id}", get(cases::page).post(cases::update))
         .route("/cases/{id}/comments", post(cases::comment))
+        .route("/cases/{id}/timer", post(time::timer))
+        .route("/cases/{id}/time", post(time::log))
+        .route("/cases/{id}/estimate", post(time::estimate))
         .route("/admin/trash", get(admin::trash))
         .route("/admin/trash/{id}/restore", post(admin::restore))
         .layer(axum::middleware::map_response(security_headers))

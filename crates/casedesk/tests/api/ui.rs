@@ -103,6 +103,23 @@ impl Browser {
     }
 }
 
+/// A browser signed in as Agnes, a new agent.
+async fn agnes(app: &TestApp) -> Browser {
+    let user = json!({"email": "agnes@example.com", "name": "Agnes", "role": "agent", "password": "agent-password-1"});
+    assert_eq!(app.post("/api/v1/users", user).await.status, StatusCode::CREATED);
+    let mut b = Browser::new(app);
+    assert_eq!(b.sign_in("agnes@example.com", "agent-password-1").await.status, StatusCode::SEE_OTHER);
+    b
+}
+
+/// A case of another organization, "Theirs"; returns its id.
+async fn their_case(app: &TestApp) -> String {
+    let (_, other) = app.other_org().await;
+    let r =
+        app.call(reqwest::Method::POST, "/api/v1/cases", Some(&other), Some(&json!({"subject": "Theirs"})), &[]).await;
+    r.body["id"].as_str().unwrap().to_string()
+}
+
 /// A browser signed in as the bootstrap admin.
 async fn admin(app: &TestApp) -> Browser {
     let mut b = Browser::new(app);
@@ -778,25 +795,93 @@ async fn bulk_actions_change_each_chosen_case_and_report_each_result() {
     );
 
     // Agents are not offered Delete, and a forged one is refused as a whole.
-    let user = json!({"email": "agnes@example.com", "name": "Agnes", "role": "agent", "password": "agent-password-1"});
-    assert_eq!(app.post("/api/v1/users", user).await.status, StatusCode::CREATED);
-    let mut agnes = Browser::new(&app);
-    agnes.sign_in("agnes@example.com", "agent-password-1").await;
+    let mut agnes = agnes(&app).await;
     let list = agnes.get("/cases?view=all").await;
     assert!(!list.html.contains(r#"value="delete""#));
     let r = agnes.post("/cases/bulk", &[("_csrf", &list.csrf()), ("action", "delete"), ("ids", &ids[0])]).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.html);
     assert_eq!(app.get(&format!("/api/v1/cases/{}", ids[0])).await.status, StatusCode::OK, "not deleted");
     // Another organization's case is "no such case", like a missing one.
-    let (_, other) = app.other_org().await;
-    let theirs = app
-        .call(reqwest::Method::POST, "/api/v1/cases", Some(&other), Some(&json!({"subject": "Theirs"})), &[])
-        .await
-        .body["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let theirs = their_case(&app).await;
     let r = b.post("/cases/bulk", &[("_csrf", &token), ("action", "close"), ("ids", &theirs)]).await;
     assert!(r.html.contains("Close: 0 changed, 0 unchanged, 1 failed") && !r.html.contains("Theirs"), "{}", r.html);
     assert_eq!(b.get("/cases/bulk").await.location(), "/cases");
+}
+
+#[tokio::test]
+async fn timers_keep_running_across_pages_and_time_is_logged_against_the_estimate() {
+    let start = Timestamp::from_second(1_800_000_000).unwrap();
+    let app = spawn_app_at(start).await;
+    let clock = app.clock.clone().unwrap();
+    let id = app.create_case(json!({"subject": "Migrate the mail server"})).await["id"].as_str().unwrap().to_string();
+    let path = format!("/cases/{id}");
+    let mut b = admin(&app).await;
+
+    let page = b.get(&path).await;
+    assert!(page.html.contains(r#"id="timer-start">Start timer</button>"#), "{}", page.html);
+    assert!(!page.html.contains("timer-indicator"), "no timer yet");
+    let r = b.submit(&path, &format!("{path}/timer"), &[("do", "start")]).await;
+    assert_eq!((r.status, r.location()), (StatusCode::SEE_OTHER, format!("{path}#time").as_str()));
+
+    // Every page's header shows the running timer, counted by the server.
+    clock.advance(SignedDuration::from_mins(5));
+    let list = b.get("/cases").await;
+    assert!(
+        list.html.contains(&format!(r##"<a class="timer-indicator" id="timer-indicator" href="/cases/{id}#time""##)),
+        "{}",
+        list.html
+    );
+    assert!(list.html.contains(r#"<span class="timer-clock" data-elapsed="300" data-running="true">0:05:00</span>"#));
+    let page = b.get(&path).await;
+    assert!(page.html.contains(r#"class="timer timer-running""#) && page.html.contains("id=\"timer-stop\""));
+
+    // Paused, it stops counting and leaves the header; resumed, it goes on from there.
+    b.submit(&path, &format!("{path}/timer"), &[("do", "pause")]).await;
+    clock.advance(SignedDuration::from_mins(10));
+    let page = b.get(&path).await;
+    assert!(page.html.contains(r#"data-elapsed="300">0:05:00</span>"#) && page.html.contains(">Resume</button>"));
+    assert!(!page.html.contains("timer-indicator"));
+    b.submit(&path, &format!("{path}/timer"), &[("do", "start")]).await;
+    clock.advance(SignedDuration::from_mins(1));
+    let r = b.submit(&path, &format!("{path}/timer"), &[("do", "stop")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let page = b.get(&path).await;
+    assert!(page.html.contains(r#"Spent <strong id="time-spent">6 min</strong>"#), "{}", page.html);
+    assert!(page.html.contains("<strong>6 min</strong> Administrator"), "the entry is listed");
+
+    // An estimate, then time logged by hand past it.
+    let r = b.submit(&path, &format!("{path}/estimate"), &[("estimate", "1h")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    for d in ["90m", "1.5h"] {
+        let r = b.submit(&path, &format!("{path}/time"), &[("duration", d), ("note", "cut-over")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{d}");
+    }
+    let page = b.get(&path).await;
+    assert!(
+        page.html.contains(r#"Spent <strong id="time-spent">3 h 6 min</strong> of <strong id="time-estimate">1 h</strong> estimated — <span class="over">over the estimate</span>"#),
+        "{}",
+        page.html
+    );
+    assert!(page.html.contains(r#"max="60""#) && page.html.contains(r#"value="186""#), "the meter");
+    let time = app.get(&format!("/api/v1/cases/{id}/time-entries")).await.body;
+    assert_eq!(time["time_spent_seconds"], 3 * 3600 + 6 * 60, "{time}");
+
+    // What cannot be read is explained in the panel, with what was typed.
+    let r = b.submit(&path, &format!("{path}/time"), &[("duration", "a while")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.html.contains(r#"id="time-error""#) && r.html.contains(r#"value="a while""#), "{}", r.html);
+    assert!(r.html.contains("<details class=\"log-time\" open>"));
+    assert_eq!(b.submit(&path, &format!("{path}/timer"), &[("do", "explode")]).await.status, StatusCode::BAD_REQUEST);
+
+    // Agents are not offered the estimate, and one sent anyway is refused on the page.
+    let mut agnes = agnes(&app).await;
+    let page = agnes.get(&path).await;
+    assert!(!page.html.contains(&format!(r#"action="/cases/{id}/estimate""#)));
+    let r = agnes.submit(&path, &format!("{path}/estimate"), &[("estimate", "9h")]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(r.html.contains(r#"id="time-error">Your role does not allow you to set estimates"#), "{}", r.html);
+    // Another organization's case has no timer to start.
+    let theirs = their_case(&app).await;
+    let r = b.submit(&path, &format!("/cases/{theirs}/timer"), &[("do", "start")]).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
 }

@@ -132,7 +132,23 @@ async fn an_agent_works_a_case_in_the_browser() {
     b.wait_text("#timeline", "changed status from New to Pending").await;
     let note_tag = b.text(&b.find(".entry.note .tag").await).await;
     assert_eq!(note_tag.to_lowercase(), "internal note");
+    // A timer started on the case ticks in the header of every page until it is stopped, and
+    // then its time is logged on the case.
+    b.click(&b.find("#timer-start").await).await;
+    b.find("#timer-stop").await;
+    let ticking = "return document.querySelector('#timer-indicator .timer-clock').textContent";
+    let first = b.script(ticking, json!([])).await;
+    b.wait_for(&format!("{ticking} !== {first}"), json!(true)).await;
     b.screenshot(&shots.join("04-case.png")).await;
+    b.click(&b.find(".nav a[href='/cases']").await).await;
+    b.wait_text("main h1", "All open").await;
+    b.click(&b.find("#timer-indicator").await).await;
+    b.click(&b.find("#timer-stop").await).await;
+    b.find("#timer-start").await;
+    b.wait_for("return document.getElementById('timer-indicator') === null", json!(true)).await;
+    let time = app.get(&format!("/api/v1/cases/{id}/time-entries")).await.body;
+    assert_eq!(time["entries"], 1, "{time}");
+    assert!(time["time_spent_seconds"].as_i64().unwrap() >= 1, "{time}");
 
     // A change made elsewhere (here through the API) appears without a reload, and a draft in
     // the composer survives it.
