@@ -25,6 +25,7 @@
 //! - [`links`]: links between cases and the rules of merging.
 //! - [`milestone`]: milestones of a case, their due times and states.
 //! - [`list`]: the validated filter and ordering of a case list.
+//! - [`presence`]: who else views a case or types a reply on it, and how long that lasts.
 //! - [`query`]: the search syntax (`status:open priority>=high "paper jam"`).
 //! - [`query_edit`]: a query as written, edited by the case list's filter controls.
 //! - [`timeline`]: timeline events and comments.
@@ -64,6 +65,7 @@ pub mod milestone;
 pub mod notification;
 pub mod people;
 pub mod policy;
+pub mod presence;
 pub mod profile;
 pub mod query;
 pub mod query_edit;

@@ -27,6 +27,7 @@ const SQLITE: &[(i64, &str)] = &[
     (18, include_str!("../migrations/sqlite/0018_signing_keys.sql")),
     (19, include_str!("../migrations/sqlite/0019_email.sql")),
     (20, include_str!("../migrations/sqlite/0020_contact_phone_key.sql")),
+    (25, include_str!("../migrations/sqlite/0025_case_presence.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -49,6 +50,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (18, include_str!("../migrations/postgres/0018_signing_keys.sql")),
     (19, include_str!("../migrations/postgres/0019_email.sql")),
     (20, include_str!("../migrations/postgres/0020_contact_phone_key.sql")),
+    (25, include_str!("../migrations/postgres/0025_case_presence.sql")),
 ];
 
 const CREATE_TABLE: &str =

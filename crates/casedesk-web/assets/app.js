@@ -1,6 +1,8 @@
 // casedesk in the browser: keyboard shortcuts, the list's selection and bulk bar, and the filter
 // controls. Everything here only helps: the pages work as plain links and forms without it.
 //
+// Live pages follow server-sent events, and typing a reply tells the others on the case.
+//
 // Keys on the case list: j / k move between cases, x selects the case in focus, Enter opens it,
 // / focuses the search. On a case: r writes a reply, n an internal note, a picks the assignee.
 // Keys typed into a field are left alone. Listeners sit on the document, so they survive htmx
@@ -99,6 +101,62 @@
     bulkState();
   });
   document.addEventListener("DOMContentLoaded", bulkState);
+
+  // ---- live pages: server-sent events say that something changed; the page then asks for its
+  // fresh HTML. A region being typed into is refreshed once the focus leaves it.
+  var source = null, sourceUrl = null, pending = false, soon = null;
+  function busy(region) {
+    var a = document.activeElement;
+    return !!(region && a && region.contains(a) && typing(a));
+  }
+  function refresh() {
+    soon = null;
+    var live = document.getElementById("case-live");
+    var results = document.getElementById("results");
+    if (live) {
+      pending = busy(live) || busy(document.getElementById("case-side"));
+      if (!pending) htmx.trigger(live, "live-changed");
+    } else if (results) {
+      pending = busy(results);
+      if (!pending) htmx.ajax("GET", location.pathname + location.search, { target: "#results", swap: "innerHTML", headers: { "X-Live": "1" } });
+    }
+  }
+  function changed() { if (!soon) soon = setTimeout(refresh, 150); }
+  document.addEventListener("focusout", function () { if (pending) setTimeout(function () { if (pending) refresh(); }, 0); });
+  function connect() {
+    var el = document.querySelector("[data-live]");
+    var url = el ? el.dataset.live : null;
+    if (url === sourceUrl) return;
+    if (source) source.close();
+    source = null;
+    sourceUrl = url;
+    if (!url || !window.EventSource || !window.htmx) return;
+    source = new EventSource(url);
+    source.addEventListener("changed", changed);
+    source.addEventListener("presence", function (e) {
+      var p = document.getElementById("presence");
+      if (p) p.innerHTML = e.data;
+    });
+  }
+  document.addEventListener("DOMContentLoaded", connect);
+  document.addEventListener("htmx:afterSwap", connect);
+  // A page left for another (or kept in the back-forward cache) lets its stream go: browsers
+  // allow only a few connections to one server.
+  window.addEventListener("pagehide", function () {
+    if (source) source.close();
+    source = null;
+    sourceUrl = null;
+  });
+  window.addEventListener("pageshow", function (e) { if (e.persisted) connect(); });
+  // Typing a reply tells the others on the case (at most every few seconds).
+  var typedAt = 0;
+  document.addEventListener("input", function (e) {
+    var art = document.querySelector("article.case[data-case]");
+    if (e.target.id !== "body" || !art || Date.now() - typedAt < 3000) return;
+    typedAt = Date.now();
+    var headers = JSON.parse(document.body.getAttribute("hx-headers") || "{}");
+    fetch("/cases/" + encodeURIComponent(art.dataset.case) + "/typing", { method: "POST", headers: headers, credentials: "same-origin" });
+  });
 
   // ---- running timers tick (the header's and the case page's) --------------------------------
   function two(n) { return (n < 10 ? "0" : "") + n; }

@@ -20,6 +20,7 @@ use serde::Deserialize;
 use super::bulk::{BulkBar, BulkDone};
 use super::display::{Badge, CaseRow, Chrome, Entry, FieldErrors, Names, label, sla_badge, status_label, timeline};
 use super::error::{UiError, html};
+use super::live::{Person, PresenceLine};
 use super::session::{FormData, Posted, Viewer};
 use super::time::TimePanel;
 use crate::AppState;
@@ -86,6 +87,14 @@ pub async fn directory(app: &App, actor: &Actor) -> Result<Directory, UiError> {
     Ok(Directory { names, users, emails, queues })
 }
 
+/// A page's live stream, starting after the feed cursor the page was rendered at.
+fn live_url(path: &str, cursor: Option<String>) -> String {
+    match cursor {
+        Some(c) => format!("{path}?after={}", form_urlencoded::byte_serialize(c.as_bytes()).collect::<String>()),
+        None => path.to_string(),
+    }
+}
+
 // ---- the list -----------------------------------------------------------------------------
 
 pub struct ViewLink {
@@ -129,6 +138,8 @@ struct CasesPage {
     ordering: Option<&'static str>,
     /// A live refresh of the results: the view counts come along, swapped in out of band.
     live: bool,
+    /// Where the page hears of changes (server-sent events), from the feed as it was rendered.
+    live_url: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -334,6 +345,7 @@ pub(super) async fn list_page(
         view_id,
         ordering: ordering.map(Ordering::as_str),
         live: extras.live,
+        live_url: live_url("/cases/live", s.app.live_cursor(actor).await?),
     };
     // htmx asks for the results alone when the search box changes.
     if fragment {
@@ -485,6 +497,9 @@ struct CasePage {
     draft: String,
     /// The side column's panels.
     time: TimePanel,
+    live_url: String,
+    /// Who else views the case or types a reply on it.
+    people: Vec<Person>,
 }
 
 /// What a case page shows besides the case: a refused change, comment or time entry.
@@ -535,6 +550,8 @@ pub(super) async fn case_page(
             select("owner_id", "Assignee", Some("Unassigned"), options(dir.users, c.owner_id.as_deref())),
         ],
         time: TimePanel::load(&s.app, actor, &c.id, &dir.names, now, &refused).await?,
+        live_url: live_url(&format!("/cases/{}/live", c.id), s.app.live_cursor(actor).await?),
+        people: PresenceLine::new(&s.app.case_others(actor, &c.id).await?, &dir.names).people,
         error: refused.error,
         composer_error: refused.composer_error,
         draft: refused.draft,

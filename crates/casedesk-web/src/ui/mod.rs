@@ -9,7 +9,7 @@
 //! Layout: [`session`] (the session cookie, the signed-in viewer and the CSRF-checked form
 //! extractor), [`error`] (failures as pages), [`auth`] (sign-in, sign-out, password change),
 //! [`cases`] (list, new case, case page), [`bulk`] (the list's filters and bulk actions), [`time`] (timers and time
-//! logged on a case), [`admin`] (admins' pages: the trash), [`display`] (how values read on a page).
+//! logged on a case), [`live`] (server-sent events for live pages, and who else is on a case), [`admin`] (admins' pages: the trash), [`display`] (how values read on a page).
 
 pub mod admin;
 pub mod assets;
@@ -18,6 +18,7 @@ pub mod bulk;
 pub mod cases;
 pub mod display;
 pub mod error;
+pub mod live;
 pub mod session;
 pub mod time;
 
@@ -53,6 +54,9 @@ pub fn routes(config: &UiConfig) -> Router<AppState> {
         .route("/cases", get(cases::list).post(cases::create))
         .route("/cases/new", get(cases::new_page))
         .route("/cases/export.xlsx", get(cases::export))
+        .route("/cases/live", get(live::list_stream))
+        .route("/cases/{id}/live", get(live::case_stream))
+        .route("/cases/{id}/typing", post(live::typing))
         .route("/cases/bulk", get(bulk::back_to_list).post(bulk::apply))
         .route("/views", post(cases::save_view))
         .route("/cases/{id}", get(cases::page).post(cases::update))

@@ -885,3 +885,112 @@ async fn timers_keep_running_across_pages_and_time_is_logged_against_the_estimat
     let r = b.submit(&path, &format!("/cases/{theirs}/timer"), &[("do", "start")]).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
+
+/// A server-sent event stream, read an event at a time.
+struct Events {
+    resp: reqwest::Response,
+    buf: String,
+}
+
+impl Events {
+    async fn open(base: &str, path: &str, session: &str) -> Events {
+        let resp = reqwest::Client::new()
+            .get(format!("{base}{path}"))
+            .header("cookie", format!("casedesk_session={session}"))
+            .header("accept", "text/event-stream")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK, "{path}");
+        assert_eq!(resp.headers()["content-type"], "text/event-stream");
+        Events { resp, buf: String::new() }
+    }
+
+    /// The data of the next event named `name` whose data satisfies `ok`, waiting up to 20 s.
+    async fn expect(&mut self, name: &str, ok: impl Fn(&str) -> bool) -> String {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            while let Some(end) = self.buf.find("\n\n") {
+                let block: String = self.buf.drain(..end + 2).collect();
+                let field = |f: &str| {
+                    block.lines().filter_map(|l| l.strip_prefix(f)).map(str::trim_start).collect::<Vec<_>>().join("\n")
+                };
+                let (event, data) = (field("event:"), field("data:"));
+                if event == name && ok(&data) {
+                    return data;
+                }
+            }
+            let chunk = tokio::time::timeout_at(deadline, self.resp.chunk())
+                .await
+                .unwrap_or_else(|_| panic!("no {name} event in time; the stream said {:?}", self.buf))
+                .unwrap()
+                .expect("the stream goes on");
+            self.buf.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+}
+
+/// The page's live stream, from its `data-live`.
+fn live_path(html: &str) -> String {
+    let at = html.find("data-live=\"").expect("a live page") + 11;
+    html[at..at + html[at..].find('"').unwrap()].replace("&#38;", "&")
+}
+
+#[tokio::test]
+async fn open_pages_hear_of_changes_and_of_each_other_across_instances() {
+    let app = spawn_app().await;
+    let second = app.another_instance().await;
+    let id = app.create_case(json!({"subject": "Printer jams"})).await["id"].as_str().unwrap().to_string();
+    let path = format!("/cases/{id}");
+    let mut b = admin(&app).await;
+    let mut agnes = agnes(&app).await;
+    let session = |b: &Browser| b.cookies["casedesk_session"].clone();
+
+    // The admin's page streams from the second instance, Agnes's from the first.
+    let live = live_path(&b.get(&path).await.html);
+    assert!(live.starts_with(&format!("/cases/{id}/live?after=")), "{live}");
+    let mut mine = Events::open(&second.base, &live, &session(&b)).await;
+    let hers = Events::open(&app.base, &format!("{path}/live"), &session(&agnes)).await;
+    let line = mine.expect("presence", |d| d.contains("Agnes")).await;
+    assert!(
+        line.contains(
+            r#"<span class="person"><span class="avatar" aria-hidden="true">A</span> Agnes is viewing</span>"#
+        ),
+        "{line}"
+    );
+    assert!(!line.contains("Administrator"), "not oneself: {line}");
+    let r = agnes.submit(&path, &format!("{path}/typing"), &[]).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    mine.expect("presence", |d| d.contains("Agnes is typing a reply")).await;
+    // Agnes's page (rendered now) shows the admin, who is on the case too.
+    assert!(agnes.get(&path).await.html.contains("Administrator is viewing"));
+
+    // A reply made through the API on the first instance reaches the page on the second.
+    app.post(&format!("/api/v1/cases/{id}/comments"), json!({"body": "From the API"})).await;
+    mine.expect("changed", |_| true).await;
+    // So does any change to the organization's cases, for the list.
+    let list = live_path(&b.get("/cases").await.html);
+    assert!(list.starts_with("/cases/live?after="), "{list}");
+    let mut cases = Events::open(&second.base, &list, &session(&b)).await;
+    app.patch(&path.replace("/cases/", "/api/v1/cases/"), json!({"priority": "high"})).await;
+    cases.expect("changed", |_| true).await;
+    // A live refresh of the list brings the view counts along, to swap in out of band.
+    let r = b.get_with("/cases", &[("hx-request", "true"), ("hx-target", "results"), ("x-live", "1")]).await;
+    assert!(r.html.contains(r#"<ul class="views" id="views" hx-swap-oob="true">"#) && !r.html.contains("<html"));
+
+    // Agnes closes her page: she leaves the case without waiting for her presence to run out.
+    drop(hers);
+    mine.expect("presence", |d| !d.contains("Agnes")).await;
+
+    // A page whose stream connects late still hears what happened since it was rendered.
+    let live = live_path(&b.get(&path).await.html);
+    app.post(&format!("/api/v1/cases/{id}/comments"), json!({"body": "While connecting"})).await;
+    let mut late = Events::open(&app.base, &live, &session(&b)).await;
+    late.expect("changed", |_| true).await;
+
+    // Another organization's case has no stream; without a session there is none either.
+    let theirs = their_case(&app).await;
+    assert_eq!(b.get(&format!("/cases/{theirs}/live")).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(b.submit(&path, &format!("/cases/{theirs}/typing"), &[]).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(Browser::new(&app).get(&format!("{path}/live")).await.status, StatusCode::SEE_OTHER);
+}

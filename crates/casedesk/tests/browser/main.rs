@@ -150,8 +150,8 @@ async fn an_agent_works_a_case_in_the_browser() {
     assert_eq!(time["entries"], 1, "{time}");
     assert!(time["time_spent_seconds"].as_i64().unwrap() >= 1, "{time}");
 
-    // A change made elsewhere (here through the API) appears without a reload, and a draft in
-    // the composer survives it.
+    // A change made elsewhere (here through the API) appears without a reload — the page hears
+    // of it over server-sent events — and a draft in the composer survives it.
     b.type_into(&b.find("#body").await, "Draft in progress").await;
     let r = app
         .post(
@@ -212,6 +212,11 @@ async fn an_agent_works_a_case_in_the_browser() {
     b.click(&b.find("#f_priority option[value='critical']").await).await;
     b.wait_for("return document.getElementById('q').value", json!("priority:critical")).await;
     b.wait_for("return document.querySelectorAll('#results a.case-link').length", json!(1)).await;
+    // The open list follows changes made elsewhere, live: a critical case made through the API
+    // joins it, and the view counts move.
+    app.create_case(json!({"subject": "Core switch down", "priority": "critical"})).await;
+    b.wait_text("#results", "Core switch down").await;
+    b.wait_text("#views a[href='/cases?view=all'] .count", "4").await;
 
     // The list on screen, downloaded as a workbook that opens.
     b.goto(&format!("{}/cases?q=laptop", app.base)).await;
