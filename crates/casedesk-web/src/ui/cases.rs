@@ -21,6 +21,7 @@ use super::bulk::{BulkBar, BulkDone};
 use super::display::{Badge, CaseRow, Chrome, Entry, FieldErrors, Names, label, sla_badge, status_label, timeline};
 use super::error::{UiError, html};
 use super::live::{Person, PresenceLine};
+use super::panels::Panels;
 use super::session::{FormData, Posted, Viewer};
 use super::time::TimePanel;
 use crate::AppState;
@@ -497,6 +498,7 @@ struct CasePage {
     draft: String,
     /// The side column's panels.
     time: TimePanel,
+    panels: Panels,
     live_url: String,
     /// Who else views the case or types a reply on it.
     people: Vec<Person>,
@@ -510,6 +512,8 @@ pub struct Refused {
     pub draft: String,
     pub time_error: Option<String>,
     pub time_draft: String,
+    /// A refused change in a side panel: the panel (`milestones`, `links`, `files`) and why.
+    pub panel_error: Option<(&'static str, String)>,
 }
 
 pub(super) async fn case_page(
@@ -550,6 +554,7 @@ pub(super) async fn case_page(
             select("owner_id", "Assignee", Some("Unassigned"), options(dir.users, c.owner_id.as_deref())),
         ],
         time: TimePanel::load(&s.app, actor, &c.id, &dir.names, now, &refused).await?,
+        panels: Panels::load(&s.app, actor, &detail, &dir.names, now, &refused).await?,
         live_url: live_url(&format!("/cases/{}/live", c.id), s.app.live_cursor(actor).await?),
         people: PresenceLine::new(&s.app.case_others(actor, &c.id).await?, &dir.names).people,
         error: refused.error,
@@ -640,7 +645,9 @@ pub async fn update(State(s): State<AppState>, Path(id): Path<String>, p: Posted
 pub async fn comment(State(s): State<AppState>, Path(id): Path<String>, p: Posted) -> Result<Response, UiError> {
     let body = p.form.get("body").unwrap_or_default().to_string();
     let internal = p.form.get("visibility") == Some("note");
-    let input = CommentInput { body: &body, internal, author_type: AuthorType::Agent, file_ids: &[] };
+    // Files of the case chosen to go with the message.
+    let files: Vec<String> = p.form.0.iter().filter(|(k, _)| k == "file_ids").map(|(_, v)| v.clone()).collect();
+    let input = CommentInput { body: &body, internal, author_type: AuthorType::Agent, file_ids: &files };
     match s.app.add_comment(&p.viewer.who.actor, &id, input, None).await {
         Ok(_) => Ok(Redirect::to(&format!("/cases/{id}#composer")).into_response()),
         Err(err) => {

@@ -9,7 +9,8 @@
 //! Layout: [`session`] (the session cookie, the signed-in viewer and the CSRF-checked form
 //! extractor), [`error`] (failures as pages), [`auth`] (sign-in, sign-out, password change),
 //! [`cases`] (list, new case, case page), [`bulk`] (the list's filters and bulk actions), [`time`] (timers and time
-//! logged on a case), [`live`] (server-sent events for live pages, and who else is on a case), [`admin`] (admins' pages: the trash), [`display`] (how values read on a page).
+//! logged on a case), [`live`] (server-sent events for live pages, and who else is on a case), [`panels`] (the case page's
+//! SLA, requester, milestones, links and files), [`admin`] (admins' pages: the trash), [`display`] (how values read on a page).
 
 pub mod admin;
 pub mod assets;
@@ -19,6 +20,7 @@ pub mod cases;
 pub mod display;
 pub mod error;
 pub mod live;
+pub mod panels;
 pub mod session;
 pub mod time;
 
@@ -64,6 +66,11 @@ pub fn routes(config: &UiConfig) -> Router<AppState> {
         .route("/cases/{id}/timer", post(time::timer))
         .route("/cases/{id}/time", post(time::log))
         .route("/cases/{id}/estimate", post(time::estimate))
+        .route("/cases/{id}/milestones", post(panels::milestones))
+        .route("/cases/{id}/links", post(panels::links))
+        // Uploads stream to the blob store, which enforces the file size limit itself.
+        .route("/cases/{id}/files", post(panels::upload).layer(axum::extract::DefaultBodyLimit::disable()))
+        .route("/cases/{id}/files/{file_id}", get(panels::download))
         .route("/admin/trash", get(admin::trash))
         .route("/admin/trash/{id}/restore", post(admin::restore))
         .layer(axum::middleware::map_response(security_headers))

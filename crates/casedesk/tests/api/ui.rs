@@ -86,6 +86,12 @@ impl Browser {
         self.send(req).await
     }
 
+    /// Posts a body of this content type as it is.
+    pub async fn post_raw(&mut self, path: &str, content_type: &str, body: Vec<u8>) -> Page {
+        let req = self.client.post(format!("{}{path}", self.base)).header("content-type", content_type).body(body);
+        self.send(req).await
+    }
+
     /// Posts `form` with the CSRF token of the page at `from`.
     pub async fn submit(&mut self, from: &str, path: &str, form: &[(&str, &str)]) -> Page {
         let token = self.get(from).await.csrf();
@@ -993,4 +999,107 @@ async fn open_pages_hear_of_changes_and_of_each_other_across_instances() {
     assert_eq!(b.get(&format!("/cases/{theirs}/live")).await.status, StatusCode::NOT_FOUND);
     assert_eq!(b.submit(&path, &format!("/cases/{theirs}/typing"), &[]).await.status, StatusCode::NOT_FOUND);
     assert_eq!(Browser::new(&app).get(&format!("{path}/live")).await.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn case_panels_show_sla_targets_and_work_milestones_links_and_files() {
+    use crate::files::{BOUNDARY, multipart};
+    let app = spawn_app().await;
+    assert_eq!(app.patch("/api/v1/organization", json!({"default_sla": true})).await.status, StatusCode::OK);
+    let id = app.create_case(json!({"subject": "Printer jams", "priority": "high"})).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let other = app.create_case(json!({"subject": "Printer smokes"})).await["id"].as_str().unwrap().to_string();
+    let path = format!("/cases/{id}");
+    let mut b = admin(&app).await;
+
+    let page = b.get(&path).await;
+    assert!(
+        page.html.contains(
+            r#"<li class="sla-row"><span>First response</span> <span class="badge sla-state-running">running</span>"#
+        ),
+        "{}",
+        page.html
+    );
+    assert!(page.html.contains("<strong>Administrator</strong>"), "the requester");
+
+    // Milestones: added with a due time, completed, reopened.
+    let r =
+        b.submit(&path, &format!("{path}/milestones"), &[("name", "Parts ordered"), ("due", "2099-03-01T14:30")]).await;
+    assert_eq!((r.status, r.location()), (StatusCode::SEE_OTHER, format!("{path}#milestones").as_str()));
+    let ms = app.get(&format!("/api/v1/cases/{id}/milestones")).await.body;
+    let m = ms["data"][0]["id"].as_str().unwrap().to_string();
+    assert!(b.get(&path).await.html.contains(r#"<li class="milestone ms-current">"#));
+    b.submit(&path, &format!("{path}/milestones"), &[("milestone_id", &m), ("do", "complete")]).await;
+    assert!(b.get(&path).await.html.contains(r#"<li class="milestone ms-completed">"#));
+    let r = b.submit(&path, &format!("{path}/milestones"), &[("name", " ")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.html.contains(r#"id="milestones-error""#), "{}", r.html);
+    let r = b.submit(&path, &format!("/cases/{other}/milestones"), &[("milestone_id", &m), ("do", "reopen")]).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "another case's milestone");
+
+    // Links: to a case named by its page's address; removed again; then close as duplicate.
+    let r = b
+        .submit(
+            &path,
+            &format!("{path}/links"),
+            &[("do", "link"), ("type", "related"), ("case", &format!("{}/cases/{other}#x", app.base))],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.html);
+    let page = b.get(&path).await;
+    assert!(
+        page.html
+            .contains(&format!(r#"<span class="muted">Related</span> <a href="/cases/{other}">#2 Printer smokes</a>"#)),
+        "{}",
+        page.html
+    );
+    let link = app.get(&format!("/api/v1/cases/{id}/links")).await.body["data"][0]["id"].as_str().unwrap().to_string();
+    b.submit(&path, &format!("{path}/links"), &[("do", "unlink"), ("link_id", &link)]).await;
+    assert!(b.get(&path).await.html.contains("<p class=\"muted\">None.</p>"));
+    let r = b.submit(&path, &format!("{path}/links"), &[("do", "link"), ("case", "case_nope")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.html.contains(r#"id="links-error""#));
+    let r = b.submit(&path, &format!("/cases/{other}/links"), &[("do", "duplicate"), ("case", &id)]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.html);
+    assert_eq!(app.get(&format!("/api/v1/cases/{other}")).await.body["status"], "closed");
+
+    // Files: uploaded with the form's token, downloaded, attached to a reply.
+    let token = b.get(&path).await.csrf();
+    let ct = format!("multipart/form-data; boundary={BOUNDARY}");
+    let body = multipart(&[
+        ("_csrf", None, None, token.as_bytes()),
+        ("file", Some("notes.txt"), Some("text/plain"), b"toner low"),
+    ]);
+    let r = b.post_raw(&format!("{path}/files"), &ct, body).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.html);
+    let files = app.get(&format!("/api/v1/cases/{id}/files")).await.body;
+    let f = files["data"][0]["id"].as_str().unwrap().to_string();
+    assert_eq!(r.location(), format!("{path}#file-{f}"));
+    let d = b.get(&format!("{path}/files/{f}")).await;
+    assert_eq!((d.status, d.html.as_str()), (StatusCode::OK, "toner low"));
+    assert!(d.headers["content-disposition"].to_str().unwrap().starts_with("attachment"));
+    let page = b.get(&path).await;
+    assert!(page.html.contains(&format!(r#"<input type="checkbox" name="file_ids" value="{f}"> notes.txt"#)));
+    let r = b
+        .submit(
+            &path,
+            &format!("{path}/comments"),
+            &[("visibility", "reply"), ("body", "See the notes"), ("file_ids", &f)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let page = b.get(&path).await;
+    assert!(page.html.contains("in a message") && !page.html.contains("name=\"file_ids\""), "{}", page.html);
+    // Without the token nothing is stored; another organization's case is not found.
+    let body = multipart(&[("file", Some("forged.txt"), Some("text/plain"), b"x")]);
+    assert_eq!(b.post_raw(&format!("{path}/files"), &ct, body).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.get(&format!("/api/v1/cases/{id}/files")).await.body["data"].as_array().unwrap().len(), 1);
+    let theirs = their_case(&app).await;
+    let body = multipart(&[("_csrf", None, None, token.as_bytes()), ("file", Some("a.txt"), Some("text/plain"), b"x")]);
+    assert_eq!(b.post_raw(&format!("/cases/{theirs}/files"), &ct, body).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(b.get(&format!("/cases/{theirs}/files/{f}")).await.status, StatusCode::NOT_FOUND);
+    let r = b.submit(&path, &format!("/cases/{theirs}/links"), &[("do", "link"), ("case", &id)]).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
