@@ -18,6 +18,7 @@ use casedesk_domain::view::ViewInput;
 use serde::Deserialize;
 
 use super::bulk::{BulkBar, BulkDone};
+use super::compose::Compose;
 use super::display::{Badge, CaseRow, Chrome, Entry, FieldErrors, Names, label, sla_badge, status_label, timeline};
 use super::error::{UiError, html};
 use super::live::{Person, PresenceLine};
@@ -499,6 +500,7 @@ struct CasePage {
     /// The side column's panels.
     time: TimePanel,
     panels: Panels,
+    compose: Compose,
     live_url: String,
     /// Who else views the case or types a reply on it.
     people: Vec<Person>,
@@ -552,9 +554,13 @@ pub(super) async fn case_page(
             select("type", "Type", None, enum_options(CaseType::ALL, CaseType::as_str, c.case_type.as_str())),
             select("queue_id", "Queue", Some("No queue"), options(dir.queues, c.queue_id.as_deref())),
             select("owner_id", "Assignee", Some("Unassigned"), options(dir.users, c.owner_id.as_deref())),
-        ],
+        ]
+        .into_iter()
+        .chain(workflow_selects(&s.app, actor, c).await?)
+        .collect(),
         time: TimePanel::load(&s.app, actor, &c.id, &dir.names, now, &refused).await?,
         panels: Panels::load(&s.app, actor, &detail, &dir.names, now, &refused).await?,
+        compose: Compose::load(&s.app, actor, c, detail.contact.as_ref().and_then(|k| k.email.clone())).await?,
         live_url: live_url(&format!("/cases/{}/live", c.id), s.app.live_cursor(actor).await?),
         people: PresenceLine::new(&s.app.case_others(actor, &c.id).await?, &dir.names).people,
         error: refused.error,
@@ -562,6 +568,27 @@ pub(super) async fn case_page(
         draft: refused.draft,
     };
     Ok(html(status, &page))
+}
+
+/// The organization's custom statuses and categories, as header choices (when it has any).
+async fn workflow_selects(app: &App, actor: &Actor, c: &casedesk_domain::case::Case) -> Result<Vec<Select>, UiError> {
+    let mut out = Vec::new();
+    let statuses = app.list_statuses(actor).await?;
+    if !statuses.is_empty() {
+        let items = statuses.into_iter().map(|st| (st.id, format!("{} ({})", st.name, label(st.category.as_str()))));
+        out.push(select(
+            "custom_status_id",
+            "Custom status",
+            Some("Default"),
+            options(items, c.custom_status_id.as_deref()),
+        ));
+    }
+    let categories = app.list_categories(actor).await?;
+    if !categories.is_empty() {
+        let items = categories.into_iter().map(|k| (k.id, k.name));
+        out.push(select("category_id", "Category", Some("None"), options(items, c.category_id.as_deref())));
+    }
+    Ok(out)
 }
 
 #[derive(Deserialize)]
@@ -625,6 +652,12 @@ pub async fn update(State(s): State<AppState>, Path(id): Path<String>, p: Posted
     }
     if let Some(v) = p.form.get("owner_id").map(|v| Some(v.to_string()).filter(|v| !v.is_empty())) {
         patch.owner_id = (v != current.owner_id).then_some(v);
+    }
+    if let Some(v) = p.form.get("custom_status_id").map(|v| Some(v.to_string()).filter(|v| !v.is_empty())) {
+        patch.custom_status_id = (v != current.custom_status_id).then_some(v);
+    }
+    if let Some(v) = p.form.get("category_id").map(|v| Some(v.to_string()).filter(|v| !v.is_empty())) {
+        patch.category_id = (v != current.category_id).then_some(v);
     }
     let version = p.form.get("version").and_then(|v| v.parse::<i64>().ok());
     let result = match e.finish() {

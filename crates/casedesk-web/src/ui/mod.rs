@@ -10,13 +10,14 @@
 //! extractor), [`error`] (failures as pages), [`auth`] (sign-in, sign-out, password change),
 //! [`cases`] (list, new case, case page), [`bulk`] (the list's filters and bulk actions), [`time`] (timers and time
 //! logged on a case), [`live`] (server-sent events for live pages, and who else is on a case), [`panels`] (the case page's
-//! SLA, requester, milestones, links and files), [`admin`] (admins' pages: the trash), [`display`] (how values read on a page).
+//! SLA, requester, milestones, links and files), [`compose`] (macros, updates by email, profile fields), [`admin`] (admins' pages: the trash), [`display`] (how values read on a page).
 
 pub mod admin;
 pub mod assets;
 pub mod auth;
 pub mod bulk;
 pub mod cases;
+pub mod compose;
 pub mod display;
 pub mod error;
 pub mod live;
@@ -67,6 +68,9 @@ pub fn routes(config: &UiConfig) -> Router<AppState> {
         .route("/cases/{id}/time", post(time::log))
         .route("/cases/{id}/estimate", post(time::estimate))
         .route("/cases/{id}/milestones", post(panels::milestones))
+        .route("/cases/{id}/macro", post(compose::apply_macro))
+        .route("/cases/{id}/send-update", post(compose::send_update))
+        .route("/cases/{id}/fields", post(compose::fields))
         .route("/cases/{id}/links", post(panels::links))
         // Uploads stream to the blob store, which enforces the file size limit itself.
         .route("/cases/{id}/files", post(panels::upload).layer(axum::extract::DefaultBodyLimit::disable()))

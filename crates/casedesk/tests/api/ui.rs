@@ -1103,3 +1103,78 @@ async fn case_panels_show_sla_targets_and_work_milestones_links_and_files() {
     let r = b.submit(&path, &format!("/cases/{theirs}/links"), &[("do", "link"), ("case", &id)]).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn the_case_page_applies_macros_sends_updates_and_keeps_workflow_and_profile_fields() {
+    let app = spawn_app().await;
+    let sink = crate::smtp_sink::SmtpSink::start().await;
+    let id = app.create_case(json!({"subject": "Invoice wrong"})).await["id"].as_str().unwrap().to_string();
+    let path = format!("/cases/{id}");
+    let status = app.post("/api/v1/case-statuses", json!({"name": "Waiting on vendor", "category": "on_hold"})).await;
+    let status = status.body["id"].as_str().unwrap().to_string();
+    let category = app
+        .post(
+            "/api/v1/case-categories",
+            json!({"name": "Billing", "fields": [
+                {"key": "invoice", "label": "Invoice number", "kind": "text"},
+                {"key": "amount", "label": "Amount", "kind": "number"},
+                {"key": "refund", "label": "Refund", "kind": "checkbox"}]}),
+        )
+        .await;
+    let category = category.body["id"].as_str().unwrap().to_string();
+    let m = app
+        .post("/api/v1/macros", json!({"name": "Ask for the invoice", "shared": true, "body": "Please send the invoice, {{requester.name}}.",
+            "actions": [{"type": "add_tag", "tag": "billing"}]}))
+        .await;
+    let m = m.body["id"].as_str().unwrap().to_string();
+    let mut b = admin(&app).await;
+
+    // Custom status and category from the header; the category's fields appear in their panel.
+    let page = b.get(&path).await;
+    assert!(
+        page.html.contains(&format!(r#"<option value="{status}">Waiting on vendor (On hold)</option>"#)),
+        "{}",
+        page.html
+    );
+    let r = b.submit(&path, &path, &[("custom_status_id", &status), ("category_id", &category)]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.html);
+    let page = b.get(&path).await;
+    assert!(page.html.contains(r#"id="case-status">Waiting on vendor</span>"#), "{}", page.html);
+    assert!(
+        page.html.contains(r#"<h2 id="details-title">Billing</h2>"#)
+            && page.html.contains(r#"name="cf.amount" type="number""#)
+    );
+    let r = b.submit(&path, &format!("{path}/fields"), &[("cf.invoice", "INV-7"), ("cf.amount", "lots")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "the amount is a number");
+    assert!(r.html.contains(r#"id="details-error""#), "{}", r.html);
+    let r = b
+        .submit(
+            &path,
+            &format!("{path}/fields"),
+            &[("cf.invoice", "INV-7"), ("cf.amount", "12.5"), ("cf.refund", "on")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.html);
+    let c = app.get(&format!("/api/v1/cases/{id}")).await.body;
+    assert_eq!(c["custom_fields"], json!({"invoice": "INV-7", "amount": 12.5, "refund": true}));
+    assert_eq!(c["status"], "on_hold");
+
+    // A macro from the composer: its reply and its actions.
+    let r = b.submit(&path, &format!("{path}/macro"), &[("macro_id", &m)]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.html);
+    let page = b.get(&path).await;
+    assert!(page.html.contains("Please send the invoice, Administrator."), "{}", page.html);
+    assert_eq!(app.get(&format!("/api/v1/cases/{id}")).await.body["tags"], json!(["billing"]));
+
+    // An update by email: refused until mail is set up, then sent to the recipients given.
+    let update = [("to", "finance@firma.test"), ("message", "Credit note issued.")];
+    let r = b.submit(&path, &format!("{path}/send-update"), &update).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(r.html.contains(r#"id="composer-error""#), "{}", r.html);
+    crate::email::set_up_mail(&app, &sink).await;
+    let r = b.submit(&path, &format!("{path}/send-update"), &update).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.html);
+    let mail = app.get(&format!("/api/v1/cases/{id}/emails")).await.body;
+    assert_eq!(mail["data"][0]["to"], json!(["finance@firma.test"]), "{mail}");
+    assert!(b.get(&path).await.html.contains("Credit note issued."));
+}
