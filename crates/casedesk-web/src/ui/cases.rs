@@ -320,7 +320,9 @@ pub(super) async fn list_page(
         listing.sort(Ordering::UpdatedAsc, Ordering::UpdatedDesc, shown),
     ];
     let (filters, tag_filter) = super::bulk::filter_controls(&q, &dir);
-    let filtering = filters.iter().any(|f| f.options.iter().any(|o| o.selected)) || !tag_filter.is_empty();
+    // Open by themselves when the query on screen is the user's own, not a view's.
+    let filtering =
+        view.is_none() && (filters.iter().any(|f| f.options.iter().any(|o| o.selected)) || !tag_filter.is_empty());
     let bulk = BulkBar::new(&dir, viewer.who.actor.role == casedesk_domain::policy::Role::Admin);
     let (save_error, save_name, status) = match extras.refused {
         Some(r) => (Some(r.message), r.name, StatusCode::UNPROCESSABLE_ENTITY),
@@ -395,6 +397,10 @@ pub async fn save_view(State(s): State<AppState>, p: Posted) -> Result<Response,
 #[template(path = "new_case.html")]
 struct NewCasePage {
     chrome: Chrome,
+    /// The contact or account the case is for, when opened from their page.
+    for_whom: Option<String>,
+    contact_id: String,
+    account_id: String,
     subject: String,
     description: String,
     selects: Vec<Select>,
@@ -408,9 +414,23 @@ async fn new_case_page(
     errors: FieldErrors,
     status: StatusCode,
 ) -> Result<Response, UiError> {
-    let dir = directory(&s.app, &viewer.who.actor).await?;
+    let actor = &viewer.who.actor;
+    let dir = directory(&s.app, actor).await?;
+    let contact_id = form.get("contact_id").unwrap_or_default().to_string();
+    let account_id = form.get("account_id").unwrap_or_default().to_string();
+    // Whom it is for, by name (an id of another organization is not found, like a missing one).
+    let for_whom = if !contact_id.is_empty() {
+        Some(s.app.get_contact(actor, &contact_id).await?.name)
+    } else if !account_id.is_empty() {
+        Some(s.app.get_account(actor, &account_id).await?.name)
+    } else {
+        None
+    };
     let page = NewCasePage {
         chrome: Chrome::of(viewer, "new"),
+        for_whom,
+        contact_id,
+        account_id,
         subject: form.get("subject").unwrap_or_default().to_string(),
         description: form.get("description").unwrap_or_default().to_string(),
         selects: vec![
@@ -434,8 +454,21 @@ async fn new_case_page(
     Ok(html(status, &page))
 }
 
-pub async fn new_page(State(s): State<AppState>, viewer: Viewer) -> Result<Response, UiError> {
-    new_case_page(&s, &viewer, &FormData(Vec::new()), FieldErrors::default(), StatusCode::OK).await
+#[derive(Deserialize)]
+pub struct NewQuery {
+    contact_id: Option<String>,
+    account_id: Option<String>,
+}
+
+/// The new-case form, for a contact or an account when opened from their page.
+pub async fn new_page(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    Query(q): Query<NewQuery>,
+) -> Result<Response, UiError> {
+    let given = [("contact_id", q.contact_id), ("account_id", q.account_id)];
+    let form = FormData(given.into_iter().filter_map(|(k, v)| v.map(|v| (k.to_string(), v))).collect());
+    new_case_page(&s, &viewer, &form, FieldErrors::default(), StatusCode::OK).await
 }
 
 /// The form as a new case; choices that are not valid values are errors on their field.
@@ -449,6 +482,8 @@ fn new_case(form: &FormData) -> Result<NewCase, AppError> {
         channel: Some(Channel::Web),
         queue_id: form.non_empty("queue_id"),
         owner_id: form.non_empty("owner_id"),
+        contact_id: form.non_empty("contact_id"),
+        account_id: form.non_empty("account_id"),
         ..NewCase::default()
     };
     e.finish()?;

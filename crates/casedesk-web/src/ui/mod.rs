@@ -10,7 +10,8 @@
 //! extractor), [`error`] (failures as pages), [`auth`] (sign-in, sign-out, password change),
 //! [`cases`] (list, new case, case page), [`bulk`] (the list's filters and bulk actions), [`time`] (timers and time
 //! logged on a case), [`live`] (server-sent events for live pages, and who else is on a case), [`panels`] (the case page's
-//! SLA, requester, milestones, links and files), [`compose`] (macros, updates by email, profile fields), [`admin`] (admins' pages: the trash), [`display`] (how values read on a page).
+//! SLA, requester, milestones, links and files), [`compose`] (macros, updates by email, profile fields), [`people`] (contacts and
+//! accounts with their cases), [`admin`] (admins' pages: the trash), [`display`] (how values read on a page).
 
 pub mod admin;
 pub mod assets;
@@ -22,6 +23,7 @@ pub mod display;
 pub mod error;
 pub mod live;
 pub mod panels;
+pub mod people;
 pub mod session;
 pub mod time;
 
@@ -75,6 +77,10 @@ pub fn routes(config: &UiConfig) -> Router<AppState> {
         // Uploads stream to the blob store, which enforces the file size limit itself.
         .route("/cases/{id}/files", post(panels::upload).layer(axum::extract::DefaultBodyLimit::disable()))
         .route("/cases/{id}/files/{file_id}", get(panels::download))
+        .route("/contacts", get(people::contacts))
+        .route("/contacts/{id}", get(people::contact))
+        .route("/accounts", get(people::accounts))
+        .route("/accounts/{id}", get(people::account))
         .route("/admin/trash", get(admin::trash))
         .route("/admin/trash/{id}/restore", post(admin::restore))
         .layer(axum::middleware::map_response(security_headers))

@@ -1091,7 +1091,7 @@ async fn case_panels_show_sla_targets_and_work_milestones_links_and_files() {
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let page = b.get(&path).await;
-    assert!(page.html.contains("in a message") && !page.html.contains("name=\"file_ids\""), "{}", page.html);
+    assert!(page.html.contains("in a message") && !page.html.contains("Attach files of the case"), "{}", page.html);
     // Without the token nothing is stored; another organization's case is not found.
     let body = multipart(&[("file", Some("forged.txt"), Some("text/plain"), b"x")]);
     assert_eq!(b.post_raw(&format!("{path}/files"), &ct, body).await.status, StatusCode::FORBIDDEN);
@@ -1177,4 +1177,56 @@ async fn the_case_page_applies_macros_sends_updates_and_keeps_workflow_and_profi
     let mail = app.get(&format!("/api/v1/cases/{id}/emails")).await.body;
     assert_eq!(mail["data"][0]["to"], json!(["finance@firma.test"]), "{mail}");
     assert!(b.get(&path).await.html.contains("Credit note issued."));
+}
+
+#[tokio::test]
+async fn contacts_and_accounts_show_their_cases_and_open_new_ones_for_them() {
+    let app = spawn_app().await;
+    let acme =
+        app.post("/api/v1/accounts", json!({"name": "Acme Corp", "domain": "acme.example", "tier": "vip"})).await;
+    let acme = acme.body["id"].as_str().unwrap().to_string();
+    let zoe = app
+        .post("/api/v1/contacts", json!({"name": "Zoë Keller", "email": "zoe@acme.example", "account_id": acme}))
+        .await;
+    let zoe = zoe.body["id"].as_str().unwrap().to_string();
+    app.create_case(json!({"subject": "Zoë's printer", "contact_id": zoe})).await;
+    app.create_case(json!({"subject": "Someone else's"})).await;
+    let mut b = admin(&app).await;
+
+    let list = b.get("/contacts").await;
+    assert!(
+        list.html.contains(&format!(r#"<a class="case-link" href="/contacts/{zoe}">Zoë Keller</a>"#)),
+        "{}",
+        list.html
+    );
+    let page = b.get(&format!("/contacts/{zoe}")).await;
+    assert!(page.html.contains("Zoë&#39;s printer") && !page.html.contains("Someone else"), "{}", page.html);
+    assert!(page.html.contains("<dd>Acme Corp</dd>"));
+    let accounts = b.get("/accounts").await;
+    assert!(accounts.html.contains("acme.example · vip"), "{}", accounts.html);
+    let page = b.get(&format!("/accounts/{acme}")).await;
+    assert!(page.html.contains("Zoë&#39;s printer") && page.html.contains(&format!(r#"href="/contacts/{zoe}""#)));
+
+    // "New case" from the contact's page opens the form for her, and the case is hers.
+    let form = b.get(&format!("/cases/new?contact_id={zoe}")).await;
+    assert!(form.html.contains(r#"<p class="muted" id="new-case-for">For Zoë Keller</p>"#), "{}", form.html);
+    let token = form.csrf();
+    let r = b.post("/cases", &[("_csrf", &token), ("subject", "Toner again"), ("contact_id", &zoe)]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.html);
+    let id = r.location().trim_start_matches("/cases/");
+    let c = app.get(&format!("/api/v1/cases/{id}")).await.body;
+    assert_eq!((c["contact_id"].as_str(), c["account_id"].as_str()), (Some(zoe.as_str()), Some(acme.as_str())));
+
+    // Another organization's contact or account is the 404 page.
+    let (_, other) = app.other_org().await;
+    let theirs =
+        app.call(reqwest::Method::POST, "/api/v1/contacts", Some(&other), Some(&json!({"name": "Theirs"})), &[]).await;
+    let theirs = theirs.body["id"].as_str().unwrap().to_string();
+    for path in
+        [format!("/contacts/{theirs}"), format!("/cases/new?contact_id={theirs}"), "/accounts/acc_missing".into()]
+    {
+        let r = b.get(&path).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}");
+        assert!(!r.html.contains("Theirs"));
+    }
 }

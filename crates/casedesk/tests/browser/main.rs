@@ -231,6 +231,16 @@ async fn an_agent_works_a_case_in_the_browser() {
     let subjects: Vec<String> = book.worksheet_range("Cases").unwrap().rows().map(|r| r[1].to_string()).collect();
     assert_eq!(subjects, ["Subject", "Laptop will not start after update"]);
 
+    // A contact's page lists her cases and opens a new one for her.
+    let zoe = app.post("/api/v1/contacts", json!({"name": "Zoë Keller", "email": "zoe@example.com"})).await;
+    let zoe = zoe.body["id"].as_str().unwrap().to_string();
+    app.create_case(json!({"subject": "Zoë's scanner", "contact_id": zoe})).await;
+    b.goto(&format!("{}/contacts/{zoe}", app.base)).await;
+    b.wait_text("main", "Zoë's scanner").await;
+    b.screenshot(&shots.join("09-contact.png")).await;
+    b.click(&b.find("#new-case-for").await).await;
+    b.wait_text("#new-case-for", "For Zoë Keller").await;
+
     // Phone width.
     b.resize(390, 844).await;
     b.goto(&format!("{}/cases", app.base)).await;
