@@ -967,7 +967,21 @@ async fn open_pages_hear_of_changes_and_of_each_other_across_instances() {
     assert!(!line.contains("Administrator"), "not oneself: {line}");
     let r = agnes.submit(&path, &format!("{path}/typing"), &[]).await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
+    // She keeps typing (a mark lasts seconds), as the composer reports it, until it is seen.
+    let (url, cookie, token) = (
+        format!("{}{path}/typing", app.base),
+        format!("casedesk_session={}", session(&agnes)),
+        agnes.get(&path).await.csrf(),
+    );
+    let typing = tokio::spawn(async move {
+        loop {
+            let _ =
+                reqwest::Client::new().post(&url).header("cookie", &cookie).header("x-csrf-token", &token).send().await;
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        }
+    });
     mine.expect("presence", |d| d.contains("Agnes is typing a reply")).await;
+    typing.abort();
     // Agnes's page (rendered now) shows the admin, who is on the case too.
     assert!(agnes.get(&path).await.html.contains("Administrator is viewing"));
 
