@@ -35,6 +35,9 @@ pub struct JobIntervals {
     /// How often event rules catch up with writes made outside a request (bulk jobs, sweeps,
     /// other instances) and time rules look for cases that waited long enough.
     pub automation: Duration,
+    /// How often the change feed is read for the web UI's open pages (only organizations
+    /// someone on this instance watches): a page hears of a change at most this long after it.
+    pub live: Duration,
 }
 
 impl Default for JobIntervals {
@@ -47,6 +50,7 @@ impl Default for JobIntervals {
             webhooks: Duration::from_secs(1),
             mail: Duration::from_secs(1),
             automation: Duration::from_secs(5),
+            live: Duration::from_secs(1),
         }
     }
 }
@@ -76,7 +80,8 @@ impl App {
             self.bulk_worker(every.bulk_poll),
             self.webhook_worker(every.webhooks),
             self.mail_worker(every.mail),
-            self.automation_worker(every.automation)
+            self.automation_worker(every.automation),
+            self.live_worker(every.live)
         );
     }
 

@@ -8,7 +8,7 @@
 //!
 //! Layout: [`error`] (the layer's [`AppError`]), [`clock`], [`auth`] (passwords and tokens),
 //! [`cases`], [`bulk`] (one action on many cases), [`trash`] (deleted cases), [`export`] (cases to .xlsx and CSV), [`files`] (uploads, downloads and the [`blobs`] port), [`directory`] (users, accounts, contacts), [`queues`] (queues and members),
-//! [`routing`] (who gets a case), [`sessions`] (web sign-in, sessions and throttling), [`sla`] (calendars, policies, the breach sweep), [`org`]
+//! [`routing`] (who gets a case), [`sessions`] (web sign-in, sessions and throttling), [`live`] (changes and presence for the web UI's open pages), [`sla`] (calendars, policies, the breach sweep), [`org`]
 //! (organization settings), [`time`] (time tracking), [`webhooks`] (subscriptions and the outbox that sends them), [`email`] (mail in and out), [`intake`] (cases from voicemail), [`automation`] (rules and the evaluator that runs them), [`macros`] (macros and agents' notifications), [`signing_keys`] and [`visitors`] (the external-visitors API), [`metrics`] (what `/metrics` reports), [`admin`] (bootstrap and the operator's commands), [`idempotency`].
 
 #![forbid(unsafe_code)]
@@ -31,6 +31,7 @@ pub mod idempotency;
 pub mod intake;
 pub mod jobs;
 pub mod links;
+pub mod live;
 pub mod macros;
 pub mod metrics;
 pub mod milestones;
@@ -96,6 +97,8 @@ pub struct App {
     pub mailer: Arc<dyn email::Mailer>,
     /// Largest inbound message taken in; larger ones are quarantined.
     pub max_inbound_bytes: u64,
+    /// This instance's watchers of live pages and its reader of the change feed for them.
+    pub live: live::LiveFeed,
 }
 
 impl App {
@@ -112,6 +115,7 @@ impl App {
             counters: Arc::default(),
             mailer: Arc::new(email::NoMailer),
             max_inbound_bytes: email::DEFAULT_MAX_INBOUND_BYTES,
+            live: live::LiveFeed::default(),
         }
     }
 }

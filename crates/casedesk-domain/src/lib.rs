@@ -25,7 +25,9 @@
 //! - [`links`]: links between cases and the rules of merging.
 //! - [`milestone`]: milestones of a case, their due times and states.
 //! - [`list`]: the validated filter and ordering of a case list.
+//! - [`presence`]: who else views a case or types a reply on it, and how long that lasts.
 //! - [`query`]: the search syntax (`status:open priority>=high "paper jam"`).
+//! - [`query_edit`]: a query as written, edited by the case list's filter controls.
 //! - [`timeline`]: timeline events and comments.
 //! - [`sla`]: SLA policies (targets per priority) and the clocks that track them.
 //! - [`search`]: the words full-text search indexes and matches.
@@ -63,8 +65,10 @@ pub mod milestone;
 pub mod notification;
 pub mod people;
 pub mod policy;
+pub mod presence;
 pub mod profile;
 pub mod query;
+pub mod query_edit;
 pub mod queue;
 pub mod routing;
 pub mod search;

@@ -117,6 +117,12 @@ macro_rules! shared_queries {
         }
         pub use sessions::*;
 
+        mod presence {
+            use super::*;
+            include!("queries_presence.rs");
+        }
+        pub use presence::*;
+
         mod visitors {
             use super::*;
             include!("queries_visitors.rs");
@@ -208,6 +214,7 @@ mod store_export;
 mod store_files;
 mod store_links;
 mod store_milestones;
+mod store_presence;
 mod store_queues;
 mod store_sessions;
 mod store_sla;
@@ -220,6 +227,7 @@ mod store_workflow;
 
 pub use store_automation::RuleRun;
 pub use store_email::{MailContext, MakeEmails};
+pub use store_presence::Presence;
 pub use store_sessions::UiSession;
 pub use store_time::{CaseTime, EntryFilter, TimeTotal, TimerChange, TotalsGroup};
 pub use store_webhooks::MakeDeliveries;

@@ -28,6 +28,7 @@ const SQLITE: &[(i64, &str)] = &[
     (19, include_str!("../migrations/sqlite/0019_email.sql")),
     (20, include_str!("../migrations/sqlite/0020_contact_phone_key.sql")),
     (21, include_str!("../migrations/sqlite/0021_ai_settings.sql")),
+    (25, include_str!("../migrations/sqlite/0025_case_presence.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -51,6 +52,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (19, include_str!("../migrations/postgres/0019_email.sql")),
     (20, include_str!("../migrations/postgres/0020_contact_phone_key.sql")),
     (21, include_str!("../migrations/postgres/0021_ai_settings.sql")),
+    (25, include_str!("../migrations/postgres/0025_case_presence.sql")),
 ];
 
 const CREATE_TABLE: &str =

@@ -289,6 +289,7 @@ conformance! {
     scenario_time_rule_candidates_and_dry_run_scan,
     scenario_notifications_and_macros,
     scenario_ai_settings,
+    scenario_feed_head_and_case_presence,
 }
 
 // ---- fixtures ----------------------------------------------------------------------------------
@@ -4407,4 +4408,58 @@ async fn scenario_ai_settings(store: &Store) {
     store.put_ai_settings(&back).await.unwrap();
     assert_eq!(store.get_ai_settings(&a.org).await.unwrap(), Some(back));
     assert_eq!(store.get_ai_settings(&b.org).await.unwrap(), None, "per organization");
+}
+
+async fn scenario_feed_head_and_case_presence(db: &TestDb) {
+    let store: &Store = db;
+    let a = tenant(store, "Acme").await;
+    let b = tenant(store, "Globex").await;
+
+    // The head is where a reader of only what comes next starts.
+    assert_eq!(store.feed_head(&a.org).await.unwrap(), None, "no events yet");
+    let one = create(store, &a.org, &a.admin.id, t(1), subject("first")).await;
+    create(store, &b.org, &b.admin.id, t(2), subject("theirs")).await;
+    // On PostgreSQL the feed serves a transaction once every older one is final: wait for it.
+    let (served, last) = read_feed(store, &a.org, None, 10, 1).await;
+    assert_eq!(served.len(), 1, "the new case");
+    let head = store.feed_head(&a.org).await.unwrap().expect("a head once there are events");
+    assert_eq!(Some(&head), last.as_ref(), "the head is the cursor after the last event served");
+    let page = store.event_feed(&a.org, Some(&head), 10).await.unwrap();
+    assert!(page.items.is_empty(), "nothing after the head: {:?}", page.items);
+    comment(store, &one, &a.admin.id, "next", false, t(3)).await;
+    let next = feed_events(store, &a.org, Some(head), 1).await;
+    assert_eq!(next.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(), ["comment.added"]);
+    let (all, _) = read_feed(store, &a.org, None, 10, 2).await;
+    assert_eq!(all.len(), 2, "the head does not move what the feed serves from the start");
+
+    // Presence: viewing and typing until their times; a touch never shortens them.
+    let ana = user(&a.org, "ana@acme.example", Role::Agent, t(0));
+    store.insert_user(&ana, None).await.unwrap();
+    store.touch_presence(&a.org, &one.id, &a.admin.id, t(40), None, t(10)).await.unwrap();
+    store.touch_presence(&a.org, &one.id, &ana.id, t(40), Some(t(16)), t(10)).await.unwrap();
+    store.touch_presence(&a.org, &one.id, &ana.id, t(30), None, t(11)).await.unwrap();
+    let mut seen = store.case_presence(&a.org, &one.id, t(12)).await.unwrap();
+    seen.sort_by(|x, y| x.user_id.cmp(&y.user_id));
+    let mut want = vec![
+        casedesk_store::Presence {
+            user_id: a.admin.id.clone(),
+            viewing_until: t(40),
+            typing_until: Timestamp::UNIX_EPOCH,
+        },
+        casedesk_store::Presence { user_id: ana.id.clone(), viewing_until: t(40), typing_until: t(16) },
+    ];
+    want.sort_by(|x, y| x.user_id.cmp(&y.user_id));
+    assert_eq!(seen, want);
+    // Another organization, and another case, see none of it.
+    assert!(store.case_presence(&b.org, &one.id, t(12)).await.unwrap().is_empty());
+    let two = create(store, &a.org, &a.admin.id, t(13), subject("second")).await;
+    assert!(store.case_presence(&a.org, &two.id, t(12)).await.unwrap().is_empty());
+    // Leaving ends it at once; running out ends it too, and the next touch clears the row.
+    store.leave_presence(&a.org, &one.id, &ana.id).await.unwrap();
+    let seen = store.case_presence(&a.org, &one.id, t(12)).await.unwrap();
+    assert_eq!(seen.iter().map(|p| p.user_id.as_str()).collect::<Vec<_>>(), [a.admin.id.as_str()]);
+    assert!(store.case_presence(&a.org, &one.id, t(41)).await.unwrap().is_empty(), "ran out");
+    store.touch_presence(&a.org, &one.id, &ana.id, t(100), None, t(50)).await.unwrap();
+    let seen = store.case_presence(&a.org, &one.id, Timestamp::UNIX_EPOCH).await.unwrap();
+    assert_eq!(seen.iter().map(|p| p.user_id.as_str()).collect::<Vec<_>>(), [ana.id.as_str()], "expired rows removed");
 }

@@ -137,6 +137,12 @@ pub async fn start(
         }
         None => (None, None),
     };
+    // Open live pages end their streams when shutdown begins, so in-flight requests can finish.
+    let live = app.live.clone();
+    let shutdown = async move {
+        shutdown.await;
+        live.close();
+    };
     let router = casedesk_web::router_with_metrics(app, &config.http, http_metrics);
     tracing::info!(listen = %addr, backend = ?store.kind(), "casedesk is serving");
     let task = tokio::spawn(async move {

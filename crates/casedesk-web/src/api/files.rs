@@ -111,20 +111,50 @@ pub async fn upload_file(
     headers: HeaderMap,
     form: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, ApiError> {
-    let max = s.app.files.max_bytes;
+    let f = receive(&s.app, &actor, &id, &headers, form, &[], |_| Ok(())).await?;
+    Ok(created(format!("/api/v1/cases/{id}/files/{}", f.id), None, false, FileResponse::from(&f)))
+}
+
+/// Receives a multipart upload to case `id`: the one part named `file`, streamed to the blob
+/// store. Text parts named in `texts` (the web UI's CSRF token) must come before it; each is
+/// read (at most 4 KiB) and handed to `guard`, which is asked once more (with `None`) before the
+/// file is taken: its refusal ends the upload with nothing stored. Any other part is a 422
+/// naming it.
+pub(crate) async fn receive(
+    app: &casedesk_core::App,
+    actor: &casedesk_core::Actor,
+    id: &str,
+    headers: &HeaderMap,
+    form: Result<Multipart, MultipartRejection>,
+    texts: &[&str],
+    mut guard: impl FnMut(Option<(&str, &str)>) -> Result<(), ApiError>,
+) -> Result<CaseFile, ApiError> {
+    let max = app.files.max_bytes;
     let declared_length = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
     if declared_length.is_some_and(|n| n > max.saturating_add(DRAIN_BYTES)) {
         return Err(ApiError::App(casedesk_core::AppError::TooLarge { limit: max }));
     }
     // The case first: a missing case is a 404 whatever the body.
-    let mut upload = Some(s.app.begin_upload(&actor, &id).await?);
+    let mut upload = Some(app.begin_upload(actor, id).await?);
     let mut form = form.map_err(|_| ApiError::UnsupportedMediaType("multipart/form-data"))?;
     let mut done: Option<(Upload, String, Option<String>)> = None;
     while let Some(mut field) = form.next_field().await.map_err(|e| multipart_error(&e))? {
         let part = field.name().unwrap_or_default().to_string();
+        if texts.contains(&part.as_str()) && done.is_none() {
+            let mut value = Vec::new();
+            while let Some(chunk) = field.chunk().await.map_err(|e| multipart_error(&e))? {
+                value.extend_from_slice(&chunk);
+                if value.len() > 4096 {
+                    return Err(ApiError::field(&part, "is too long"));
+                }
+            }
+            guard(Some((&part, String::from_utf8_lossy(&value).trim())))?;
+            continue;
+        }
         if part != "file" {
             return Err(ApiError::field(&part, "unknown part; send the file as the one part named file"));
         }
+        guard(None)?;
         let Some(mut upload) = upload.take() else {
             return Err(ApiError::field("file", "send one file per request"));
         };
@@ -146,8 +176,7 @@ pub async fn upload_file(
     let Some((upload, name, declared)) = done else {
         return Err(ApiError::field("file", "send the file as a multipart part named file"));
     };
-    let f = s.app.finish_upload(upload, &name, declared.as_deref()).await?;
-    Ok(created(format!("/api/v1/cases/{id}/files/{}", f.id), None, false, FileResponse::from(&f)))
+    Ok(app.finish_upload(upload, &name, declared.as_deref()).await?)
 }
 
 /// The case's files, oldest first.
@@ -205,7 +234,18 @@ pub async fn download_file(
     Path((id, file_id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let (f, blob) = s.app.download_file(&actor, &id, &file_id).await?;
+    Ok(download(&s.app, &actor, &id, &file_id, &headers).await?)
+}
+
+/// A file's content as a download (304 when the browser has it), for the API and the web UI.
+pub(crate) async fn download(
+    app: &casedesk_core::App,
+    actor: &casedesk_core::Actor,
+    id: &str,
+    file_id: &str,
+    headers: &HeaderMap,
+) -> Result<Response, casedesk_core::AppError> {
+    let (f, blob) = app.download_file(actor, id, file_id).await?;
     let etag = format!("\"{}\"", f.sha256);
     if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains(&etag)) {
         return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());

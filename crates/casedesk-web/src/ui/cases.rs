@@ -17,9 +17,14 @@ use casedesk_domain::timeline::AuthorType;
 use casedesk_domain::view::ViewInput;
 use serde::Deserialize;
 
+use super::bulk::{BulkBar, BulkDone};
+use super::compose::Compose;
 use super::display::{Badge, CaseRow, Chrome, Entry, FieldErrors, Names, label, sla_badge, status_label, timeline};
 use super::error::{UiError, html};
+use super::live::{Person, PresenceLine};
+use super::panels::Panels;
 use super::session::{FormData, Posted, Viewer};
+use super::time::TimePanel;
 use crate::AppState;
 
 /// Cases per list page.
@@ -30,6 +35,7 @@ const EVENTS: u32 = 200;
 const DEFAULT_VIEW: &str = "all-open";
 
 /// An option of a `<select>`.
+#[derive(Clone)]
 pub struct Opt {
     pub value: String,
     pub label: String,
@@ -45,38 +51,50 @@ pub struct Select {
     pub options: Vec<Opt>,
 }
 
-fn select(name: &'static str, label: &'static str, empty: Option<&'static str>, options: Vec<Opt>) -> Select {
+pub(super) fn select(
+    name: &'static str,
+    label: &'static str,
+    empty: Option<&'static str>,
+    options: Vec<Opt>,
+) -> Select {
     Select { name, label, empty, options }
 }
 
-fn options(items: impl IntoIterator<Item = (String, String)>, current: Option<&str>) -> Vec<Opt> {
+pub(super) fn options(items: impl IntoIterator<Item = (String, String)>, current: Option<&str>) -> Vec<Opt> {
     items.into_iter().map(|(value, label)| Opt { selected: current == Some(value.as_str()), value, label }).collect()
 }
 
-fn enum_options<T: Copy>(all: &[T], as_str: fn(T) -> &'static str, current: &str) -> Vec<Opt> {
+pub(super) fn enum_options<T: Copy>(all: &[T], as_str: fn(T) -> &'static str, current: &str) -> Vec<Opt> {
     options(all.iter().map(|v| (as_str(*v).to_string(), label(as_str(*v)))), Some(current))
 }
 
 /// The users and queues of the organization, for names and choices.
-struct Directory {
-    names: Names,
-    users: Vec<(String, String)>,
-    queues: Vec<(String, String)>,
+pub struct Directory {
+    pub names: Names,
+    /// Active users: id and name.
+    pub users: Vec<(String, String)>,
+    /// Active users: email and name (the search syntax names people by email).
+    pub emails: Vec<(String, String)>,
+    pub queues: Vec<(String, String)>,
 }
 
-async fn directory(app: &App, actor: &Actor) -> Result<Directory, UiError> {
-    let users: Vec<(String, String)> = app
-        .list_users(actor, &PageRequest::first(200))
-        .await?
-        .items
-        .into_iter()
-        .filter(|u| u.is_active)
-        .map(|u| (u.id, u.name))
-        .collect();
+pub async fn directory(app: &App, actor: &Actor) -> Result<Directory, UiError> {
+    let active: Vec<_> =
+        app.list_users(actor, &PageRequest::first(200)).await?.items.into_iter().filter(|u| u.is_active).collect();
+    let emails = active.iter().map(|u| (u.email.clone(), u.name.clone())).collect();
+    let users: Vec<(String, String)> = active.into_iter().map(|u| (u.id, u.name)).collect();
     let queues: Vec<(String, String)> =
         app.list_queues(actor, &PageRequest::first(200)).await?.items.into_iter().map(|q| (q.id, q.name)).collect();
     let names = Names { users: users.iter().cloned().collect(), queues: queues.iter().cloned().collect() };
-    Ok(Directory { names, users, queues })
+    Ok(Directory { names, users, emails, queues })
+}
+
+/// A page's live stream, starting after the feed cursor the page was rendered at.
+fn live_url(path: &str, cursor: Option<String>) -> String {
+    match cursor {
+        Some(c) => format!("{path}?after={}", form_urlencoded::byte_serialize(c.as_bytes()).collect::<String>()),
+        None => path.to_string(),
+    }
 }
 
 // ---- the list -----------------------------------------------------------------------------
@@ -105,15 +123,64 @@ struct CasesPage {
     /// Why saving the search as a view failed, with the name typed.
     save_error: Option<String>,
     save_name: String,
+    /// The filter controls (status, priority, queue, assignee), each showing the query's
+    /// condition on its field, and the tags the query asks for.
+    filters: Vec<Select>,
+    tag_filter: String,
+    /// Whether the filters hold anything, so they open by themselves.
+    filtering: bool,
+    bulk: BulkBar,
+    /// What a bulk action just did, case by case.
+    bulk_done: Option<BulkDone>,
+    /// Why a bulk action was refused as a whole.
+    bulk_error: Option<String>,
+    /// The view (or else the query) and the ordering on screen, which the bulk form carries so
+    /// the list comes back as it was.
+    view_id: Option<String>,
+    ordering: Option<&'static str>,
+    /// A live refresh of the results: the view counts come along, swapped in out of band.
+    live: bool,
+    /// Where the page hears of changes (server-sent events), from the feed as it was rendered.
+    live_url: String,
 }
 
 #[derive(Deserialize, Default)]
 pub struct ListQuery {
-    view: Option<String>,
-    q: Option<String>,
-    cursor: Option<String>,
+    pub view: Option<String>,
+    pub q: Option<String>,
+    pub cursor: Option<String>,
     /// A column header's order (`-updated_at`, `priority` …); default: the view's.
-    ordering: Option<String>,
+    pub ordering: Option<String>,
+    /// Set by the filter form: its `f_*` fields rewrite `q`.
+    pub filter: Option<String>,
+    pub f_status: Option<String>,
+    pub f_priority: Option<String>,
+    pub f_queue: Option<String>,
+    pub f_assignee: Option<String>,
+    pub f_tag: Option<String>,
+}
+
+impl ListQuery {
+    /// A filter control's value as sent.
+    pub fn filter_param(&self, name: &str) -> Option<&str> {
+        match name {
+            "f_status" => self.f_status.as_deref(),
+            "f_priority" => self.f_priority.as_deref(),
+            "f_queue" => self.f_queue.as_deref(),
+            "f_assignee" => self.f_assignee.as_deref(),
+            "f_tag" => self.f_tag.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+/// What a list page shows besides the list: a refused "save as view", a bulk action's results.
+#[derive(Default)]
+pub struct ListExtras {
+    pub refused: Option<SaveRefused>,
+    pub bulk: Option<BulkDone>,
+    pub bulk_error: Option<String>,
+    pub live: bool,
 }
 
 /// A sortable column header: where it leads and how the list is sorted by it now.
@@ -124,14 +191,22 @@ pub struct SortLink {
 }
 
 /// The list on screen: a view or a query, in an order chosen by a column header (if any).
-struct Listing {
+pub struct Listing {
     view: Option<String>,
     q: String,
     ordering: Option<Ordering>,
 }
 
 impl Listing {
-    fn href(&self, path: &str, cursor: Option<&str>) -> String {
+    /// The list a request asks for: its query if it has one, else its view.
+    pub fn of(lq: &ListQuery) -> Self {
+        let q = lq.q.as_deref().map(str::trim).unwrap_or_default().to_string();
+        let view = if q.is_empty() { lq.view.clone() } else { None };
+        let ordering = lq.ordering.as_deref().and_then(|o| Ordering::parse(o).ok());
+        Listing { view, q, ordering }
+    }
+
+    pub fn href(&self, path: &str, cursor: Option<&str>) -> String {
         let mut s = form_urlencoded::Serializer::new(String::new());
         match &self.view {
             Some(v) => s.append_pair("view", v),
@@ -167,22 +242,29 @@ pub async fn list(
     headers: HeaderMap,
     Query(lq): Query<ListQuery>,
 ) -> Result<Response, UiError> {
+    // The filter form rewrites the query and shows the list it makes.
+    if let Some(q) = super::bulk::filtered_query(&lq) {
+        let listing = Listing { view: None, q: q.clone(), ordering: Listing::of(&lq).ordering };
+        let to = if q.trim().is_empty() { "/cases".to_string() } else { listing.href("/cases", None) };
+        return Ok(Redirect::to(&to).into_response());
+    }
     let fragment = headers.get("hx-target").is_some_and(|t| t == "results");
-    list_page(&s, &viewer, lq, fragment, None).await
+    let live = fragment && headers.contains_key("x-live");
+    list_page(&s, &viewer, lq, fragment, ListExtras { live, ..ListExtras::default() }).await
 }
 
 /// A refused "save as view": its message and the name that was typed.
-struct SaveRefused {
+pub struct SaveRefused {
     message: String,
     name: String,
 }
 
-async fn list_page(
+pub(super) async fn list_page(
     s: &AppState,
     viewer: &Viewer,
     lq: ListQuery,
     fragment: bool,
-    refused: Option<SaveRefused>,
+    extras: ListExtras,
 ) -> Result<Response, UiError> {
     let actor = &viewer.who.actor;
     let views = s.app.list_views(actor).await?;
@@ -237,7 +319,12 @@ async fn list_page(
         listing.sort(Ordering::PriorityAsc, Ordering::PriorityDesc, shown),
         listing.sort(Ordering::UpdatedAsc, Ordering::UpdatedDesc, shown),
     ];
-    let (save_error, save_name, status) = match refused {
+    let (filters, tag_filter) = super::bulk::filter_controls(&q, &dir);
+    // Open by themselves when the query on screen is the user's own, not a view's.
+    let filtering =
+        view.is_none() && (filters.iter().any(|f| f.options.iter().any(|o| o.selected)) || !tag_filter.is_empty());
+    let bulk = BulkBar::new(&dir, viewer.who.actor.role == casedesk_domain::policy::Role::Admin);
+    let (save_error, save_name, status) = match extras.refused {
         Some(r) => (Some(r.message), r.name, StatusCode::UNPROCESSABLE_ENTITY),
         None => (None, String::new(), status),
     };
@@ -253,6 +340,16 @@ async fn list_page(
         sorts,
         save_error,
         save_name,
+        filters,
+        tag_filter,
+        filtering,
+        bulk,
+        bulk_done: extras.bulk,
+        bulk_error: extras.bulk_error,
+        view_id,
+        ordering: ordering.map(Ordering::as_str),
+        live: extras.live,
+        live_url: live_url("/cases/live", s.app.live_cursor(actor).await?),
     };
     // htmx asks for the results alone when the search box changes.
     if fragment {
@@ -288,7 +385,8 @@ pub async fn save_view(State(s): State<AppState>, p: Posted) -> Result<Response,
         Err(e) => {
             let (_, message) = explain(e)?;
             let lq = ListQuery { q: Some(q), ..ListQuery::default() };
-            list_page(&s, &p.viewer, lq, false, Some(SaveRefused { message, name })).await
+            let extras = ListExtras { refused: Some(SaveRefused { message, name }), ..ListExtras::default() };
+            list_page(&s, &p.viewer, lq, false, extras).await
         }
     }
 }
@@ -299,6 +397,10 @@ pub async fn save_view(State(s): State<AppState>, p: Posted) -> Result<Response,
 #[template(path = "new_case.html")]
 struct NewCasePage {
     chrome: Chrome,
+    /// The contact or account the case is for, when opened from their page.
+    for_whom: Option<String>,
+    contact_id: String,
+    account_id: String,
     subject: String,
     description: String,
     selects: Vec<Select>,
@@ -312,9 +414,23 @@ async fn new_case_page(
     errors: FieldErrors,
     status: StatusCode,
 ) -> Result<Response, UiError> {
-    let dir = directory(&s.app, &viewer.who.actor).await?;
+    let actor = &viewer.who.actor;
+    let dir = directory(&s.app, actor).await?;
+    let contact_id = form.get("contact_id").unwrap_or_default().to_string();
+    let account_id = form.get("account_id").unwrap_or_default().to_string();
+    // Whom it is for, by name (an id of another organization is not found, like a missing one).
+    let for_whom = if !contact_id.is_empty() {
+        Some(s.app.get_contact(actor, &contact_id).await?.name)
+    } else if !account_id.is_empty() {
+        Some(s.app.get_account(actor, &account_id).await?.name)
+    } else {
+        None
+    };
     let page = NewCasePage {
         chrome: Chrome::of(viewer, "new"),
+        for_whom,
+        contact_id,
+        account_id,
         subject: form.get("subject").unwrap_or_default().to_string(),
         description: form.get("description").unwrap_or_default().to_string(),
         selects: vec![
@@ -338,8 +454,21 @@ async fn new_case_page(
     Ok(html(status, &page))
 }
 
-pub async fn new_page(State(s): State<AppState>, viewer: Viewer) -> Result<Response, UiError> {
-    new_case_page(&s, &viewer, &FormData(Vec::new()), FieldErrors::default(), StatusCode::OK).await
+#[derive(Deserialize)]
+pub struct NewQuery {
+    contact_id: Option<String>,
+    account_id: Option<String>,
+}
+
+/// The new-case form, for a contact or an account when opened from their page.
+pub async fn new_page(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    Query(q): Query<NewQuery>,
+) -> Result<Response, UiError> {
+    let given = [("contact_id", q.contact_id), ("account_id", q.account_id)];
+    let form = FormData(given.into_iter().filter_map(|(k, v)| v.map(|v| (k.to_string(), v))).collect());
+    new_case_page(&s, &viewer, &form, FieldErrors::default(), StatusCode::OK).await
 }
 
 /// The form as a new case; choices that are not valid values are errors on their field.
@@ -353,6 +482,8 @@ fn new_case(form: &FormData) -> Result<NewCase, AppError> {
         channel: Some(Channel::Web),
         queue_id: form.non_empty("queue_id"),
         owner_id: form.non_empty("owner_id"),
+        contact_id: form.non_empty("contact_id"),
+        account_id: form.non_empty("account_id"),
         ..NewCase::default()
     };
     e.finish()?;
@@ -401,16 +532,28 @@ struct CasePage {
     /// Why a reply or note was refused, with the text that was typed.
     composer_error: Option<String>,
     draft: String,
+    /// The side column's panels.
+    time: TimePanel,
+    panels: Panels,
+    compose: Compose,
+    live_url: String,
+    /// Who else views the case or types a reply on it.
+    people: Vec<Person>,
     assistant: super::assistant::Panel,
 }
 
-/// What a case page shows besides the case: a refused change or comment, the assistant's answer.
+/// What a case page shows besides the case: a refused change, comment or time entry, the
+/// assistant's answer.
 #[derive(Default)]
-pub(super) struct Refused {
-    error: Option<String>,
-    composer_error: Option<String>,
-    draft: String,
-    pub(super) assistant: super::assistant::Panel,
+pub struct Refused {
+    pub error: Option<String>,
+    pub composer_error: Option<String>,
+    pub draft: String,
+    pub time_error: Option<String>,
+    pub time_draft: String,
+    /// A refused change in a side panel: the panel (`milestones`, `links`, `files`) and why.
+    pub panel_error: Option<(&'static str, String)>,
+    pub assistant: super::assistant::Panel,
 }
 
 pub(super) async fn case_page(
@@ -449,13 +592,42 @@ pub(super) async fn case_page(
             select("type", "Type", None, enum_options(CaseType::ALL, CaseType::as_str, c.case_type.as_str())),
             select("queue_id", "Queue", Some("No queue"), options(dir.queues, c.queue_id.as_deref())),
             select("owner_id", "Assignee", Some("Unassigned"), options(dir.users, c.owner_id.as_deref())),
-        ],
+        ]
+        .into_iter()
+        .chain(workflow_selects(&s.app, actor, c).await?)
+        .collect(),
+        time: TimePanel::load(&s.app, actor, &c.id, &dir.names, now, &refused).await?,
+        panels: Panels::load(&s.app, actor, &detail, &dir.names, now, &refused).await?,
+        compose: Compose::load(&s.app, actor, c, detail.contact.as_ref().and_then(|k| k.email.clone())).await?,
+        live_url: live_url(&format!("/cases/{}/live", c.id), s.app.live_cursor(actor).await?),
+        people: PresenceLine::new(&s.app.case_others(actor, &c.id).await?, &dir.names).people,
         error: refused.error,
         composer_error: refused.composer_error,
         draft: refused.draft,
         assistant: refused.assistant,
     };
     Ok(html(status, &page))
+}
+
+/// The organization's custom statuses and categories, as header choices (when it has any).
+async fn workflow_selects(app: &App, actor: &Actor, c: &casedesk_domain::case::Case) -> Result<Vec<Select>, UiError> {
+    let mut out = Vec::new();
+    let statuses = app.list_statuses(actor).await?;
+    if !statuses.is_empty() {
+        let items = statuses.into_iter().map(|st| (st.id, format!("{} ({})", st.name, label(st.category.as_str()))));
+        out.push(select(
+            "custom_status_id",
+            "Custom status",
+            Some("Default"),
+            options(items, c.custom_status_id.as_deref()),
+        ));
+    }
+    let categories = app.list_categories(actor).await?;
+    if !categories.is_empty() {
+        let items = categories.into_iter().map(|k| (k.id, k.name));
+        out.push(select("category_id", "Category", Some("None"), options(items, c.category_id.as_deref())));
+    }
+    Ok(out)
 }
 
 #[derive(Deserialize)]
@@ -487,6 +659,7 @@ pub(super) fn explain(e: AppError) -> Result<(StatusCode, String), UiError> {
             f.iter().map(|f| format!("{}: {}", label(&f.field), f.message)).collect::<Vec<_>>().join("; "),
         ),
         AppError::Conflict { message, .. } => (StatusCode::CONFLICT, message),
+        AppError::Forbidden(what) => (StatusCode::FORBIDDEN, format!("Your role does not allow you to {what}.")),
         AppError::PreconditionFailed => {
             (StatusCode::CONFLICT, "Someone changed this case since you opened it; here it is as it is now.".into())
         }
@@ -519,6 +692,12 @@ pub async fn update(State(s): State<AppState>, Path(id): Path<String>, p: Posted
     if let Some(v) = p.form.get("owner_id").map(|v| Some(v.to_string()).filter(|v| !v.is_empty())) {
         patch.owner_id = (v != current.owner_id).then_some(v);
     }
+    if let Some(v) = p.form.get("custom_status_id").map(|v| Some(v.to_string()).filter(|v| !v.is_empty())) {
+        patch.custom_status_id = (v != current.custom_status_id).then_some(v);
+    }
+    if let Some(v) = p.form.get("category_id").map(|v| Some(v.to_string()).filter(|v| !v.is_empty())) {
+        patch.category_id = (v != current.category_id).then_some(v);
+    }
     let version = p.form.get("version").and_then(|v| v.parse::<i64>().ok());
     let result = match e.finish() {
         Err(err) => Err(err.into()),
@@ -538,7 +717,9 @@ pub async fn update(State(s): State<AppState>, Path(id): Path<String>, p: Posted
 pub async fn comment(State(s): State<AppState>, Path(id): Path<String>, p: Posted) -> Result<Response, UiError> {
     let body = p.form.get("body").unwrap_or_default().to_string();
     let internal = p.form.get("visibility") == Some("note");
-    let input = CommentInput { body: &body, internal, author_type: AuthorType::Agent, file_ids: &[] };
+    // Files of the case chosen to go with the message.
+    let files: Vec<String> = p.form.0.iter().filter(|(k, _)| k == "file_ids").map(|(_, v)| v.clone()).collect();
+    let input = CommentInput { body: &body, internal, author_type: AuthorType::Agent, file_ids: &files };
     match s.app.add_comment(&p.viewer.who.actor, &id, input, None).await {
         Ok(_) => Ok(Redirect::to(&format!("/cases/{id}#composer")).into_response()),
         Err(err) => {

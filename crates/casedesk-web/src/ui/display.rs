@@ -20,11 +20,21 @@ pub struct Chrome {
     pub csrf: String,
     /// The navigation entry to mark as current: `cases`, `new`, `trash`, `account` or empty.
     pub section: &'static str,
+    /// The viewer's running timer, ticking in the header on every page.
+    pub timer: Option<TimerChip>,
+}
+
+/// The header's timer: its case and the time counted when the page was made.
+pub struct TimerChip {
+    pub case_id: String,
+    pub number: i64,
+    pub elapsed_secs: i64,
+    pub clock: String,
 }
 
 impl Chrome {
     pub fn anonymous() -> Self {
-        Chrome { user_name: None, admin: false, csrf: String::new(), section: "" }
+        Chrome { user_name: None, admin: false, csrf: String::new(), section: "", timer: None }
     }
 
     pub fn of(viewer: &Viewer, section: &'static str) -> Self {
@@ -33,7 +43,29 @@ impl Chrome {
             admin: viewer.who.actor.role == casedesk_domain::policy::Role::Admin,
             csrf: viewer.csrf.clone(),
             section,
+            timer: viewer.timer.as_ref().map(|t| TimerChip {
+                case_id: t.case_id.clone(),
+                number: t.number,
+                elapsed_secs: t.elapsed_secs,
+                clock: clock(t.elapsed_secs),
+            }),
         }
+    }
+}
+
+/// A running count of seconds as a stopwatch shows it: `0:04:05`, `12:30:00`.
+pub fn clock(secs: i64) -> String {
+    let s = secs.max(0);
+    format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+}
+
+/// Time worked, in hours and minutes: `45 min`, `2 h`, `2 h 30 min`.
+pub fn worked(secs: i64) -> String {
+    let m = secs.max(0) / 60;
+    match (m / 60, m % 60) {
+        (0, m) => format!("{m} min"),
+        (h, 0) => format!("{h} h"),
+        (h, m) => format!("{h} h {m} min"),
     }
 }
 
@@ -274,6 +306,17 @@ pub fn event_text(kind: &str, data: &Value, names: &Names) -> Option<String> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn durations_read_as_a_stopwatch_and_as_time_worked() {
+        assert_eq!(clock(245), "0:04:05");
+        assert_eq!(clock(45_000), "12:30:00");
+        assert_eq!(clock(-3), "0:00:00");
+        assert_eq!(worked(59), "0 min");
+        assert_eq!(worked(2700), "45 min");
+        assert_eq!(worked(7200), "2 h");
+        assert_eq!(worked(9000 + 59), "2 h 30 min");
+    }
 
     #[test]
     fn labels_and_event_lines_read_like_words() {

@@ -8,16 +8,25 @@
 //!
 //! Layout: [`session`] (the session cookie, the signed-in viewer and the CSRF-checked form
 //! extractor), [`error`] (failures as pages), [`auth`] (sign-in, sign-out, password change),
-//! [`cases`] (list, new case, case page), [`assistant`] (the case page's assistant panel), [`admin`] (admins' pages: the trash), [`display`] (how values read on a page).
+//! [`cases`] (list, new case, case page), [`assistant`] (the case page's assistant panel), [`bulk`] (the list's filters and bulk actions), [`time`] (timers and time
+//! logged on a case), [`live`] (server-sent events for live pages, and who else is on a case), [`panels`] (the case page's
+//! SLA, requester, milestones, links and files), [`compose`] (macros, updates by email, profile fields), [`people`] (contacts and
+//! accounts with their cases), [`admin`] (admins' pages: the trash), [`display`] (how values read on a page).
 
 pub mod admin;
 pub mod assets;
 pub mod assistant;
 pub mod auth;
+pub mod bulk;
 pub mod cases;
+pub mod compose;
 pub mod display;
 pub mod error;
+pub mod live;
+pub mod panels;
+pub mod people;
 pub mod session;
+pub mod time;
 
 use axum::Router;
 use axum::extract::Extension;
@@ -51,10 +60,29 @@ pub fn routes(config: &UiConfig) -> Router<AppState> {
         .route("/cases", get(cases::list).post(cases::create))
         .route("/cases/new", get(cases::new_page))
         .route("/cases/export.xlsx", get(cases::export))
+        .route("/cases/live", get(live::list_stream))
+        .route("/cases/{id}/live", get(live::case_stream))
+        .route("/cases/{id}/typing", post(live::typing))
+        .route("/cases/bulk", get(bulk::back_to_list).post(bulk::apply))
         .route("/views", post(cases::save_view))
         .route("/cases/{id}", get(cases::page).post(cases::update))
         .route("/cases/{id}/comments", post(cases::comment))
         .route("/cases/{id}/assistant", get(assistant::back).post(assistant::ask))
+        .route("/cases/{id}/timer", post(time::timer))
+        .route("/cases/{id}/time", post(time::log))
+        .route("/cases/{id}/estimate", post(time::estimate))
+        .route("/cases/{id}/milestones", post(panels::milestones))
+        .route("/cases/{id}/macro", post(compose::apply_macro))
+        .route("/cases/{id}/send-update", post(compose::send_update))
+        .route("/cases/{id}/fields", post(compose::fields))
+        .route("/cases/{id}/links", post(panels::links))
+        // Uploads stream to the blob store, which enforces the file size limit itself.
+        .route("/cases/{id}/files", post(panels::upload).layer(axum::extract::DefaultBodyLimit::disable()))
+        .route("/cases/{id}/files/{file_id}", get(panels::download))
+        .route("/contacts", get(people::contacts))
+        .route("/contacts/{id}", get(people::contact))
+        .route("/accounts", get(people::accounts))
+        .route("/accounts/{id}", get(people::account))
         .route("/admin/trash", get(admin::trash))
         .route("/admin/trash/{id}/restore", post(admin::restore))
         .layer(axum::middleware::map_response(security_headers))

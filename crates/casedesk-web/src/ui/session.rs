@@ -79,6 +79,16 @@ pub struct Viewer {
     pub csrf: String,
     /// The session cookie's secret (to sign out).
     pub secret: String,
+    /// Their running timer, shown in every page's header (read for pages only).
+    pub timer: Option<RunningTimer>,
+}
+
+/// A running timer as the page header shows it.
+#[derive(Debug, Clone)]
+pub struct RunningTimer {
+    pub case_id: String,
+    pub number: i64,
+    pub elapsed_secs: i64,
 }
 
 impl FromRequestParts<AppState> for Viewer {
@@ -98,8 +108,28 @@ impl FromRequestParts<AppState> for Viewer {
             AppError::Unauthorized => UiError::SignIn { next, htmx },
             other => other.into(),
         })?;
-        Ok(Viewer { who, csrf: csrf_token(&secret), secret })
+        // Pages show the viewer's running timer in their header; a live stream needs none.
+        let page = parts.method == Method::GET
+            && !parts.headers.get(header::ACCEPT).is_some_and(|a| a.as_bytes().starts_with(b"text/event-stream"));
+        let timer = if page { running_timer(state, &who).await? } else { None };
+        Ok(Viewer { who, csrf: csrf_token(&secret), secret, timer })
     }
+}
+
+/// The viewer's running timer, if they have one, with its case's number.
+async fn running_timer(state: &AppState, who: &SignedIn) -> Result<Option<RunningTimer>, UiError> {
+    let timers = match state.app.list_timers(&who.actor).await {
+        Ok(t) => t,
+        Err(AppError::Forbidden(_)) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    let Some(t) = timers.into_iter().find(|t| t.is_running()) else { return Ok(None) };
+    let number = match state.app.get_case(&who.actor, &t.case_id).await {
+        Ok(c) => c.case_number,
+        Err(AppError::NotFound) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    Ok(Some(RunningTimer { elapsed_secs: t.elapsed_secs(state.app.clock.now()), case_id: t.case_id, number }))
 }
 
 /// A submitted `application/x-www-form-urlencoded` form, as name–value pairs.

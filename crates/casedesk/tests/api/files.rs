@@ -12,7 +12,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use crate::helpers::{Resp, TestApp, spawn_app, spawn_app_with_file_limit};
 use crate::server::{free_port, wait_ready};
 
-const BOUNDARY: &str = "----casedesk-test-boundary-7MA4YWxkTrZu0gW";
+pub(crate) const BOUNDARY: &str = "----casedesk-test-boundary-7MA4YWxkTrZu0gW";
 const PNG_SIGNATURE: &[u8] = &[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, b'I', b'H', b'D', b'R'];
 
 /// A PNG-looking content of `len` bytes whose bytes after the signature depend on `seed`.
@@ -26,7 +26,7 @@ pub(crate) fn png(len: usize, seed: u8) -> Vec<u8> {
 type Part<'a> = (&'a str, Option<&'a str>, Option<&'a str>, &'a [u8]);
 
 /// A multipart body with these parts.
-fn multipart(parts: &[Part<'_>]) -> Vec<u8> {
+pub(crate) fn multipart(parts: &[Part<'_>]) -> Vec<u8> {
     let mut body = Vec::new();
     for (name, filename, ctype, bytes) in parts {
         body.extend_from_slice(format!("--{BOUNDARY}\r\n").as_bytes());

@@ -182,6 +182,7 @@ async fn serve(
             webhooks: std::time::Duration::from_millis(100),
             mail: std::time::Duration::from_millis(100),
             automation: std::time::Duration::from_millis(200),
+            live: std::time::Duration::from_millis(200),
             ..JobIntervals::default()
         },
         files_dir: files_dir.to_path_buf(),
@@ -200,7 +201,27 @@ async fn serve(
     (running, stop)
 }
 
+/// A second server over the same database, as another instance behind a load balancer; it
+/// stops when dropped.
+#[allow(dead_code)]
+pub struct Instance {
+    pub base: String,
+    _stop: oneshot::Sender<()>,
+}
+
 impl TestApp {
+    /// Starts another instance over this server's database and file store (same clock).
+    #[allow(dead_code)]
+    pub async fn another_instance(&self) -> Instance {
+        let clock: Arc<dyn Clock> = match &self.clock {
+            Some(m) => m.clone(),
+            None => Arc::new(SystemClock),
+        };
+        let (running, stop) = serve(&self.database_url, &self.http, &clock, self.files.path(), self.max_file).await;
+        assert!(running.bootstrap.is_none(), "the database is already set up");
+        Instance { base: format!("http://{}", running.addr), _stop: stop }
+    }
+
     /// Shuts the server down (requests finished, background jobs stopped, database closed) and
     /// starts a new one over the same database and clock, as an operator's restart would: only
     /// what is in the database survives. `core` is a new `App` over a new connection pool too.

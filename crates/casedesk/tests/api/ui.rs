@@ -86,6 +86,12 @@ impl Browser {
         self.send(req).await
     }
 
+    /// Posts a body of this content type as it is.
+    pub async fn post_raw(&mut self, path: &str, content_type: &str, body: Vec<u8>) -> Page {
+        let req = self.client.post(format!("{}{path}", self.base)).header("content-type", content_type).body(body);
+        self.send(req).await
+    }
+
     /// Posts `form` with the CSRF token of the page at `from`.
     pub async fn submit(&mut self, from: &str, path: &str, form: &[(&str, &str)]) -> Page {
         let token = self.get(from).await.csrf();
@@ -101,6 +107,23 @@ impl Browser {
         let token = form.csrf();
         self.post("/login", &[("_csrf", &token), ("email", email), ("password", password), ("next", "/cases")]).await
     }
+}
+
+/// A browser signed in as Agnes, a new agent.
+async fn agnes(app: &TestApp) -> Browser {
+    let user = json!({"email": "agnes@example.com", "name": "Agnes", "role": "agent", "password": "agent-password-1"});
+    assert_eq!(app.post("/api/v1/users", user).await.status, StatusCode::CREATED);
+    let mut b = Browser::new(app);
+    assert_eq!(b.sign_in("agnes@example.com", "agent-password-1").await.status, StatusCode::SEE_OTHER);
+    b
+}
+
+/// A case of another organization, "Theirs"; returns its id.
+async fn their_case(app: &TestApp) -> String {
+    let (_, other) = app.other_org().await;
+    let r =
+        app.call(reqwest::Method::POST, "/api/v1/cases", Some(&other), Some(&json!({"subject": "Theirs"})), &[]).await;
+    r.body["id"].as_str().unwrap().to_string()
 }
 
 /// A browser signed in as the bootstrap admin.
@@ -655,4 +678,569 @@ async fn column_headers_sort_the_list_and_the_export() {
     let r = b.get("/cases?view=all-open&ordering=sideways").await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.html.contains("unknown ordering"), "{}", r.html);
+}
+
+/// The `value` of the options selected in the `<select>` named `name`.
+fn selected(html: &str, name: &str) -> Vec<String> {
+    let Some(at) = html.find(&format!("<select id=\"{name}\" name=\"{name}\">")) else { return vec![] };
+    let select = &html[at..at + html[at..].find("</select>").unwrap()];
+    select
+        .split("<option value=\"")
+        .skip(1)
+        .filter(|o| o.split('>').next().unwrap().ends_with(" selected"))
+        .map(|o| o.split('"').next().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn filter_controls_write_the_search_syntax_and_show_it() {
+    let app = spawn_app().await;
+    crate::routing::queue(&app, json!({"name": "Tier 1"})).await;
+    app.create_case(json!({"subject": "Printer jams", "priority": "high", "tags": ["vip"]})).await;
+    app.create_case(json!({"subject": "Printer smokes", "priority": "low"})).await;
+    let mut b = admin(&app).await;
+
+    // The form's choices become conditions; the text and the negated condition stay as typed.
+    let r = b
+        .get("/cases?filter=1&q=printer+-tag%3Aspam+priority%3Alow&f_status=new&f_priority=high&f_queue=&f_assignee=me&f_tag=vip,+gold")
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        r.location(),
+        "/cases?q=printer+-tag%3Aspam+status%3Anew+priority%3Ahigh+assignee%3Ame+tag%3Avip%2Cgold"
+    );
+    let page = b.get(r.location()).await;
+    assert!(
+        page.html.contains(r#"value="printer -tag:spam status:new priority:high assignee:me tag:vip,gold""#),
+        "{}",
+        page.html
+    );
+    assert_eq!(selected(&page.html, "f_status"), ["new"]);
+    assert_eq!(selected(&page.html, "f_priority"), ["high"]);
+    assert_eq!(selected(&page.html, "f_assignee"), ["me"]);
+    assert!(page.html.contains(r#"name="f_tag" value="vip,gold""#));
+    assert!(page.html.contains(r#"<details class="filters" open>"#));
+    assert_eq!(page.html.matches("class=\"case-link\"").count(), 0, "nobody's case is assigned to me");
+
+    // A queue with a space is quoted; clearing a choice removes its condition.
+    let r = b.get("/cases?filter=1&q=printer+status%3Anew&f_status=&f_queue=Tier+1").await;
+    assert_eq!(r.location(), "/cases?q=printer+queue%3A%22Tier+1%22");
+    let r = b.get("/cases?filter=1&q=priority%3Ahigh&f_priority=").await;
+    assert_eq!(r.location(), "/cases", "no query left: the default view");
+    // A view's own query shows in the controls, composite values included.
+    let page = b.get("/cases?view=unassigned").await;
+    assert_eq!(selected(&page.html, "f_status"), ["new,open,pending,on_hold"]);
+    assert_eq!(selected(&page.html, "f_assignee"), ["none"]);
+    let page = b.get("/cases?q=printer").await;
+    assert_eq!(page.html.matches("class=\"case-link\"").count(), 2);
+    assert!(page.html.contains(r#"<details class="filters">"#), "nothing filtered: closed");
+}
+
+#[tokio::test]
+async fn bulk_actions_change_each_chosen_case_and_report_each_result() {
+    let app = spawn_app().await;
+    let (agent, _) = app.agent().await;
+    let mut ids = Vec::new();
+    for s in ["Alpha", "Bravo", "Charlie"] {
+        ids.push(app.create_case(json!({"subject": s})).await["id"].as_str().unwrap().to_string());
+    }
+    let closed = app.create_case(json!({"subject": "Delta"})).await["id"].as_str().unwrap().to_string();
+    assert_eq!(app.patch(&format!("/api/v1/cases/{closed}"), json!({"status": "closed"})).await.status, StatusCode::OK);
+    let mut b = admin(&app).await;
+
+    let list = b.get("/cases?view=all").await;
+    assert!(
+        list.html
+            .contains(&format!(r#"<input type="checkbox" name="ids" value="{}" aria-label="Select case #1">"#, ids[0]))
+    );
+    assert!(list.html.contains(r#"<option value="delete">Delete</option>"#), "admins may delete");
+    let token = list.csrf();
+    let mut form = vec![("_csrf", token.as_str()), ("view", "all"), ("action", "assign"), ("owner_id", agent.as_str())];
+    // Parameters of other actions, sent along by a form without JavaScript, are left out.
+    form.extend([("status", "pending"), ("tags", "x")]);
+    for id in ids.iter().chain([&closed]) {
+        form.push(("ids", id));
+    }
+    let r = b.post("/cases/bulk", &form).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.html);
+    assert_eq!(r.headers["hx-push-url"], "/cases?view=all");
+    assert!(r.html.contains("Assign: 3 changed, 0 unchanged, 1 failed"), "{}", r.html);
+    assert!(r.html.contains(&format!(r#"<li class="result-changed" data-case="{}"><span class="outcome">changed</span> <a href="/cases/{}">#1 Alpha</a></li>"#, ids[0], ids[0])), "{}", r.html);
+    let failed = r
+        .html
+        .split(&format!(r#"<li class="result-failed" data-case="{closed}">"#))
+        .nth(1)
+        .expect("the closed case failed");
+    assert!(failed.split("</li>").next().unwrap().contains("#4 Delta</a> — "), "{failed}");
+    for id in &ids {
+        let c = app.get(&format!("/api/v1/cases/{id}")).await.body;
+        // Assigned (which opens a new case), and not set pending by the other action's field.
+        assert_eq!((c["owner_id"].as_str(), c["status"].as_str()), (Some(agent.as_str()), Some("open")));
+    }
+    // Again: nothing to change.
+    let r = b.post("/cases/bulk", &form).await;
+    assert!(r.html.contains("Assign: 0 changed, 3 unchanged, 1 failed"), "{}", r.html);
+
+    // Tags, then nothing chosen, then an unknown action.
+    let mut tags = vec![("_csrf", token.as_str()), ("q", "bravo"), ("action", "add_tags"), ("tags", "vip, billing")];
+    tags.push(("ids", &ids[1]));
+    let r = b.post("/cases/bulk", &tags).await;
+    assert!(r.html.contains("Add tags: 1 changed"), "{}", r.html);
+    assert_eq!(r.headers["hx-push-url"], "/cases?q=bravo");
+    assert_eq!(app.get(&format!("/api/v1/cases/{}", ids[1])).await.body["tags"], json!(["vip", "billing"]));
+    let r = b.post("/cases/bulk", &[("_csrf", &token), ("view", "all"), ("action", "close")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.html.contains(r#"id="bulk-error">Select at least one case first."#), "{}", r.html);
+    let r = b.post("/cases/bulk", &[("_csrf", &token), ("action", "explode"), ("ids", &ids[0])]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.html.contains("id=\"bulk-error\">Action: unknown action"), "{}", r.html);
+    assert_eq!(
+        b.post("/cases/bulk", &[("action", "close"), ("ids", &ids[0])]).await.status,
+        StatusCode::FORBIDDEN,
+        "CSRF"
+    );
+
+    // Agents are not offered Delete, and a forged one is refused as a whole.
+    let mut agnes = agnes(&app).await;
+    let list = agnes.get("/cases?view=all").await;
+    assert!(!list.html.contains(r#"value="delete""#));
+    let r = agnes.post("/cases/bulk", &[("_csrf", &list.csrf()), ("action", "delete"), ("ids", &ids[0])]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.html);
+    assert_eq!(app.get(&format!("/api/v1/cases/{}", ids[0])).await.status, StatusCode::OK, "not deleted");
+    // Another organization's case is "no such case", like a missing one.
+    let theirs = their_case(&app).await;
+    let r = b.post("/cases/bulk", &[("_csrf", &token), ("action", "close"), ("ids", &theirs)]).await;
+    assert!(r.html.contains("Close: 0 changed, 0 unchanged, 1 failed") && !r.html.contains("Theirs"), "{}", r.html);
+    assert_eq!(b.get("/cases/bulk").await.location(), "/cases");
+}
+
+#[tokio::test]
+async fn timers_keep_running_across_pages_and_time_is_logged_against_the_estimate() {
+    let start = Timestamp::from_second(1_800_000_000).unwrap();
+    let app = spawn_app_at(start).await;
+    let clock = app.clock.clone().unwrap();
+    let id = app.create_case(json!({"subject": "Migrate the mail server"})).await["id"].as_str().unwrap().to_string();
+    let path = format!("/cases/{id}");
+    let mut b = admin(&app).await;
+
+    let page = b.get(&path).await;
+    assert!(page.html.contains(r#"id="timer-start">Start timer</button>"#), "{}", page.html);
+    assert!(!page.html.contains("timer-indicator"), "no timer yet");
+    let r = b.submit(&path, &format!("{path}/timer"), &[("do", "start")]).await;
+    assert_eq!((r.status, r.location()), (StatusCode::SEE_OTHER, format!("{path}#time").as_str()));
+
+    // Every page's header shows the running timer, counted by the server.
+    clock.advance(SignedDuration::from_mins(5));
+    let list = b.get("/cases").await;
+    assert!(
+        list.html.contains(&format!(r##"<a class="timer-indicator" id="timer-indicator" href="/cases/{id}#time""##)),
+        "{}",
+        list.html
+    );
+    assert!(list.html.contains(r#"<span class="timer-clock" data-elapsed="300" data-running="true">0:05:00</span>"#));
+    let page = b.get(&path).await;
+    assert!(page.html.contains(r#"class="timer timer-running""#) && page.html.contains("id=\"timer-stop\""));
+
+    // Paused, it stops counting and leaves the header; resumed, it goes on from there.
+    b.submit(&path, &format!("{path}/timer"), &[("do", "pause")]).await;
+    clock.advance(SignedDuration::from_mins(10));
+    let page = b.get(&path).await;
+    assert!(page.html.contains(r#"data-elapsed="300">0:05:00</span>"#) && page.html.contains(">Resume</button>"));
+    assert!(!page.html.contains("timer-indicator"));
+    b.submit(&path, &format!("{path}/timer"), &[("do", "start")]).await;
+    clock.advance(SignedDuration::from_mins(1));
+    let r = b.submit(&path, &format!("{path}/timer"), &[("do", "stop")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let page = b.get(&path).await;
+    assert!(page.html.contains(r#"Spent <strong id="time-spent">6 min</strong>"#), "{}", page.html);
+    assert!(page.html.contains("<strong>6 min</strong> Administrator"), "the entry is listed");
+
+    // An estimate, then time logged by hand past it.
+    let r = b.submit(&path, &format!("{path}/estimate"), &[("estimate", "1h")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    for d in ["90m", "1.5h"] {
+        let r = b.submit(&path, &format!("{path}/time"), &[("duration", d), ("note", "cut-over")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{d}");
+    }
+    let page = b.get(&path).await;
+    assert!(
+        page.html.contains(r#"Spent <strong id="time-spent">3 h 6 min</strong> of <strong id="time-estimate">1 h</strong> estimated — <span class="over">over the estimate</span>"#),
+        "{}",
+        page.html
+    );
+    assert!(page.html.contains(r#"max="60""#) && page.html.contains(r#"value="186""#), "the meter");
+    let time = app.get(&format!("/api/v1/cases/{id}/time-entries")).await.body;
+    assert_eq!(time["time_spent_seconds"], 3 * 3600 + 6 * 60, "{time}");
+
+    // What cannot be read is explained in the panel, with what was typed.
+    let r = b.submit(&path, &format!("{path}/time"), &[("duration", "a while")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.html.contains(r#"id="time-error""#) && r.html.contains(r#"value="a while""#), "{}", r.html);
+    assert!(r.html.contains("<details class=\"log-time\" open>"));
+    assert_eq!(b.submit(&path, &format!("{path}/timer"), &[("do", "explode")]).await.status, StatusCode::BAD_REQUEST);
+
+    // Agents are not offered the estimate, and one sent anyway is refused on the page.
+    let mut agnes = agnes(&app).await;
+    let page = agnes.get(&path).await;
+    assert!(!page.html.contains(&format!(r#"action="/cases/{id}/estimate""#)));
+    let r = agnes.submit(&path, &format!("{path}/estimate"), &[("estimate", "9h")]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(r.html.contains(r#"id="time-error">Your role does not allow you to set estimates"#), "{}", r.html);
+    // Another organization's case has no timer to start.
+    let theirs = their_case(&app).await;
+    let r = b.submit(&path, &format!("/cases/{theirs}/timer"), &[("do", "start")]).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+}
+
+/// A server-sent event stream, read an event at a time.
+struct Events {
+    resp: reqwest::Response,
+    buf: String,
+}
+
+impl Events {
+    async fn open(base: &str, path: &str, session: &str) -> Events {
+        let resp = reqwest::Client::new()
+            .get(format!("{base}{path}"))
+            .header("cookie", format!("casedesk_session={session}"))
+            .header("accept", "text/event-stream")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK, "{path}");
+        assert_eq!(resp.headers()["content-type"], "text/event-stream");
+        Events { resp, buf: String::new() }
+    }
+
+    /// The data of the next event named `name` whose data satisfies `ok`, waiting up to 20 s.
+    async fn expect(&mut self, name: &str, ok: impl Fn(&str) -> bool) -> String {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            while let Some(end) = self.buf.find("\n\n") {
+                let block: String = self.buf.drain(..end + 2).collect();
+                let field = |f: &str| {
+                    block.lines().filter_map(|l| l.strip_prefix(f)).map(str::trim_start).collect::<Vec<_>>().join("\n")
+                };
+                let (event, data) = (field("event:"), field("data:"));
+                if event == name && ok(&data) {
+                    return data;
+                }
+            }
+            let chunk = tokio::time::timeout_at(deadline, self.resp.chunk())
+                .await
+                .unwrap_or_else(|_| panic!("no {name} event in time; the stream said {:?}", self.buf))
+                .unwrap()
+                .expect("the stream goes on");
+            self.buf.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+}
+
+/// The page's live stream, from its `data-live`.
+fn live_path(html: &str) -> String {
+    let at = html.find("data-live=\"").expect("a live page") + 11;
+    html[at..at + html[at..].find('"').unwrap()].replace("&#38;", "&")
+}
+
+#[tokio::test]
+async fn open_pages_hear_of_changes_and_of_each_other_across_instances() {
+    let app = spawn_app().await;
+    let second = app.another_instance().await;
+    let id = app.create_case(json!({"subject": "Printer jams"})).await["id"].as_str().unwrap().to_string();
+    let path = format!("/cases/{id}");
+    let mut b = admin(&app).await;
+    let mut agnes = agnes(&app).await;
+    let session = |b: &Browser| b.cookies["casedesk_session"].clone();
+
+    // The admin's page streams from the second instance, Agnes's from the first.
+    let live = live_path(&b.get(&path).await.html);
+    assert!(live.starts_with(&format!("/cases/{id}/live?after=")), "{live}");
+    let mut mine = Events::open(&second.base, &live, &session(&b)).await;
+    let hers = Events::open(&app.base, &format!("{path}/live"), &session(&agnes)).await;
+    let line = mine.expect("presence", |d| d.contains("Agnes")).await;
+    assert!(
+        line.contains(
+            r#"<span class="person"><span class="avatar" aria-hidden="true">A</span> Agnes is viewing</span>"#
+        ),
+        "{line}"
+    );
+    assert!(!line.contains("Administrator"), "not oneself: {line}");
+    let r = agnes.submit(&path, &format!("{path}/typing"), &[]).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    // She keeps typing (a mark lasts seconds), as the composer reports it, until it is seen.
+    let (url, cookie, token) = (
+        format!("{}{path}/typing", app.base),
+        format!("casedesk_session={}", session(&agnes)),
+        agnes.get(&path).await.csrf(),
+    );
+    let typing = tokio::spawn(async move {
+        loop {
+            let _ =
+                reqwest::Client::new().post(&url).header("cookie", &cookie).header("x-csrf-token", &token).send().await;
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        }
+    });
+    mine.expect("presence", |d| d.contains("Agnes is typing a reply")).await;
+    typing.abort();
+    // Agnes's page (rendered now) shows the admin, who is on the case too.
+    assert!(agnes.get(&path).await.html.contains("Administrator is viewing"));
+
+    // A reply made through the API on the first instance reaches the page on the second.
+    app.post(&format!("/api/v1/cases/{id}/comments"), json!({"body": "From the API"})).await;
+    mine.expect("changed", |_| true).await;
+    // So does any change to the organization's cases, for the list.
+    let list = live_path(&b.get("/cases").await.html);
+    assert!(list.starts_with("/cases/live?after="), "{list}");
+    let mut cases = Events::open(&second.base, &list, &session(&b)).await;
+    app.patch(&path.replace("/cases/", "/api/v1/cases/"), json!({"priority": "high"})).await;
+    cases.expect("changed", |_| true).await;
+    // A live refresh of the list brings the view counts along, to swap in out of band.
+    let r = b.get_with("/cases", &[("hx-request", "true"), ("hx-target", "results"), ("x-live", "1")]).await;
+    assert!(r.html.contains(r#"<ul class="views" id="views" hx-swap-oob="true">"#) && !r.html.contains("<html"));
+
+    // Agnes closes her page: she leaves the case without waiting for her presence to run out.
+    drop(hers);
+    mine.expect("presence", |d| !d.contains("Agnes")).await;
+
+    // A page whose stream connects late still hears what happened since it was rendered.
+    let live = live_path(&b.get(&path).await.html);
+    app.post(&format!("/api/v1/cases/{id}/comments"), json!({"body": "While connecting"})).await;
+    let mut late = Events::open(&app.base, &live, &session(&b)).await;
+    late.expect("changed", |_| true).await;
+
+    // Another organization's case has no stream; without a session there is none either.
+    let theirs = their_case(&app).await;
+    assert_eq!(b.get(&format!("/cases/{theirs}/live")).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(b.submit(&path, &format!("/cases/{theirs}/typing"), &[]).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(Browser::new(&app).get(&format!("{path}/live")).await.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn case_panels_show_sla_targets_and_work_milestones_links_and_files() {
+    use crate::files::{BOUNDARY, multipart};
+    let app = spawn_app().await;
+    assert_eq!(app.patch("/api/v1/organization", json!({"default_sla": true})).await.status, StatusCode::OK);
+    let id = app.create_case(json!({"subject": "Printer jams", "priority": "high"})).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let other = app.create_case(json!({"subject": "Printer smokes"})).await["id"].as_str().unwrap().to_string();
+    let path = format!("/cases/{id}");
+    let mut b = admin(&app).await;
+
+    let page = b.get(&path).await;
+    assert!(
+        page.html.contains(
+            r#"<li class="sla-row"><span>First response</span> <span class="badge sla-state-running">running</span>"#
+        ),
+        "{}",
+        page.html
+    );
+    assert!(page.html.contains("<strong>Administrator</strong>"), "the requester");
+
+    // Milestones: added with a due time, completed, reopened.
+    let r =
+        b.submit(&path, &format!("{path}/milestones"), &[("name", "Parts ordered"), ("due", "2099-03-01T14:30")]).await;
+    assert_eq!((r.status, r.location()), (StatusCode::SEE_OTHER, format!("{path}#milestones").as_str()));
+    let ms = app.get(&format!("/api/v1/cases/{id}/milestones")).await.body;
+    let m = ms["data"][0]["id"].as_str().unwrap().to_string();
+    assert!(b.get(&path).await.html.contains(r#"<li class="milestone ms-current">"#));
+    b.submit(&path, &format!("{path}/milestones"), &[("milestone_id", &m), ("do", "complete")]).await;
+    assert!(b.get(&path).await.html.contains(r#"<li class="milestone ms-completed">"#));
+    let r = b.submit(&path, &format!("{path}/milestones"), &[("name", " ")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.html.contains(r#"id="milestones-error""#), "{}", r.html);
+    let r = b.submit(&path, &format!("/cases/{other}/milestones"), &[("milestone_id", &m), ("do", "reopen")]).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "another case's milestone");
+
+    // Links: to a case named by its page's address; removed again; then close as duplicate.
+    let r = b
+        .submit(
+            &path,
+            &format!("{path}/links"),
+            &[("do", "link"), ("type", "related"), ("case", &format!("{}/cases/{other}#x", app.base))],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.html);
+    let page = b.get(&path).await;
+    assert!(
+        page.html
+            .contains(&format!(r#"<span class="muted">Related</span> <a href="/cases/{other}">#2 Printer smokes</a>"#)),
+        "{}",
+        page.html
+    );
+    let link = app.get(&format!("/api/v1/cases/{id}/links")).await.body["data"][0]["id"].as_str().unwrap().to_string();
+    b.submit(&path, &format!("{path}/links"), &[("do", "unlink"), ("link_id", &link)]).await;
+    assert!(b.get(&path).await.html.contains("<p class=\"muted\">None.</p>"));
+    let r = b.submit(&path, &format!("{path}/links"), &[("do", "link"), ("case", "case_nope")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.html.contains(r#"id="links-error""#));
+    let r = b.submit(&path, &format!("/cases/{other}/links"), &[("do", "duplicate"), ("case", &id)]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.html);
+    assert_eq!(app.get(&format!("/api/v1/cases/{other}")).await.body["status"], "closed");
+
+    // Files: uploaded with the form's token, downloaded, attached to a reply.
+    let token = b.get(&path).await.csrf();
+    let ct = format!("multipart/form-data; boundary={BOUNDARY}");
+    let body = multipart(&[
+        ("_csrf", None, None, token.as_bytes()),
+        ("file", Some("notes.txt"), Some("text/plain"), b"toner low"),
+    ]);
+    let r = b.post_raw(&format!("{path}/files"), &ct, body).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.html);
+    let files = app.get(&format!("/api/v1/cases/{id}/files")).await.body;
+    let f = files["data"][0]["id"].as_str().unwrap().to_string();
+    assert_eq!(r.location(), format!("{path}#file-{f}"));
+    let d = b.get(&format!("{path}/files/{f}")).await;
+    assert_eq!((d.status, d.html.as_str()), (StatusCode::OK, "toner low"));
+    assert!(d.headers["content-disposition"].to_str().unwrap().starts_with("attachment"));
+    let page = b.get(&path).await;
+    assert!(page.html.contains(&format!(r#"<input type="checkbox" name="file_ids" value="{f}"> notes.txt"#)));
+    let r = b
+        .submit(
+            &path,
+            &format!("{path}/comments"),
+            &[("visibility", "reply"), ("body", "See the notes"), ("file_ids", &f)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let page = b.get(&path).await;
+    assert!(page.html.contains("in a message") && !page.html.contains("Attach files of the case"), "{}", page.html);
+    // Without the token nothing is stored; another organization's case is not found.
+    let body = multipart(&[("file", Some("forged.txt"), Some("text/plain"), b"x")]);
+    assert_eq!(b.post_raw(&format!("{path}/files"), &ct, body).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.get(&format!("/api/v1/cases/{id}/files")).await.body["data"].as_array().unwrap().len(), 1);
+    let theirs = their_case(&app).await;
+    let body = multipart(&[("_csrf", None, None, token.as_bytes()), ("file", Some("a.txt"), Some("text/plain"), b"x")]);
+    assert_eq!(b.post_raw(&format!("/cases/{theirs}/files"), &ct, body).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(b.get(&format!("/cases/{theirs}/files/{f}")).await.status, StatusCode::NOT_FOUND);
+    let r = b.submit(&path, &format!("/cases/{theirs}/links"), &[("do", "link"), ("case", &id)]).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn the_case_page_applies_macros_sends_updates_and_keeps_workflow_and_profile_fields() {
+    let app = spawn_app().await;
+    let sink = crate::smtp_sink::SmtpSink::start().await;
+    let id = app.create_case(json!({"subject": "Invoice wrong"})).await["id"].as_str().unwrap().to_string();
+    let path = format!("/cases/{id}");
+    let status = app.post("/api/v1/case-statuses", json!({"name": "Waiting on vendor", "category": "on_hold"})).await;
+    let status = status.body["id"].as_str().unwrap().to_string();
+    let category = app
+        .post(
+            "/api/v1/case-categories",
+            json!({"name": "Billing", "fields": [
+                {"key": "invoice", "label": "Invoice number", "kind": "text"},
+                {"key": "amount", "label": "Amount", "kind": "number"},
+                {"key": "refund", "label": "Refund", "kind": "checkbox"}]}),
+        )
+        .await;
+    let category = category.body["id"].as_str().unwrap().to_string();
+    let m = app
+        .post("/api/v1/macros", json!({"name": "Ask for the invoice", "shared": true, "body": "Please send the invoice, {{requester.name}}.",
+            "actions": [{"type": "add_tag", "tag": "billing"}]}))
+        .await;
+    let m = m.body["id"].as_str().unwrap().to_string();
+    let mut b = admin(&app).await;
+
+    // Custom status and category from the header; the category's fields appear in their panel.
+    let page = b.get(&path).await;
+    assert!(
+        page.html.contains(&format!(r#"<option value="{status}">Waiting on vendor (On hold)</option>"#)),
+        "{}",
+        page.html
+    );
+    let r = b.submit(&path, &path, &[("custom_status_id", &status), ("category_id", &category)]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.html);
+    let page = b.get(&path).await;
+    assert!(page.html.contains(r#"id="case-status">Waiting on vendor</span>"#), "{}", page.html);
+    assert!(
+        page.html.contains(r#"<h2 id="details-title">Billing</h2>"#)
+            && page.html.contains(r#"name="cf.amount" type="number""#)
+    );
+    let r = b.submit(&path, &format!("{path}/fields"), &[("cf.invoice", "INV-7"), ("cf.amount", "lots")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "the amount is a number");
+    assert!(r.html.contains(r#"id="details-error""#), "{}", r.html);
+    let r = b
+        .submit(
+            &path,
+            &format!("{path}/fields"),
+            &[("cf.invoice", "INV-7"), ("cf.amount", "12.5"), ("cf.refund", "on")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.html);
+    let c = app.get(&format!("/api/v1/cases/{id}")).await.body;
+    assert_eq!(c["custom_fields"], json!({"invoice": "INV-7", "amount": 12.5, "refund": true}));
+    assert_eq!(c["status"], "on_hold");
+
+    // A macro from the composer: its reply and its actions.
+    let r = b.submit(&path, &format!("{path}/macro"), &[("macro_id", &m)]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.html);
+    let page = b.get(&path).await;
+    assert!(page.html.contains("Please send the invoice, Administrator."), "{}", page.html);
+    assert_eq!(app.get(&format!("/api/v1/cases/{id}")).await.body["tags"], json!(["billing"]));
+
+    // An update by email: refused until mail is set up, then sent to the recipients given.
+    let update = [("to", "finance@firma.test"), ("message", "Credit note issued.")];
+    let r = b.submit(&path, &format!("{path}/send-update"), &update).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(r.html.contains(r#"id="composer-error""#), "{}", r.html);
+    crate::email::set_up_mail(&app, &sink).await;
+    let r = b.submit(&path, &format!("{path}/send-update"), &update).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.html);
+    let mail = app.get(&format!("/api/v1/cases/{id}/emails")).await.body;
+    assert_eq!(mail["data"][0]["to"], json!(["finance@firma.test"]), "{mail}");
+    assert!(b.get(&path).await.html.contains("Credit note issued."));
+}
+
+#[tokio::test]
+async fn contacts_and_accounts_show_their_cases_and_open_new_ones_for_them() {
+    let app = spawn_app().await;
+    let acme =
+        app.post("/api/v1/accounts", json!({"name": "Acme Corp", "domain": "acme.example", "tier": "vip"})).await;
+    let acme = acme.body["id"].as_str().unwrap().to_string();
+    let zoe = app
+        .post("/api/v1/contacts", json!({"name": "Zoë Keller", "email": "zoe@acme.example", "account_id": acme}))
+        .await;
+    let zoe = zoe.body["id"].as_str().unwrap().to_string();
+    app.create_case(json!({"subject": "Zoë's printer", "contact_id": zoe})).await;
+    app.create_case(json!({"subject": "Someone else's"})).await;
+    let mut b = admin(&app).await;
+
+    let list = b.get("/contacts").await;
+    assert!(
+        list.html.contains(&format!(r#"<a class="case-link" href="/contacts/{zoe}">Zoë Keller</a>"#)),
+        "{}",
+        list.html
+    );
+    let page = b.get(&format!("/contacts/{zoe}")).await;
+    assert!(page.html.contains("Zoë&#39;s printer") && !page.html.contains("Someone else"), "{}", page.html);
+    assert!(page.html.contains("<dd>Acme Corp</dd>"));
+    let accounts = b.get("/accounts").await;
+    assert!(accounts.html.contains("acme.example · vip"), "{}", accounts.html);
+    let page = b.get(&format!("/accounts/{acme}")).await;
+    assert!(page.html.contains("Zoë&#39;s printer") && page.html.contains(&format!(r#"href="/contacts/{zoe}""#)));
+
+    // "New case" from the contact's page opens the form for her, and the case is hers.
+    let form = b.get(&format!("/cases/new?contact_id={zoe}")).await;
+    assert!(form.html.contains(r#"<p class="muted" id="new-case-for">For Zoë Keller</p>"#), "{}", form.html);
+    let token = form.csrf();
+    let r = b.post("/cases", &[("_csrf", &token), ("subject", "Toner again"), ("contact_id", &zoe)]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.html);
+    let id = r.location().trim_start_matches("/cases/");
+    let c = app.get(&format!("/api/v1/cases/{id}")).await.body;
+    assert_eq!((c["contact_id"].as_str(), c["account_id"].as_str()), (Some(zoe.as_str()), Some(acme.as_str())));
+
+    // Another organization's contact or account is the 404 page.
+    let (_, other) = app.other_org().await;
+    let theirs =
+        app.call(reqwest::Method::POST, "/api/v1/contacts", Some(&other), Some(&json!({"name": "Theirs"})), &[]).await;
+    let theirs = theirs.body["id"].as_str().unwrap().to_string();
+    for path in
+        [format!("/contacts/{theirs}"), format!("/cases/new?contact_id={theirs}"), "/accounts/acc_missing".into()]
+    {
+        let r = b.get(&path).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}");
+        assert!(!r.html.contains("Theirs"));
+    }
 }

@@ -132,10 +132,26 @@ async fn an_agent_works_a_case_in_the_browser() {
     b.wait_text("#timeline", "changed status from New to Pending").await;
     let note_tag = b.text(&b.find(".entry.note .tag").await).await;
     assert_eq!(note_tag.to_lowercase(), "internal note");
+    // A timer started on the case ticks in the header of every page until it is stopped, and
+    // then its time is logged on the case.
+    b.click(&b.find("#timer-start").await).await;
+    b.find("#timer-stop").await;
+    let ticking = "return document.querySelector('#timer-indicator .timer-clock').textContent";
+    let first = b.script(ticking, json!([])).await;
+    b.wait_for(&format!("{ticking} !== {first}"), json!(true)).await;
     b.screenshot(&shots.join("04-case.png")).await;
+    b.click(&b.find(".nav a[href='/cases']").await).await;
+    b.wait_text("main h1", "All open").await;
+    b.click(&b.find("#timer-indicator").await).await;
+    b.click(&b.find("#timer-stop").await).await;
+    b.find("#timer-start").await;
+    b.wait_for("return document.getElementById('timer-indicator') === null", json!(true)).await;
+    let time = app.get(&format!("/api/v1/cases/{id}/time-entries")).await.body;
+    assert_eq!(time["entries"], 1, "{time}");
+    assert!(time["time_spent_seconds"].as_i64().unwrap() >= 1, "{time}");
 
-    // A change made elsewhere (here through the API) appears without a reload, and a draft in
-    // the composer survives it.
+    // A change made elsewhere (here through the API) appears without a reload — the page hears
+    // of it over server-sent events — and a draft in the composer survives it.
     b.type_into(&b.find("#body").await, "Draft in progress").await;
     let r = app
         .post(
@@ -166,7 +182,41 @@ async fn an_agent_works_a_case_in_the_browser() {
     assert!(b.current_url().await.ends_with("/cases?q=laptop"), "the URL follows the search");
     b.type_into(&q, " priority>=bogus").await;
     b.wait_text("#q-error", "Cannot read this search").await;
-    b.screenshot(&shots.join("05-search-error.png")).await;
+    b.screenshot(&shots.join("04b-search-error.png")).await;
+
+    // Three cases chosen on the list (one with the x key) and assigned at once; each one's
+    // result is shown, and the filter controls narrow the list to them.
+    let (agent, _) = app.agent().await;
+    b.goto(&format!("{}/cases?view=all", app.base)).await;
+    b.wait_text("#bulk-count", "Select cases").await;
+    let boxes = "#bulk tbody input[name=ids]";
+    assert_eq!(b.script(&format!("return document.querySelectorAll('{boxes}').length"), json!([])).await, json!(3));
+    b.click(&b.find(boxes).await).await;
+    b.click(&b.find("#bulk tbody tr:nth-child(2) input[name=ids]").await).await;
+    b.script("document.querySelector('#bulk tbody tr:nth-child(3) a.case-link').focus()", json!([])).await;
+    b.press("x").await;
+    b.wait_text("#bulk-count", "3 selected").await;
+    let shown = "return [...document.querySelectorAll('.bulk-param')].filter(p => !p.hidden).map(p => p.dataset.for)";
+    assert_eq!(b.script(shown, json!([])).await, json!(["assign"]), "only the chosen action's parameter");
+    b.click(&b.find(&format!("#bulk-owner option[value='{agent}']")).await).await;
+    b.screenshot(&shots.join("05-bulk-selection.png")).await;
+    b.click(&b.find("#bulk-apply").await).await;
+    b.wait_text("#bulk-summary", "Assign: 3 changed, 0 unchanged, 0 failed").await;
+    assert!(b.current_url().await.ends_with("/cases?view=all"), "the list's address, not the form's");
+    b.screenshot(&shots.join("06-bulk-results.png")).await;
+    let cases = app.get("/api/v1/cases?limit=10").await.body;
+    let owners: Vec<&str> =
+        cases["data"].as_array().unwrap().iter().map(|c| c["owner_id"].as_str().unwrap_or("")).collect();
+    assert_eq!(owners, [agent.as_str(); 3]);
+    b.click(&b.find("details.filters summary").await).await;
+    b.click(&b.find("#f_priority option[value='critical']").await).await;
+    b.wait_for("return document.getElementById('q').value", json!("priority:critical")).await;
+    b.wait_for("return document.querySelectorAll('#results a.case-link').length", json!(1)).await;
+    // The open list follows changes made elsewhere, live: a critical case made through the API
+    // joins it, and the view counts move.
+    app.create_case(json!({"subject": "Core switch down", "priority": "critical"})).await;
+    b.wait_text("#results", "Core switch down").await;
+    b.wait_text("#views a[href='/cases?view=all'] .count", "4").await;
 
     // The list on screen, downloaded as a workbook that opens.
     b.goto(&format!("{}/cases?q=laptop", app.base)).await;
@@ -181,16 +231,26 @@ async fn an_agent_works_a_case_in_the_browser() {
     let subjects: Vec<String> = book.worksheet_range("Cases").unwrap().rows().map(|r| r[1].to_string()).collect();
     assert_eq!(subjects, ["Subject", "Laptop will not start after update"]);
 
+    // A contact's page lists her cases and opens a new one for her.
+    let zoe = app.post("/api/v1/contacts", json!({"name": "Zoë Keller", "email": "zoe@example.com"})).await;
+    let zoe = zoe.body["id"].as_str().unwrap().to_string();
+    app.create_case(json!({"subject": "Zoë's scanner", "contact_id": zoe})).await;
+    b.goto(&format!("{}/contacts/{zoe}", app.base)).await;
+    b.wait_text("main", "Zoë's scanner").await;
+    b.screenshot(&shots.join("09-contact.png")).await;
+    b.click(&b.find("#new-case-for").await).await;
+    b.wait_text("#new-case-for", "For Zoë Keller").await;
+
     // Phone width.
     b.resize(390, 844).await;
     b.goto(&format!("{}/cases", app.base)).await;
     b.find("a.case-link").await;
-    b.screenshot(&shots.join("06-case-list-phone.png")).await;
+    b.screenshot(&shots.join("07-case-list-phone.png")).await;
     let fits = "return document.documentElement.scrollWidth <= window.innerWidth + 1";
     assert_eq!(b.script(fits, json!([])).await, json!(true), "the list fits a phone's width");
     b.goto(&format!("{}/cases/{id}", app.base)).await;
     b.find("#timeline").await;
-    b.screenshot(&shots.join("07-case-phone.png")).await;
+    b.screenshot(&shots.join("08-case-phone.png")).await;
     assert_eq!(b.script(fits, json!([])).await, json!(true), "the case page fits a phone's width");
 
     // Signing out ends the session.
