@@ -22,6 +22,7 @@ pub mod blobs;
 pub mod bulk;
 pub mod cases;
 pub mod clock;
+pub mod csat;
 pub mod directory;
 pub mod email;
 pub mod error;
@@ -37,6 +38,7 @@ pub mod milestones;
 pub mod org;
 mod queries;
 pub mod queues;
+pub mod reports;
 pub mod routing;
 pub mod sessions;
 pub mod signing_keys;
@@ -94,6 +96,8 @@ pub struct App {
     pub mailer: Arc<dyn email::Mailer>,
     /// Largest inbound message taken in; larger ones are quarantined.
     pub max_inbound_bytes: u64,
+    /// Where customers reach this server: the base of the links mail carries (survey pages).
+    pub public_url: String,
 }
 
 impl App {
@@ -109,6 +113,7 @@ impl App {
             counters: Arc::default(),
             mailer: Arc::new(email::NoMailer),
             max_inbound_bytes: email::DEFAULT_MAX_INBOUND_BYTES,
+            public_url: csat::DEFAULT_PUBLIC_URL.to_string(),
         }
     }
 }

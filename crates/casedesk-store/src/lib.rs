@@ -132,6 +132,16 @@ macro_rules! shared_queries {
             include!("queries_automation.rs");
         }
         pub use automation::*;
+        mod reports {
+            use super::*;
+            include!("queries_reports.rs");
+        }
+        pub use reports::*;
+        mod csat {
+            use super::*;
+            include!("queries_csat.rs");
+        }
+        pub use csat::*;
     };
 }
 
@@ -203,12 +213,14 @@ mod store_ai;
 mod store_automation;
 mod store_bench;
 mod store_bulk;
+mod store_csat;
 pub(crate) mod store_email;
 mod store_export;
 mod store_files;
 mod store_links;
 mod store_milestones;
 mod store_queues;
+mod store_reports;
 mod store_sessions;
 mod store_sla;
 mod store_time;

@@ -27,6 +27,8 @@ const SQLITE: &[(i64, &str)] = &[
     (18, include_str!("../migrations/sqlite/0018_signing_keys.sql")),
     (19, include_str!("../migrations/sqlite/0019_email.sql")),
     (20, include_str!("../migrations/sqlite/0020_contact_phone_key.sql")),
+    (22, include_str!("../migrations/sqlite/0022_reports.sql")),
+    (23, include_str!("../migrations/sqlite/0023_csat.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -49,6 +51,8 @@ const POSTGRES: &[(i64, &str)] = &[
     (18, include_str!("../migrations/postgres/0018_signing_keys.sql")),
     (19, include_str!("../migrations/postgres/0019_email.sql")),
     (20, include_str!("../migrations/postgres/0020_contact_phone_key.sql")),
+    (22, include_str!("../migrations/postgres/0022_reports.sql")),
+    (23, include_str!("../migrations/postgres/0023_csat.sql")),
 ];
 
 const CREATE_TABLE: &str =

@@ -4088,14 +4088,15 @@ async fn scenario_mail_settings_mailboxes_log_and_outbox(store: &Store) {
         m.next_attempt_at = Some(t(8));
         vec![m]
     };
+    let no_survey = |_: &Case, _, _, _: &casedesk_store::MailContext| None;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     let mut made = 0;
     while made < 1 && std::time::Instant::now() < deadline {
-        made += store.dispatch_mail_events(100, &make).await.unwrap();
+        made += store.dispatch_mail_events(100, &make, &no_survey).await.unwrap();
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     assert_eq!(made, 1, "the reply after the cursor, not the history");
-    assert_eq!(store.dispatch_mail_events(100, &make).await.unwrap(), 0, "nothing twice");
+    assert_eq!(store.dispatch_mail_events(100, &make, &no_survey).await.unwrap(), 0, "nothing twice");
     let seen = seen.into_inner().unwrap();
     assert_eq!(seen.len(), 1);
     let (case_id, comment_id, files, ctx) = &seen[0];

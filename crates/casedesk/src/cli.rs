@@ -70,6 +70,10 @@ pub enum Command {
         /// quarantined for an admin.
         #[arg(long, env = "CASEDESK_MAX_INBOUND_EMAIL_BYTES", default_value_t = casedesk_core::email::DEFAULT_MAX_INBOUND_BYTES)]
         max_inbound_email_bytes: u64,
+        /// The address customers reach this server at (e.g. `https://help.example.com`): the
+        /// base of the links in satisfaction survey emails. Default: the listen address.
+        #[arg(long, env = "CASEDESK_PUBLIC_URL")]
+        public_url: Option<String>,
     },
     /// Take in one email message from standard input (for an MTA's pipe, e.g. Postfix). Exits 0
     /// when the message is taken (made a case or comment, or held for an admin), 75 (EX_TEMPFAIL)
@@ -191,6 +195,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             signing_key_secret,
             smtp_timeout_secs,
             max_inbound_email_bytes,
+            public_url,
         } => {
             let opts = bootstrap_options();
             let (token_given, password_given) = (opts.token.is_some(), opts.password.is_some());
@@ -214,6 +219,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 signing_key_secret: signing_key_secret.filter(|s| !s.is_empty()),
                 smtp_timeout: std::time::Duration::from_secs(smtp_timeout_secs),
                 max_inbound_email_bytes,
+                public_url: public_url.filter(|u| !u.is_empty()),
             };
             let running = server::start(config, server::shutdown_signal()).await?;
             if let Some(b) = &running.bootstrap {

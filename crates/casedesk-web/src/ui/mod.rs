@@ -8,14 +8,18 @@
 //!
 //! Layout: [`session`] (the session cookie, the signed-in viewer and the CSRF-checked form
 //! extractor), [`error`] (failures as pages), [`auth`] (sign-in, sign-out, password change),
-//! [`cases`] (list, new case, case page), [`admin`] (admins' pages: the trash), [`display`] (how values read on a page).
+//! [`cases`] (list, new case, case page), [`admin`] (admins' pages: the trash), [`reports`] (the
+//! reports page with its SVG charts), [`csat`] (the public satisfaction survey page), [`display`]
+//! (how values read on a page).
 
 pub mod admin;
 pub mod assets;
 pub mod auth;
 pub mod cases;
+pub mod csat;
 pub mod display;
 pub mod error;
+pub mod reports;
 pub mod session;
 
 use axum::Router;
@@ -55,6 +59,9 @@ pub fn routes(config: &UiConfig) -> Router<AppState> {
         .route("/cases/{id}/comments", post(cases::comment))
         .route("/admin/trash", get(admin::trash))
         .route("/admin/trash/{id}/restore", post(admin::restore))
+        .route("/reports", get(reports::page))
+        .route("/reports/download", get(reports::download))
+        .route("/csat/{token}", get(csat::page).post(csat::answer))
         .layer(axum::middleware::map_response(security_headers))
         .route("/assets/{name}", get(assets::serve))
         .layer(Extension(config.clone()))
