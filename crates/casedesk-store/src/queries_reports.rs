@@ -77,22 +77,25 @@ pub async fn report_totals_before(
 
 /// Time logged per work date and key of grouping `dim` within `from..=to` (series `time`: `n`
 /// entries, `secs` logged, `m` billable seconds). Agents are the entries' users; the other
-/// groupings are the cases' current values.
+/// groupings are the cases' current values. Time on deleted cases does not count.
 pub async fn report_time(pool: &Pool, org_id: &str, dim: &str, from: &str, to: &str) -> Result<Vec<DayRow>> {
-    let (key, join) = match dim {
-        "agent" => ("te.user_id", ""),
-        "queue" => ("COALESCE(c.queue_id, '')", " JOIN cases c ON c.id = te.case_id"),
-        "priority" => ("CAST(c.priority AS TEXT)", " JOIN cases c ON c.id = te.case_id"),
-        "channel" => ("c.channel", " JOIN cases c ON c.id = te.case_id"),
-        "category" => ("COALESCE(c.category_id, '')", " JOIN cases c ON c.id = te.case_id"),
-        _ => ("''", ""),
+    let key = match dim {
+        "agent" => "te.user_id",
+        "queue" => "COALESCE(c.queue_id, '')",
+        "priority" => "CAST(c.priority AS TEXT)",
+        "channel" => "c.channel",
+        "category" => "COALESCE(c.category_id, '')",
+        _ => "''",
     };
+    // Time on deleted cases is out, as the cases are. (PostgreSQL refuses a constant in GROUP BY.)
+    let group = if key == "''" { String::new() } else { format!(", {key}") };
     let sql = format!(
         "SELECT te.work_date AS work_date, {key} AS key, CAST(COUNT(*) AS BIGINT) AS n, \
          CAST(SUM(te.duration_secs) AS BIGINT) AS secs, \
          CAST(SUM(CASE WHEN te.billable THEN te.duration_secs ELSE 0 END) AS BIGINT) AS billable \
-         FROM time_entries te{join} WHERE te.org_id = $1 AND te.work_date >= $2 AND te.work_date <= $3 \
-         GROUP BY te.work_date, {key}"
+         FROM time_entries te JOIN cases c ON c.id = te.case_id \
+         WHERE te.org_id = $1 AND te.work_date >= $2 AND te.work_date <= $3 AND c.deleted_at IS NULL \
+         GROUP BY te.work_date{group}"
     );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(org_id).bind(from).bind(to).fetch_all(pool).await?;
     rows.iter()
