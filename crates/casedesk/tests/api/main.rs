@@ -34,6 +34,7 @@ mod smtp_sink;
 mod tenancy;
 mod time;
 mod ui;
+mod ui_reports;
 mod views;
 mod visitors;
 mod webhooks;
