@@ -28,7 +28,8 @@ use crate::sla::TargetKind;
 /// (each 19 % wider than the last); the last one is open (from about 600 days).
 pub const BUCKETS: usize = 80;
 
-fn lower_bounds() -> &'static [i64; BUCKETS] {
+/// The lower bound, in whole seconds, of each bucket.
+pub fn lower_bounds() -> &'static [i64; BUCKETS] {
     static BOUNDS: OnceLock<[i64; BUCKETS]> = OnceLock::new();
     BOUNDS.get_or_init(|| {
         let mut b = [0i64; BUCKETS];

@@ -165,7 +165,7 @@ use jiff::Timestamp;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
-pub use bench_sql::SearchSeed;
+pub use bench_sql::{ReportSeed, SearchSeed};
 pub use error::StoreError;
 pub use model::*;
 

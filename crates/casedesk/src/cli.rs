@@ -91,6 +91,8 @@ pub enum Command {
     /// SLA sweep benchmark: seeds open cases with running clocks, times the sweep's query and
     /// how soon after a deadline a breach is flagged.
     BenchSla(crate::bench_sla::BenchSlaArgs),
+    /// Benchmark: every report over a year of cases (default 1M).
+    BenchReports(crate::bench_reports::BenchReportsArgs),
     /// Measure the built-in AI assistant on the evaluation set (eval/ai).
     AiEval(crate::ai_eval::AiEvalArgs),
     /// Export benchmark: seeds open cases, exports them as CSV and .xlsx through the server,
@@ -282,6 +284,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Bench(args) => crate::bench::run(args).await,
         Command::BenchSla(args) => crate::bench_sla::run(args).await,
+        Command::BenchReports(args) => crate::bench_reports::run(args).await,
         Command::AiEval(args) => crate::ai_eval::run(args).await,
         Command::BenchExport(args) => crate::bench_export::run(args).await,
         Command::BenchSearch(args) => crate::bench_search::run(args).await,
