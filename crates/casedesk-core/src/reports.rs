@@ -3,7 +3,7 @@
 //!
 //! The figures come from per-day totals the database keeps as cases change (see
 //! `casedesk_domain::report` and migration 0022), so a report reads a few thousand rows whatever
-//! the number of cases; time tracking adds up time entries per day with one grouped query.
+//! the number of cases.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -190,13 +190,7 @@ impl App {
         // period is whole.
         let from = params.granularity.period_start(params.from);
         let params = Params { from, ..params };
-        let days = match params.kind {
-            Kind::TimeTracking => {
-                let (f, t) = (date_of_day(params.from).to_string(), date_of_day(params.to).to_string());
-                self.store.report_time(&actor.org_id, dim, &f, &t).await?
-            }
-            kind => self.store.report_days(&actor.org_id, kind.series(), dim, params.from, params.to).await?,
-        };
+        let days = self.store.report_days(&actor.org_id, params.kind.series(), dim, params.from, params.to).await?;
         let before = match params.kind {
             Kind::Backlog => self.store.report_totals_before(&actor.org_id, dim, params.from).await?,
             _ => BTreeMap::new(),

@@ -307,7 +307,7 @@ impl Kind {
         }
     }
 
-    /// The per-day series the report reads (time tracking reads time entries instead).
+    /// The per-day series the report reads.
     pub fn series(self) -> &'static [&'static str] {
         match self {
             Kind::Volume | Kind::Backlog => &["created", "resolved"],
@@ -315,7 +315,7 @@ impl Kind {
             Kind::Resolution => &["resolved"],
             Kind::SlaCompliance => &["sla_first_response", "sla_next_response", "sla_resolution"],
             Kind::Csat => &["csat"],
-            Kind::TimeTracking => &[],
+            Kind::TimeTracking => &["time"],
         }
     }
 

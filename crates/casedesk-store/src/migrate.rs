@@ -29,6 +29,7 @@ const SQLITE: &[(i64, &str)] = &[
     (20, include_str!("../migrations/sqlite/0020_contact_phone_key.sql")),
     (22, include_str!("../migrations/sqlite/0022_reports.sql")),
     (23, include_str!("../migrations/sqlite/0023_csat.sql")),
+    (24, include_str!("../migrations/sqlite/0024_report_time.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -53,6 +54,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (20, include_str!("../migrations/postgres/0020_contact_phone_key.sql")),
     (22, include_str!("../migrations/postgres/0022_reports.sql")),
     (23, include_str!("../migrations/postgres/0023_csat.sql")),
+    (24, include_str!("../migrations/postgres/0024_report_time.sql")),
 ];
 
 const CREATE_TABLE: &str =

@@ -379,11 +379,11 @@ async fn dispatch_mail_org(
     };
     let mut made = 0;
     for event in &events {
-        if let (Some(scale), Some(settings)) = (surveys, settings.as_ref()) {
-            if is_resolution(event) {
-                made += dispatch_survey(&mut tx, org_id, event, settings, scale, survey).await?;
-                continue;
-            }
+        if let (Some(scale), Some(settings)) = (surveys, settings.as_ref())
+            && is_resolution(event)
+        {
+            made += dispatch_survey(&mut tx, org_id, event, settings, scale, survey).await?;
+            continue;
         }
         if !sending || event.kind != timeline::COMMENT_ADDED {
             continue;

@@ -1,8 +1,8 @@
-// Reports: reads of the per-day totals the triggers of migration 0022 keep, and of time entries.
+// Reports: reads of the per-day totals the triggers of migrations 0022–0024 keep.
 // Compiled once per backend like `queries.rs` (`include!`d into a child module of each backend's
 // `q`, which sees the parent's helpers).
 
-use casedesk_domain::report::{DayRow, Histogram, day_of_date};
+use casedesk_domain::report::{DayRow, Histogram};
 
 fn decode_day_row(row: &DbRow) -> Result<DayRow> {
     let hist: String = row.try_get("hist")?;
@@ -73,44 +73,4 @@ pub async fn report_totals_before(
         }
     }
     Ok(out)
-}
-
-/// Time logged per work date and key of grouping `dim` within `from..=to` (series `time`: `n`
-/// entries, `secs` logged, `m` billable seconds). Agents are the entries' users; the other
-/// groupings are the cases' current values. Time on deleted cases does not count.
-pub async fn report_time(pool: &Pool, org_id: &str, dim: &str, from: &str, to: &str) -> Result<Vec<DayRow>> {
-    let key = match dim {
-        "agent" => "te.user_id",
-        "queue" => "COALESCE(c.queue_id, '')",
-        "priority" => "CAST(c.priority AS TEXT)",
-        "channel" => "c.channel",
-        "category" => "COALESCE(c.category_id, '')",
-        _ => "''",
-    };
-    // Time on deleted cases is out, as the cases are. (PostgreSQL refuses a constant in GROUP BY.)
-    let group = if key == "''" { String::new() } else { format!(", {key}") };
-    let sql = format!(
-        "SELECT te.work_date AS work_date, {key} AS key, CAST(COUNT(*) AS BIGINT) AS n, \
-         CAST(SUM(te.duration_secs) AS BIGINT) AS secs, \
-         CAST(SUM(CASE WHEN te.billable THEN te.duration_secs ELSE 0 END) AS BIGINT) AS billable \
-         FROM time_entries te JOIN cases c ON c.id = te.case_id \
-         WHERE te.org_id = $1 AND te.work_date >= $2 AND te.work_date <= $3 AND c.deleted_at IS NULL \
-         GROUP BY te.work_date{group}"
-    );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(org_id).bind(from).bind(to).fetch_all(pool).await?;
-    rows.iter()
-        .map(|row| {
-            let date: String = row.try_get("work_date")?;
-            let date: jiff::civil::Date = date.parse().map_err(|e| corrupt("work_date", e))?;
-            Ok(DayRow {
-                series: "time".into(),
-                day: day_of_date(date),
-                key: row.try_get("key")?,
-                n: row.try_get("n")?,
-                secs: row.try_get("secs")?,
-                m: row.try_get("billable")?,
-                ..DayRow::default()
-            })
-        })
-        .collect()
 }

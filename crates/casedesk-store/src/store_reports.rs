@@ -1,4 +1,4 @@
-//! [`Store`] methods for reports: the per-day totals and time logged.
+//! [`Store`] methods for reports: the per-day totals.
 
 use std::collections::BTreeMap;
 
@@ -29,10 +29,5 @@ impl Store {
         before: i32,
     ) -> Result<BTreeMap<String, (i64, i64)>> {
         dispatch!(self, read, report_totals_before(org_id, dim, before))
-    }
-
-    /// Time logged per work date (`YYYY-MM-DD`, inclusive range) and key.
-    pub async fn report_time(&self, org_id: &str, dim: &str, from: &str, to: &str) -> Result<Vec<DayRow>> {
-        dispatch!(self, read, report_time(org_id, dim, from, to))
     }
 }

@@ -4467,14 +4467,22 @@ async fn scenario_report_days_follow_case_writes(store: &Store) {
     ] {
         store.insert_time_entry(&e, &[], &e.user_id, None).await.unwrap();
     }
-    let mut rows = store.report_time(&a.org, "agent", "2026-02-27", "2026-02-28").await.unwrap();
+    let (d27, d28) =
+        (report::day_of_date("2026-02-27".parse().unwrap()), report::day_of_date("2026-02-28".parse().unwrap()));
+    let mut rows = store.report_days(&a.org, &["time"], "agent", d27, d28).await.unwrap();
     rows.sort_by_key(|r| r.day);
-    let got: Vec<_> = rows.iter().map(|r| (r.key.as_str(), r.n, r.secs, r.m)).collect();
-    assert_eq!(got, [(a.admin.id.as_str(), 2, 7200, 5400), (a.admin.id.as_str(), 1, 900, 0)]);
-    assert_eq!(rows[0].day, report::day_of_date("2026-02-27".parse().unwrap()));
-    let all = store.report_time(&a.org, "all", "2026-02-28", "2026-02-28").await.unwrap();
-    assert_eq!(all.iter().map(|r| (r.key.as_str(), r.n)).collect::<Vec<_>>(), [("", 1)]);
-    assert!(store.report_time(&b.org, "queue", "2026-02-27", "2026-02-28").await.unwrap().is_empty());
+    let got: Vec<_> = rows.iter().map(|r| (r.day, r.key.as_str(), r.n, r.secs, r.m)).collect();
+    assert_eq!(got, [(d27, a.admin.id.as_str(), 2, 7200, 5400), (d28, a.admin.id.as_str(), 1, 900, 0)]);
+    assert!(store.report_days(&b.org, &["time"], "queue", d27, d28).await.unwrap().is_empty());
+    // Entries follow their case: a new priority moves them, a deletion takes them out.
+    let live =
+        change(store, &live, &a.admin.id, t(3950), CasePatch { priority: Some(Priority::Low), ..Default::default() })
+            .await;
+    assert_eq!(report_row(store, &a.org, "time", "priority", "1", d27).await.map(|r| (r.n, r.secs)), Some((2, 7200)));
+    assert_eq!(report_row(store, &a.org, "time", "priority", "2", d27).await.map(|r| r.n), Some(0));
+    store.soft_delete_case(&live, t(3960), &a.admin.id).await.unwrap();
+    assert_eq!(report_row(store, &a.org, "time", "all", "", d27).await.map(|r| (r.n, r.secs, r.m)), Some((0, 0, 0)));
+    assert_eq!(report_row(store, &a.org, "time", "agent", &a.admin.id, d28).await.map(|r| r.n), Some(0));
 }
 
 async fn scenario_csat_settings_surveys_and_answers(store: &Store) {

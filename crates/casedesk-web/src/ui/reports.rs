@@ -133,13 +133,13 @@ fn chart(r: &NamedReport) -> Chart {
         .collect();
     groups.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     groups.truncate(MAX_SERIES);
-    let value = |group: &str, period: i32| {
-        r.report
-            .rows
-            .iter()
-            .find(|x| x.period == Some(period) && x.group == group)
-            .and_then(|x| x.values.get(col).copied().flatten())
-    };
+    let cells: std::collections::HashMap<(&str, i32), f64> = r
+        .report
+        .rows
+        .iter()
+        .filter_map(|x| Some(((x.group.as_str(), x.period?), x.values.get(col).copied().flatten()?)))
+        .collect();
+    let value = |group: &str, period: i32| cells.get(&(group, period)).copied();
     let max = groups
         .iter()
         .flat_map(|(g, _)| periods.iter().filter_map(|p| value(g, *p)))
@@ -182,12 +182,15 @@ fn chart(r: &NamedReport) -> Chart {
             Tick { pos: fmt(y_of(v)), label: fmt(v) }
         })
         .collect();
-    let every = (periods.len() / 8).max(1);
+    // At most seven labels, short enough not to overlap.
+    let every = periods.len().div_ceil(7).max(1);
+    let label =
+        if r.report.params.granularity == casedesk_domain::report::Granularity::Month { "%b %Y" } else { "%b %d" };
     let x_ticks = periods
         .iter()
         .enumerate()
         .filter(|(i, _)| i % every == 0)
-        .map(|(i, p)| Tick { pos: fmt(x_mid(i)), label: date_of_day(*p).to_string() })
+        .map(|(i, p)| Tick { pos: fmt(x_mid(i)), label: date_of_day(*p).strftime(label).to_string() })
         .collect();
     Chart {
         width: WIDTH,
