@@ -4534,7 +4534,7 @@ async fn scenario_csat_settings_surveys_and_answers(store: &Store) {
     let survey = store.find_survey_by_token(&csat::token_hash("secret-token")).await.unwrap().expect("the survey");
     assert_eq!((survey.case_id.as_str(), survey.score, survey.expires_at), (case.id.as_str(), None, t(5 + 7 * 86400)));
     assert_eq!(store.find_survey_by_token(&csat::token_hash("other")).await.unwrap(), None);
-    assert_eq!(store.list_surveys(&a.org, &case.id).await.unwrap(), [survey.clone()]);
+    assert_eq!(store.list_surveys(&a.org, &case.id).await.unwrap(), std::slice::from_ref(&survey));
     assert!(store.list_surveys(&b.org, &case.id).await.unwrap().is_empty());
     assert_eq!(store.list_case_emails(&a.org, &case.id).await.unwrap().len(), 1);
 
