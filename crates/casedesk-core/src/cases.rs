@@ -32,9 +32,11 @@ pub struct CaseDetail {
     pub incidents: Vec<Case>,
     pub calendar: Option<BusinessCalendar>,
     pub workflow: WorkflowSummary,
+    /// The case's satisfaction surveys, oldest first.
+    pub surveys: Vec<casedesk_domain::csat::Survey>,
 }
 
-fn org_zone(org: &Org) -> Result<TimeZone> {
+pub(crate) fn org_zone(org: &Org) -> Result<TimeZone> {
     TimeZone::get(&org.time_zone)
         .map_err(|e| AppError::Internal(format!("organization time zone {}: {e}", org.time_zone)))
 }
@@ -235,7 +237,17 @@ impl App {
             Vec::new()
         };
         let plan = self.plan_for_case(&case).await?;
-        Ok(CaseDetail { case, account, contact, comments, incidents, calendar: plan.map(|p| p.calendar), workflow })
+        let surveys = self.store.list_surveys(&actor.org_id, &case.id).await?;
+        Ok(CaseDetail {
+            case,
+            account,
+            contact,
+            comments,
+            incidents,
+            calendar: plan.map(|p| p.calendar),
+            workflow,
+            surveys,
+        })
     }
 
     /// Applies `patch`. With `if_match`, the case must still be at that version (else 412);
@@ -313,6 +325,7 @@ impl App {
                 events.push(manual_assignment(&current, &next, &actor.user_id, now));
             }
             events.extend(self.sla_transitions(&current, &mut next, now).await?);
+            self.mark_resolution(&current, &mut next).await?;
             events.extend_from_slice(extra);
             match self.write_update(&org, &current, next, events, &actor.user_id, explicit_owner, now).await? {
                 Some(next) => {
@@ -643,6 +656,7 @@ impl App {
             comment.attachments = self.attachable(&actor.org_id, &case.id, file_ids).await?;
             let mut next = timeline::case_after_comment(&case, &comment, &actor.user_id);
             let events = self.sla_on_comment(&case, &mut next, &comment).await?;
+            self.mark_first_response(&case, &mut next, &comment).await?;
             let rec = self.idem_record(actor, idem.as_ref(), &comment.id, 201);
             let written = match email {
                 None => self.store.add_comment(&comment, &next, case.version, &events, rec.as_ref()).await,

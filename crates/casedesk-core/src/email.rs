@@ -596,7 +596,25 @@ impl App {
         let make = move |case: &Case, comment: &Comment, file_ids: &[String], ctx: &MailContext| {
             outgoing_for(case, comment, file_ids, ctx, now)
         };
-        Ok(self.store.dispatch_mail_events(DISPATCH_BATCH, &make).await?)
+        let base = self.public_url.trim_end_matches('/').to_string();
+        let survey = move |case: &Case, scale, resolved_at, ctx: &MailContext| {
+            let (settings, to) = (ctx.settings.as_ref()?, ctx.requester_email.as_ref()?);
+            if replies_by_connector(case.channel) {
+                return None;
+            }
+            let (from_address, from_name) = queue_sender(settings, ctx);
+            let envelope = Envelope {
+                from_address,
+                from_name,
+                to: vec![to.clone()],
+                cc: vec![],
+                subject: mail::reply_subject(&format!("How did we do? {}", case.subject), case.case_number),
+            };
+            Some(crate::csat::survey_message(case, scale, resolved_at, &base, |m| {
+                message_of(case, m, envelope, ctx, now)
+            }))
+        };
+        Ok(self.store.dispatch_mail_events(DISPATCH_BATCH, &make, &survey).await?)
     }
 
     /// Sends due messages until none is left; returns how many attempts were made.
@@ -740,21 +758,47 @@ fn message_for(
     ctx: &MailContext,
     now: jiff::Timestamp,
 ) -> EmailMessage {
+    let body = OwnMessage {
+        local_id: comment.id.trim_start_matches("cmt_"),
+        comment_id: Some(&comment.id),
+        body: &comment.body,
+        file_ids,
+    };
+    message_of(case, body, envelope, ctx, now)
+}
+
+/// What a message of ours says: the local part of its `Message-ID`, its comment (if any), the
+/// text and attached files.
+pub(crate) struct OwnMessage<'a> {
+    pub local_id: &'a str,
+    pub comment_id: Option<&'a str>,
+    pub body: &'a str,
+    pub file_ids: &'a [String],
+}
+
+/// A message of ours on `case`, threaded to the case's mail in `ctx`.
+fn message_of(
+    case: &Case,
+    m: OwnMessage<'_>,
+    envelope: Envelope,
+    ctx: &MailContext,
+    now: jiff::Timestamp,
+) -> EmailMessage {
     let domain = envelope.from_address.rsplit_once('@').map_or("casedesk.invalid", |(_, d)| d).to_string();
     EmailMessage {
         direction: Direction::Out,
-        message_id: format!("casedesk.{}@{domain}", comment.id.trim_start_matches("cmt_")),
+        message_id: format!("casedesk.{}@{domain}", m.local_id),
         case_id: Some(case.id.clone()),
-        comment_id: Some(comment.id.clone()),
+        comment_id: m.comment_id.map(str::to_string),
         from_address: envelope.from_address,
         from_name: envelope.from_name,
         to: envelope.to,
         cc: envelope.cc,
         subject: envelope.subject,
-        body: Some(comment.body.clone()),
+        body: Some(m.body.to_string()),
         in_reply_to: ctx.last_inbound.clone().or_else(|| ctx.thread.last().cloned()),
         references: ctx.thread.clone(),
-        file_ids: file_ids.to_vec(),
+        file_ids: m.file_ids.to_vec(),
         raw_sha256: None,
         state: EmailState::Queued,
         next_attempt_at: Some(now),

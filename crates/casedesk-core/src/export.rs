@@ -218,7 +218,7 @@ impl App {
 }
 
 /// Records as CSV text (RFC 4180: fields with commas, quotes or line breaks are quoted).
-fn csv_records(records: impl Iterator<Item = Vec<String>>) -> Result<Vec<u8>> {
+pub(crate) fn csv_records(records: impl Iterator<Item = Vec<String>>) -> Result<Vec<u8>> {
     let csv_error = |e: String| AppError::Internal(format!("writing CSV: {e}"));
     let mut w = csv::Writer::from_writer(Vec::new());
     for r in records {

@@ -22,6 +22,7 @@ pub mod blobs;
 pub mod bulk;
 pub mod cases;
 pub mod clock;
+pub mod csat;
 pub mod directory;
 pub mod email;
 pub mod error;
@@ -38,6 +39,7 @@ pub mod milestones;
 pub mod org;
 mod queries;
 pub mod queues;
+pub mod reports;
 pub mod routing;
 pub mod sessions;
 pub mod signing_keys;
@@ -99,6 +101,8 @@ pub struct App {
     pub max_inbound_bytes: u64,
     /// This instance's watchers of live pages and its reader of the change feed for them.
     pub live: live::LiveFeed,
+    /// Where customers reach this server: the base of the links mail carries (survey pages).
+    pub public_url: String,
 }
 
 impl App {
@@ -116,6 +120,7 @@ impl App {
             mailer: Arc::new(email::NoMailer),
             max_inbound_bytes: email::DEFAULT_MAX_INBOUND_BYTES,
             live: live::LiveFeed::default(),
+            public_url: csat::DEFAULT_PUBLIC_URL.to_string(),
         }
     }
 }

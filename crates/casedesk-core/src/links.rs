@@ -159,6 +159,7 @@ impl App {
                 next.merged_into_id = Some(target.id.clone());
                 let mut events = timeline::changes(&changes, now);
                 events.extend(self.sla_transitions(s, &mut next, now).await?);
+                self.mark_resolution(s, &mut next).await?;
                 events.push(NewEvent {
                     kind: CASE_MERGED_INTO,
                     data: json!({ "target_id": target.id, "target_case_number": target.case_number }),

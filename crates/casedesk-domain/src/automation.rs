@@ -35,6 +35,7 @@ pub const EVENT_TRIGGERS: &[&str] = &[
     "sla.warning",
     "sla.breached",
     "milestone.overdue",
+    "csat.received",
 ];
 
 /// The time triggers: a case has been in a state for `after_minutes`. Each fires once per case

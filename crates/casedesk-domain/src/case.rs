@@ -302,6 +302,8 @@ pub struct Case {
     pub merged_into_id: Option<String>,
     /// The category whose profile the custom fields follow.
     pub category_id: Option<String>,
+    /// What the case records for reports (its days, first response, business durations).
+    pub report: crate::report::Marks,
 }
 
 impl Case {
@@ -516,6 +518,10 @@ impl Case {
             funnel_stage_id: input.funnel_stage_id,
             merged_into_id: None,
             category_id: input.category_id,
+            report: crate::report::Marks {
+                resolved_day: (status == Status::Resolved).then(|| crate::report::local_day(now, ctx.tz)),
+                ..crate::report::Marks::created(now, ctx.tz)
+            },
         })
     }
 
@@ -657,6 +663,18 @@ impl Case {
                 }
                 _ => {}
             }
+            // Reports count a resolution on the day it happened; a reopen takes it back.
+            next.report.resolved_day = match next.resolved_at {
+                Some(at) if next.resolved_at != self.resolved_at || self.report.resolved_day.is_none() => {
+                    next.report.resolution_bsecs = None;
+                    Some(crate::report::local_day(at, ctx.tz))
+                }
+                Some(_) => self.report.resolved_day,
+                None => {
+                    next.report.resolution_bsecs = None;
+                    None
+                }
+            };
         }
 
         diff(self, &next, &mut changes);
@@ -926,6 +944,10 @@ pub fn import(mut input: NewCase, times: ImportTimes, ctx: &Ctx<'_>) -> Result<C
         _ => None,
     };
     case.is_waiting = status.is_active();
+    case.report = crate::report::Marks {
+        resolved_day: case.resolved_at.map(|at| crate::report::local_day(at, ctx.tz)),
+        ..crate::report::Marks::created(case.created_at, ctx.tz)
+    };
     Ok(case)
 }
 

@@ -350,6 +350,7 @@ mod tests {
             funnel_stage_id: None,
             merged_into_id: None,
             category_id: None,
+            report: Default::default(),
         }
     }
 

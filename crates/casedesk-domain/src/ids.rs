@@ -37,6 +37,7 @@ pub enum IdKind {
     AutomationRule,
     Notification,
     Macro,
+    CsatSurvey,
 }
 
 impl IdKind {
@@ -73,6 +74,7 @@ impl IdKind {
             IdKind::AutomationRule => "rule_",
             IdKind::Notification => "ntf_",
             IdKind::Macro => "mac_",
+            IdKind::CsatSurvey => "csat_",
         }
     }
 

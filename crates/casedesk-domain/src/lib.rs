@@ -22,6 +22,8 @@
 //! - [`policy`]: who may do what.
 //! - [`queue`]: case queues and their assignment methods.
 //! - [`routing`]: which queue member gets a case.
+//! - [`report`]: what cases contribute to reports, and per-day totals made into reports.
+//! - [`csat`]: customer satisfaction surveys: scales, answers and their window.
 //! - [`links`]: links between cases and the rules of merging.
 //! - [`milestone`]: milestones of a case, their due times and states.
 //! - [`list`]: the validated filter and ordering of a case list.
@@ -51,6 +53,7 @@ pub mod calendar;
 pub mod case;
 pub mod case_sla;
 pub mod count;
+pub mod csat;
 pub mod email;
 pub mod error;
 pub mod export;
@@ -70,6 +73,7 @@ pub mod profile;
 pub mod query;
 pub mod query_edit;
 pub mod queue;
+pub mod report;
 pub mod routing;
 pub mod search;
 pub mod session;

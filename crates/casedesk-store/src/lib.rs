@@ -138,6 +138,16 @@ macro_rules! shared_queries {
             include!("queries_automation.rs");
         }
         pub use automation::*;
+        mod reports {
+            use super::*;
+            include!("queries_reports.rs");
+        }
+        pub use reports::*;
+        mod csat {
+            use super::*;
+            include!("queries_csat.rs");
+        }
+        pub use csat::*;
     };
 }
 
@@ -161,7 +171,7 @@ use jiff::Timestamp;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
-pub use bench_sql::SearchSeed;
+pub use bench_sql::{ReportSeed, SearchSeed};
 pub use error::StoreError;
 pub use model::*;
 
@@ -209,6 +219,7 @@ mod store_ai;
 mod store_automation;
 mod store_bench;
 mod store_bulk;
+mod store_csat;
 pub(crate) mod store_email;
 mod store_export;
 mod store_files;
@@ -216,6 +227,7 @@ mod store_links;
 mod store_milestones;
 mod store_presence;
 mod store_queues;
+mod store_reports;
 mod store_sessions;
 mod store_sla;
 mod store_time;

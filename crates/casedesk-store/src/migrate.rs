@@ -28,6 +28,9 @@ const SQLITE: &[(i64, &str)] = &[
     (19, include_str!("../migrations/sqlite/0019_email.sql")),
     (20, include_str!("../migrations/sqlite/0020_contact_phone_key.sql")),
     (21, include_str!("../migrations/sqlite/0021_ai_settings.sql")),
+    (22, include_str!("../migrations/sqlite/0022_reports.sql")),
+    (23, include_str!("../migrations/sqlite/0023_csat.sql")),
+    (24, include_str!("../migrations/sqlite/0024_report_time.sql")),
     (25, include_str!("../migrations/sqlite/0025_case_presence.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
@@ -52,6 +55,9 @@ const POSTGRES: &[(i64, &str)] = &[
     (19, include_str!("../migrations/postgres/0019_email.sql")),
     (20, include_str!("../migrations/postgres/0020_contact_phone_key.sql")),
     (21, include_str!("../migrations/postgres/0021_ai_settings.sql")),
+    (22, include_str!("../migrations/postgres/0022_reports.sql")),
+    (23, include_str!("../migrations/postgres/0023_csat.sql")),
+    (24, include_str!("../migrations/postgres/0024_report_time.sql")),
     (25, include_str!("../migrations/postgres/0025_case_presence.sql")),
 ];
 

@@ -20,11 +20,11 @@ pub(crate) const INSERT_CASE: &str = "INSERT INTO cases (id, org_id, case_number
     case_type, channel, queue_id, owner_id, requester_id, contact_id, account_id, opportunity_id, tags, custom_fields, \
     resolution_notes, due_at, is_waiting, resolved_at, closed_at, created_by, updated_by, created_at, updated_at, version, search, \
     required_skills, problem_id, sla, sla_breached, sla_due_at, sla_check_at, sla_policy_id, custom_status_id, \
-    funnel_stage_id, merged_into_id, category_id) \
+    funnel_stage_id, merged_into_id, category_id, report) \
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, \
     $25, $26, $27, setweight(to_tsvector('simple', $28), 'A') || setweight(to_tsvector('simple', $42), 'B') \
     || to_tsvector('simple', $29 || ' ' || $30), \
-    $31, $32, $33, $34, $35, $36, $37, $38, $39, $40, $41) RETURNING seq";
+    $31, $32, $33, $34, $35, $36, $37, $38, $39, $40, $41, $43) RETURNING seq";
 
 pub(crate) const INSERT_BINDS_SEARCH: bool = true;
 

@@ -714,6 +714,8 @@ fn decode_case(row: &DbRow) -> Result<(i64, Case)> {
         funnel_stage_id: row.try_get("funnel_stage_id")?,
         merged_into_id: row.try_get("merged_into_id")?,
         category_id: row.try_get("category_id")?,
+        report: casedesk_domain::report::marks_of(row.try_get::<Option<String>, _>("report")?.as_deref())
+            .map_err(|e| corrupt("report", e))?,
     };
     Ok((row.try_get("seq")?, case))
 }
@@ -741,6 +743,11 @@ impl SlaColumns {
             None => SlaColumns { json: None, breached: false, due_at: None, check_at: None, policy_id: None },
         })
     }
+}
+
+/// The stored report figures of a case (see `casedesk_domain::report::facts`).
+pub(crate) fn report_text(c: &Case) -> Result<String> {
+    json_text(&casedesk_domain::report::facts(c))
 }
 
 pub(crate) fn json_text(v: &impl serde::Serialize) -> Result<String> {
@@ -817,6 +824,7 @@ async fn insert_case_row(tx: &mut Tx<'_>, c: &Case, doc: &SearchDoc) -> Result<i
     if super::INSERT_BINDS_SEARCH {
         q = q.bind(&doc.people);
     }
+    q = q.bind(report_text(c)?);
     let seq: i64 = q.fetch_one(&mut **tx).await?;
     insert_tags(tx, &c.org_id, seq, &c.tags).await?;
     if !super::INSERT_BINDS_SEARCH {
@@ -993,7 +1001,7 @@ async fn write_case(tx: &mut Tx<'_>, c: &Case, expected_version: i64) -> Result<
          tags = $13, custom_fields = $14, resolution_notes = $15, due_at = $16, is_waiting = $17, resolved_at = $18, \
          closed_at = $19, updated_by = $20, updated_at = $21, version = $22, required_skills = $26, problem_id = $27, \
          sla = $28, sla_breached = $29, sla_due_at = $30, sla_check_at = $31, sla_policy_id = $32, \
-         custom_status_id = $33, funnel_stage_id = $34, merged_into_id = $35, category_id = $36 \
+         custom_status_id = $33, funnel_stage_id = $34, merged_into_id = $35, category_id = $36, report = $37 \
          WHERE org_id = $23 AND id = $24 AND version = $25 AND deleted_at IS NULL RETURNING seq",
     )
     .bind(&c.subject)
@@ -1032,6 +1040,7 @@ async fn write_case(tx: &mut Tx<'_>, c: &Case, expected_version: i64) -> Result<
     .bind(&c.funnel_stage_id)
     .bind(&c.merged_into_id)
     .bind(&c.category_id)
+    .bind(report_text(c)?)
     .fetch_optional(&mut **tx)
     .await?;
     seq.ok_or(StoreError::Stale)

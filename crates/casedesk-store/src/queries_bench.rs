@@ -83,3 +83,44 @@ pub async fn bench_seed_search(pool: &Pool, seed: &crate::SearchSeed<'_>) -> Res
     tx.commit().await?;
     Ok(())
 }
+
+/// Benchmarks only: inserts `seed.n` cases worked over a year (see `bench_sql::seed_report_cases`),
+/// with time entries and answered surveys, in one transaction; the triggers keep the per-day
+/// report totals as for any write.
+pub async fn bench_seed_reports(pool: &Pool, seed: &crate::ReportSeed<'_>) -> Result<()> {
+    let mut tx = pool.begin().await?;
+    let tables = ["bench_agents", "bench_queues", "bench_categories"];
+    bench_fill(&mut tx, tables[0], "id", seed.agents).await?;
+    bench_fill(&mut tx, tables[1], "id", seed.queues).await?;
+    bench_fill(&mut tx, tables[2], "id", seed.categories).await?;
+    sqlx::query(sqlx::AssertSqlSafe(crate::bench_sql::seed_report_cases(super::super::BACKEND)))
+        .bind(seed.org_id)
+        .bind(seed.first_number)
+        .bind(seed.n)
+        .bind(seed.start_us)
+        .bind(seed.step_us)
+        .bind(seed.agents.len() as i64)
+        .bind(seed.queues.len() as i64)
+        .bind(seed.categories.len() as i64)
+        .execute(&mut *tx)
+        .await?;
+    let last = seed.first_number + seed.n;
+    for sql in [crate::bench_sql::seed_report_time, crate::bench_sql::seed_report_csat] {
+        sqlx::query(sqlx::AssertSqlSafe(sql(super::super::BACKEND)))
+            .bind(seed.org_id)
+            .bind(seed.first_number)
+            .bind(last)
+            .execute(&mut *tx)
+            .await?;
+    }
+    for table in tables {
+        sqlx::query(sqlx::AssertSqlSafe(format!("DROP TABLE {table}"))).execute(&mut *tx).await?;
+    }
+    sqlx::query("UPDATE organizations SET next_case_number = $1 WHERE id = $2")
+        .bind(last)
+        .bind(seed.org_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}

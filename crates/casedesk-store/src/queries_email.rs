@@ -308,13 +308,54 @@ pub async fn dispatch_mail_events(
     pool: &Pool,
     limit: u32,
     make: &crate::store_email::MakeEmails<'_>,
+    survey: &crate::store_email::MakeSurvey<'_>,
 ) -> Result<usize> {
     let orgs = orgs_behind(pool, FeedCursors::Mail).await?;
     let mut made = 0;
     for org_id in orgs {
-        made += dispatch_mail_org(pool, &org_id, limit, make).await?;
+        made += dispatch_mail_org(pool, &org_id, limit, make, survey).await?;
     }
     Ok(made)
+}
+
+/// Whether a timeline event is a resolution: a status change from an active status to
+/// resolved or closed.
+fn is_resolution(event: &Event) -> bool {
+    let status = |k: &str| event.data.get(k).and_then(serde_json::Value::as_str).and_then(|s| Status::parse(s).ok());
+    event.kind == timeline::STATUS_CHANGED
+        && status("old").is_some_and(|s| s.is_active())
+        && status("new").is_some_and(|s| !s.is_active())
+}
+
+/// The live case `case_id`, in the caller's transaction.
+async fn live_case_in(tx: &mut Tx<'_>, org_id: &str, case_id: &str) -> Result<Option<casedesk_domain::case::Case>> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {} FROM cases c WHERE c.org_id = $1 AND c.id = $2 AND c.deleted_at IS NULL",
+        sql::CASE_COLUMNS
+    )))
+    .bind(org_id)
+    .bind(case_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(row.as_ref().map(decode_case).transpose()?.map(|(_, c)| c))
+}
+
+/// A resolution in an organization that surveys its customers: the survey and its message,
+/// when `make` makes one (the requester has an address).
+async fn dispatch_survey(
+    tx: &mut Tx<'_>,
+    org_id: &str,
+    event: &Event,
+    settings: &MailSettings,
+    scale: casedesk_domain::csat::Scale,
+    make: &crate::store_email::MakeSurvey<'_>,
+) -> Result<usize> {
+    let Some(case) = live_case_in(tx, org_id, &event.case_id).await? else { return Ok(0) };
+    let context = mail_context(tx, &case, Some(settings.clone())).await?;
+    let Some((survey, message)) = make(&case, scale, event.created_at, &context) else { return Ok(0) };
+    super::csat::insert_survey(tx, &survey).await?;
+    write_email(tx, &message).await?;
+    Ok(1)
 }
 
 async fn dispatch_mail_org(
@@ -322,6 +363,7 @@ async fn dispatch_mail_org(
     org_id: &str,
     limit: u32,
     make: &crate::store_email::MakeEmails<'_>,
+    survey: &crate::store_email::MakeSurvey<'_>,
 ) -> Result<usize> {
     let mut tx = pool.begin().await?;
     let Some((events, to)) = events_after_cursor(&mut tx, FeedCursors::Mail, org_id, limit).await? else {
@@ -331,8 +373,18 @@ async fn dispatch_mail_org(
     // at their cases (the cursor still moves: replies of that time are not sent later).
     let settings = org_mail_settings(&mut tx, org_id).await?;
     let sending = settings.as_ref().is_some_and(MailSettings::can_send);
+    let surveys = match super::csat::get_csat_settings_in(&mut tx, org_id).await? {
+        Some(s) if s.enabled && sending => Some(s.scale),
+        _ => None,
+    };
     let mut made = 0;
     for event in &events {
+        if let (Some(scale), Some(settings)) = (surveys, settings.as_ref())
+            && is_resolution(event)
+        {
+            made += dispatch_survey(&mut tx, org_id, event, settings, scale, survey).await?;
+            continue;
+        }
         if !sending || event.kind != timeline::COMMENT_ADDED {
             continue;
         }

@@ -19,9 +19,9 @@ pub(crate) const INSERT_CASE: &str = "INSERT INTO cases (seq, id, org_id, case_n
     priority, case_type, channel, queue_id, owner_id, requester_id, contact_id, account_id, opportunity_id, tags, \
     custom_fields, resolution_notes, due_at, is_waiting, resolved_at, closed_at, created_by, updated_by, created_at, \
     updated_at, version, required_skills, problem_id, sla, sla_breached, sla_due_at, sla_check_at, sla_policy_id, \
-    custom_status_id, funnel_stage_id, merged_into_id, category_id) \
+    custom_status_id, funnel_stage_id, merged_into_id, category_id, report) \
     VALUES ((SELECT COALESCE(MAX(seq) + 1, $28) FROM cases WHERE seq >= $28 AND seq < $28 + 1024), $1, $2, $3, $4, $5, \
-    $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38, $39) RETURNING seq";
+    $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38, $39, $40) RETURNING seq";
 
 /// Rows of `cases` are numbered in creation-time order ([`seq_base`]), so the full-text index,
 /// whose rowid is `seq`, can hand out matches newest first and stop after a page.

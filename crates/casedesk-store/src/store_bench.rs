@@ -2,13 +2,19 @@
 
 #[allow(unused_imports)] // The backends named by `dispatch!`.
 use crate::{Backend, postgres, sqlite};
-use crate::{Result, SearchSeed, Store};
+use crate::{ReportSeed, Result, SearchSeed, Store};
 
 impl Store {
     /// Benchmarks only: inserts `seed.n` realistic cases (text from the vocabulary, agents,
     /// queues, statuses, tags and SLA times spread as in a busy helpdesk) in one transaction.
     pub async fn bench_seed_search(&self, seed: &SearchSeed<'_>) -> Result<()> {
         dispatch!(self, write, bench_seed_search(seed))
+    }
+
+    /// Benchmarks only: inserts `seed.n` cases worked over a year, with time entries and
+    /// answered surveys; the triggers keep the per-day report totals.
+    pub async fn bench_seed_reports(&self, seed: &ReportSeed<'_>) -> Result<()> {
+        dispatch!(self, write, bench_seed_reports(seed))
     }
 
     /// Benchmarks only: what the database does some time after a bulk load on its own — on

@@ -27,6 +27,18 @@ pub struct MailContext {
 /// and the mail context.
 pub type MakeEmails<'a> = dyn Fn(&Case, &Comment, &[String], &MailContext) -> Vec<EmailMessage> + Send + Sync + 'a;
 
+/// Makes the survey of a case resolved at the given time, on the organization's scale, and the
+/// message that sends its link; `None` when there is no one to ask.
+pub type MakeSurvey<'a> = dyn Fn(
+        &Case,
+        casedesk_domain::csat::Scale,
+        Timestamp,
+        &MailContext,
+    ) -> Option<(casedesk_domain::csat::Survey, EmailMessage)>
+    + Send
+    + Sync
+    + 'a;
+
 impl Store {
     pub async fn get_mail_settings(&self, org_id: &str) -> Result<Option<MailSettings>> {
         dispatch!(self, read, get_mail_settings(org_id))
@@ -91,8 +103,13 @@ impl Store {
 
     /// Turns the comments after each organization's mail cursor into queued messages, moving
     /// the cursor in the same transaction. Returns how many were queued.
-    pub async fn dispatch_mail_events(&self, limit: u32, make: &MakeEmails<'_>) -> Result<usize> {
-        dispatch!(self, write, dispatch_mail_events(limit, make))
+    pub async fn dispatch_mail_events(
+        &self,
+        limit: u32,
+        make: &MakeEmails<'_>,
+        survey: &MakeSurvey<'_>,
+    ) -> Result<usize> {
+        dispatch!(self, write, dispatch_mail_events(limit, make, survey))
     }
 
     pub async fn claim_emails(

@@ -39,6 +39,7 @@ use casedesk_domain::people::{Account, Availability, Contact, User};
 use casedesk_domain::policy::Role;
 use casedesk_domain::queue::AssignmentMethod;
 use casedesk_domain::queue::{MemberRole, QueueMember};
+use casedesk_domain::report;
 use casedesk_domain::routing::{self, Request};
 use casedesk_domain::signing_key::{KeyAlg, SigningKey};
 use casedesk_domain::sla::{Policy, PolicyInput, RuleInput};
@@ -290,6 +291,8 @@ conformance! {
     scenario_notifications_and_macros,
     scenario_ai_settings,
     scenario_feed_head_and_case_presence,
+    scenario_report_days_follow_case_writes,
+    scenario_csat_settings_surveys_and_answers,
 }
 
 // ---- fixtures ----------------------------------------------------------------------------------
@@ -4090,14 +4093,15 @@ async fn scenario_mail_settings_mailboxes_log_and_outbox(store: &Store) {
         m.next_attempt_at = Some(t(8));
         vec![m]
     };
+    let no_survey = |_: &Case, _, _, _: &casedesk_store::MailContext| None;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     let mut made = 0;
     while made < 1 && std::time::Instant::now() < deadline {
-        made += store.dispatch_mail_events(100, &make).await.unwrap();
+        made += store.dispatch_mail_events(100, &make, &no_survey).await.unwrap();
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     assert_eq!(made, 1, "the reply after the cursor, not the history");
-    assert_eq!(store.dispatch_mail_events(100, &make).await.unwrap(), 0, "nothing twice");
+    assert_eq!(store.dispatch_mail_events(100, &make, &no_survey).await.unwrap(), 0, "nothing twice");
     let seen = seen.into_inner().unwrap();
     assert_eq!(seen.len(), 1);
     let (case_id, comment_id, files, ctx) = &seen[0];
@@ -4462,4 +4466,173 @@ async fn scenario_feed_head_and_case_presence(db: &TestDb) {
     store.touch_presence(&a.org, &one.id, &ana.id, t(100), None, t(50)).await.unwrap();
     let seen = store.case_presence(&a.org, &one.id, Timestamp::UNIX_EPOCH).await.unwrap();
     assert_eq!(seen.iter().map(|p| p.user_id.as_str()).collect::<Vec<_>>(), [ana.id.as_str()], "expired rows removed");
+// ---- reports and CSAT --------------------------------------------------------------------------
+
+/// One series' row of grouping `dim` and `key` on `day`, if any.
+async fn report_row(store: &Store, org: &str, series: &str, dim: &str, key: &str, day: i32) -> Option<report::DayRow> {
+    store.report_days(org, &[series], dim, day, day).await.unwrap().into_iter().find(|r| r.key == key)
+}
+
+async fn scenario_report_days_follow_case_writes(store: &Store) {
+    let a = tenant(store, "Acme").await;
+    let b = tenant(store, "Globex").await;
+    let day = report::local_day(t(0), &TimeZone::UTC);
+    let one =
+        create(store, &a.org, &a.admin.id, t(0), NewCase { owner_id: Some(a.admin.id.clone()), ..subject("one") })
+            .await;
+    let two =
+        create(store, &a.org, &a.admin.id, t(60), NewCase { priority: Some(Priority::High), ..subject("two") }).await;
+    create(store, &b.org, &b.admin.id, t(60), subject("theirs")).await;
+
+    // Creation counts in every grouping, under the case's own key.
+    assert_eq!(report_row(store, &a.org, "created", "all", "", day).await.map(|r| r.n), Some(2));
+    assert_eq!(report_row(store, &a.org, "created", "agent", &a.admin.id, day).await.map(|r| r.n), Some(1));
+    assert_eq!(report_row(store, &a.org, "created", "agent", "", day).await.map(|r| r.n), Some(1));
+    assert_eq!(report_row(store, &a.org, "created", "priority", "3", day).await.map(|r| r.n), Some(1));
+    assert_eq!(report_row(store, &a.org, "created", "channel", "api", day).await.map(|r| r.n), Some(2));
+
+    // A resolution an hour later (the same day) with its business time: durations, buckets, sums.
+    let tz = TimeZone::UTC;
+    let ctx = Ctx { org_id: &a.org, actor_id: &a.admin.id, now: t(3600), tz: &tz };
+    let (mut resolved, changes) =
+        one.apply(CasePatch { status: Some(Status::Resolved), ..Default::default() }, &ctx).unwrap();
+    resolved.report.resolution_bsecs = Some(1800);
+    store.update_case(&resolved, one.version, &timeline::changes(&changes, t(3600)), &a.admin.id).await.unwrap();
+    let r = report_row(store, &a.org, "resolved", "all", "", day).await.unwrap();
+    assert_eq!((r.n, r.secs, r.bn, r.bsecs), (1, 3600, 1, 1800));
+    assert_eq!(r.hist.quantile_bucket(0.5), Some(report::bucket(3600)));
+    assert_eq!(r.bhist.quantile_bucket(0.5), Some(report::bucket(1800)));
+
+    // A new owner moves the case's contributions between agents, and nothing else.
+    let moved = change(
+        store,
+        &resolved,
+        &a.admin.id,
+        t(3700),
+        CasePatch { owner_id: Some(Some(b.admin.id.clone())), ..Default::default() },
+    )
+    .await;
+    assert_eq!(report_row(store, &a.org, "resolved", "agent", &a.admin.id, day).await.map(|r| r.n), Some(0));
+    assert_eq!(
+        report_row(store, &a.org, "resolved", "agent", &b.admin.id, day).await.map(|r| (r.n, r.secs)),
+        Some((1, 3600))
+    );
+    assert_eq!(report_row(store, &a.org, "created", "all", "", day).await.map(|r| r.n), Some(2));
+
+    // A reopen takes the resolution back; a deleted case leaves every series.
+    change(store, &moved, &a.admin.id, t(3800), CasePatch { status: Some(Status::Open), ..Default::default() }).await;
+    let r = report_row(store, &a.org, "resolved", "all", "", day).await.unwrap();
+    assert_eq!((r.n, r.secs, r.bn, r.bsecs, r.hist.quantile_bucket(0.5)), (0, 0, 0, 0, None));
+    store.soft_delete_case(&two, t(3900), &a.admin.id).await.unwrap();
+    assert_eq!(report_row(store, &a.org, "created", "all", "", day).await.map(|r| r.n), Some(1));
+    assert_eq!(report_row(store, &a.org, "created", "priority", "3", day).await.map(|r| r.n), Some(0));
+
+    // Totals before a day, per key; the other organization's are its own.
+    let before = store.report_totals_before(&a.org, "all", day + 1).await.unwrap();
+    assert_eq!(before.get(""), Some(&(1, 0)));
+    assert!(store.report_totals_before(&a.org, "all", day).await.unwrap().is_empty());
+    assert_eq!(store.report_totals_before(&b.org, "all", day + 1).await.unwrap().get(""), Some(&(1, 0)));
+
+    // Time logged per work date and key; time on a deleted case does not count.
+    let live = store.get_case(&a.org, &one.id).await.unwrap();
+    for e in [
+        entry(&live, &a.admin.id, "2026-02-27", 90, true, None, t(10)),
+        entry(&live, &a.admin.id, "2026-02-27", 30, false, None, t(11)),
+        entry(&live, &a.admin.id, "2026-02-28", 15, false, None, t(12)),
+        entry(&two, &a.admin.id, "2026-02-28", 45, true, None, t(13)),
+    ] {
+        store.insert_time_entry(&e, &[], &e.user_id, None).await.unwrap();
+    }
+    let (d27, d28) =
+        (report::day_of_date("2026-02-27".parse().unwrap()), report::day_of_date("2026-02-28".parse().unwrap()));
+    let mut rows = store.report_days(&a.org, &["time"], "agent", d27, d28).await.unwrap();
+    rows.sort_by_key(|r| r.day);
+    let got: Vec<_> = rows.iter().map(|r| (r.day, r.key.as_str(), r.n, r.secs, r.m)).collect();
+    assert_eq!(got, [(d27, a.admin.id.as_str(), 2, 7200, 5400), (d28, a.admin.id.as_str(), 1, 900, 0)]);
+    assert!(store.report_days(&b.org, &["time"], "queue", d27, d28).await.unwrap().is_empty());
+    // Entries follow their case: a new priority moves them, a deletion takes them out.
+    let live =
+        change(store, &live, &a.admin.id, t(3950), CasePatch { priority: Some(Priority::Low), ..Default::default() })
+            .await;
+    assert_eq!(report_row(store, &a.org, "time", "priority", "1", d27).await.map(|r| (r.n, r.secs)), Some((2, 7200)));
+    assert_eq!(report_row(store, &a.org, "time", "priority", "2", d27).await.map(|r| r.n), Some(0));
+    store.soft_delete_case(&live, t(3960), &a.admin.id).await.unwrap();
+    assert_eq!(report_row(store, &a.org, "time", "all", "", d27).await.map(|r| (r.n, r.secs, r.m)), Some((0, 0, 0)));
+    assert_eq!(report_row(store, &a.org, "time", "agent", &a.admin.id, d28).await.map(|r| r.n), Some(0));
+}
+
+async fn scenario_csat_settings_surveys_and_answers(store: &Store) {
+    use casedesk_domain::csat::{self, Scale, Settings, Survey};
+    use casedesk_domain::email::{MailSettings, SmtpSecurity};
+    let a = tenant(store, "Acme").await;
+    let b = tenant(store, "Globex").await;
+
+    // Settings: none until saved, then as saved, per organization.
+    assert_eq!(store.get_csat_settings(&a.org).await.unwrap(), None);
+    let on = Settings { org_id: a.org.clone(), enabled: true, scale: Scale::OneToFive };
+    store.put_csat_settings(&Settings { enabled: false, ..on.clone() }, t(1)).await.unwrap();
+    store.put_csat_settings(&on, t(2)).await.unwrap();
+    assert_eq!(store.get_csat_settings(&a.org).await.unwrap(), Some(on));
+    assert_eq!(store.get_csat_settings(&b.org).await.unwrap(), None);
+
+    // A resolution in an organization that can send makes one survey, with its message, in the
+    // dispatcher's transaction; the survey keeps only the token's hash.
+    let mut settings = MailSettings::blank(&a.org, t(3));
+    settings.smtp_host = Some("smtp.acme.example".into());
+    settings.smtp_security = SmtpSecurity::None;
+    settings.from_address = Some("noreply@acme.example".into());
+    store.put_mail_settings(&settings).await.unwrap();
+    let case = create(store, &a.org, &a.admin.id, t(4), subject("rate me")).await;
+    let resolved =
+        change(store, &case, &a.admin.id, t(5), CasePatch { status: Some(Status::Resolved), ..Default::default() })
+            .await;
+    let asked = std::sync::Mutex::new(Vec::new());
+    let make_survey = |c: &Case, scale: Scale, at: Timestamp, _: &casedesk_store::MailContext| {
+        asked.lock().unwrap().push((c.id.clone(), scale, at));
+        let s = Survey::new(c, scale, csat::token_hash("secret-token"), at, at);
+        let mut m =
+            email(&c.org_id, casedesk_domain::email::Direction::Out, &format!("csat-{}@acme.example", s.id), at);
+        m.case_id = Some(c.id.clone());
+        m.raw_sha256 = None;
+        m.state = casedesk_domain::email::EmailState::Queued;
+        m.next_attempt_at = Some(at);
+        Some((s, m))
+    };
+    let no_mail = |_: &Case, _: &Comment, _: &[String], _: &casedesk_store::MailContext| Vec::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mut made = 0;
+    while made < 1 && std::time::Instant::now() < deadline {
+        made += store.dispatch_mail_events(100, &no_mail, &make_survey).await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(made, 1);
+    assert_eq!(asked.into_inner().unwrap(), [(case.id.clone(), Scale::OneToFive, t(5))]);
+    let survey = store.find_survey_by_token(&csat::token_hash("secret-token")).await.unwrap().expect("the survey");
+    assert_eq!((survey.case_id.as_str(), survey.score, survey.expires_at), (case.id.as_str(), None, t(5 + 7 * 86400)));
+    assert_eq!(store.find_survey_by_token(&csat::token_hash("other")).await.unwrap(), None);
+    assert_eq!(store.list_surveys(&a.org, &case.id).await.unwrap(), std::slice::from_ref(&survey));
+    assert!(store.list_surveys(&b.org, &case.id).await.unwrap().is_empty());
+    assert_eq!(store.list_case_emails(&a.org, &case.id).await.unwrap().len(), 1);
+
+    // An answer, with its timeline entry; a stale one is refused; a change moves the report.
+    let day = report::local_day(t(10), &TimeZone::UTC);
+    let mut answered = survey.clone();
+    let data = answered.answer(csat::Answer { rating: "2".into(), comment: Some("slow".into()) }, t(10), day).unwrap();
+    let event = NewEvent { kind: csat::CSAT_RECEIVED, data, created_at: t(10) };
+    store.answer_survey(&answered, survey.updated_at, &event).await.unwrap();
+    assert_err!(store.answer_survey(&answered, survey.updated_at, &event).await, StoreError::Stale);
+    let r = report_row(store, &a.org, "csat", "all", "", day).await.unwrap();
+    assert_eq!((r.n, r.m, r.secs), (1, 0, 2));
+    let before = answered.updated_at;
+    let data = answered.answer(csat::Answer { rating: "5".into(), comment: None }, t(20), day).unwrap();
+    store
+        .answer_survey(&answered, before, &NewEvent { kind: csat::CSAT_RECEIVED, data, created_at: t(20) })
+        .await
+        .unwrap();
+    let r = report_row(store, &a.org, "csat", "all", "", day).await.unwrap();
+    assert_eq!((r.n, r.m, r.secs, r.hist.quantile_bucket(0.5)), (1, 1, 5, Some(5)));
+    let stored = store.list_surveys(&a.org, &case.id).await.unwrap();
+    assert_eq!((stored[0].score, stored[0].answered_at, stored[0].comment.clone()), (Some(5), Some(t(10)), None));
+    let events = store.list_events(&a.org, &resolved.id, &PageRequest::first(50)).await.unwrap().items;
+    assert_eq!(events.iter().filter(|e| e.kind == csat::CSAT_RECEIVED).count(), 2);
 }

@@ -70,6 +70,10 @@ pub enum Command {
         /// quarantined for an admin.
         #[arg(long, env = "CASEDESK_MAX_INBOUND_EMAIL_BYTES", default_value_t = casedesk_core::email::DEFAULT_MAX_INBOUND_BYTES)]
         max_inbound_email_bytes: u64,
+        /// The address customers reach this server at (e.g. `https://help.example.com`): the
+        /// base of the links in satisfaction survey emails. Default: the listen address.
+        #[arg(long, env = "CASEDESK_PUBLIC_URL")]
+        public_url: Option<String>,
     },
     /// Take in one email message from standard input (for an MTA's pipe, e.g. Postfix). Exits 0
     /// when the message is taken (made a case or comment, or held for an admin), 75 (EX_TEMPFAIL)
@@ -87,6 +91,8 @@ pub enum Command {
     /// SLA sweep benchmark: seeds open cases with running clocks, times the sweep's query and
     /// how soon after a deadline a breach is flagged.
     BenchSla(crate::bench_sla::BenchSlaArgs),
+    /// Benchmark: every report over a year of cases (default 1M).
+    BenchReports(crate::bench_reports::BenchReportsArgs),
     /// Measure the built-in AI assistant on the evaluation set (eval/ai).
     AiEval(crate::ai_eval::AiEvalArgs),
     /// Export benchmark: seeds open cases, exports them as CSV and .xlsx through the server,
@@ -191,6 +197,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             signing_key_secret,
             smtp_timeout_secs,
             max_inbound_email_bytes,
+            public_url,
         } => {
             let opts = bootstrap_options();
             let (token_given, password_given) = (opts.token.is_some(), opts.password.is_some());
@@ -214,6 +221,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 signing_key_secret: signing_key_secret.filter(|s| !s.is_empty()),
                 smtp_timeout: std::time::Duration::from_secs(smtp_timeout_secs),
                 max_inbound_email_bytes,
+                public_url: public_url.filter(|u| !u.is_empty()),
             };
             let running = server::start(config, server::shutdown_signal()).await?;
             if let Some(b) = &running.bootstrap {
@@ -276,6 +284,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Bench(args) => crate::bench::run(args).await,
         Command::BenchSla(args) => crate::bench_sla::run(args).await,
+        Command::BenchReports(args) => crate::bench_reports::run(args).await,
         Command::AiEval(args) => crate::ai_eval::run(args).await,
         Command::BenchExport(args) => crate::bench_export::run(args).await,
         Command::BenchSearch(args) => crate::bench_search::run(args).await,

@@ -5,6 +5,7 @@
 //! - [`cli`]: the command line.
 //! - [`export`]: `casedesk export`, cases to an .xlsx or CSV file.
 //! - [`bench`]: `casedesk bench`, the load benchmark.
+//! - [`bench_reports`]: `casedesk bench-reports`, every report over a year of cases.
 //! - [`bench_sla`]: `casedesk bench-sla`, the SLA sweep benchmark.
 //! - [`ai_eval`]: `casedesk ai-eval`, the assistant measured on the evaluation set.
 //! - [`bench_export`]: `casedesk bench-export`, exports of a million cases over HTTP.
@@ -20,6 +21,7 @@ pub mod ai_client;
 pub mod ai_eval;
 pub mod bench;
 pub mod bench_export;
+pub mod bench_reports;
 pub mod bench_search;
 pub mod bench_sla;
 pub mod cli;

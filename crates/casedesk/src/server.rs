@@ -40,6 +40,8 @@ pub struct ServeConfig {
     pub smtp_timeout: std::time::Duration,
     /// Largest inbound message made into a case; larger ones are quarantined.
     pub max_inbound_email_bytes: u64,
+    /// Where customers reach the server (the base of survey links); default the listen address.
+    pub public_url: Option<String>,
 }
 
 /// The file store in `dir` (created if missing), accepting files up to `max_bytes`.
@@ -114,6 +116,7 @@ pub async fn start(
     let bootstrap = app.bootstrap(config.bootstrap.clone()).await.map_err(|e| anyhow::anyhow!("bootstrap: {e:?}"))?;
     let listener = TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
     let addr = listener.local_addr()?;
+    let app = app.with_public_url(config.public_url.clone().unwrap_or_else(|| format!("http://{addr}")));
     let jobs = tokio::spawn(app.clone().run_jobs(config.jobs));
     let http_metrics = Arc::new(casedesk_web::metrics::HttpMetrics::default());
     // The admin listener: only /metrics, asking for the token too when one is set.

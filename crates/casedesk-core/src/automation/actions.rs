@@ -45,6 +45,7 @@ impl CaseContext {
             inside_business_hours: self.inside_business_hours,
             changes,
             comment: o.and_then(Occurrence::comment),
+            csat: o.and_then(Occurrence::csat),
         }
     }
 

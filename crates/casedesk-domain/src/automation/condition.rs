@@ -67,6 +67,8 @@ pub const FIELDS: &[&str] = &[
     "business_hours",
     "comment.internal",
     "comment.author_type",
+    "csat.rating",
+    "csat.positive",
 ];
 
 /// One test of a case: `field operator value`.
@@ -163,7 +165,7 @@ fn custom_field_key(f: &str) -> Option<&str> {
 
 /// Which operators make sense on which field.
 fn check_operator(field: &str, op: Operator) -> Result<(), String> {
-    let ordered = matches!(field, "priority") || custom_field_key(field).is_some();
+    let ordered = matches!(field, "priority" | "csat.rating") || custom_field_key(field).is_some();
     match op {
         Operator::GreaterThan | Operator::LessThan if !ordered => {
             Err(format!("{field} has no order; greater_than and less_than work on priority and custom fields"))
@@ -193,7 +195,19 @@ fn check_value(field: &str, op: Operator, v: &Value) -> Result<(), String> {
                 Some("inside" | "outside") => Ok(()),
                 _ => Err("expected \"inside\" or \"outside\"".into()),
             },
-            "is_waiting" | "comment.internal" => {
+            "csat.rating" => match v {
+                Value::String(r)
+                    if matches!(
+                        r.trim().to_ascii_lowercase().as_str(),
+                        "good" | "bad" | "1" | "2" | "3" | "4" | "5"
+                    ) =>
+                {
+                    Ok(())
+                }
+                Value::Number(n) if n.as_i64().is_some_and(|n| (1..=5).contains(&n)) => Ok(()),
+                _ => Err("expected good, bad or 1 to 5".into()),
+            },
+            "is_waiting" | "comment.internal" | "csat.positive" => {
                 v.as_bool().map(|_| ()).ok_or_else(|| "expected true or false".to_string())
             }
             "comment.author_type" => crate::timeline::AuthorType::parse(s.unwrap_or("")).map(|_| ()),
@@ -239,6 +253,14 @@ pub struct CommentFacts {
     pub author_type: String,
 }
 
+/// The answer a `csat.received` occurrence is about.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CsatFacts {
+    /// `good`/`bad`, or `1`–`5`.
+    pub rating: String,
+    pub positive: bool,
+}
+
 /// What conditions are evaluated against: the case as it is now and what it is related to.
 #[derive(Debug, Clone)]
 pub struct Facts<'a> {
@@ -251,6 +273,8 @@ pub struct Facts<'a> {
     /// What the write that fired the rule changed (empty for time triggers).
     pub changes: &'a [FieldChange],
     pub comment: Option<CommentFacts>,
+    /// The survey answer of a `csat.received` occurrence.
+    pub csat: Option<CsatFacts>,
 }
 
 impl Facts<'_> {
@@ -279,6 +303,8 @@ impl Facts<'_> {
             "comment.author_type" => {
                 self.comment.as_ref().map_or(Value::Null, |c| Value::String(c.author_type.clone()))
             }
+            "csat.rating" => self.csat.as_ref().map_or(Value::Null, |c| Value::String(c.rating.clone())),
+            "csat.positive" => self.csat.as_ref().map_or(Value::Null, |c| Value::Bool(c.positive)),
             f => custom_field_key(f).and_then(|k| c.custom_fields.get(k)).cloned().unwrap_or(Value::Null),
         }
     }

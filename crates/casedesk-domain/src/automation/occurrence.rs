@@ -3,7 +3,7 @@
 
 use jiff::Timestamp;
 
-use super::{CommentFacts, FieldChange, MAX_DEPTH};
+use super::{CommentFacts, CsatFacts, FieldChange, MAX_DEPTH};
 use crate::timeline::Event;
 
 /// The events one write made on one case (they share the case, the actor and the time, and are
@@ -62,7 +62,9 @@ impl Occurrence {
             "status.changed" => !created && self.has("status.changed"),
             "priority.changed" => !created && self.changed("priority"),
             "assignee.changed" => !created && (self.changed("owner_id") || self.has("case.assigned")),
-            "comment.added" | "sla.warning" | "sla.breached" | "milestone.overdue" => self.has(trigger),
+            "comment.added" | "sla.warning" | "sla.breached" | "milestone.overdue" | "csat.received" => {
+                self.has(trigger)
+            }
             _ => false,
         }
     }
@@ -88,6 +90,15 @@ impl Occurrence {
         Some(CommentFacts {
             internal: e.data["internal"].as_bool().unwrap_or(false),
             author_type: e.data["author_type"].as_str().unwrap_or("agent").to_string(),
+        })
+    }
+
+    /// The survey answer of a `csat.received` occurrence.
+    pub fn csat(&self) -> Option<CsatFacts> {
+        let e = self.events.iter().find(|e| e.kind == crate::csat::CSAT_RECEIVED)?;
+        Some(CsatFacts {
+            rating: e.data["rating"].as_str()?.to_string(),
+            positive: e.data["positive"].as_bool().unwrap_or(false),
         })
     }
 

@@ -47,6 +47,7 @@ fn operators_over_case_fields() {
         inside_business_hours: false,
         changes: &changes,
         comment: Some(CommentFacts { internal: false, author_type: "customer".into() }),
+        csat: None,
     };
     let table: &[(&str, &str, Value, bool)] = &[
         ("priority", "is", json!("high"), true),
@@ -99,6 +100,7 @@ fn all_and_any() {
         inside_business_hours: true,
         changes: &[],
         comment: None,
+        csat: None,
     };
     let c = |f: &str, v: &str| cond(f, "is", json!(v)).unwrap();
     let yes = c("priority", "high");

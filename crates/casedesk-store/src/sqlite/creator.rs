@@ -29,7 +29,7 @@ use crate::{IdempotencyRecord, Result, StoreError};
 /// Most cases in one round (and one transaction).
 pub const MAX_BATCH: usize = 64;
 /// Arguments of one case in a round.
-const ARGS_PER_CASE: usize = 39;
+const ARGS_PER_CASE: usize = 40;
 
 /// One case's statements. `$N` are numbered for the first case of a round; [`round_sql`] shifts
 /// them for the others. The idempotency key is written only when one was given (`$33` not null),
@@ -38,10 +38,10 @@ const CASE_SQL: &str = "\
 UPDATE organizations SET next_case_number = next_case_number + 1 WHERE id = $2;
 INSERT INTO cases (seq, id, org_id, case_number, subject, description, status, priority, case_type, channel, queue_id,
     owner_id, requester_id, contact_id, account_id, opportunity_id, tags, custom_fields, resolution_notes, due_at,
-    is_waiting, resolved_at, closed_at, created_by, updated_by, created_at, updated_at, version)
+    is_waiting, resolved_at, closed_at, created_by, updated_by, created_at, updated_at, version, report)
 VALUES ((SELECT COALESCE(MAX(seq) + 1, $38) FROM cases WHERE seq >= $38 AND seq < $38 + 1024),
     $1, $2, (SELECT next_case_number - 1 FROM organizations WHERE id = $2), $4, $5, $6, $7, $8, $9, $10, $11,
-    $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27) RETURNING case_number;
+    $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $40) RETURNING case_number;
 INSERT INTO case_tags (org_id, tag, case_seq) SELECT $2, j.value, c.seq FROM json_each($16) j, cases c WHERE c.id = $1;
 INSERT INTO cases_fts (rowid, subject, description, comments, people) SELECT seq, $28, $29, $30, $39 FROM cases WHERE id = $1;
 INSERT INTO case_events (org_id, case_id, kind, actor_id, data, created_at)
@@ -240,7 +240,8 @@ async fn round(pool: &sqlx::SqlitePool, jobs: &[Job]) -> Result<Vec<i64>> {
             .bind(idem.map(|r| i64::from(r.status_code)))
             .bind(idem.map(|r| super::q::us(r.created_at)))
             .bind(super::q::seq_base(c.created_at)?)
-            .bind(people);
+            .bind(people)
+            .bind(super::q::report_text(c)?);
     }
     match q.fetch_all(&mut *conn).await {
         Ok(numbers) if numbers.len() == jobs.len() => Ok(numbers),

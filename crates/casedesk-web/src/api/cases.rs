@@ -299,6 +299,10 @@ pub struct CaseResponse {
     pub is_waiting: bool,
     #[schema(value_type = Option<String>, format = DateTime)]
     pub resolved_at: Option<jiff::Timestamp>,
+    /// When an agent first replied where the customer sees it (what reports count as the first
+    /// response).
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub first_response_at: Option<jiff::Timestamp>,
     #[schema(value_type = Option<String>, format = DateTime)]
     pub closed_at: Option<jiff::Timestamp>,
     pub created_by: String,
@@ -425,6 +429,7 @@ impl From<Case> for CaseResponse {
             due_at: c.due_at,
             is_waiting: c.is_waiting,
             resolved_at: c.resolved_at,
+            first_response_at: c.report.first_response_at(),
             closed_at: c.closed_at,
             created_by: c.created_by,
             updated_by: c.updated_by,
@@ -494,6 +499,9 @@ pub struct CaseDetailResponse {
     pub comments: Vec<CommentResponse>,
     /// A problem's incidents.
     pub incidents: Vec<IncidentRef>,
+    /// The requester's latest satisfaction rating (`null` until a survey is answered); all of
+    /// them at `/api/v1/cases/{id}/csat`.
+    pub csat: Option<super::csat::SurveyResponse>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -530,6 +538,12 @@ impl CaseDetailResponse {
             account: d.account.map(|a: Account| a.into()),
             contact: d.contact.map(|c: Contact| c.into()),
             comments: d.comments.into_iter().map(Into::into).collect(),
+            csat: d
+                .surveys
+                .into_iter()
+                .filter(|s| s.score.is_some())
+                .max_by_key(|s| s.answered_at)
+                .map(|s| super::csat::SurveyResponse::new(s, now)),
         }
     }
 }

@@ -11,7 +11,8 @@
 //! [`cases`] (list, new case, case page), [`assistant`] (the case page's assistant panel), [`bulk`] (the list's filters and bulk actions), [`time`] (timers and time
 //! logged on a case), [`live`] (server-sent events for live pages, and who else is on a case), [`panels`] (the case page's
 //! SLA, requester, milestones, links and files), [`compose`] (macros, updates by email, profile fields), [`people`] (contacts and
-//! accounts with their cases), [`admin`] (admins' pages: the trash), [`display`] (how values read on a page).
+//! accounts with their cases), [`reports`] (the reports page with its SVG charts), [`csat`] (the public satisfaction survey
+//! page), [`admin`] (admins' pages: the trash), [`display`] (how values read on a page).
 
 pub mod admin;
 pub mod assets;
@@ -20,11 +21,13 @@ pub mod auth;
 pub mod bulk;
 pub mod cases;
 pub mod compose;
+pub mod csat;
 pub mod display;
 pub mod error;
 pub mod live;
 pub mod panels;
 pub mod people;
+pub mod reports;
 pub mod session;
 pub mod time;
 
@@ -85,6 +88,9 @@ pub fn routes(config: &UiConfig) -> Router<AppState> {
         .route("/accounts/{id}", get(people::account))
         .route("/admin/trash", get(admin::trash))
         .route("/admin/trash/{id}/restore", post(admin::restore))
+        .route("/reports", get(reports::page))
+        .route("/reports/download", get(reports::download))
+        .route("/csat/{token}", get(csat::page).post(csat::answer))
         .layer(axum::middleware::map_response(security_headers))
         .route("/assets/{name}", get(assets::serve))
         .layer(Extension(config.clone()))

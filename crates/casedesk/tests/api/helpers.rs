@@ -192,6 +192,7 @@ async fn serve(
         signing_key_secret: Some(SIGNING_KEY_SECRET.into()),
         smtp_timeout: std::time::Duration::from_secs(5),
         max_inbound_email_bytes: casedesk_core::email::DEFAULT_MAX_INBOUND_BYTES,
+        public_url: None,
     };
     let running = start(config, async {
         let _ = stopped.await;

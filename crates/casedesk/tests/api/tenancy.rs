@@ -182,6 +182,7 @@ fn id_routes() -> Vec<(Method, &'static str, Kind, Option<Value>)> {
         (Method::DELETE, "/api/v1/signing-keys/{id}", SigningKey, None),
         (Method::DELETE, "/api/v1/mailboxes/{id}", Mailbox, None),
         (Method::GET, "/api/v1/cases/{id}/emails", Case, None),
+        (Method::GET, "/api/v1/cases/{id}/csat", Case, None),
         (
             Method::POST,
             "/api/v1/cases/{id}/send-update",
@@ -688,6 +689,24 @@ async fn another_organizations_lists_hold_none_of_its_records() {
         assert_eq!(lines.len(), want, "B {path}: {text}");
         for id in a_all {
             assert!(!text.contains(id.as_str()), "B's export mentions A's {id}: {text}");
+        }
+    }
+
+    // B's reports count B's case only, grouped under B's records.
+    for group_by in ["none", "queue", "agent", "category"] {
+        for kind in ["volume", "backlog", "time-tracking"] {
+            let path = format!("/api/v1/reports/{kind}?group_by={group_by}");
+            let r = b(Method::GET, path.clone(), None).await;
+            assert_eq!(r.status.as_u16(), 200, "B {path}: {}", r.body);
+            let text = r.body.to_string();
+            for id in a_all {
+                assert!(!text.contains(id.as_str()), "B's {path} mentions A's {id}: {text}");
+            }
+            if kind == "volume" {
+                let created: i64 =
+                    r.body["totals"].as_array().unwrap().iter().map(|t| t["values"]["created"].as_i64().unwrap()).sum();
+                assert_eq!(created, 1, "B {path}: {text}");
+            }
         }
     }
 
