@@ -4466,6 +4466,8 @@ async fn scenario_feed_head_and_case_presence(db: &TestDb) {
     store.touch_presence(&a.org, &one.id, &ana.id, t(100), None, t(50)).await.unwrap();
     let seen = store.case_presence(&a.org, &one.id, Timestamp::UNIX_EPOCH).await.unwrap();
     assert_eq!(seen.iter().map(|p| p.user_id.as_str()).collect::<Vec<_>>(), [ana.id.as_str()], "expired rows removed");
+}
+
 // ---- reports and CSAT --------------------------------------------------------------------------
 
 /// One series' row of grouping `dim` and `key` on `day`, if any.

@@ -282,7 +282,7 @@ mod tests {
         assert_eq!(shift_placeholders("a = $1 AND b = $12, '$x', $", 37), "a = $38 AND b = $49, '$x', $");
         let two = build_round(2, true);
         assert!(two.starts_with("BEGIN IMMEDIATE;") && two.ends_with("COMMIT;"));
-        assert!(two.contains("$78") && !two.contains("$79"), "two cases use $1..$78");
+        assert!(two.contains("$80") && !two.contains("$81"), "two cases use $1..$80");
         assert!(build_round(2, false).starts_with("UPDATE organizations"), "a round inside an open transaction");
     }
 }
