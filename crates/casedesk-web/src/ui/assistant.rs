@@ -172,8 +172,7 @@ pub async fn ask(State(s): State<AppState>, Path(id): Path<String>, p: Posted) -
             }
         },
     };
-    let mut shown = Refused::default();
-    shown.assistant = panel;
+    let shown = Refused { assistant: panel, ..Default::default() };
     case_page(&s, &p.viewer, &id, shown, status).await
 }
 
