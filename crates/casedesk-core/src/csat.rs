@@ -107,6 +107,18 @@ impl App {
     /// The survey a link's token opens; 404 for a token that opens none.
     pub async fn survey_page(&self, token: &str) -> Result<SurveyPage> {
         let survey = self.store.find_survey_by_token(&csat::token_hash(token)).await?.ok_or(AppError::NotFound)?;
+        self.survey_page_of(survey).await
+    }
+
+    /// Records the requester's answer given through a survey link: the rating and comment
+    /// replace any earlier answer while the survey is open (409 `csat_closed` after), with a
+    /// `csat.received` timeline entry in the same transaction.
+    pub async fn answer_survey(&self, token: &str, answer: Answer) -> Result<SurveyPage> {
+        self.answer_survey_loaded(answer, async || self.survey_page(token).await).await
+    }
+
+    /// A survey with its case, as a page shows it (404 if the case is gone).
+    pub(crate) async fn survey_page_of(&self, survey: Survey) -> Result<SurveyPage> {
         let case = match self.store.get_case(&survey.org_id, &survey.case_id).await {
             Ok(c) => c,
             Err(StoreError::NotFound) => return Err(AppError::NotFound),
@@ -116,12 +128,16 @@ impl App {
         Ok(SurveyPage { survey, case_number: case.case_number, case_subject: case.subject, open })
     }
 
-    /// Records the requester's answer given through a survey link: the rating and comment
-    /// replace any earlier answer while the survey is open (409 `csat_closed` after), with a
-    /// `csat.received` timeline entry in the same transaction.
-    pub async fn answer_survey(&self, token: &str, answer: Answer) -> Result<SurveyPage> {
+    /// Records an answer to the survey `load` reads (again after a concurrent answer), by the
+    /// rules of [`answer_survey`](Self::answer_survey): the survey link and the customer portal
+    /// both answer through here.
+    pub(crate) async fn answer_survey_loaded(
+        &self,
+        answer: Answer,
+        load: impl AsyncFn() -> Result<SurveyPage>,
+    ) -> Result<SurveyPage> {
         for _ in 0..3 {
-            let mut page = self.survey_page(token).await?;
+            let mut page = load().await?;
             let now = self.clock.now();
             let tz = self.org_time_zone(&page.survey.org_id).await?;
             let before = page.survey.updated_at;

@@ -252,6 +252,7 @@ impl App {
             name: String::new(),
             domain: None,
             tier: None,
+            portal_shares_cases: false,
             created_at: now,
             updated_at: now,
         };

@@ -37,6 +37,7 @@ pub mod macros;
 pub mod metrics;
 pub mod milestones;
 pub mod org;
+pub mod portal;
 mod queries;
 pub mod queues;
 pub mod reports;

@@ -68,6 +68,7 @@ pub mod milestone;
 pub mod notification;
 pub mod people;
 pub mod policy;
+pub mod portal;
 pub mod presence;
 pub mod profile;
 pub mod query;

@@ -57,6 +57,9 @@ pub struct Account {
     pub domain: Option<String>,
     /// A free label such as `vip`, `gold` or `standard`; routing gives VIP tiers precedence.
     pub tier: Option<String>,
+    /// Whether the account's contacts see each other's cases in the customer portal (off by
+    /// default: a requester sees only their own).
+    pub portal_shares_cases: bool,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -84,6 +87,7 @@ pub struct AccountInput {
     pub name: Option<String>,
     pub domain: Opt<String>,
     pub tier: Opt<String>,
+    pub portal_shares_cases: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -121,6 +125,9 @@ impl Account {
         }
         if let Some(t) = opt_line("tier", input.tier, 64, &mut errors) {
             base.tier = t.map(|t| t.to_lowercase());
+        }
+        if let Some(share) = input.portal_shares_cases {
+            base.portal_shares_cases = share;
         }
         errors.finish()?;
         Ok(base)
@@ -214,6 +221,7 @@ mod tests {
             name: String::new(),
             domain: None,
             tier: None,
+            portal_shares_cases: false,
             created_at: Timestamp::UNIX_EPOCH,
             updated_at: Timestamp::UNIX_EPOCH,
         };

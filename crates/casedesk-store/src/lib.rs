@@ -148,6 +148,11 @@ macro_rules! shared_queries {
             include!("queries_csat.rs");
         }
         pub use csat::*;
+        mod portal {
+            use super::*;
+            include!("queries_portal.rs");
+        }
+        pub use portal::*;
     };
 }
 
@@ -225,6 +230,7 @@ mod store_export;
 mod store_files;
 mod store_links;
 mod store_milestones;
+mod store_portal;
 mod store_presence;
 mod store_queues;
 mod store_reports;
@@ -239,6 +245,7 @@ mod store_workflow;
 
 pub use store_automation::RuleRun;
 pub use store_email::{MailContext, MakeEmails};
+pub use store_portal::{PortalLink, PortalSession};
 pub use store_presence::Presence;
 pub use store_sessions::UiSession;
 pub use store_time::{CaseTime, EntryFilter, TimeTotal, TimerChange, TotalsGroup};

@@ -398,6 +398,7 @@ fn decode_account(row: &DbRow) -> Result<Account> {
         name: row.try_get("name")?,
         domain: row.try_get("domain")?,
         tier: row.try_get("tier")?,
+        portal_shares_cases: row.try_get("portal_shares_cases")?,
         created_at: ts(row.try_get("created_at")?)?,
         updated_at: ts(row.try_get("updated_at")?)?,
     })
@@ -405,7 +406,7 @@ fn decode_account(row: &DbRow) -> Result<Account> {
 
 pub async fn insert_account(pool: &Pool, a: &Account, idem: Option<&IdempotencyRecord>) -> Result<()> {
     let mut tx = pool.begin().await?;
-    sqlx::query("INSERT INTO accounts (id, org_id, name, domain, tier, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+    sqlx::query("INSERT INTO accounts (id, org_id, name, domain, tier, created_at, updated_at, portal_shares_cases) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
         .bind(&a.id)
         .bind(&a.org_id)
         .bind(&a.name)
@@ -413,6 +414,7 @@ pub async fn insert_account(pool: &Pool, a: &Account, idem: Option<&IdempotencyR
         .bind(&a.tier)
         .bind(us(a.created_at))
         .bind(us(a.updated_at))
+        .bind(a.portal_shares_cases)
         .execute(&mut *tx)
         .await?;
     if let Some(r) = idem {
@@ -433,13 +435,14 @@ pub async fn list_accounts(pool: &Pool, org_id: &str, page: &PageRequest) -> Res
 }
 
 pub async fn update_account(pool: &Pool, a: &Account) -> Result<()> {
-    let done = sqlx::query("UPDATE accounts SET name = $1, domain = $2, tier = $3, updated_at = $4 WHERE org_id = $5 AND id = $6")
+    let done = sqlx::query("UPDATE accounts SET name = $1, domain = $2, tier = $3, updated_at = $4, portal_shares_cases = $7 WHERE org_id = $5 AND id = $6")
         .bind(&a.name)
         .bind(&a.domain)
         .bind(&a.tier)
         .bind(us(a.updated_at))
         .bind(&a.org_id)
         .bind(&a.id)
+        .bind(a.portal_shares_cases)
         .execute(pool)
         .await?;
     if done.rows_affected() == 0 {
@@ -1110,7 +1113,7 @@ fn decode_workflow(row: &DbRow, case: &Case) -> Result<WorkflowSummary> {
 pub async fn get_case_with_refs(pool: &Pool, org_id: &str, id: &str) -> Result<(Case, Option<Account>, Option<Contact>, WorkflowSummary)> {
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {}{}, a.id AS a_id, a.name AS a_name, a.domain AS a_domain, a.tier AS a_tier, \
-         a.created_at AS a_created_at, a.updated_at AS a_updated_at, \
+         a.portal_shares_cases AS a_portal_shares_cases, a.created_at AS a_created_at, a.updated_at AS a_updated_at, \
          ct.id AS ct_id, ct.account_id AS ct_account_id, ct.name AS ct_name, ct.email AS ct_email, ct.phone AS ct_phone, \
          ct.external_id AS ct_external_id, ct.created_at AS ct_created_at, ct.updated_at AS ct_updated_at \
          FROM cases c{} WHERE c.org_id = $1 AND c.id = $2 AND c.deleted_at IS NULL",
@@ -1131,6 +1134,7 @@ pub async fn get_case_with_refs(pool: &Pool, org_id: &str, id: &str) -> Result<(
             name: row.try_get("a_name")?,
             domain: row.try_get("a_domain")?,
             tier: row.try_get("a_tier")?,
+            portal_shares_cases: row.try_get("a_portal_shares_cases")?,
             created_at: ts(row.try_get("a_created_at")?)?,
             updated_at: ts(row.try_get("a_updated_at")?)?,
         }),

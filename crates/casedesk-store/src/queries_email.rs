@@ -132,7 +132,7 @@ pub async fn delete_mailbox(pool: &Pool, org_id: &str, id: &str) -> Result<()> {
     if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
 }
 
-async fn write_email(tx: &mut Tx<'_>, m: &EmailMessage) -> Result<()> {
+pub(crate) async fn write_email(tx: &mut Tx<'_>, m: &EmailMessage) -> Result<()> {
     sqlx::query(
         "INSERT INTO email_messages (id, org_id, direction, message_id, case_id, comment_id, from_address, from_name, \
          to_addresses, cc_addresses, subject, body, in_reply_to, refs, file_ids, raw_sha256, size, state, reason, \

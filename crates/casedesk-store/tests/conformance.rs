@@ -364,6 +364,7 @@ fn account(org_id: &str, name: &str, tier: Option<&str>, at: Timestamp) -> Accou
         name: name.into(),
         domain: Some(format!("{}.example", name.to_lowercase())),
         tier: tier.map(Into::into),
+        portal_shares_cases: false,
         created_at: at,
         updated_at: at,
     }

@@ -280,6 +280,8 @@ pub struct AccountResponse {
     pub domain: Option<String>,
     /// e.g. vip, gold, standard
     pub tier: Option<String>,
+    /// Whether the account's contacts see each other's cases in the customer portal.
+    pub portal_shares_cases: bool,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Ts,
     #[schema(value_type = String, format = DateTime)]
@@ -293,6 +295,7 @@ impl From<Account> for AccountResponse {
             name: a.name,
             domain: a.domain,
             tier: a.tier,
+            portal_shares_cases: a.portal_shares_cases,
             created_at: a.created_at,
             updated_at: a.updated_at,
         }
@@ -309,11 +312,13 @@ pub struct AccountRequest {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub tier: Option<Option<String>>,
+    /// Let the account's contacts see each other's cases in the customer portal (default false).
+    pub portal_shares_cases: Option<bool>,
 }
 
 impl From<AccountRequest> for AccountInput {
     fn from(r: AccountRequest) -> Self {
-        AccountInput { name: r.name, domain: r.domain, tier: r.tier }
+        AccountInput { name: r.name, domain: r.domain, tier: r.tier, portal_shares_cases: r.portal_shares_cases }
     }
 }
 
