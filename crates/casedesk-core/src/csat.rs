@@ -54,6 +54,15 @@ pub(crate) fn survey_message(
     (survey, mail)
 }
 
+/// Which survey an answer is for.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum SurveyOf<'a> {
+    /// The one a link's token opens.
+    Token(&'a str),
+    /// The latest of a case (the requester's, in the portal).
+    LatestOf(&'a Case),
+}
+
 /// A survey with the case it asks about, as the survey page shows it.
 #[derive(Debug, Clone)]
 pub struct SurveyPage {
@@ -114,7 +123,7 @@ impl App {
     /// replace any earlier answer while the survey is open (409 `csat_closed` after), with a
     /// `csat.received` timeline entry in the same transaction.
     pub async fn answer_survey(&self, token: &str, answer: Answer) -> Result<SurveyPage> {
-        self.answer_survey_loaded(answer, async || self.survey_page(token).await).await
+        self.answer_survey_of(SurveyOf::Token(token), answer).await
     }
 
     /// A survey with its case, as a page shows it (404 if the case is gone).
@@ -128,16 +137,19 @@ impl App {
         Ok(SurveyPage { survey, case_number: case.case_number, case_subject: case.subject, open })
     }
 
-    /// Records an answer to the survey `load` reads (again after a concurrent answer), by the
-    /// rules of [`answer_survey`](Self::answer_survey): the survey link and the customer portal
-    /// both answer through here.
-    pub(crate) async fn answer_survey_loaded(
-        &self,
-        answer: Answer,
-        load: impl AsyncFn() -> Result<SurveyPage>,
-    ) -> Result<SurveyPage> {
+    /// Records an answer to the survey `of` names (read again after a concurrent answer), by
+    /// the rules of [`answer_survey`](Self::answer_survey): the survey link and the customer
+    /// portal both answer through here.
+    pub(crate) async fn answer_survey_of(&self, of: SurveyOf<'_>, answer: Answer) -> Result<SurveyPage> {
         for _ in 0..3 {
-            let mut page = load().await?;
+            let mut page = match of {
+                SurveyOf::Token(token) => self.survey_page(token).await?,
+                SurveyOf::LatestOf(case) => {
+                    let survey =
+                        self.store.list_surveys(&case.org_id, &case.id).await?.pop().ok_or(AppError::NotFound)?;
+                    self.survey_page_of(survey).await?
+                }
+            };
             let now = self.clock.now();
             let tz = self.org_time_zone(&page.survey.org_id).await?;
             let before = page.survey.updated_at;

@@ -21,6 +21,7 @@ use casedesk_domain::ids::IdKind;
 use casedesk_domain::jwt;
 use casedesk_domain::policy::Role;
 use casedesk_domain::portal::{self, Requester, Scope};
+use casedesk_domain::profile::Category;
 use casedesk_domain::session::SessionRules;
 use casedesk_domain::text;
 use casedesk_domain::timeline::{AuthorType, Comment};
@@ -30,7 +31,7 @@ use serde_json::{Map, Value};
 
 use crate::auth::{random_secret, token_hash};
 use crate::cases::CommentInput;
-use crate::csat::SurveyPage;
+use crate::csat::{SurveyOf, SurveyPage};
 use crate::visitors::{ACTIVE, VISITOR_COMMENTS};
 use crate::{Actor, App, AppError, Result};
 
@@ -252,11 +253,16 @@ impl App {
         Ok(self.store.list_surveys(&case.org_id, &case.id).await?.pop())
     }
 
+    /// The organization's case categories, for the new-case form.
+    pub async fn portal_categories(&self, user: &PortalUser) -> Result<Vec<Category>> {
+        Ok(self.store.list_categories(&user.org_id).await?)
+    }
+
     /// Opens a case for the requester's contact, from the web channel.
     pub async fn portal_create_case(&self, user: &PortalUser, input: PortalCaseInput) -> Result<Case> {
         let actor = user.actor()?;
         if let Some(id) = &input.category_id
-            && !self.store.list_categories(&user.org_id).await?.iter().any(|c| &c.id == id)
+            && !self.portal_categories(user).await?.iter().any(|c| &c.id == id)
         {
             return Err(AppError::field("category_id", "no such category"));
         }
@@ -292,10 +298,6 @@ impl App {
     /// is closed, 404 when the case has none).
     pub async fn portal_rate(&self, user: &PortalUser, case_id: &str, answer: Answer) -> Result<SurveyPage> {
         let case = self.portal_visible(user, case_id).await?;
-        self.answer_survey_loaded(answer, async || {
-            let survey = self.latest_survey(&case).await?.ok_or(AppError::NotFound)?;
-            self.survey_page_of(survey).await
-        })
-        .await
+        self.answer_survey_of(SurveyOf::LatestOf(&case), answer).await
     }
 }

@@ -12,7 +12,7 @@
 //! logged on a case), [`live`] (server-sent events for live pages, and who else is on a case), [`panels`] (the case page's
 //! SLA, requester, milestones, links and files), [`compose`] (macros, updates by email, profile fields), [`people`] (contacts and
 //! accounts with their cases), [`reports`] (the reports page with its SVG charts), [`csat`] (the public satisfaction survey
-//! page), [`admin`] (admins' pages: the trash), [`display`] (how values read on a page).
+//! page), [`portal`] (the customer portal: requesters' sign-in by mailed link or visitor token, and their cases), [`admin`] (admins' pages: the trash), [`display`] (how values read on a page).
 
 pub mod admin;
 pub mod assets;
@@ -27,6 +27,7 @@ pub mod error;
 pub mod live;
 pub mod panels;
 pub mod people;
+pub mod portal;
 pub mod reports;
 pub mod session;
 pub mod time;
@@ -91,6 +92,7 @@ pub fn routes(config: &UiConfig) -> Router<AppState> {
         .route("/reports", get(reports::page))
         .route("/reports/download", get(reports::download))
         .route("/csat/{token}", get(csat::page).post(csat::answer))
+        .merge(portal::routes())
         .layer(axum::middleware::map_response(security_headers))
         .route("/assets/{name}", get(assets::serve))
         .layer(Extension(config.clone()))
