@@ -10,8 +10,9 @@
 //! another account, or an account that stops sharing, takes effect at once.
 //!
 //! What a requester does goes through the same use cases as the agent's side, acting as their
-//! contact the way a mailed reply does: a reply is a customer comment (it reopens a resolved or
-//! pending case and starts the SLA's next-response clock), and a rating is a CSAT answer under
+//! contact the way a mailed reply does: a reply is a customer comment, by the same call as a
+//! mailed reply (the case waits on an agent again while it is active, and the SLA's
+//! next-response clock starts; a closed case takes none), and a rating is a CSAT answer under
 //! the survey's rules.
 
 use casedesk_domain::case::{Case, CasePatch, Channel, NewCase, Status};

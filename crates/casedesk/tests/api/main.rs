@@ -26,6 +26,7 @@ mod list;
 mod metrics;
 mod milestones;
 mod openapi;
+mod portal;
 mod reports;
 mod routing;
 mod search;

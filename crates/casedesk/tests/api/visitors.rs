@@ -22,7 +22,7 @@ fn b64(v: &Value) -> String {
     URL_SAFE_NO_PAD.encode(v.to_string())
 }
 
-fn hs256(kid: &str, secret: &[u8], claims: &Value) -> String {
+pub(crate) fn hs256(kid: &str, secret: &[u8], claims: &Value) -> String {
     let signed = format!("{}.{}", b64(&json!({"alg": "HS256", "typ": "JWT", "kid": kid})), b64(claims));
     let mut mac = Hmac::<Sha256>::new_from_slice(secret).unwrap();
     mac.update(signed.as_bytes());
@@ -37,12 +37,12 @@ fn eddsa(kid: &str, claims: &Value) -> String {
 }
 
 /// Claims for `visitor` valid for ten minutes from `now`.
-fn claims(visitor: &str, now: Timestamp) -> Value {
+pub(crate) fn claims(visitor: &str, now: Timestamp) -> Value {
     json!({"sub": visitor, "iat": now.as_second(), "exp": now.as_second() + 600})
 }
 
 /// Adds an HS256 key with this kid; returns its secret.
-async fn hs_key(app: &TestApp, kid: &str) -> String {
+pub(crate) async fn hs_key(app: &TestApp, kid: &str) -> String {
     let r = app.post("/api/v1/signing-keys", json!({"alg": "HS256", "kid": kid})).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     r.body["secret"].as_str().unwrap().to_string()
