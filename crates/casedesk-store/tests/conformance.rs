@@ -293,6 +293,7 @@ conformance! {
     scenario_feed_head_and_case_presence,
     scenario_report_days_follow_case_writes,
     scenario_csat_settings_surveys_and_answers,
+    scenario_portal_links_sessions_and_scope,
 }
 
 // ---- fixtures ----------------------------------------------------------------------------------
@@ -4638,4 +4639,102 @@ async fn scenario_csat_settings_surveys_and_answers(store: &Store) {
     assert_eq!((stored[0].score, stored[0].answered_at, stored[0].comment.clone()), (Some(5), Some(t(10)), None));
     let events = store.list_events(&a.org, &resolved.id, &PageRequest::first(50)).await.unwrap().items;
     assert_eq!(events.iter().filter(|e| e.kind == csat::CSAT_RECEIVED).count(), 2);
+}
+
+async fn scenario_portal_links_sessions_and_scope(store: &Store) {
+    use casedesk_domain::email::{Direction, EmailMessage, EmailState};
+    use casedesk_domain::portal::{Requester, Scope};
+    use casedesk_store::{PortalLink, PortalSession};
+    let a = tenant(store, "Acme").await;
+    let b = tenant(store, "Globex").await;
+    let mut shared = account(&a.org, "Initech", None, t(1));
+    shared.portal_shares_cases = true;
+    store.insert_account(&shared, None).await.unwrap();
+    assert!(store.get_account(&a.org, &shared.id).await.unwrap().portal_shares_cases, "the flag is stored");
+    let ana = contact(&a.org, "Ana", Some(&shared.id), t(2));
+    let pete = contact(&a.org, "Pete", Some(&shared.id), t(3));
+    let vera = Contact { external_id: Some("visitor-7".into()), email: None, ..contact(&a.org, "Vera", None, t(4)) };
+    let ana_elsewhere = contact(&b.org, "Ana", None, t(5));
+    for c in [&ana, &pete, &vera, &ana_elsewhere] {
+        store.insert_contact(c, None).await.unwrap();
+    }
+    let mut orgs = store.orgs_of_contact_email("ana@customer.example").await.unwrap();
+    orgs.sort();
+    let mut both = vec![a.org.clone(), b.org.clone()];
+    both.sort();
+    assert_eq!(orgs, both);
+    assert!(store.orgs_of_contact_email("nobody@customer.example").await.unwrap().is_empty());
+
+    // Scope: the address's contacts, and their accounts that share.
+    let by_mail = Requester::Email("ana@customer.example".into());
+    let scope = store.portal_scope(&a.org, &by_mail).await.unwrap();
+    assert_eq!(scope, Scope { contact_ids: vec![ana.id.clone()], shared_account_ids: vec![shared.id.clone()] });
+    let visitor = store.portal_scope(&a.org, &Requester::Visitor("visitor-7".into())).await.unwrap();
+    assert_eq!(visitor, Scope { contact_ids: vec![vera.id.clone()], shared_account_ids: vec![] });
+
+    // Cases: own, the shared account's, never another's or another organization's.
+    let mine = NewCase { requester_id: Some(ana.id.clone()), contact_id: Some(ana.id.clone()), ..subject("mine") };
+    let mine = create(store, &a.org, &a.admin.id, t(6), mine).await;
+    let colleague = NewCase {
+        requester_id: Some(pete.id.clone()),
+        contact_id: Some(pete.id.clone()),
+        account_id: Some(shared.id.clone()),
+        ..subject("colleague's")
+    };
+    let colleague = create(store, &a.org, &a.admin.id, t(7), colleague).await;
+    let vera_case = NewCase { contact_id: Some(vera.id.clone()), ..subject("vera's") };
+    let vera_case = create(store, &a.org, &a.admin.id, t(8), vera_case).await;
+    let ids = |cases: Vec<Case>| cases.into_iter().map(|c| c.id).collect::<Vec<_>>();
+    assert_eq!(ids(store.portal_cases(&a.org, &scope, 50).await.unwrap()), [colleague.id.clone(), mine.id.clone()]);
+    assert_eq!(ids(store.portal_cases(&a.org, &visitor, 50).await.unwrap()), vec![vera_case.id.clone()]);
+    assert!(store.portal_cases(&b.org, &scope, 50).await.unwrap().is_empty(), "scoped to the organization");
+    assert!(store.portal_cases(&a.org, &Scope::default(), 50).await.unwrap().is_empty());
+
+    // A link is written with its message, redeemed once, and not after it expires.
+    let link = |hash: &str, expires: Timestamp| PortalLink {
+        token_hash: hash.into(),
+        org_id: a.org.clone(),
+        email: "ana@customer.example".into(),
+        created_at: t(10),
+        expires_at: expires,
+        used_at: None,
+    };
+    let message = |n: &str| EmailMessage {
+        direction: Direction::Out,
+        message_id: format!("casedesk.portal-{n}@acme.example"),
+        to: vec!["ana@customer.example".into()],
+        state: EmailState::Queued,
+        next_attempt_at: Some(t(10)),
+        raw_sha256: None,
+        ..EmailMessage::received(IdKind::Email.new_id(), &a.org, String::new(), 0, t(10))
+    };
+    store.insert_portal_link(&link("h1", t(100)), &message("1")).await.unwrap();
+    store.insert_portal_link(&link("h2", t(100)), &message("2")).await.unwrap();
+    let claimed = store.claim_emails("c", t(11), t(20), 10).await.unwrap();
+    assert_eq!(claimed.len(), 2, "the messages are queued for the sender");
+    let used = store.redeem_portal_link("h1", t(50)).await.unwrap().expect("redeemed");
+    assert_eq!((used.org_id.as_str(), used.used_at), (a.org.as_str(), Some(t(50))));
+    assert_eq!(store.redeem_portal_link("h1", t(51)).await.unwrap(), None, "once");
+    assert_eq!(store.redeem_portal_link("h2", t(100)).await.unwrap(), None, "expired");
+    assert_eq!(store.redeem_portal_link("nope", t(50)).await.unwrap(), None);
+
+    // Sessions: stored, found, touched, deleted, purged when expired.
+    let session = |id: &str, who: Requester, expires: Timestamp| PortalSession {
+        id_hash: id.into(),
+        org_id: a.org.clone(),
+        requester: who,
+        created_at: t(50),
+        last_seen_at: t(50),
+        expires_at: expires,
+    };
+    store.insert_portal_session(&session("s1", by_mail.clone(), t(1000))).await.unwrap();
+    store.insert_portal_session(&session("s2", Requester::Visitor("visitor-7".into()), t(60))).await.unwrap();
+    store.touch_portal_session("s1", t(70)).await.unwrap();
+    let found = store.find_portal_session("s1").await.unwrap().expect("found");
+    assert_eq!((found.requester, found.last_seen_at), (by_mail, t(70)));
+    store.purge_portal_state(t(200)).await.unwrap();
+    assert_eq!(store.find_portal_session("s2").await.unwrap(), None, "expired sessions are purged");
+    assert!(store.find_portal_session("s1").await.unwrap().is_some());
+    store.delete_portal_session("s1").await.unwrap();
+    assert_eq!(store.find_portal_session("s1").await.unwrap(), None);
 }
