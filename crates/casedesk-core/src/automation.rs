@@ -172,22 +172,35 @@ impl App {
     /// the case has events the rules have not seen, or runs under way, this waits a little (at
     /// most [`SETTLE_WAITS`] rounds of [`SETTLE_PAUSE`]); past that the worker finishes the job
     /// and the client sees it on its next read.
-    pub async fn settle_automation(&self, org_id: &str, case_id: &str) {
+    ///
+    /// Returns whether rules may have changed the case (`false` when the organization has no
+    /// active event rule: then nothing runs here, and the worker moves the rule cursor past the
+    /// events later, in batches — a create costs no second write).
+    pub async fn settle_automation(&self, org_id: &str, case_id: &str) -> bool {
+        match self.store.has_event_rules(org_id).await {
+            Ok(false) => return false,
+            Ok(true) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, org.id = %org_id, "automation after a write failed; the worker retries");
+                return true;
+            }
+        }
         for _ in 0..SETTLE_WAITS {
             if let Err(e) = self.run_automation(org_id).await {
                 tracing::warn!(error = %e, org.id = %org_id, "automation after a write failed; the worker retries");
-                return;
+                return true;
             }
             let since = self.clock.now() - IN_FLIGHT;
             match self.store.automation_backlog(org_id, case_id, since).await {
-                Ok(false) => return,
+                Ok(false) => return true,
                 Ok(true) => tokio::time::sleep(SETTLE_PAUSE).await,
                 Err(e) => {
                     tracing::warn!(error = %e, org.id = %org_id, "automation after a write failed; the worker retries");
-                    return;
+                    return true;
                 }
             }
         }
+        true
     }
 
     /// Runs the event rules of every organization with new events (the background worker).

@@ -191,8 +191,16 @@ pub enum BackendKind {
 
 #[derive(Clone)]
 enum Backend {
-    Sqlite { writer: sqlx::SqlitePool, reader: sqlx::SqlitePool, creator: std::sync::Arc<sqlite::creator::CaseCreator> },
-    Postgres { pool: sqlx::PgPool },
+    Sqlite {
+        writer: sqlx::SqlitePool,
+        reader: sqlx::SqlitePool,
+        /// One connection that checkpoints the write-ahead log (see `sqlite::checkpointer`).
+        checkpointer: std::sync::Arc<sqlite::checkpointer::Checkpointer>,
+        creator: std::sync::Arc<sqlite::creator::CaseCreator>,
+    },
+    Postgres {
+        pool: sqlx::PgPool,
+    },
 }
 
 /// The database, behind one API for both backends. Cheap to clone.
@@ -293,16 +301,23 @@ impl Store {
             .max_connections(1)
             .acquire_timeout(Duration::from_secs(30))
             .test_before_acquire(false)
-            .connect_with(connect.clone())
+            .connect_with(connect.clone().pragma("wal_autocheckpoint", sqlite::checkpointer::WRITER_AUTOCHECKPOINT))
             .await?;
         let reader = SqlitePoolOptions::new()
             .max_connections(opts.max_connections.clamp(1, 64))
             .acquire_timeout(Duration::from_secs(30))
             .test_before_acquire(false)
-            .connect_with(connect.read_only(true))
+            .connect_with(connect.clone().read_only(true))
             .await?;
+        let checkpointer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(30))
+            .test_before_acquire(false)
+            .connect_with(connect)
+            .await?;
+        let checkpointer = std::sync::Arc::new(sqlite::checkpointer::Checkpointer::start(checkpointer));
         let creator = std::sync::Arc::new(sqlite::creator::CaseCreator::start(writer.clone()));
-        Ok(Store { backend: Backend::Sqlite { writer, reader, creator } })
+        Ok(Store { backend: Backend::Sqlite { writer, reader, checkpointer, creator } })
     }
 
     pub fn kind(&self) -> BackendKind {
@@ -359,7 +374,8 @@ impl Store {
 
     pub async fn close(&self) {
         match &self.backend {
-            Backend::Sqlite { writer, reader, .. } => {
+            Backend::Sqlite { writer, reader, checkpointer, .. } => {
+                checkpointer.close().await;
                 reader.close().await;
                 writer.close().await;
             }

@@ -113,6 +113,19 @@ pub async fn active_rules(pool: &Pool, org_id: &str) -> Result<Vec<Rule>> {
     .collect()
 }
 
+/// Whether the organization has an active rule that events trigger (time rules run from the
+/// background job instead): without one, a write has no rules to wait for.
+pub async fn has_event_rules(pool: &Pool, org_id: &str) -> Result<bool> {
+    let found: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM automation_rules \
+         WHERE org_id = $1 AND active = TRUE AND trigger_kind NOT LIKE 'time.%' LIMIT 1) r",
+    )
+    .bind(org_id)
+    .fetch_one(pool)
+    .await?;
+    Ok(found > 0)
+}
+
 /// The organizations whose rule evaluators have events to read.
 pub async fn automation_orgs_due(pool: &Pool) -> Result<Vec<String>> {
     orgs_behind(pool, FeedCursors::Automation).await

@@ -3,6 +3,7 @@
 
 use casedesk_domain::search::SearchDoc;
 
+pub(crate) mod checkpointer;
 pub(crate) mod creator;
 
 use crate::Result;

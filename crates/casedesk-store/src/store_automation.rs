@@ -53,6 +53,12 @@ impl Store {
         dispatch!(self, write, active_rules(org_id))
     }
 
+    /// Whether the organization has an active event rule (read from a reader: asked on every
+    /// write, it must not queue behind the writer).
+    pub async fn has_event_rules(&self, org_id: &str) -> Result<bool> {
+        dispatch!(self, read, has_event_rules(org_id))
+    }
+
     /// The organizations with events their rules have not seen yet.
     pub async fn automation_orgs_due(&self) -> Result<Vec<String>> {
         dispatch!(self, write, automation_orgs_due())

@@ -4183,9 +4183,14 @@ async fn scenario_automation_rules_runs_and_cursor(store: &Store) {
     let first = automation_rule(&a, "First", "case.created", 5, t(2));
     let second = automation_rule(&a, "Second", "case.created", 1, t(3));
     let timed = automation_rule(&a, "Timed", "time.pending", 0, t(4));
-    for r in [&first, &second, &timed] {
+    assert!(!store.has_event_rules(&a.org).await.unwrap(), "no rules yet");
+    store.insert_rule(&timed).await.unwrap();
+    assert!(!store.has_event_rules(&a.org).await.unwrap(), "a time rule is not an event rule");
+    for r in [&first, &second] {
         store.insert_rule(r).await.unwrap();
     }
+    assert!(store.has_event_rules(&a.org).await.unwrap());
+    assert!(!store.has_event_rules(&b.org).await.unwrap(), "another organization's rules do not count");
     assert_eq!(store.get_rule(&a.org, &first.id).await.unwrap(), first, "conditions and actions round-trip");
     assert_err!(store.get_rule(&b.org, &first.id).await, StoreError::NotFound);
     let page = store.list_rules(&a.org, &PageRequest::first(2)).await.unwrap();
@@ -4202,6 +4207,7 @@ async fn scenario_automation_rules_runs_and_cursor(store: &Store) {
     };
     store.update_rule(&off).await.unwrap();
     assert_eq!(store.get_rule(&a.org, &first.id).await.unwrap(), off);
+    assert!(store.has_event_rules(&a.org).await.unwrap(), "Second is still on");
     assert_eq!(store.active_rules(&a.org).await.unwrap().len(), 2);
     assert_err!(
         store.update_rule(&casedesk_domain::automation::Rule { org_id: b.org.clone(), ..off.clone() }).await,

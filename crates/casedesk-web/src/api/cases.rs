@@ -650,9 +650,12 @@ pub fn with_etag<T: Serialize>(version: i64, body: T) -> Response {
 // ---- handlers ---------------------------------------------------------------------------------
 
 /// The case after the automation rules its write triggered have run, so the response shows
-/// their effect (the critical case already in its queue); the case as written if it is gone.
+/// their effect (the critical case already in its queue); the case as written if it is gone, or
+/// if no rule could have changed it.
 pub(crate) async fn settled(s: &AppState, actor: &casedesk_core::Actor, case: Case) -> Case {
-    s.app.settle_automation(&actor.org_id, &case.id).await;
+    if !s.app.settle_automation(&actor.org_id, &case.id).await {
+        return case;
+    }
     s.app.get_case(actor, &case.id).await.unwrap_or(case)
 }
 
