@@ -103,7 +103,13 @@ pub async fn create_webhook(State(s): State<AppState>, p: Posted) -> Result<Resp
             webhook_page(&s, &p.viewer, &w.id, None, Some(secret)).await
         }
         Err(e) => {
-            let errors = invalid(e, "url")?;
+            // The form has one events field: `events[2]`'s message is shown there.
+            let mut errors = invalid(e, "url")?;
+            for f in &mut errors.0 {
+                if f.field.starts_with("events[") {
+                    f.field = "events".into();
+                }
+            }
             webhooks_page(&s, &p.viewer, None, &p.form, errors).await
         }
     }
