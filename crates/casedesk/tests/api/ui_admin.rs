@@ -58,6 +58,7 @@ async fn admin_pages_are_for_admins_only() {
         ("/admin/queues", vec![("name", "Shadow"), ("assignment_method", "manual")]),
         ("/admin/tokens", vec![("name", "backdoor")]),
         ("/admin/webhooks", vec![("url", "https://evil.example/hook"), ("events", "*")]),
+        ("/admin/sla/calendars", vec![("definition", r#"{"name": "Shadow", "time_zone": "UTC"}"#)]),
     ];
     for (path, form) in sent {
         let mut all = vec![("_csrf", csrf.as_str())];
@@ -69,6 +70,7 @@ async fn admin_pages_are_for_admins_only() {
     assert_eq!(app.get("/api/v1/case-queues").await.body["data"].as_array().unwrap().len(), 1);
     assert!(!app.get("/api/v1/tokens").await.body.to_string().contains("backdoor"));
     assert!(app.get("/api/v1/webhooks").await.body["data"].as_array().unwrap().is_empty());
+    assert!(app.get("/api/v1/business-calendars").await.body["data"].as_array().unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -473,4 +475,84 @@ async fn another_organizations_records_are_404_pages() {
     assert_eq!(get(format!("/api/v1/webhooks/{hook}")).await.body["active"], true);
     let tokens = get("/api/v1/tokens".into()).await.body;
     assert!(tokens["data"].as_array().unwrap().iter().all(|t| t["revoked_at"].is_null()), "{tokens}");
+}
+
+#[tokio::test]
+async fn sla_policies_and_calendars_are_written_as_their_definitions() {
+    let app = spawn_app().await;
+    let mut b = admin(&app).await;
+    let page = b.get("/admin/sla").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.html.contains("&#34;first_response_minutes&#34;"), "an example to start from: {}", page.html);
+
+    // JSON that does not read, and a definition the domain refuses: each error names its field.
+    let r = b.submit("/admin/sla", "/admin/sla/calendars", &[("definition", "{\"name\": \"Office\",")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.html.contains("id=\"calendar-errors\"") && r.html.contains("<code>definition</code>"), "{}", r.html);
+    let bad = json!({"name": "Office", "time_zone": "Mars/Olympus", "hours": {"monday": [{"start": "09:00", "end": "18:00"}]}});
+    let r = b.submit("/admin/sla", "/admin/sla/calendars", &[("definition", &bad.to_string())]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.html.contains("<code>time_zone</code>"), "{}", r.html);
+    assert!(r.html.contains("Mars/Olympus"), "what was typed is kept");
+    let bad = json!({"name": "Standard", "rules": [{"priority": "someday", "first_response_minutes": 30}]});
+    let r = b.submit("/admin/sla", "/admin/sla/policies", &[("definition", &bad.to_string())]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.html.contains("<code>rules[0].priority</code>"), "{}", r.html);
+    assert!(app.get("/api/v1/business-calendars").await.body["data"].as_array().unwrap().is_empty(), "nothing written");
+    assert!(app.get("/api/v1/sla-policies").await.body["data"].as_array().unwrap().is_empty(), "nothing written");
+
+    let calendar = json!({"name": "Office", "time_zone": "Europe/Lisbon", "hours": {"monday": [{"start": "09:00", "end": "18:00"}]}});
+    let r = b.submit("/admin/sla", "/admin/sla/calendars", &[("definition", &calendar.to_string())]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.html);
+    let cal = id_from(r.location(), "/admin/sla/calendars/");
+    let c = app.get(&format!("/api/v1/business-calendars/{cal}")).await.body;
+    assert_eq!((c["name"].as_str(), c["time_zone"].as_str()), (Some("Office"), Some("Europe/Lisbon")));
+
+    let policy =
+        json!({"name": "Standard", "calendar_id": cal, "rules": [{"priority": "high", "first_response_minutes": 60}]});
+    let r = b.submit("/admin/sla", "/admin/sla/policies", &[("definition", &policy.to_string())]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.html);
+    let pol = id_from(r.location(), "/admin/sla/policies/");
+    let path = format!("/admin/sla/policies/{pol}");
+    let page = b.get(&path).await;
+    assert!(page.html.contains("SLA policy: Standard") && page.html.contains(&cal), "{}", page.html);
+    let list = b.get("/admin/sla").await;
+    assert!(list.html.contains(&format!("href=\"{path}\"")) && list.html.contains("Office"), "{}", list.html);
+
+    // Edited: the new definition replaces the rules.
+    let edited = json!({"name": "Standard EU", "calendar_id": null, "rules": [{"priority": "critical", "first_response_minutes": 15}], "warn_percent": 90});
+    let r = b.submit(&path, &path, &[("definition", &edited.to_string())]).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.html);
+    assert!(r.html.contains("Saved."));
+    let p = app.get(&format!("/api/v1/sla-policies/{pol}")).await.body;
+    assert_eq!((p["name"].as_str(), p["warn_percent"].as_i64()), (Some("Standard EU"), Some(90)));
+    assert!(p["calendar_id"].is_null(), "{p}");
+    assert_eq!(p["rules"][0]["priority"], "critical");
+    let r = b.submit(&path, &path, &[("definition", r#"{"warn_percent": 500}"#)]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.html.contains("<code>warn_percent</code>"), "{}", r.html);
+    assert_eq!(app.get(&format!("/api/v1/sla-policies/{pol}")).await.body["warn_percent"], 90, "unchanged");
+
+    // Another organization's are 404 pages.
+    let (_, other) = app.other_org().await;
+    let theirs = app
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/business-calendars",
+            Some(&other),
+            Some(&json!({"name": "Theirs", "time_zone": "UTC", "hours": {"monday": [{"start": "09:00", "end": "17:00"}]}})),
+            &[],
+        )
+        .await;
+    assert_eq!(theirs.status, StatusCode::CREATED, "{}", theirs.body);
+    let theirs = theirs.body["id"].as_str().unwrap().to_string();
+    let r = b.get(&format!("/admin/sla/calendars/{theirs}")).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = b
+        .submit("/admin/sla", &format!("/admin/sla/calendars/{theirs}"), &[("definition", r#"{"name": "Ours"}"#)])
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let c =
+        app.call(reqwest::Method::GET, &format!("/api/v1/business-calendars/{theirs}"), Some(&other), None, &[]).await;
+    assert_eq!(c.body["name"], "Theirs");
 }
