@@ -4,7 +4,8 @@
 //! check, form fields with their errors) and the trash: deleted cases, newest first, each
 //! restorable (they are purged after 30 days). The other admin pages live beside it:
 //! [`super::admin_users`] (users and API tokens), [`super::admin_queues`] (queues and their
-//! members), [`super::admin_sla`] (SLA policies and business calendars) and [`super::admin_webhooks`] (webhooks and their deliveries).
+//! members), [`super::admin_sla`] (SLA policies and business calendars), [`super::admin_rules`]
+//! (automation rules) and [`super::admin_webhooks`] (webhooks and their deliveries).
 
 use askama::Template;
 use axum::extract::{Path, Query, State};

@@ -57,7 +57,7 @@ pub struct Definition {
 }
 
 impl Definition {
-    fn new(kind: &'static str, action: String, text: String, errors: FieldErrors) -> Self {
+    pub fn new(kind: &'static str, action: String, text: String, errors: FieldErrors) -> Self {
         Definition { kind, action, text, errors: errors.0 }
     }
 }
@@ -140,7 +140,7 @@ pub async fn index(State(s): State<AppState>, viewer: Viewer) -> Result<Response
 
 /// The textarea's JSON as the API's request document; a document that does not read is an
 /// error of the `definition` field, with serde's words (line, column, unknown field …).
-fn parse<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, AppError> {
+pub fn parse<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, AppError> {
     serde_json::from_str(text).map_err(|e| AppError::field("definition", format!("is not a valid definition: {e}")))
 }
 
@@ -156,7 +156,7 @@ fn definition_of(response: impl Serialize) -> Result<String, AppError> {
     serde_json::to_string_pretty(&v).map_err(|e| AppError::Internal(e.to_string()))
 }
 
-fn text(p: &Posted) -> String {
+pub fn text(p: &Posted) -> String {
     p.form.0.iter().find(|(k, _)| k == "definition").map(|(_, v)| v.clone()).unwrap_or_default()
 }
 

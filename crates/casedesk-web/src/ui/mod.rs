@@ -12,10 +12,11 @@
 //! logged on a case), [`live`] (server-sent events for live pages, and who else is on a case), [`panels`] (the case page's
 //! SLA, requester, milestones, links and files), [`compose`] (macros, updates by email, profile fields), [`people`] (contacts and
 //! accounts with their cases), [`reports`] (the reports page with its SVG charts), [`csat`] (the public satisfaction survey
-//! page), [`admin`] (the admin index, what admin pages share, and the trash), [`admin_users`] (users and API tokens), [`admin_queues`] (queues and their members), [`admin_sla`] (SLA policies and business calendars), [`admin_webhooks`] (webhooks and their deliveries), [`display`] (how values read on a page).
+//! page), [`admin`] (the admin index, what admin pages share, and the trash), [`admin_users`] (users and API tokens), [`admin_queues`] (queues and their members), [`admin_sla`] (SLA policies and business calendars), [`admin_rules`] (automation rules), [`admin_webhooks`] (webhooks and their deliveries), [`display`] (how values read on a page).
 
 pub mod admin;
 pub mod admin_queues;
+pub mod admin_rules;
 pub mod admin_sla;
 pub mod admin_users;
 pub mod admin_webhooks;
@@ -108,6 +109,8 @@ pub fn routes(config: &UiConfig) -> Router<AppState> {
         .route("/admin/sla/policies/{id}", get(admin_sla::policy).post(admin_sla::update_policy))
         .route("/admin/sla/calendars", post(admin_sla::create_calendar))
         .route("/admin/sla/calendars/{id}", get(admin_sla::calendar).post(admin_sla::update_calendar))
+        .route("/admin/rules", get(admin_rules::rules).post(admin_rules::create_rule))
+        .route("/admin/rules/{id}/active", post(admin_rules::set_active))
         .route("/admin/trash", get(admin::trash))
         .route("/admin/trash/{id}/restore", post(admin::restore))
         .route("/reports", get(reports::page))

@@ -59,6 +59,7 @@ async fn admin_pages_are_for_admins_only() {
         ("/admin/tokens", vec![("name", "backdoor")]),
         ("/admin/webhooks", vec![("url", "https://evil.example/hook"), ("events", "*")]),
         ("/admin/sla/calendars", vec![("definition", r#"{"name": "Shadow", "time_zone": "UTC"}"#)]),
+        ("/admin/rules", vec![("definition", r#"{"name": "Shadow", "trigger": "case.created", "actions": []}"#)]),
     ];
     for (path, form) in sent {
         let mut all = vec![("_csrf", csrf.as_str())];
@@ -555,4 +556,52 @@ async fn sla_policies_and_calendars_are_written_as_their_definitions() {
     let c =
         app.call(reqwest::Method::GET, &format!("/api/v1/business-calendars/{theirs}"), Some(&other), None, &[]).await;
     assert_eq!(c.body["name"], "Theirs");
+}
+
+#[tokio::test]
+async fn automation_rules_are_added_from_their_definition_and_switched_on_and_off() {
+    let app = spawn_app().await;
+    let mut b = admin(&app).await;
+    let page = b.get("/admin/rules").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.html.contains("id=\"rule-definition\""), "{}", page.html);
+    let bad = json!({"name": "Bad", "trigger": "case.created", "actions": [{"type": "assign_to_queue", "queue_id": "q_doesnotexist"}]});
+    let r = b.submit("/admin/rules", "/admin/rules", &[("definition", &bad.to_string())]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.html.contains("<code>actions[0].queue_id</code>"), "{}", r.html);
+    let r = b.submit("/admin/rules", "/admin/rules", &[("definition", r#"{"name": "Bad", "colour": "red"}"#)]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.html.contains("<code>definition</code>") && r.html.contains("colour"), "{}", r.html);
+    assert!(app.get("/api/v1/automation-rules").await.body["data"].as_array().unwrap().is_empty(), "nothing written");
+
+    let rule = json!({"name": "Critical gets a tag", "trigger": "case.created",
+        "conditions": {"all": [{"field": "priority", "operator": "is", "value": "critical"}]},
+        "actions": [{"type": "add_tag", "tag": "urgent"}]});
+    let r = b.submit("/admin/rules", "/admin/rules", &[("definition", &rule.to_string())]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.html);
+    let rules = app.get("/api/v1/automation-rules").await.body;
+    let id = rules["data"][0]["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        (rules["data"][0]["name"].as_str(), rules["data"][0]["active"].as_bool()),
+        (Some("Critical gets a tag"), Some(true))
+    );
+    assert!(b.get("/admin/rules").await.html.contains("Critical gets a tag"));
+
+    let r = b.submit("/admin/rules", &format!("/admin/rules/{id}/active"), &[("active", "false")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(app.get(&format!("/api/v1/automation-rules/{id}")).await.body["active"], false);
+    let r = b.submit("/admin/rules", &format!("/admin/rules/{id}/active"), &[("active", "true")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(app.get(&format!("/api/v1/automation-rules/{id}")).await.body["active"], true);
+
+    // Another organization's rule cannot be switched.
+    let (_, other) = app.other_org().await;
+    let theirs = app.call(reqwest::Method::POST, "/api/v1/automation-rules", Some(&other), Some(&rule), &[]).await;
+    assert_eq!(theirs.status, StatusCode::CREATED, "{}", theirs.body);
+    let theirs = theirs.body["id"].as_str().unwrap().to_string();
+    let r = b.submit("/admin/rules", &format!("/admin/rules/{theirs}/active"), &[("active", "false")]).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let got =
+        app.call(reqwest::Method::GET, &format!("/api/v1/automation-rules/{theirs}"), Some(&other), None, &[]).await;
+    assert_eq!(got.body["active"], true);
 }
