@@ -88,7 +88,7 @@ pub struct CalendarRequest {
 
 impl CalendarRequest {
     /// Merges the given parts over `current` (a new calendar has none).
-    fn into_fields(self, current: Option<&CalendarRecord>) -> CalendarFields {
+    pub(crate) fn into_fields(self, current: Option<&CalendarRecord>) -> CalendarFields {
         let base = current.map(|c| c.calendar.to_input());
         let changed = self.time_zone.is_some() || self.hours.is_some() || self.holidays.is_some();
         let calendar = (changed || current.is_none()).then(|| {
@@ -280,7 +280,7 @@ pub struct PolicyRequest {
 }
 
 impl PolicyRequest {
-    fn into_fields(self, current: Option<&PolicyRecord>) -> PolicyFields {
+    pub(crate) fn into_fields(self, current: Option<&PolicyRecord>) -> PolicyFields {
         let changed = self.rules.is_some() || self.pause_statuses.is_some() || self.warn_percent.is_some();
         let policy = (changed || current.is_none()).then(|| {
             let rules = match self.rules {

@@ -12,9 +12,14 @@
 //! logged on a case), [`live`] (server-sent events for live pages, and who else is on a case), [`panels`] (the case page's
 //! SLA, requester, milestones, links and files), [`compose`] (macros, updates by email, profile fields), [`people`] (contacts and
 //! accounts with their cases), [`reports`] (the reports page with its SVG charts), [`csat`] (the public satisfaction survey
-//! page), [`portal`] (the customer portal: requesters' sign-in by mailed link or visitor token, and their cases), [`admin`] (admins' pages: the trash), [`display`] (how values read on a page).
+//! page), [`portal`] (the customer portal: requesters' sign-in by mailed link or visitor token, and their cases), [`admin`] (the admin index, what admin pages share, and the trash), [`admin_users`] (users and API tokens), [`admin_queues`] (queues and their members), [`admin_sla`] (SLA policies and business calendars), [`admin_rules`] (automation rules), [`admin_webhooks`] (webhooks and their deliveries), [`display`] (how values read on a page).
 
 pub mod admin;
+pub mod admin_queues;
+pub mod admin_rules;
+pub mod admin_sla;
+pub mod admin_users;
+pub mod admin_webhooks;
 pub mod assets;
 pub mod assistant;
 pub mod auth;
@@ -87,6 +92,26 @@ pub fn routes(config: &UiConfig) -> Router<AppState> {
         .route("/contacts/{id}", get(people::contact))
         .route("/accounts", get(people::accounts))
         .route("/accounts/{id}", get(people::account))
+        .route("/admin", get(admin::index))
+        .route("/admin/users", get(admin_users::users).post(admin_users::create_user))
+        .route("/admin/users/{id}", get(admin_users::user).post(admin_users::update_user))
+        .route("/admin/users/{id}/active", post(admin_users::set_active))
+        .route("/admin/tokens", get(admin_users::tokens).post(admin_users::create_token))
+        .route("/admin/tokens/{id}/revoke", post(admin_users::revoke_token))
+        .route("/admin/queues", get(admin_queues::queues).post(admin_queues::create_queue))
+        .route("/admin/queues/{id}", get(admin_queues::queue).post(admin_queues::update_queue))
+        .route("/admin/queues/{id}/members", post(admin_queues::put_member))
+        .route("/admin/queues/{id}/members/{user_id}/remove", post(admin_queues::remove_member))
+        .route("/admin/webhooks", get(admin_webhooks::webhooks).post(admin_webhooks::create_webhook))
+        .route("/admin/webhooks/{id}", get(admin_webhooks::webhook))
+        .route("/admin/webhooks/{id}/active", post(admin_webhooks::set_active))
+        .route("/admin/sla", get(admin_sla::index))
+        .route("/admin/sla/policies", post(admin_sla::create_policy))
+        .route("/admin/sla/policies/{id}", get(admin_sla::policy).post(admin_sla::update_policy))
+        .route("/admin/sla/calendars", post(admin_sla::create_calendar))
+        .route("/admin/sla/calendars/{id}", get(admin_sla::calendar).post(admin_sla::update_calendar))
+        .route("/admin/rules", get(admin_rules::rules).post(admin_rules::create_rule))
+        .route("/admin/rules/{id}/active", post(admin_rules::set_active))
         .route("/admin/trash", get(admin::trash))
         .route("/admin/trash/{id}/restore", post(admin::restore))
         .route("/reports", get(reports::page))

@@ -36,6 +36,7 @@ mod smtp_sink;
 mod tenancy;
 mod time;
 mod ui;
+mod ui_admin;
 mod ui_assistant;
 mod ui_reports;
 mod views;

@@ -4,7 +4,8 @@
 //! One scenario walks what an agent does — sign in, create a case, reply, add an internal note
 //! (with the `n` shortcut), change status and priority, see it all on the timeline, search —
 //! and saves screenshots of the main pages, at desktop and phone width, under
-//! `target/ui-screenshots/` for a reviewer to look at.
+//! `target/ui-screenshots/` for a reviewer to look at. Another has an admin add a user and a
+//! queue with a member through the admin pages.
 //!
 //! Without Chromium the suite says so and passes, except when `CI=true`: there a browser that
 //! cannot start fails the run. Paths: `CASEDESK_CHROMIUM` (default `/usr/bin/chromium`) and
@@ -315,5 +316,58 @@ async fn an_agent_edits_and_sends_the_assistants_draft() {
     assert_eq!(sent, [("Hi Ana, sorry about the vase: a new one leaves our warehouse today.", false)]);
     let suggestions = app.timeline(&id).await.into_iter().filter(|e| e["kind"] == "ai.suggestion").count();
     assert_eq!(suggestions, 2, "both drafts are on the timeline");
+    b.close().await;
+}
+
+/// An admin opens the admin pages from the navigation, adds a user (after a validation error
+/// shown beside its field) and gives them a queue with skills; the API sees both.
+#[tokio::test]
+async fn an_admin_adds_a_user_and_a_queue_in_the_browser() {
+    let downloads = tempfile::tempdir().expect("download directory");
+    let Some((_driver, b)) = browser(downloads.path()).await else { return };
+    let app = spawn_app().await;
+    let shots = screenshots_dir();
+
+    b.goto(&format!("{}/admin", app.base)).await;
+    b.type_into(&b.find("#email").await, "admin@example.com").await;
+    b.type_into(&b.find("#password").await, ADMIN_PASSWORD).await;
+    b.click(&b.find("form[action='/login'] button").await).await;
+    b.wait_text("main h1", "Admin").await;
+    b.screenshot(&shots.join("10-admin.png")).await;
+
+    b.click(&b.find("main a[href='/admin/users']").await).await;
+    b.wait_text("main h1", "Users").await;
+    b.type_into(&b.find("#new-user-name").await, "Bea Lopez").await;
+    b.type_into(&b.find("#new-user-email").await, "bea@example.com").await;
+    b.type_into(&b.find("#new-user-password").await, "short").await;
+    b.click(&b.find("form[action='/admin/users'] button[type=submit]").await).await;
+    b.wait_text("#new-user-password-error", "10 to 1024 characters").await;
+    b.screenshot(&shots.join("11-admin-users-error.png")).await;
+    b.type_into(&b.find("#new-user-password").await, "long-enough-password").await;
+    b.click(&b.find("form[action='/admin/users'] button[type=submit]").await).await;
+    b.wait_text("main h1", "Bea Lopez").await;
+
+    b.goto(&format!("{}/admin/queues", app.base)).await;
+    b.type_into(&b.find("#new-queue-name").await, "Billing").await;
+    b.click(&b.find("#new-queue-assignment_method option[value='round_robin']").await).await;
+    b.click(&b.find("form[action='/admin/queues'] button[type=submit]").await).await;
+    b.wait_text("main h1", "Billing").await;
+    b.type_into(&b.find("#add-member-skills").await, "invoices, german").await;
+    b.click(&b.find("#add-member-user_id option:nth-child(2)").await).await;
+    b.click(&b.find("#add-member-vip").await).await;
+    b.click(&b.find("form[action$='/members'].stack button[type=submit]").await).await;
+    b.wait_for("return document.querySelectorAll('ul.admin-members > li').length", json!(1)).await;
+    b.script("document.getElementById('queue-members-title').scrollIntoView()", json!([])).await;
+    b.screenshot(&shots.join("12-admin-queue.png")).await;
+
+    let users = app.get("/api/v1/users").await.body;
+    let bea = users["data"].as_array().unwrap().iter().find(|u| u["email"] == "bea@example.com").unwrap();
+    assert_eq!(bea["name"], "Bea Lopez");
+    let queues = app.get("/api/v1/case-queues").await.body;
+    let queue = &queues["data"][0];
+    assert_eq!(queue["assignment_method"], "round_robin");
+    let members = app.get(&format!("/api/v1/case-queues/{}/members", queue["id"].as_str().unwrap())).await.body;
+    assert_eq!(members["data"][0]["skills"], json!(["invoices", "german"]));
+    assert_eq!(members["data"][0]["vip"], true);
     b.close().await;
 }
