@@ -117,10 +117,30 @@ pub async fn run(args: BenchSearchArgs) -> anyhow::Result<()> {
     result
 }
 
-async fn bench(app: &App, store: &casedesk_store::Store, args: &BenchSearchArgs) -> anyhow::Result<()> {
+/// An organization seeded with realistic cases by [`seed`].
+pub(crate) struct Seeded {
+    pub org_id: String,
+    pub admin: Actor,
+    pub agents: Vec<String>,
+    pub vocabulary: Vec<String>,
+    /// The seed's "now": cases were created over the two years before it.
+    pub now: Timestamp,
+}
+
+/// Makes an organization (UTC) with an admin (`admin@bench.example`, with `admin_password` if
+/// given), 50 agents and 10 queues, and seeds `cases` realistic cases into it straight through
+/// the store, then lets the database settle (statistics, vacuum).
+pub(crate) async fn seed(
+    app: &App,
+    store: &casedesk_store::Store,
+    cases: u64,
+    admin_password: Option<String>,
+) -> anyhow::Result<Seeded> {
     let org = app.create_org("Search bench", "UTC").await.map_err(app_err)?;
-    let (admin, _) =
-        app.admin_create_user(&org.id, "admin@bench.example", Some("Admin"), "admin", None).await.map_err(app_err)?;
+    let (admin, _) = app
+        .admin_create_user(&org.id, "admin@bench.example", Some("Admin"), "admin", admin_password)
+        .await
+        .map_err(app_err)?;
     let admin_actor = Actor { org_id: org.id.clone(), user_id: admin.id.clone(), role: Role::Admin };
     let mut agents = Vec::new();
     for i in 0..AGENTS {
@@ -140,7 +160,7 @@ async fn bench(app: &App, store: &casedesk_store::Store, args: &BenchSearchArgs)
 
     // Seed: created over the last two years, oldest first.
     let now = Timestamp::now();
-    let n = args.cases as i64;
+    let n = cases as i64;
     let start = now - SignedDuration::from_hours(2 * 365 * 24);
     let step_us = ((now.as_microsecond() - start.as_microsecond()) / n).max(1);
     let started = Instant::now();
@@ -166,6 +186,12 @@ async fn bench(app: &App, store: &casedesk_store::Store, args: &BenchSearchArgs)
     let t = Instant::now();
     store.bench_settle().await?;
     eprintln!("analyzed (and vacuumed) in {:.1} s", t.elapsed().as_secs_f64());
+    Ok(Seeded { org_id: org.id, admin: admin_actor, agents, vocabulary, now })
+}
+
+async fn bench(app: &App, store: &casedesk_store::Store, args: &BenchSearchArgs) -> anyhow::Result<()> {
+    let Seeded { org_id, agents, vocabulary, now, .. } = seed(app, store, args.cases, None).await?;
+    let n = args.cases as i64;
     if args.reindex {
         let t = Instant::now();
         store.reindex_search(500).await?;
@@ -173,7 +199,7 @@ async fn bench(app: &App, store: &casedesk_store::Store, args: &BenchSearchArgs)
     }
 
     // The agent whose searches and views are measured.
-    let me = Actor { org_id: org.id.clone(), user_id: agents[0].clone(), role: Role::Agent };
+    let me = Actor { org_id: org_id.clone(), user_id: agents[0].clone(), role: Role::Agent };
     for (name, query) in [
         ("VIP open", "tag:vip status:open,pending"),
         ("Tier 1 active", "queue:\"Tier 1\" status:new,open,pending,on_hold"),

@@ -100,6 +100,9 @@ pub enum Command {
     BenchExport(crate::bench_export::BenchExportArgs),
     /// Search benchmark: seeds realistic cases, times searches and one agent's view counts.
     BenchSearch(crate::bench_search::BenchSearchArgs),
+    /// UI benchmark: seeds realistic cases and a case with a long timeline, times the case
+    /// page and case lists through the server, signed in as a browser is.
+    BenchUi(crate::bench_ui::BenchUiArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -288,6 +291,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::AiEval(args) => crate::ai_eval::run(args).await,
         Command::BenchExport(args) => crate::bench_export::run(args).await,
         Command::BenchSearch(args) => crate::bench_search::run(args).await,
+        Command::BenchUi(args) => crate::bench_ui::run(args).await,
     }
 }
 

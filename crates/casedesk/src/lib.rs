@@ -24,6 +24,7 @@ pub mod bench_export;
 pub mod bench_reports;
 pub mod bench_search;
 pub mod bench_sla;
+pub mod bench_ui;
 pub mod cli;
 pub mod export;
 pub mod ingest;
