@@ -148,6 +148,11 @@ macro_rules! shared_queries {
             include!("queries_csat.rs");
         }
         pub use csat::*;
+        mod channels {
+            use super::*;
+            include!("queries_channels.rs");
+        }
+        pub use channels::*;
     };
 }
 
@@ -219,6 +224,7 @@ mod store_ai;
 mod store_automation;
 mod store_bench;
 mod store_bulk;
+pub(crate) mod store_channels;
 mod store_csat;
 pub(crate) mod store_email;
 mod store_export;
@@ -238,6 +244,7 @@ pub(crate) mod store_webhooks;
 mod store_workflow;
 
 pub use store_automation::RuleRun;
+pub use store_channels::MakeChannelDeliveries;
 pub use store_email::{MailContext, MakeEmails};
 pub use store_presence::Presence;
 pub use store_sessions::UiSession;

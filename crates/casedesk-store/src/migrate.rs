@@ -32,6 +32,7 @@ const SQLITE: &[(i64, &str)] = &[
     (23, include_str!("../migrations/sqlite/0023_csat.sql")),
     (24, include_str!("../migrations/sqlite/0024_report_time.sql")),
     (25, include_str!("../migrations/sqlite/0025_case_presence.sql")),
+    (28, include_str!("../migrations/sqlite/0028_conversations.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -59,6 +60,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (23, include_str!("../migrations/postgres/0023_csat.sql")),
     (24, include_str!("../migrations/postgres/0024_report_time.sql")),
     (25, include_str!("../migrations/postgres/0025_case_presence.sql")),
+    (28, include_str!("../migrations/postgres/0028_conversations.sql")),
 ];
 
 const CREATE_TABLE: &str =
