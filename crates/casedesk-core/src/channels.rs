@@ -116,7 +116,7 @@ impl App {
                         let payload = messaging::reply_payload(case, conv, comment, event.seq);
                         ChannelDelivery::new(IdKind::ChannelDelivery.new_id(), k, event.seq, comment, payload)
                     })
-                    .collect()
+                    .collect::<Vec<_>>()
             };
         Ok(self.store.dispatch_channel_events(DISPATCH_BATCH, &make).await?)
     }

@@ -4656,7 +4656,7 @@ async fn dispatch_replies_until(store: &Store, want: usize, seen: &std::sync::Mu
                 let payload = reply_payload(case, conv, comment, e.seq);
                 ChannelDelivery::new(IdKind::ChannelDelivery.new_id(), k, e.seq, comment, payload)
             })
-            .collect()
+            .collect::<Vec<_>>()
     };
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     let mut made = 0;

@@ -92,7 +92,7 @@ async fn an_escalated_conversation_becomes_a_case_and_later_messages_join_it() {
     );
     assert_eq!(got[0]["author_id"], contact_id.as_str());
     let kinds: Vec<String> =
-        app.timeline(&case_id).await.iter().map(|e| e["type"].as_str().unwrap().to_string()).collect();
+        app.timeline(&case_id).await.iter().map(|e| e["kind"].as_str().unwrap().to_string()).collect();
     assert_eq!(kinds.iter().filter(|k| *k == "case.created").count(), 1, "{kinds:?}");
 
     // The channel resends the whole transcript with one new line: only that line joins.
@@ -307,7 +307,7 @@ async fn an_agents_reply_on_a_chat_case_reaches_the_connector_signed_and_retried
     assert_eq!(log.len(), 1, "{log:#?}");
     assert_eq!((log[0]["attempts"].as_i64(), log[0]["comment_id"].as_str()), (Some(3), Some(reply_id)));
     let timeline = app.timeline(&case_id).await;
-    let sent: Vec<&Value> = timeline.iter().filter(|e| e["type"] == "channel.sent").collect();
+    let sent: Vec<&Value> = timeline.iter().filter(|e| e["kind"] == "channel.sent").collect();
     assert_eq!(sent.len(), 1, "{timeline:#?}");
     assert_eq!(
         (sent[0]["data"]["comment_id"].as_str(), sent[0]["data"]["attempts"].as_i64()),
@@ -344,7 +344,7 @@ async fn a_reply_failing_for_a_day_is_given_up_on_the_timeline() {
         n += 1;
     }
     let failed: Vec<Value> =
-        app.timeline(&case_id).await.into_iter().filter(|e| e["type"] == "channel.failed").collect();
+        app.timeline(&case_id).await.into_iter().filter(|e| e["kind"] == "channel.failed").collect();
     assert_eq!(failed.len(), 1);
     assert_eq!(failed[0]["data"]["error"], "the endpoint answered 500");
     receiver.stop();
