@@ -11,7 +11,7 @@ use serde_json::json;
 use crate::case::{Case, Channel};
 use crate::error::{DomainError, Errors};
 use crate::timeline::Comment;
-use crate::webhook::{self, Delivery, DeliveryState};
+use crate::webhook::{self, Delivery};
 
 /// The channels whose replies go back through a connector rather than by email.
 pub const CONNECTOR_CHANNELS: &[Channel] = &[Channel::Chat, Channel::Sms, Channel::Whatsapp, Channel::Webchat];
@@ -38,9 +38,9 @@ pub fn parse_connector_channel(s: &str) -> Result<Channel, String> {
     if is_connector_channel(c) { Ok(c) } else { Err(expected()) }
 }
 
-/// How urgent a channel is for routing (seed 002): telephony (4) > web chat (3) > WhatsApp (2)
-/// > email (1). Live chat ranks with web chat and SMS with WhatsApp; channels where nobody
-/// waits on the line (the web form, the API, automation) rank 0.
+/// How urgent a channel is for routing (seed 002): telephony 4, web chat 3, WhatsApp 2, email 1.
+/// Live chat ranks with web chat and SMS with WhatsApp; channels where nobody waits on the line
+/// (the web form, the API, automation) rank 0.
 pub fn channel_priority(c: Channel) -> i64 {
     match c {
         Channel::Phone | Channel::Voicemail => 4,
@@ -171,26 +171,18 @@ pub struct ChannelDelivery {
 impl ChannelDelivery {
     /// A first delivery of `comment` (written as event `event_seq`), due at once.
     pub fn new(id: String, connector: &ChannelConnector, event_seq: i64, comment: &Comment, payload: String) -> Self {
-        let now = comment.created_at;
         ChannelDelivery {
             comment_id: comment.id.clone(),
-            delivery: Delivery {
+            delivery: Delivery::fresh(
                 id,
-                org_id: connector.org_id.clone(),
-                webhook_id: connector.id.clone(),
+                connector.org_id.clone(),
+                connector.id.clone(),
                 event_seq,
-                event_type: REPLY_EVENT.to_string(),
-                case_id: comment.case_id.clone(),
+                REPLY_EVENT.to_string(),
+                comment.case_id.clone(),
                 payload,
-                state: DeliveryState::Pending,
-                attempts: 0,
-                response_status: None,
-                last_error: None,
-                created_at: now,
-                last_attempt_at: None,
-                next_attempt_at: now,
-                delivered_at: None,
-            },
+                comment.created_at,
+            ),
         }
     }
 }

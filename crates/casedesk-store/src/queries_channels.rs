@@ -237,7 +237,7 @@ async fn insert_channel_delivery(tx: &mut Tx<'_>, c: &ChannelDelivery) -> Result
 }
 
 /// Takes up to `limit` due deliveries of active connectors for `claim` until `lease_until`, as
-/// [`claim_webhook_deliveries`] does: only the oldest pending one of a case to a connector, so a
+/// webhook deliveries are taken: only the oldest pending one of a case to a connector, so a
 /// conversation's replies arrive in order.
 pub async fn claim_channel_deliveries(
     pool: &Pool,
@@ -246,22 +246,8 @@ pub async fn claim_channel_deliveries(
     lease_until: Timestamp,
     limit: u32,
 ) -> Result<Vec<ChannelDelivery>> {
-    let sql = format!(
-        "UPDATE channel_deliveries SET claim = $1, next_attempt_at = $2, attempts = attempts + 1, last_attempt_at = $3 \
-         WHERE seq IN (SELECT d.seq FROM channel_deliveries d WHERE d.state = 'pending' AND d.next_attempt_at <= $3 \
-           AND EXISTS (SELECT 1 FROM channel_connectors k WHERE k.id = d.connector_id AND k.active = TRUE) \
-           AND NOT EXISTS (SELECT 1 FROM channel_deliveries p WHERE p.connector_id = d.connector_id \
-             AND p.case_id = d.case_id AND p.state = 'pending' AND p.seq < d.seq) \
-           ORDER BY d.next_attempt_at, d.seq LIMIT $4{}) RETURNING *",
-        super::super::SKIP_LOCKED
-    );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(claim)
-        .bind(us(lease_until))
-        .bind(us(now))
-        .bind(i64::from(limit))
-        .fetch_all(pool)
-        .await?;
+    let rows =
+        claim_due(pool, "channel_deliveries", "channel_connectors", "connector_id", claim, now, lease_until, limit).await?;
     rows.iter().map(decode_channel_delivery).collect()
 }
 
@@ -271,23 +257,7 @@ pub async fn claim_channel_deliveries(
 pub async fn finish_channel_attempt(pool: &Pool, c: &ChannelDelivery, claim: &str, event: Option<&NewEvent>) -> Result<()> {
     let d = &c.delivery;
     let mut tx = pool.begin().await?;
-    let done = sqlx::query(
-        "UPDATE channel_deliveries SET state = $1, response_status = $2, last_error = $3, next_attempt_at = $4, \
-         delivered_at = $5, last_attempt_at = $6, claim = NULL WHERE id = $7 AND claim = $8",
-    )
-    .bind(d.state.as_str())
-    .bind(d.response_status)
-    .bind(&d.last_error)
-    .bind(us(d.next_attempt_at))
-    .bind(opt_us(d.delivered_at))
-    .bind(opt_us(d.last_attempt_at))
-    .bind(&d.id)
-    .bind(claim)
-    .execute(&mut *tx)
-    .await?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::Stale);
-    }
+    record_attempt(&mut tx, "channel_deliveries", d, claim).await?;
     if let Some(event) = event {
         insert_events(&mut tx, &d.org_id, &d.case_id, "system", std::slice::from_ref(event)).await?;
     }

@@ -4697,7 +4697,9 @@ async fn scenario_conversations_connectors_and_their_outbox(store: &Store) {
     store.update_case(&unread, after.version, &[], &a.admin.id).await.unwrap();
     assert_eq!(store.get_case(&a.org, &case.id).await.unwrap().unread_message_count, 2);
 
-    // Connectors: one per channel, scoped to the organization.
+    // Connectors: one per channel, scoped to the organization. Once the feed shows the history
+    // (two cases and a reply), a new connector starts after it.
+    read_feed(store, &a.org, None, 100, 3).await;
     let connector = ChannelConnector {
         url: "https://chat.example/out".into(),
         ..ChannelConnector::new(
