@@ -82,7 +82,7 @@ pub const MAX_IMPORT: usize = 1000;
 /// Most comments of one case read for the detail view; longer threads page through
 /// `/comments`.
 pub const DETAIL_COMMENTS: u32 = 1000;
-const UPDATE_ATTEMPTS: usize = 5;
+pub(crate) const UPDATE_ATTEMPTS: usize = 5;
 
 /// The references a case carries, each checked to exist in the caller's organization.
 struct Refs<'a> {

@@ -736,7 +736,7 @@ fn mail_event(kind: &'static str, m: &EmailMessage, now: jiff::Timestamp) -> New
 
 /// Channels whose replies go back through a messaging connector rather than by email.
 fn replies_by_connector(channel: Channel) -> bool {
-    matches!(channel, Channel::Chat | Channel::Sms | Channel::Whatsapp | Channel::Webchat)
+    casedesk_domain::messaging::is_connector_channel(channel)
 }
 
 /// Who a message is from and to, and what it is about.

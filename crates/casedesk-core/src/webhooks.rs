@@ -218,7 +218,8 @@ impl App {
         Ok(())
     }
 
-    /// Dispatches and sends webhooks every `poll` until the task is dropped.
+    /// Dispatches and sends webhooks, and replies to channel connectors, every `poll` until the
+    /// task is dropped.
     pub(crate) async fn webhook_worker(&self, poll: Duration) {
         let mut tick = tokio::time::interval(poll);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -229,6 +230,13 @@ impl App {
             }
             if let Err(e) = self.deliver_webhooks().await {
                 tracing::warn!(error = %e, "webhook delivery failed; retrying on the next tick");
+            }
+            // Replies to channel connectors go through the same kind of outbox, at the same pace.
+            if let Err(e) = self.dispatch_channel_replies().await {
+                tracing::warn!(error = %e, "channel reply dispatch failed; retrying on the next tick");
+            }
+            if let Err(e) = self.deliver_channel_replies().await {
+                tracing::warn!(error = %e, "channel reply delivery failed; retrying on the next tick");
             }
         }
     }

@@ -280,6 +280,9 @@ pub struct Case {
     /// The case awaits an answer from the support team: set when it is created and when the
     /// customer writes, cleared by an agent's public reply and when the case is resolved.
     pub is_waiting: bool,
+    /// Customer messages no agent has read yet: counted up by each customer message, reset
+    /// by an agent's public reply or by an agent marking the case read.
+    pub unread_message_count: i64,
     pub resolved_at: Option<Timestamp>,
     pub closed_at: Option<Timestamp>,
     pub created_by: String,
@@ -504,6 +507,7 @@ impl Case {
             resolution_notes,
             due_at,
             is_waiting: status.is_active(),
+            unread_message_count: 0,
             resolved_at: (status == Status::Resolved).then_some(now),
             closed_at: None,
             created_by: ctx.actor_id.to_string(),

@@ -336,6 +336,7 @@ mod tests {
             resolution_notes: None,
             due_at: None,
             is_waiting: true,
+            unread_message_count: 0,
             resolved_at: None,
             closed_at: None,
             created_by: "usr_1".into(),

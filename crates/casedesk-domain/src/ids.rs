@@ -38,6 +38,8 @@ pub enum IdKind {
     Notification,
     Macro,
     CsatSurvey,
+    ChannelConnector,
+    ChannelDelivery,
 }
 
 impl IdKind {
@@ -75,6 +77,8 @@ impl IdKind {
             IdKind::Notification => "ntf_",
             IdKind::Macro => "mac_",
             IdKind::CsatSurvey => "csat_",
+            IdKind::ChannelConnector => "chc_",
+            IdKind::ChannelDelivery => "chd_",
         }
     }
 

@@ -64,6 +64,7 @@ pub mod links;
 pub mod list;
 pub mod macros;
 pub mod mail;
+pub mod messaging;
 pub mod milestone;
 pub mod notification;
 pub mod people;

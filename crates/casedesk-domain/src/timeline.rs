@@ -200,8 +200,14 @@ pub fn case_after_comment(case: &Case, comment: &Comment, actor_id: &str) -> Cas
     next.updated_by = actor_id.to_string();
     next.version += 1;
     match (comment.author_type, comment.internal) {
-        (AuthorType::Agent, false) => next.is_waiting = false,
-        (AuthorType::Customer, _) if next.status.is_active() => next.is_waiting = true,
+        (AuthorType::Agent, false) => {
+            next.is_waiting = false;
+            next.unread_message_count = 0;
+        }
+        (AuthorType::Customer, _) => {
+            next.is_waiting |= next.status.is_active();
+            next.unread_message_count += 1;
+        }
         _ => {}
     }
     next

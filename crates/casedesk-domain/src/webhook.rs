@@ -397,8 +397,10 @@ impl Delivery {
         Ok(Self::fresh(id, d.org_id, d.webhook_id, d.event_seq, d.event_type, d.case_id, d.payload, now))
     }
 
+    /// A delivery of `payload` to endpoint `webhook_id` (a webhook, or a channel connector),
+    /// due at once.
     #[allow(clippy::too_many_arguments)]
-    fn fresh(
+    pub fn fresh(
         id: String,
         org_id: String,
         webhook_id: String,

@@ -153,6 +153,11 @@ macro_rules! shared_queries {
             include!("queries_portal.rs");
         }
         pub use portal::*;
+        mod channels {
+            use super::*;
+            include!("queries_channels.rs");
+        }
+        pub use channels::*;
     };
 }
 
@@ -232,6 +237,7 @@ mod store_ai;
 mod store_automation;
 mod store_bench;
 mod store_bulk;
+pub(crate) mod store_channels;
 mod store_csat;
 pub(crate) mod store_email;
 mod store_export;
@@ -252,6 +258,7 @@ pub(crate) mod store_webhooks;
 mod store_workflow;
 
 pub use store_automation::RuleRun;
+pub use store_channels::MakeChannelDeliveries;
 pub use store_email::{MailContext, MakeEmails};
 pub use store_portal::{PortalLink, PortalSession};
 pub use store_presence::Presence;

@@ -33,6 +33,7 @@ const SQLITE: &[(i64, &str)] = &[
     (24, include_str!("../migrations/sqlite/0024_report_time.sql")),
     (25, include_str!("../migrations/sqlite/0025_case_presence.sql")),
     (26, include_str!("../migrations/sqlite/0026_portal.sql")),
+    (28, include_str!("../migrations/sqlite/0028_conversations.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -61,6 +62,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (24, include_str!("../migrations/postgres/0024_report_time.sql")),
     (25, include_str!("../migrations/postgres/0025_case_presence.sql")),
     (26, include_str!("../migrations/postgres/0026_portal.sql")),
+    (28, include_str!("../migrations/postgres/0028_conversations.sql")),
 ];
 
 const CREATE_TABLE: &str =

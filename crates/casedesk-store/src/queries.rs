@@ -697,6 +697,7 @@ fn decode_case(row: &DbRow) -> Result<(i64, Case)> {
         resolution_notes: row.try_get("resolution_notes")?,
         due_at: opt_ts(row.try_get("due_at")?)?,
         is_waiting: row.try_get("is_waiting")?,
+        unread_message_count: row.try_get("unread_message_count")?,
         resolved_at: opt_ts(row.try_get("resolved_at")?)?,
         closed_at: opt_ts(row.try_get("closed_at")?)?,
         created_by: row.try_get("created_by")?,
@@ -1004,7 +1005,8 @@ async fn write_case(tx: &mut Tx<'_>, c: &Case, expected_version: i64) -> Result<
          tags = $13, custom_fields = $14, resolution_notes = $15, due_at = $16, is_waiting = $17, resolved_at = $18, \
          closed_at = $19, updated_by = $20, updated_at = $21, version = $22, required_skills = $26, problem_id = $27, \
          sla = $28, sla_breached = $29, sla_due_at = $30, sla_check_at = $31, sla_policy_id = $32, \
-         custom_status_id = $33, funnel_stage_id = $34, merged_into_id = $35, category_id = $36, report = $37 \
+         custom_status_id = $33, funnel_stage_id = $34, merged_into_id = $35, category_id = $36, report = $37, \
+         unread_message_count = $38 \
          WHERE org_id = $23 AND id = $24 AND version = $25 AND deleted_at IS NULL RETURNING seq",
     )
     .bind(&c.subject)
@@ -1044,6 +1046,7 @@ async fn write_case(tx: &mut Tx<'_>, c: &Case, expected_version: i64) -> Result<
     .bind(&c.merged_into_id)
     .bind(&c.category_id)
     .bind(report_text(c)?)
+    .bind(c.unread_message_count)
     .fetch_optional(&mut **tx)
     .await?;
     seq.ok_or(StoreError::Stale)
@@ -1374,6 +1377,7 @@ pub(crate) enum FeedCursors {
     Webhooks,
     Mail,
     Automation,
+    Channels,
 }
 
 impl FeedCursors {
@@ -1382,6 +1386,7 @@ impl FeedCursors {
             FeedCursors::Webhooks => "webhook_cursors",
             FeedCursors::Mail => "mail_cursors",
             FeedCursors::Automation => "automation_cursors",
+            FeedCursors::Channels => "channel_cursors",
         }
     }
 }

@@ -86,6 +86,11 @@ pub async fn purge_case(pool: &Pool, org_id: &str, id: &str, now: Timestamp, act
         let sql = format!("DELETE FROM {table} WHERE {column} = $1");
         sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).execute(&mut *tx).await?;
     }
+    // The conversation feeding it and its replies to a channel (indexed by organization first).
+    for table in ["conversations", "channel_deliveries"] {
+        let sql = format!("DELETE FROM {table} WHERE org_id = $1 AND case_id = $2");
+        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(org_id).bind(id).execute(&mut *tx).await?;
+    }
     for column in ["problem_id", "merged_into_id"] {
         let sql = format!("UPDATE cases SET {column} = NULL, version = version + 1 WHERE org_id = $1 AND {column} = $2");
         sqlx::query(sqlx::AssertSqlSafe(sql)).bind(org_id).bind(id).execute(&mut *tx).await?;

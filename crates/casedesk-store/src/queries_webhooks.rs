@@ -241,23 +241,60 @@ pub async fn claim_webhook_deliveries(
     lease_until: Timestamp,
     limit: u32,
 ) -> Result<Vec<Delivery>> {
+    let rows = claim_due(pool, "webhook_deliveries", "webhooks", "webhook_id", claim, now, lease_until, limit).await?;
+    rows.iter().map(decode_delivery).collect()
+}
+
+/// Claims due deliveries of `table` (webhook or channel deliveries) whose endpoint — the row of
+/// `endpoints` named by `endpoint_column` — is active, the oldest pending one per case and
+/// endpoint only; answers the claimed rows.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn claim_due(
+    pool: &Pool,
+    table: &str,
+    endpoints: &str,
+    endpoint_column: &str,
+    claim: &str,
+    now: Timestamp,
+    lease_until: Timestamp,
+    limit: u32,
+) -> Result<Vec<DbRow>> {
     let sql = format!(
-        "UPDATE webhook_deliveries SET claim = $1, next_attempt_at = $2, attempts = attempts + 1, last_attempt_at = $3 \
-         WHERE seq IN (SELECT d.seq FROM webhook_deliveries d WHERE d.state = 'pending' AND d.next_attempt_at <= $3 \
-           AND EXISTS (SELECT 1 FROM webhooks w WHERE w.id = d.webhook_id AND w.active = TRUE) \
-           AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p WHERE p.webhook_id = d.webhook_id \
+        "UPDATE {table} SET claim = $1, next_attempt_at = $2, attempts = attempts + 1, last_attempt_at = $3 \
+         WHERE seq IN (SELECT d.seq FROM {table} d WHERE d.state = 'pending' AND d.next_attempt_at <= $3 \
+           AND EXISTS (SELECT 1 FROM {endpoints} w WHERE w.id = d.{endpoint_column} AND w.active = TRUE) \
+           AND NOT EXISTS (SELECT 1 FROM {table} p WHERE p.{endpoint_column} = d.{endpoint_column} \
              AND p.case_id = d.case_id AND p.state = 'pending' AND p.seq < d.seq) \
            ORDER BY d.next_attempt_at, d.seq LIMIT $4{}) RETURNING *",
         super::super::SKIP_LOCKED
     );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+    Ok(sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(claim)
         .bind(us(lease_until))
         .bind(us(now))
         .bind(i64::from(limit))
         .fetch_all(pool)
-        .await?;
-    rows.iter().map(decode_delivery).collect()
+        .await?)
+}
+
+/// Writes an attempt's outcome to its row of `table` while `claim` still holds it
+/// ([`StoreError::Stale`] when its lease ran out and another instance took it).
+pub(crate) async fn record_attempt(tx: &mut Tx<'_>, table: &str, d: &Delivery, claim: &str) -> Result<()> {
+    let done = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE {table} SET state = $1, response_status = $2, last_error = $3, next_attempt_at = $4, \
+         delivered_at = $5, last_attempt_at = $6, claim = NULL WHERE id = $7 AND claim = $8"
+    )))
+    .bind(d.state.as_str())
+    .bind(d.response_status)
+    .bind(&d.last_error)
+    .bind(us(d.next_attempt_at))
+    .bind(opt_us(d.delivered_at))
+    .bind(opt_us(d.last_attempt_at))
+    .bind(&d.id)
+    .bind(claim)
+    .execute(&mut **tx)
+    .await?;
+    if done.rows_affected() == 0 { Err(StoreError::Stale) } else { Ok(()) }
 }
 
 /// Saves the outcome of an attempt (the delivery as [`Delivery::record`] left it) while `claim`
@@ -267,23 +304,7 @@ pub async fn claim_webhook_deliveries(
 /// off.
 pub async fn finish_webhook_attempt(pool: &Pool, d: &Delivery, claim: &str, now: Timestamp) -> Result<Option<Webhook>> {
     let mut tx = pool.begin().await?;
-    let done = sqlx::query(
-        "UPDATE webhook_deliveries SET state = $1, response_status = $2, last_error = $3, next_attempt_at = $4, \
-         delivered_at = $5, last_attempt_at = $6, claim = NULL WHERE id = $7 AND claim = $8",
-    )
-    .bind(d.state.as_str())
-    .bind(d.response_status)
-    .bind(&d.last_error)
-    .bind(us(d.next_attempt_at))
-    .bind(opt_us(d.delivered_at))
-    .bind(opt_us(d.last_attempt_at))
-    .bind(&d.id)
-    .bind(claim)
-    .execute(&mut *tx)
-    .await?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::Stale);
-    }
+    record_attempt(&mut tx, "webhook_deliveries", d, claim).await?;
     let mut switched_off = None;
     if d.state == DeliveryState::Delivered {
         sqlx::query("UPDATE webhooks SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL")

@@ -50,7 +50,7 @@ pub const CASE_COLUMNS: &str = "c.seq, c.id, c.org_id, c.case_number, c.subject,
     c.opportunity_id, c.tags, c.custom_fields, c.resolution_notes, c.due_at, c.is_waiting, c.resolved_at, \
     c.closed_at, c.created_by, c.updated_by, c.created_at, c.updated_at, c.version, c.required_skills, c.problem_id, \
     c.sla, c.custom_status_id, c.funnel_stage_id, c.merged_into_id, \
-    c.category_id, c.report";
+    c.category_id, c.report, c.unread_message_count";
 
 /// The sort columns of an ordering, and whether each cursor key is an integer.
 fn sort_columns(o: Ordering) -> &'static [&'static str] {

@@ -294,6 +294,7 @@ conformance! {
     scenario_report_days_follow_case_writes,
     scenario_csat_settings_surveys_and_answers,
     scenario_portal_links_sessions_and_scope,
+    scenario_conversations_connectors_and_their_outbox,
 }
 
 // ---- fixtures ----------------------------------------------------------------------------------
@@ -4743,4 +4744,128 @@ async fn scenario_portal_links_sessions_and_scope(store: &Store) {
     assert!(store.find_portal_session("s1").await.unwrap().is_some());
     store.delete_portal_session("s1").await.unwrap();
     assert_eq!(store.find_portal_session("s1").await.unwrap(), None);
+// ---- scenarios: messaging channels ----------------------------------------------------------------
+
+/// Dispatches replies until `want` deliveries were made in all (on PostgreSQL the dispatcher
+/// waits for every older transaction of the cluster).
+async fn dispatch_replies_until(store: &Store, want: usize, seen: &std::sync::Mutex<Vec<Option<String>>>) -> usize {
+    use casedesk_domain::messaging::{ChannelConnector, ChannelDelivery, reply_payload};
+    let make = |connectors: &[ChannelConnector], e: &Event, case: &Case, comment: &Comment, conv: Option<&str>| {
+        assert_eq!((e.case_id.as_str(), comment.case_id.as_str()), (case.id.as_str(), case.id.as_str()));
+        seen.lock().unwrap().push(conv.map(str::to_string));
+        connectors
+            .iter()
+            .filter(|k| k.channel == case.channel)
+            .map(|k| {
+                let payload = reply_payload(case, conv, comment, e.seq);
+                ChannelDelivery::new(IdKind::ChannelDelivery.new_id(), k, e.seq, comment, payload)
+            })
+            .collect::<Vec<_>>()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mut made = 0;
+    loop {
+        made += store.dispatch_channel_events(100, &make).await.unwrap();
+        if made >= want || std::time::Instant::now() > deadline {
+            return made;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+async fn scenario_conversations_connectors_and_their_outbox(store: &Store) {
+    use casedesk_domain::case::Channel;
+    use casedesk_domain::messaging::{CHANNEL_SENT, ChannelConnector};
+    use casedesk_domain::webhook::DeliveryState;
+    let a = tenant(store, "Acme").await;
+    let b = tenant(store, "Globex").await;
+    let chat = NewCase { channel: Some(Channel::Chat), ..subject("chat case") };
+    let case = create(store, &a.org, &a.admin.id, t(1), chat.clone()).await;
+    let follow_up = create(store, &a.org, &a.admin.id, t(2), chat).await;
+
+    // Conversations: one case per organization, channel and id; a link can move to a follow-up.
+    assert_eq!(store.get_conversation_case(&a.org, Channel::Chat, "c-1").await.unwrap(), None);
+    store.link_conversation(&a.org, Channel::Chat, "c-1", &case.id, t(3)).await.unwrap();
+    assert_eq!(store.get_conversation_case(&a.org, Channel::Chat, "c-1").await.unwrap(), Some(case.id.clone()));
+    assert_eq!(store.get_conversation_case(&a.org, Channel::Sms, "c-1").await.unwrap(), None, "per channel");
+    assert_eq!(store.get_conversation_case(&b.org, Channel::Chat, "c-1").await.unwrap(), None, "per organization");
+    store.link_conversation(&a.org, Channel::Chat, "c-2", &follow_up.id, t(4)).await.unwrap();
+    store.link_conversation(&a.org, Channel::Chat, "c-2", &case.id, t(5)).await.unwrap();
+    assert_eq!(store.get_conversation_case(&a.org, Channel::Chat, "c-2").await.unwrap(), Some(case.id.clone()));
+
+    // The unread count is written and read with the case.
+    let (_, after) = comment(store, &case, &a.admin.id, "agent reply", false, t(6)).await;
+    let mut unread = after.clone();
+    unread.unread_message_count = 2;
+    unread.version += 1;
+    store.update_case(&unread, after.version, &[], &a.admin.id).await.unwrap();
+    assert_eq!(store.get_case(&a.org, &case.id).await.unwrap().unread_message_count, 2);
+
+    // Connectors: one per channel, scoped to the organization. Once the feed shows the history
+    // (two cases and a reply), a new connector starts after it.
+    read_feed(store, &a.org, None, 100, 3).await;
+    let connector = ChannelConnector {
+        url: "https://chat.example/out".into(),
+        ..ChannelConnector::new(
+            IdKind::ChannelConnector.new_id(),
+            &a.org,
+            Channel::Chat,
+            &a.admin.id,
+            "whsec_c".into(),
+            t(7),
+        )
+    };
+    store.insert_channel_connector(&connector).await.unwrap();
+    let again = ChannelConnector { id: IdKind::ChannelConnector.new_id(), ..connector.clone() };
+    assert_err!(store.insert_channel_connector(&again).await, StoreError::Duplicate(_));
+    assert_eq!(store.get_channel_connector(&a.org, &connector.id).await.unwrap(), connector);
+    assert_err!(store.get_channel_connector(&b.org, &connector.id).await, StoreError::NotFound);
+    assert_eq!(store.list_channel_connectors(&a.org).await.unwrap(), vec![connector.clone()]);
+    assert!(store.list_channel_connectors(&b.org).await.unwrap().is_empty());
+    let moved = ChannelConnector { url: "https://chat2.example/out".into(), updated_at: t(8), ..connector.clone() };
+    store.update_channel_connector(&moved).await.unwrap();
+    assert_eq!(store.get_channel_connector(&a.org, &connector.id).await.unwrap(), moved);
+    assert_err!(
+        store.update_channel_connector(&ChannelConnector { org_id: b.org.clone(), ..moved.clone() }).await,
+        StoreError::NotFound
+    );
+
+    // Only agents' public comments after the connector came become deliveries, with the
+    // conversation feeding their case.
+    let seen = std::sync::Mutex::new(Vec::new());
+    let current = store.get_case(&a.org, &case.id).await.unwrap();
+    let (note, current) = comment(store, &current, &a.admin.id, "internal", true, t(10)).await;
+    let (reply, _) = comment(store, &current, &a.admin.id, "Refunded", false, t(11)).await;
+    assert_ne!(note.id, reply.id);
+    assert_eq!(dispatch_replies_until(store, 1, &seen).await, 1);
+    assert_eq!(dispatch_replies_until(store, 0, &seen).await, 0, "nothing twice");
+    assert_eq!(seen.into_inner().unwrap(), vec![Some("c-2".to_string())], "the latest conversation of the case");
+    let log = store.list_channel_deliveries(&a.org, &case.id).await.unwrap();
+    assert_eq!(log.len(), 1);
+    assert_eq!(
+        (log[0].comment_id.as_str(), log[0].delivery.webhook_id.as_str()),
+        (reply.id.as_str(), connector.id.as_str())
+    );
+    assert!(store.list_channel_deliveries(&b.org, &case.id).await.unwrap().is_empty());
+
+    // Claimed with a lease, once; the outcome and its timeline event are written together.
+    let claimed = store.claim_channel_deliveries("claim-1", t(20), t(140), 10).await.unwrap();
+    assert_eq!((claimed.len(), claimed[0].delivery.attempts), (1, 1));
+    assert!(store.claim_channel_deliveries("claim-2", t(21), t(141), 10).await.unwrap().is_empty(), "leased");
+    let mut done = claimed[0].clone();
+    done.delivery.record(Ok(204), t(22), 0.0);
+    assert_err!(store.finish_channel_attempt(&done, "claim-2", None).await, StoreError::Stale);
+    let event = NewEvent { kind: CHANNEL_SENT, data: serde_json::json!({"comment_id": reply.id}), created_at: t(22) };
+    store.finish_channel_attempt(&done, "claim-1", Some(&event)).await.unwrap();
+    let log = store.list_channel_deliveries(&a.org, &case.id).await.unwrap();
+    assert_eq!((log[0].delivery.state, log[0].delivery.delivered_at), (DeliveryState::Delivered, Some(t(22))));
+    let events = store.list_events(&a.org, &case.id, &PageRequest::first(100)).await.unwrap().items;
+    assert!(events.iter().any(|e| e.kind == CHANNEL_SENT && e.data["comment_id"] == reply.id.as_str()), "{events:?}");
+    assert!(store.claim_channel_deliveries("claim-3", t(200), t(320), 10).await.unwrap().is_empty(), "sent once");
+
+    // Deleting the connector takes its deliveries.
+    assert_err!(store.delete_channel_connector(&b.org, &connector.id).await, StoreError::NotFound);
+    store.delete_channel_connector(&a.org, &connector.id).await.unwrap();
+    assert!(store.list_channel_deliveries(&a.org, &case.id).await.unwrap().is_empty());
+    assert!(store.list_channel_connectors(&a.org).await.unwrap().is_empty());
 }

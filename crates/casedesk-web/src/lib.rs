@@ -81,6 +81,7 @@ impl Default for HttpConfig {
         (name = "views", description = "Predefined and saved views, their cases and counts"),
         (name = "time", description = "Time tracking: timers, time entries, timesheets, totals, estimates"),
         (name = "webhooks", description = "Signed HTTP deliveries of case events, their log and redelivery"),
+        (name = "channels", description = "Connectors that take agents' replies to chat, SMS, WhatsApp and web chat"),
         (name = "signing-keys", description = "Keys that sign the visitor tokens of the external-visitors API"),
         (name = "external-visitors", description = "A host application reads its visitors' cases (seed 002)"),
         (name = "email", description = "Mail in and out: SMTP settings, mailboxes, inbound messages, each case's mail"),
@@ -106,9 +107,9 @@ impl utoipa::Modify for BearerAuth {
 /// The `/api/v1` routes and the OpenAPI document describing exactly them.
 pub fn api_routes(config: &HttpConfig) -> (Router<AppState>, utoipa::openapi::OpenApi) {
     use api::{
-        activities as act, ai, automation as au, bulk, cases, directory as d, email, events, exports, files, imports,
-        intake, macros as mc, milestones as ms, org, queues, search, signing_keys as sk, sla, time, trash, views,
-        visitors, webhooks as wh, workflow as w,
+        activities as act, ai, automation as au, bulk, cases, channels as ch, directory as d, email, events, exports,
+        files, imports, intake, macros as mc, milestones as ms, org, queues, search, signing_keys as sk, sla, time,
+        trash, views, visitors, webhooks as wh, workflow as w,
     };
     let imports = OpenApiRouter::new()
         .routes(routes!(imports::import_cases))
@@ -210,6 +211,11 @@ pub fn api_routes(config: &HttpConfig) -> (Router<AppState>, utoipa::openapi::Op
         .routes(routes!(email::case_emails))
         .routes(routes!(email::send_update))
         .routes(routes!(intake::voicemail))
+        .routes(routes!(intake::conversation))
+        .routes(routes!(ch::list_connectors, ch::create_connector))
+        .routes(routes!(ch::get_connector, ch::update_connector, ch::delete_connector))
+        .routes(routes!(ch::case_deliveries))
+        .routes(routes!(ch::mark_read))
         .routes(routes!(api::reports::get_report))
         .routes(routes!(api::csat::get_csat_settings, api::csat::update_csat_settings))
         .routes(routes!(api::csat::case_csat))

@@ -12,6 +12,7 @@ use casedesk_domain::case::{Case, CasePatch, CaseType, Channel, DueInput, NewCas
 use casedesk_domain::case_sla::CaseSla;
 use casedesk_domain::links::CaseLink;
 use casedesk_domain::list::{CaseFilter, CustomStatusFilter, ListRequest, Ordering, Range};
+use casedesk_domain::messaging;
 use casedesk_domain::people::{Account, Contact};
 use casedesk_domain::timeline::{AuthorType, Comment, Event};
 use casedesk_domain::{Errors, text};
@@ -297,6 +298,15 @@ pub struct CaseResponse {
     pub is_closed: bool,
     /// The case awaits an answer from the support team.
     pub is_waiting: bool,
+    /// The messaging channel the customer writes on: email, chat, sms, whatsapp or webchat
+    /// (null for cases from the web form, the API, the phone or automation).
+    pub latest_messaging_channel: Option<&'static str>,
+    /// How urgent the case's channel is for routing (seed 002): telephony 4 > webchat (and
+    /// chat) 3 > whatsapp (and sms) 2 > email 1; other channels 0.
+    pub channel_priority: i64,
+    /// Customer messages no agent has read yet; reset by an agent's public reply or by
+    /// `POST /api/v1/cases/{id}/read`.
+    pub unread_message_count: i64,
     #[schema(value_type = Option<String>, format = DateTime)]
     pub resolved_at: Option<jiff::Timestamp>,
     /// When an agent first replied where the customer sees it (what reports count as the first
@@ -406,6 +416,8 @@ impl SlaResponse {
 
 impl From<Case> for CaseResponse {
     fn from(c: Case) -> Self {
+        let latest_messaging_channel = messaging::latest_messaging_channel(&c).map(|m| m.as_str());
+        let channel_priority = messaging::case_channel_priority(&c);
         CaseResponse {
             is_closed: c.is_closed(),
             id: c.id,
@@ -428,6 +440,9 @@ impl From<Case> for CaseResponse {
             resolution_notes: c.resolution_notes,
             due_at: c.due_at,
             is_waiting: c.is_waiting,
+            latest_messaging_channel,
+            channel_priority,
+            unread_message_count: c.unread_message_count,
             resolved_at: c.resolved_at,
             first_response_at: c.report.first_response_at(),
             closed_at: c.closed_at,

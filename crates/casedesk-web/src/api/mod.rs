@@ -6,6 +6,7 @@ pub mod ai;
 pub mod automation;
 pub mod bulk;
 pub mod cases;
+pub mod channels;
 pub mod csat;
 pub mod directory;
 pub mod email;

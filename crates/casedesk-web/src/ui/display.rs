@@ -282,6 +282,13 @@ pub fn event_text(kind: &str, data: &Value, names: &Names) -> Option<String> {
         "case.created" => "created the case".into(),
         "case.assigned" => format!("assigned the case to {}", field_value("owner_id", &data["owner_id"], names)),
         "sla.applied" => "SLA targets applied".into(),
+        // The delivery state of a reply to a messaging channel's connector.
+        "channel.sent" => format!("reply delivered by {}", data["channel"].as_str().unwrap_or("its channel")),
+        "channel.failed" => format!(
+            "reply by {} failed: {}",
+            data["channel"].as_str().unwrap_or("its channel"),
+            data["error"].as_str().unwrap_or("no answer")
+        ),
         // "Rule Triage set priority to high": the rule's own words.
         "rule.applied" => data["summary"].as_str().unwrap_or("an automation rule ran").to_string(),
         "sla.met" | "sla.warning" | "sla.breached" | "sla.paused" | "sla.resumed" => {
@@ -325,6 +332,11 @@ mod tests {
         let mut names = Names::default();
         names.users.insert("usr_1".into(), "Ana".into());
         let line = |kind, data| event_text(kind, &data, &names);
+        assert_eq!(line("channel.sent", json!({"channel": "sms"})).as_deref(), Some("reply delivered by sms"));
+        assert_eq!(
+            line("channel.failed", json!({"channel": "chat", "error": "the endpoint answered 500"})).as_deref(),
+            Some("reply by chat failed: the endpoint answered 500")
+        );
         assert_eq!(
             line(STATUS_CHANGED, json!({"field": "status", "old": "new", "new": "on_hold"})).as_deref(),
             Some("changed status from New to On hold")

@@ -13,6 +13,7 @@ mod ai_provider;
 mod automation;
 mod bulk;
 mod cases;
+mod conversations;
 mod csat;
 mod directory;
 mod email;

@@ -42,6 +42,7 @@ enum Kind {
     Rule,
     Macro,
     Notification,
+    Connector,
     /// A case in the trash.
     Trashed,
 }
@@ -190,6 +191,11 @@ fn id_routes() -> Vec<(Method, &'static str, Kind, Option<Value>)> {
             Some(json!({"to": ["b@b.example"], "message": "B writes"})),
         ),
         (Method::GET, "/api/v1/emails/{id}/original", Email, None),
+        (Method::GET, "/api/v1/channel-connectors/{id}", Connector, None),
+        (Method::GET, "/api/v1/cases/{id}/channel-deliveries", Case, None),
+        (Method::POST, "/api/v1/cases/{id}/read", Case, None),
+        (Method::PATCH, "/api/v1/channel-connectors/{id}", Connector, Some(json!({"url": "https://b.example/steal"}))),
+        (Method::DELETE, "/api/v1/channel-connectors/{id}", Connector, None),
         (Method::DELETE, "/api/v1/automation-rules/{id}", Rule, None),
         (Method::DELETE, "/api/v1/macros/{id}", Macro, None),
     ]
@@ -222,6 +228,7 @@ fn missing_id(kind: Kind) -> &'static str {
         Kind::Rule => "rule_0000000000007000800000000000dead",
         Kind::Macro => "mac_0000000000007000800000000000dead",
         Kind::Notification => "ntf_0000000000007000800000000000dead",
+        Kind::Connector => "chc_0000000000007000800000000000dead",
         Kind::Trashed => "case_0000000000007000800000000000dead",
     }
 }
@@ -258,6 +265,7 @@ struct OrgA {
     rule_id: String,
     macro_id: String,
     notification_id: String,
+    connector_id: String,
 }
 
 impl OrgA {
@@ -287,6 +295,7 @@ impl OrgA {
             Kind::Rule => &self.rule_id,
             Kind::Macro => &self.macro_id,
             Kind::Notification => &self.notification_id,
+            Kind::Connector => &self.connector_id,
             Kind::Trashed => &self.trashed_id,
         }
     }
@@ -417,6 +426,8 @@ async fn seed_org_a(app: &TestApp) -> OrgA {
     let rule = json!({"name": "A's rule", "trigger": "case.created", "actions": [{"type": "add_tag", "tag": "a"}]});
     let rule_id = created(&app.post("/api/v1/automation-rules", rule).await, "rule");
     let macro_id = created(&app.post("/api/v1/macros", json!({"name": "A's macro", "body": "Hi"})).await, "macro");
+    let connector = json!({"channel": "chat", "url": "http://127.0.0.1:9/a-chat"});
+    let connector_id = created(&app.post("/api/v1/channel-connectors", connector).await, "connector");
     let notification = casedesk_domain::notification::Notification {
         id: casedesk_domain::ids::IdKind::Notification.new_id(),
         org_id: app.org_id.clone(),
@@ -435,6 +446,7 @@ async fn seed_org_a(app: &TestApp) -> OrgA {
         rule_id,
         macro_id,
         notification_id: notification.id,
+        connector_id,
         webhook_id,
         delivery_id,
         bulk_job_id,
@@ -495,6 +507,7 @@ async fn snapshot(app: &TestApp, a: &OrgA) -> Vec<(String, Value)> {
         format!("/api/v1/automation-rules/{}", a.rule_id),
         format!("/api/v1/macros/{}", a.macro_id),
         "/api/v1/notifications".to_string(),
+        format!("/api/v1/channel-connectors/{}", a.connector_id),
     ] {
         let r = app.get(&path).await;
         assert_eq!(r.status.as_u16(), 200, "A reads its own {path}: {}", r.body);

@@ -22,26 +22,26 @@ const SECRET: &str = "whsec_test_secret_0123456789abcdef";
 
 /// One request a receiver got.
 #[derive(Debug, Clone)]
-struct Received {
-    body: String,
-    json: Value,
-    signature: String,
-    delivery: String,
+pub(crate) struct Received {
+    pub body: String,
+    pub json: Value,
+    pub signature: String,
+    pub delivery: String,
     /// The status the receiver answered.
-    answered: u16,
+    pub answered: u16,
 }
 
 /// A webhook endpoint on loopback that fails its first `fail_first` requests (500), or all
 /// of them when `fail_first` is `usize::MAX`, then answers 204.
 #[derive(Clone)]
-struct Receiver {
+pub(crate) struct Receiver {
     addr: SocketAddr,
     got: Arc<Mutex<Vec<Received>>>,
     task: Arc<tokio::task::JoinHandle<()>>,
 }
 
 impl Receiver {
-    async fn start(fail_first: usize) -> Receiver {
+    pub(crate) async fn start(fail_first: usize) -> Receiver {
         Self::start_on(TcpListener::bind("127.0.0.1:0").await.expect("bind"), fail_first)
     }
 
@@ -73,7 +73,7 @@ impl Receiver {
         Receiver { addr, got, task: Arc::new(task) }
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("http://{}/hook", self.addr)
     }
 
@@ -83,7 +83,7 @@ impl Receiver {
 
     /// Waits until `done` holds for what was received (on PostgreSQL the dispatcher waits for
     /// every older transaction of the cluster, and other tests run beside this one).
-    async fn wait_until(&self, what: &str, done: impl Fn(&[Received]) -> bool) -> Vec<Received> {
+    pub(crate) async fn wait_until(&self, what: &str, done: impl Fn(&[Received]) -> bool) -> Vec<Received> {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let got = self.received();
@@ -95,13 +95,13 @@ impl Receiver {
         }
     }
 
-    fn stop(&self) {
+    pub(crate) fn stop(&self) {
         self.task.abort();
     }
 }
 
 /// Checks `Casedesk-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>">` as a receiver would.
-fn verifies(secret: &str, header: &str, body: &str) -> bool {
+pub(crate) fn verifies(secret: &str, header: &str, body: &str) -> bool {
     let Some((t, v1)) = header.split_once(',') else { return false };
     let (Some(t), Some(v1)) = (t.strip_prefix("t="), v1.strip_prefix("v1=")) else { return false };
     let Ok(expected) = hex::decode(v1) else { return false };
@@ -189,7 +189,7 @@ pub(crate) async fn unreachable_webhook_with_a_delivery(app: &TestApp) -> (Strin
     (hook_id, log[0]["id"].as_str().unwrap().to_string())
 }
 
-fn advance(app: &TestApp, by: SignedDuration) {
+pub(crate) fn advance(app: &TestApp, by: SignedDuration) {
     app.clock.as_ref().expect("a manual clock").advance(by);
 }
 

@@ -1,0 +1,95 @@
+//! [`Store`] methods for messaging channels: conversations linked to cases, the connectors
+//! agents' replies leave through, and their outbox of deliveries.
+
+use casedesk_domain::case::{Case, Channel};
+use casedesk_domain::messaging::{ChannelConnector, ChannelDelivery};
+use casedesk_domain::timeline::{Comment, Event, NewEvent};
+use jiff::Timestamp;
+
+#[allow(unused_imports)] // The backends named by `dispatch!`.
+use crate::{Backend, postgres, sqlite};
+use crate::{Result, Store};
+
+/// Chooses the deliveries of an agent's public comment: given the organization's active
+/// connectors, the `comment.added` event, its case, the comment, and the external id of the
+/// conversation feeding the case (if one does).
+pub type MakeChannelDeliveries<'a> =
+    dyn Fn(&[ChannelConnector], &Event, &Case, &Comment, Option<&str>) -> Vec<ChannelDelivery> + Send + Sync + 'a;
+
+impl Store {
+    /// The case an external conversation feeds, if any.
+    pub async fn get_conversation_case(
+        &self,
+        org_id: &str,
+        channel: Channel,
+        external_id: &str,
+    ) -> Result<Option<String>> {
+        dispatch!(self, read, get_conversation_case(org_id, channel, external_id))
+    }
+
+    /// Links a conversation to a case (moving it there if it fed another one).
+    pub async fn link_conversation(
+        &self,
+        org_id: &str,
+        channel: Channel,
+        external_id: &str,
+        case_id: &str,
+        now: Timestamp,
+    ) -> Result<()> {
+        dispatch!(self, write, link_conversation(org_id, channel, external_id, case_id, now))
+    }
+
+    /// Stores a connector; a second one for the same channel is a duplicate.
+    pub async fn insert_channel_connector(&self, c: &ChannelConnector) -> Result<()> {
+        dispatch!(self, write, insert_channel_connector(c))
+    }
+
+    pub async fn get_channel_connector(&self, org_id: &str, id: &str) -> Result<ChannelConnector> {
+        dispatch!(self, read, get_channel_connector(org_id, id))
+    }
+
+    pub async fn list_channel_connectors(&self, org_id: &str) -> Result<Vec<ChannelConnector>> {
+        dispatch!(self, read, list_channel_connectors(org_id))
+    }
+
+    pub async fn update_channel_connector(&self, c: &ChannelConnector) -> Result<()> {
+        dispatch!(self, write, update_channel_connector(c))
+    }
+
+    /// Deletes a connector and its deliveries.
+    pub async fn delete_channel_connector(&self, org_id: &str, id: &str) -> Result<()> {
+        dispatch!(self, write, delete_channel_connector(org_id, id))
+    }
+
+    /// Turns agents' new public comments into deliveries to connectors, moving each
+    /// organization's cursor in the same transaction; returns how many were made.
+    pub async fn dispatch_channel_events(&self, limit: u32, make: &MakeChannelDeliveries<'_>) -> Result<usize> {
+        dispatch!(self, write, dispatch_channel_events(limit, make))
+    }
+
+    /// Claims up to `limit` due deliveries for `claim` until `lease_until`.
+    pub async fn claim_channel_deliveries(
+        &self,
+        claim: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<ChannelDelivery>> {
+        dispatch!(self, write, claim_channel_deliveries(claim, now, lease_until, limit))
+    }
+
+    /// Saves an attempt's outcome while `claim` holds the delivery, with its timeline event.
+    pub async fn finish_channel_attempt(
+        &self,
+        d: &ChannelDelivery,
+        claim: &str,
+        event: Option<&NewEvent>,
+    ) -> Result<()> {
+        dispatch!(self, write, finish_channel_attempt(d, claim, event))
+    }
+
+    /// A case's replies to connectors, oldest first.
+    pub async fn list_channel_deliveries(&self, org_id: &str, case_id: &str) -> Result<Vec<ChannelDelivery>> {
+        dispatch!(self, read, list_channel_deliveries(org_id, case_id))
+    }
+}

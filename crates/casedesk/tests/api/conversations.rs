@@ -1,0 +1,399 @@
+//! Messaging channels (seeds 002, 004): a bot's escalated conversation becomes a case with its
+//! transcript, later messages join it, the case counts the customer's unread messages, and an
+//! agent's reply goes back to the channel's connector — a real receiver on loopback — signed and
+//! retried like a webhook, with its delivery state on the timeline.
+
+use std::time::{Duration, Instant};
+
+use jiff::SignedDuration;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, spawn_app, spawn_app_at};
+use crate::webhooks::{Receiver, advance, verifies};
+
+const SECRET: &str = "chsec_test_secret_0123456789abcdef";
+
+fn escalation(conversation_id: &str, messages: Value) -> Value {
+    json!({
+        "channel": "chat",
+        "conversation_id": conversation_id,
+        "messages": messages,
+        "contact": {"email": "rosa@customer.example", "name": "Rosa Diaz"},
+        "reason": "Refund for a double charge",
+    })
+}
+
+async fn comments(app: &TestApp, case_id: &str) -> Vec<Value> {
+    let r = app.get(&format!("/api/v1/cases/{case_id}/comments?limit=200")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    r.body["data"].as_array().unwrap().clone()
+}
+
+async fn case(app: &TestApp, case_id: &str) -> Value {
+    let r = app.get(&format!("/api/v1/cases/{case_id}")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    r.body
+}
+
+#[tokio::test]
+async fn an_escalated_conversation_becomes_a_case_and_later_messages_join_it() {
+    let app = spawn_app().await;
+    let q = app.post("/api/v1/case-queues", json!({"name": "Chat"})).await;
+    let queue_id = q.body["id"].as_str().unwrap();
+    let mut body = escalation(
+        "conv-1001",
+        json!([
+            {"from": "customer", "text": "I was charged twice", "at": "2026-03-02T09:00:00Z"},
+            {"from": "bot", "text": "I can't refund that myself, let me get a person.", "at": "2026-03-02T09:00:05Z"},
+            {"from": "customer", "text": "Order 4521", "at": "2026-03-02T09:00:20Z"},
+        ]),
+    );
+    body["queue_id"] = json!(queue_id);
+    let r = app.post("/api/v1/intake/conversations", body).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.body["opened"], true);
+    let c = &r.body["case"];
+    let case_id = c["id"].as_str().unwrap().to_string();
+    assert_eq!(r.header("location").as_deref(), Some(format!("/api/v1/cases/{case_id}").as_str()));
+    assert_eq!(
+        (c["channel"].as_str(), c["subject"].as_str(), c["queue_id"].as_str()),
+        (Some("chat"), Some("Refund for a double charge"), Some(queue_id))
+    );
+    assert!(c["description"].as_str().unwrap().contains("conv-1001"), "{c}");
+    assert_eq!(
+        (c["latest_messaging_channel"].as_str(), c["channel_priority"].as_i64(), c["unread_message_count"].as_i64()),
+        (Some("chat"), Some(3), Some(2)),
+        "{c}"
+    );
+    assert_eq!(c["is_waiting"], true);
+    // The contact was made from the address and name; the case is theirs.
+    let found = app.get("/api/v1/contacts?email=rosa%40customer.example").await;
+    let contact_id = found.body["data"][0]["id"].as_str().unwrap().to_string();
+    assert_eq!(found.body["data"][0]["name"], "Rosa Diaz");
+    assert_eq!(
+        (c["contact_id"].as_str(), c["requester_id"].as_str()),
+        (Some(contact_id.as_str()), Some(contact_id.as_str()))
+    );
+
+    // The transcript is the first comments: the customer's as theirs, the bot's marked.
+    let got = comments(&app, &case_id).await;
+    let lines: Vec<(&str, &str, bool)> = got
+        .iter()
+        .map(|c| (c["author_type"].as_str().unwrap(), c["body"].as_str().unwrap(), c["internal"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            ("customer", "I was charged twice", false),
+            ("system", "[Bot on chat] I can't refund that myself, let me get a person.", false),
+            ("customer", "Order 4521", false),
+        ]
+    );
+    assert_eq!(got[0]["author_id"], contact_id.as_str());
+    let kinds: Vec<String> =
+        app.timeline(&case_id).await.iter().map(|e| e["kind"].as_str().unwrap().to_string()).collect();
+    assert_eq!(kinds.iter().filter(|k| *k == "case.created").count(), 1, "{kinds:?}");
+
+    // The channel resends the whole transcript with one new line: only that line joins.
+    let again = escalation(
+        "conv-1001",
+        json!([
+            {"from": "customer", "text": "I was charged twice", "at": "2026-03-02T09:00:00Z"},
+            {"from": "bot", "text": "I can't refund that myself, let me get a person.", "at": "2026-03-02T09:00:05Z"},
+            {"from": "customer", "text": "Order 4521", "at": "2026-03-02T09:00:20Z"},
+            {"from": "customer", "text": "Anyone there?", "at": "2026-03-02T09:05:00Z"},
+        ]),
+    );
+    let r = app.post("/api/v1/intake/conversations", again).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!((r.body["opened"].as_bool(), r.body["case"]["id"].as_str()), (Some(false), Some(case_id.as_str())));
+    assert_eq!(r.body["case"]["unread_message_count"], 3);
+    let got = comments(&app, &case_id).await;
+    assert_eq!(got.len(), 4, "{got:#?}");
+    assert_eq!(got[3]["body"], "Anyone there?");
+
+    // An agent reads the case: nothing unread; the next customer message counts again, and an
+    // agent's reply answers it.
+    let read = app.post(&format!("/api/v1/cases/{case_id}/read"), json!({})).await;
+    assert_eq!(read.status, StatusCode::OK, "{}", read.body);
+    assert_eq!(read.body["unread_message_count"], 0);
+    assert_eq!(case(&app, &case_id).await["unread_message_count"], 0);
+    let more = escalation("conv-1001", json!([{"from": "customer", "text": "Hello?"}]));
+    let r = app.post("/api/v1/intake/conversations", more).await;
+    assert_eq!(r.body["case"]["unread_message_count"], 1, "{}", r.body);
+    let note =
+        app.post(&format!("/api/v1/cases/{case_id}/comments"), json!({"body": "checking", "internal": true})).await;
+    assert_eq!(note.status, StatusCode::CREATED, "{}", note.body);
+    assert_eq!(case(&app, &case_id).await["unread_message_count"], 1, "an internal note is no answer");
+    let reply = app.post(&format!("/api/v1/cases/{case_id}/comments"), json!({"body": "Refund is on its way"})).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    let now = case(&app, &case_id).await;
+    assert_eq!((now["unread_message_count"].as_i64(), now["is_waiting"].as_bool()), (Some(0), Some(false)));
+
+    // The same conversation id on another channel is another conversation.
+    let mut sms = escalation("conv-1001", json!([{"from": "customer", "text": "texting too"}]));
+    sms["channel"] = json!("sms");
+    let r = app.post("/api/v1/intake/conversations", sms).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_ne!(r.body["case"]["id"], case_id.as_str());
+    assert_eq!(
+        (r.body["case"]["channel"].as_str(), r.body["case"]["channel_priority"].as_i64()),
+        (Some("sms"), Some(2))
+    );
+
+    // A retried post with its Idempotency-Key answers the same, adding nothing.
+    let body = escalation("conv-2002", json!([{"from": "customer", "text": "New question"}]));
+    let key = [("idempotency-key", "conv-2002-a")];
+    let a = app.call(Method::POST, "/api/v1/intake/conversations", Some(&app.token), Some(&body), &key).await;
+    let b = app.call(Method::POST, "/api/v1/intake/conversations", Some(&app.token), Some(&body), &key).await;
+    assert_eq!((a.status, b.status), (StatusCode::CREATED, StatusCode::CREATED), "{} {}", a.body, b.body);
+    assert_eq!(a.body["case"]["id"], b.body["case"]["id"]);
+    assert_eq!(b.header("idempotent-replayed").as_deref(), Some("true"));
+    assert_eq!(comments(&app, a.body["case"]["id"].as_str().unwrap()).await.len(), 1);
+    let other = escalation("conv-2002", json!([{"from": "customer", "text": "Different"}]));
+    let c = app.call(Method::POST, "/api/v1/intake/conversations", Some(&app.token), Some(&other), &key).await;
+    assert_eq!(c.status, StatusCode::UNPROCESSABLE_ENTITY, "the same key with another body: {}", c.body);
+}
+
+#[tokio::test]
+async fn a_message_after_the_case_closed_opens_a_linked_follow_up() {
+    let app = spawn_app().await;
+    let first = escalation("conv-77", json!([{"from": "customer", "text": "Broken login"}]));
+    let r = app.post("/api/v1/intake/conversations", first).await;
+    let closed_id = r.body["case"]["id"].as_str().unwrap().to_string();
+    let c = app.patch(&format!("/api/v1/cases/{closed_id}"), json!({"status": "closed"})).await;
+    assert_eq!(c.status, StatusCode::OK, "{}", c.body);
+
+    let later = escalation("conv-77", json!([{"from": "customer", "text": "Broken again"}]));
+    let r = app.post("/api/v1/intake/conversations", later).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let follow_up = r.body["case"]["id"].as_str().unwrap().to_string();
+    assert_ne!(follow_up, closed_id);
+    let links = app.get(&format!("/api/v1/cases/{follow_up}/links")).await;
+    assert_eq!(links.status, StatusCode::OK, "{}", links.body);
+    let linked: Vec<(&str, &str)> = links.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (l["type"].as_str().unwrap(), l["case"]["id"].as_str().unwrap()))
+        .collect();
+    assert_eq!(linked, [("related", closed_id.as_str())]);
+    assert_eq!(comments(&app, &closed_id).await.len(), 1, "the closed case is left alone");
+    assert_eq!(comments(&app, &follow_up).await[0]["body"], "Broken again");
+
+    // The conversation now feeds the follow-up.
+    let next = escalation("conv-77", json!([{"from": "customer", "text": "Still broken"}]));
+    let r = app.post("/api/v1/intake/conversations", next).await;
+    assert_eq!((r.status, r.body["case"]["id"].as_str()), (StatusCode::OK, Some(follow_up.as_str())), "{}", r.body);
+}
+
+#[tokio::test]
+async fn a_bad_conversation_is_refused_naming_the_field_and_leaves_nothing() {
+    let app = spawn_app().await;
+    let count = async |app: &TestApp| app.get("/api/v1/cases?limit=200").await.body["data"].as_array().unwrap().len();
+    let contacts =
+        async |app: &TestApp| app.get("/api/v1/contacts?limit=200").await.body["data"].as_array().unwrap().len();
+    let (cases_before, contacts_before) = (count(&app).await, contacts(&app).await);
+    let ok = escalation("conv-x", json!([{"from": "customer", "text": "hi"}]));
+    let with = |patch: Value| {
+        let mut b = ok.clone();
+        for (k, v) in patch.as_object().unwrap() {
+            b[k] = v.clone();
+        }
+        b
+    };
+    for (body, field) in [
+        (with(json!({"channel": "email"})), "channel"),
+        (with(json!({"channel": ""})), "channel"),
+        (with(json!({"conversation_id": "  "})), "conversation_id"),
+        (with(json!({"messages": []})), "messages"),
+        (with(json!({"messages": [{"from": "robot", "text": "x"}]})), "messages[0].from"),
+        (
+            with(json!({"messages": [{"from": "customer", "text": "ok"}, {"from": "bot", "text": " "}]})),
+            "messages[1].text",
+        ),
+        (with(json!({"messages": [{"from": "customer", "text": "x", "at": "yesterday"}]})), "messages[0].at"),
+        (with(json!({"contact": {}})), "contact"),
+        (with(json!({"contact": {"email": "not an address"}})), "contact.email"),
+        (with(json!({"contact": {"phone": "12"}})), "contact.phone"),
+        (with(json!({"contact": {"id": "cnt_0000000000007000800000000000dead"}})), "contact.id"),
+        (with(json!({"queue_id": "q_0000000000007000800000000000dead"})), "queue_id"),
+    ] {
+        let r = app.post("/api/v1/intake/conversations", body.clone()).await;
+        r.assert_problem(422, "validation_failed");
+        assert!(r.error_fields().contains(&field.to_string()), "{field}: {} for {body}", r.body);
+    }
+    let r = app.post("/api/v1/intake/conversations", json!({"channel": "chat", "transcript": "x"})).await;
+    assert_eq!(r.status.as_u16() / 100, 4, "unknown fields are refused: {}", r.body);
+    assert_eq!((count(&app).await, contacts(&app).await), (cases_before, contacts_before), "nothing was written");
+}
+
+async fn channel_deliveries(app: &TestApp, case_id: &str) -> Vec<Value> {
+    let r = app.get(&format!("/api/v1/cases/{case_id}/channel-deliveries")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    r.body["data"].as_array().unwrap().clone()
+}
+
+async fn wait_for_deliveries(app: &TestApp, case_id: &str, what: &str, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let log = channel_deliveries(app, case_id).await;
+        if done(&log) {
+            return log;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}; log {log:#?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn an_agents_reply_on_a_chat_case_reaches_the_connector_signed_and_retried() {
+    let app = spawn_app_at("2026-03-02T09:00:00Z".parse().unwrap()).await;
+    let receiver = Receiver::start(2).await;
+    let k = app
+        .post("/api/v1/channel-connectors", json!({"channel": "chat", "url": receiver.url(), "secret": SECRET}))
+        .await;
+    assert_eq!(k.status, StatusCode::CREATED, "{}", k.body);
+    assert_eq!((k.body["channel"].as_str(), k.body["secret"].as_str()), (Some("chat"), Some(SECRET)));
+
+    let r = app
+        .post("/api/v1/intake/conversations", escalation("conv-9", json!([{"from": "customer", "text": "Help"}])))
+        .await;
+    let case_id = r.body["case"]["id"].as_str().unwrap().to_string();
+    // Neither an internal note nor the customer's own words go out; the agent's reply does.
+    app.post(&format!("/api/v1/cases/{case_id}/comments"), json!({"body": "looks like a refund", "internal": true}))
+        .await;
+    let reply = app.post(&format!("/api/v1/cases/{case_id}/comments"), json!({"body": "Refunded, sorry!"})).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    let reply_id = reply.body["id"].as_str().unwrap();
+    // An email case's reply is not the connector's.
+    let email_case = app.create_case(json!({"subject": "By mail", "channel": "email"})).await;
+    let email_id = email_case["id"].as_str().unwrap();
+    app.post(&format!("/api/v1/cases/{email_id}/comments"), json!({"body": "Mail answer"})).await;
+
+    for n in 1..=2 {
+        receiver.wait_until(&format!("attempt {n}"), |got| got.len() >= n).await;
+        wait_for_deliveries(&app, &case_id, "the failure recorded", |log| {
+            log.len() == 1
+                && log[0]["attempts"] == n
+                && log[0]["status"] == "pending"
+                && log[0]["response_status"] == 500
+        })
+        .await;
+        advance(&app, SignedDuration::from_hours(2));
+    }
+    let got = receiver.wait_until("the reply delivered", |got| got.iter().any(|r| r.answered == 204)).await;
+    assert_eq!(got.len(), 3, "two failures and a success: {got:#?}");
+    for r in &got {
+        assert!(verifies(SECRET, &r.signature, &r.body), "signature {} of {}", r.signature, r.body);
+        assert!(!verifies("chsec_another_secret_0000000000000", &r.signature, &r.body));
+        assert_eq!(r.body, got[0].body, "every retry sends the same body");
+    }
+    let body = &got[0].json;
+    assert_eq!(
+        (body["case_id"].as_str(), body["conversation_id"].as_str(), body["channel"].as_str()),
+        (Some(case_id.as_str()), Some("conv-9"), Some("chat")),
+        "{body}"
+    );
+    assert_eq!(
+        (body["message"]["id"].as_str(), body["message"]["text"].as_str()),
+        (Some(reply_id), Some("Refunded, sorry!"))
+    );
+    assert!(got[0].delivery.starts_with("chd_"), "{:?}", got[0].delivery);
+
+    let log =
+        wait_for_deliveries(&app, &case_id, "delivered", |log| log.iter().any(|d| d["status"] == "delivered")).await;
+    assert_eq!(log.len(), 1, "{log:#?}");
+    assert_eq!((log[0]["attempts"].as_i64(), log[0]["comment_id"].as_str()), (Some(3), Some(reply_id)));
+    let timeline = app.timeline(&case_id).await;
+    let sent: Vec<&Value> = timeline.iter().filter(|e| e["kind"] == "channel.sent").collect();
+    assert_eq!(sent.len(), 1, "{timeline:#?}");
+    assert_eq!(
+        (sent[0]["data"]["comment_id"].as_str(), sent[0]["data"]["attempts"].as_i64()),
+        (Some(reply_id), Some(3))
+    );
+    assert!(channel_deliveries(&app, email_id).await.is_empty(), "email cases keep going by email");
+    receiver.stop();
+}
+
+#[tokio::test]
+async fn a_reply_failing_for_a_day_is_given_up_on_the_timeline() {
+    let app = spawn_app_at("2026-03-02T09:00:00Z".parse().unwrap()).await;
+    let receiver = Receiver::start(usize::MAX).await;
+    let k = app.post("/api/v1/channel-connectors", json!({"channel": "whatsapp", "url": receiver.url()})).await;
+    assert_eq!(k.status, StatusCode::CREATED, "{}", k.body);
+    let mut body = escalation("wa-1", json!([{"from": "customer", "text": "Hola"}]));
+    body["channel"] = json!("whatsapp");
+    let r = app.post("/api/v1/intake/conversations", body).await;
+    let case_id = r.body["case"]["id"].as_str().unwrap().to_string();
+    app.post(&format!("/api/v1/cases/{case_id}/comments"), json!({"body": "Hola!"})).await;
+    let mut n = 1;
+    loop {
+        receiver.wait_until(&format!("attempt {n}"), |got| got.len() >= n).await;
+        let log = wait_for_deliveries(&app, &case_id, "the failure recorded", |log| {
+            log.len() == 1
+                && (log[0]["status"] == "failed" || (log[0]["attempts"] == n && log[0]["status"] == "pending"))
+        })
+        .await;
+        if log[0]["status"] == "failed" {
+            break;
+        }
+        assert!(n < 40, "still retried after {n} attempts: {log:#?}");
+        advance(&app, SignedDuration::from_hours(2));
+        n += 1;
+    }
+    let failed: Vec<Value> =
+        app.timeline(&case_id).await.into_iter().filter(|e| e["kind"] == "channel.failed").collect();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0]["data"]["error"], "the endpoint answered 500");
+    receiver.stop();
+}
+
+#[tokio::test]
+async fn connectors_are_validated_and_managed_by_admins() {
+    let app = spawn_app().await;
+    for (body, field) in [
+        (json!({"channel": "email", "url": "https://x.example/in"}), "channel"),
+        (json!({"channel": "sms"}), "url"),
+        (json!({"channel": "sms", "url": "ftp://x.example"}), "url"),
+        (json!({"channel": "sms", "url": "https://x.example", "secret": "short"}), "secret"),
+    ] {
+        let r = app.post("/api/v1/channel-connectors", body.clone()).await;
+        r.assert_problem(422, "validation_failed");
+        assert!(r.error_fields().contains(&field.to_string()), "{field}: {}", r.body);
+    }
+    let k = app.post("/api/v1/channel-connectors", json!({"channel": "sms", "url": "https://sms.example/out"})).await;
+    assert_eq!(k.status, StatusCode::CREATED, "{}", k.body);
+    assert!(k.body["secret"].as_str().unwrap().starts_with("whsec_"), "a secret is made: {}", k.body);
+    let id = k.body["id"].as_str().unwrap();
+    let twice = app.post("/api/v1/channel-connectors", json!({"channel": "SMS", "url": "https://other.example"})).await;
+    twice.assert_problem(409, "connector_exists");
+
+    let got = app.get(&format!("/api/v1/channel-connectors/{id}")).await;
+    assert_eq!(
+        (got.body["url"].as_str(), got.body.get("secret")),
+        (Some("https://sms.example/out"), None),
+        "{}",
+        got.body
+    );
+    let p = app
+        .patch(&format!("/api/v1/channel-connectors/{id}"), json!({"url": "https://sms2.example/out", "active": false}))
+        .await;
+    assert_eq!(
+        (p.body["url"].as_str(), p.body["active"].as_bool()),
+        (Some("https://sms2.example/out"), Some(false)),
+        "{}",
+        p.body
+    );
+    let list = app.get("/api/v1/channel-connectors").await;
+    assert_eq!(list.body["data"].as_array().unwrap().len(), 1, "{}", list.body);
+
+    let (_, agent) = app.agent().await;
+    let r = app.call(Method::GET, "/api/v1/channel-connectors", Some(&agent), None, &[]).await;
+    r.assert_problem(403, "forbidden");
+
+    let d = app.delete(&format!("/api/v1/channel-connectors/{id}")).await;
+    assert_eq!(d.status, StatusCode::NO_CONTENT);
+    assert_eq!(app.get(&format!("/api/v1/channel-connectors/{id}")).await.status, StatusCode::NOT_FOUND);
+}
