@@ -4744,6 +4744,8 @@ async fn scenario_portal_links_sessions_and_scope(store: &Store) {
     assert!(store.find_portal_session("s1").await.unwrap().is_some());
     store.delete_portal_session("s1").await.unwrap();
     assert_eq!(store.find_portal_session("s1").await.unwrap(), None);
+}
+
 // ---- scenarios: messaging channels ----------------------------------------------------------------
 
 /// Dispatches replies until `want` deliveries were made in all (on PostgreSQL the dispatcher
