@@ -6,7 +6,7 @@
 //! [`super::admin_users`] (users and API tokens), [`super::admin_queues`] (queues and their
 //! members), [`super::admin_sla`] (SLA policies and business calendars), [`super::admin_rules`]
 //! (automation rules), [`super::admin_macros`] (macros), [`super::admin_workflow`]
-//! (custom statuses and categories) and [`super::admin_webhooks`] (webhooks and their deliveries).
+//! (custom statuses and categories), [`super::admin_settings`] (mail and assistant settings) and [`super::admin_webhooks`] (webhooks and their deliveries).
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -183,6 +183,11 @@ pub async fn index(viewer: Viewer) -> Result<Response, UiError> {
             href: "/admin/workflow",
             title: "Statuses and categories",
             text: "The statuses cases move through, and the categories with the fields each asks for.",
+        },
+        Section {
+            href: "/admin/settings",
+            title: "Mail and assistant",
+            text: "The server outgoing mail goes through, and which provider the assistant uses.",
         },
         Section { href: "/admin/trash", title: "Trash", text: "Deleted cases, restorable for 30 days." },
     ];

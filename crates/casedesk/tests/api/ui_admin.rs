@@ -898,3 +898,104 @@ async fn custom_statuses_and_categories_with_their_fields() {
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert!(!b.get("/admin/workflow").await.html.contains("Theirs"));
 }
+
+#[tokio::test]
+async fn mail_and_assistant_settings_never_show_their_secrets() {
+    let app = spawn_app().await;
+    let mut b = admin(&app).await;
+    assert!(b.get("/admin").await.html.contains("href=\"/admin/settings\""));
+    let page = b.get("/admin/settings").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.html);
+    assert!(page.html.contains("id=\"mail-password-state\">not set<"), "{}", page.html);
+    assert!(page.html.contains("id=\"ai-key-state\">not set<"), "{}", page.html);
+
+    // Mail: bad input beside its field, nothing written.
+    let mail = |port: &'static str, from: &'static str| {
+        vec![
+            ("smtp_host", "smtp.acme.test"),
+            ("smtp_port", port),
+            ("smtp_security", "starttls"),
+            ("smtp_username", "desk"),
+            ("smtp_password", "s3cret-pass"),
+            ("from_address", from),
+            ("from_name", "Acme support"),
+        ]
+    };
+    let r = b.submit("/admin/settings", "/admin/settings/mail", &mail("70000", "support@acme.test")).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.html);
+    assert!(r.html.contains("id=\"mail-smtp_port-error\""), "{}", r.html);
+    assert!(!r.html.contains("s3cret-pass"), "the password is not sent back");
+    let r = b.submit("/admin/settings", "/admin/settings/mail", &mail("587", "not-an-address")).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.html.contains("id=\"mail-from_address-error\""), "{}", r.html);
+    let m = app.get("/api/v1/mail/settings").await.body;
+    assert!(m["smtp_host"].is_null() && m["smtp_password_set"] == false, "nothing written: {m}");
+
+    let r = b.submit("/admin/settings", "/admin/settings/mail", &mail("587", "support@acme.test")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.html);
+    assert!(r.html.contains("Saved.") && r.html.contains("id=\"mail-password-state\">set<"), "{}", r.html);
+    assert!(!r.html.contains("s3cret-pass"), "never shown back");
+    let m = app.get("/api/v1/mail/settings").await.body;
+    assert_eq!(
+        (m["smtp_host"].as_str(), m["smtp_port"].as_i64(), m["smtp_username"].as_str(), m["from_address"].as_str()),
+        (Some("smtp.acme.test"), Some(587), Some("desk"), Some("support@acme.test"))
+    );
+    assert_eq!((m["smtp_password_set"].as_bool(), m["sending"].as_bool()), (Some(true), Some(true)));
+    // An empty password field keeps the stored one; the checkbox removes it.
+    let mut keep = mail("2525", "support@acme.test");
+    keep[4] = ("smtp_password", "");
+    let r = b.submit("/admin/settings", "/admin/settings/mail", &keep).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.html);
+    let m = app.get("/api/v1/mail/settings").await.body;
+    assert_eq!((m["smtp_port"].as_i64(), m["smtp_password_set"].as_bool()), (Some(2525), Some(true)));
+    keep.push(("remove_password", "true"));
+    b.submit("/admin/settings", "/admin/settings/mail", &keep).await;
+    assert_eq!(app.get("/api/v1/mail/settings").await.body["smtp_password_set"], false);
+
+    // Assistant: an OpenAI-compatible endpoint with a key, shown only as set.
+    let ai = [
+        ("provider", "openai_compatible"),
+        ("base_url", "http://127.0.0.1:9/v1"),
+        ("model", "gpt-test"),
+        ("api_key", "sk-very-secret-key"),
+        ("api_key_header", "authorization"),
+        ("api_version", ""),
+        ("timeout_secs", "500"),
+    ];
+    let r = b.submit("/admin/settings", "/admin/settings/ai", &ai).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.html);
+    assert!(r.html.contains("id=\"ai-timeout_secs-error\""), "{}", r.html);
+    assert!(!r.html.contains("sk-very-secret-key"));
+    assert_eq!(app.get("/api/v1/ai/settings").await.body["provider"], "builtin", "nothing written");
+    let mut ai = ai.to_vec();
+    ai[6] = ("timeout_secs", "15");
+    let r = b.submit("/admin/settings", "/admin/settings/ai", &ai).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.html);
+    assert!(r.html.contains("id=\"ai-key-state\">set<") && !r.html.contains("sk-very-secret-key"), "{}", r.html);
+    let a = app.get("/api/v1/ai/settings").await.body;
+    assert_eq!(
+        (a["provider"].as_str(), a["model"].as_str(), a["timeout_secs"].as_i64(), a["api_key_set"].as_bool()),
+        (Some("openai_compatible"), Some("gpt-test"), Some(15), Some(true))
+    );
+    let page = b.get("/admin/settings").await;
+    assert!(page.html.contains("value=\"gpt-test\"") && !page.html.contains("sk-very-secret-key"), "{}", page.html);
+    ai.push(("remove_api_key", "true"));
+    b.submit("/admin/settings", "/admin/settings/ai", &ai).await;
+    assert_eq!(app.get("/api/v1/ai/settings").await.body["api_key_set"], false);
+
+    // Agents are refused, and change nothing.
+    let mut agent = agnes(&app).await;
+    assert_eq!(agent.get("/admin/settings").await.status, StatusCode::FORBIDDEN);
+    let csrf = agent.get("/cases").await.csrf();
+    let r = agent
+        .post(
+            "/admin/settings/mail",
+            &[("_csrf", csrf.as_str()), ("smtp_host", "evil.example"), ("smtp_security", "none")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = agent.post("/admin/settings/ai", &[("_csrf", csrf.as_str()), ("provider", "builtin")]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.get("/api/v1/mail/settings").await.body["smtp_host"], "smtp.acme.test");
+    assert_eq!(app.get("/api/v1/ai/settings").await.body["provider"], "openai_compatible");
+}
