@@ -5,7 +5,8 @@
 //! restorable (they are purged after 30 days). The other admin pages live beside it:
 //! [`super::admin_users`] (users and API tokens), [`super::admin_queues`] (queues and their
 //! members), [`super::admin_sla`] (SLA policies and business calendars), [`super::admin_rules`]
-//! (automation rules) and [`super::admin_webhooks`] (webhooks and their deliveries).
+//! (automation rules), [`super::admin_macros`] (macros), [`super::admin_workflow`]
+//! (custom statuses and categories), [`super::admin_settings`] (mail and assistant settings) and [`super::admin_webhooks`] (webhooks and their deliveries).
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -162,6 +163,31 @@ pub async fn index(viewer: Viewer) -> Result<Response, UiError> {
             href: "/admin/webhooks",
             title: "Webhooks",
             text: "Endpoints told of every change, with the log of each delivery.",
+        },
+        Section {
+            href: "/admin/sla",
+            title: "SLA policies and calendars",
+            text: "Response and resolution targets, and the business hours they count in.",
+        },
+        Section {
+            href: "/admin/rules",
+            title: "Automation rules",
+            text: "What happens by itself when a case is created or changes.",
+        },
+        Section {
+            href: "/admin/macros",
+            title: "Macros",
+            text: "Saved replies and actions agents apply to a case by hand.",
+        },
+        Section {
+            href: "/admin/workflow",
+            title: "Statuses and categories",
+            text: "The statuses cases move through, and the categories with the fields each asks for.",
+        },
+        Section {
+            href: "/admin/settings",
+            title: "Mail and assistant",
+            text: "The server outgoing mail goes through, and which provider the assistant uses.",
         },
         Section { href: "/admin/trash", title: "Trash", text: "Deleted cases, restorable for 30 days." },
     ];

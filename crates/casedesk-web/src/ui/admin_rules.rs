@@ -1,6 +1,7 @@
-//! Admin page for automation rules: `/admin/rules` lists them, newest last, each switched on
+//! Admin pages for automation rules: `/admin/rules` lists them, newest last, each switched on
 //! or off with one button, and adds a rule from its JSON definition (the document the API
-//! takes, `RuleRequest`), listing every error with the field it names (`actions[0].queue_id`).
+//! takes, `RuleRequest`), listing every error with the field it names (`actions[0].queue_id`);
+//! `/admin/rules/{id}` shows a rule's definition to change it.
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -10,12 +11,14 @@ use casedesk_core::store::PageRequest;
 use casedesk_domain::automation::RuleInput;
 
 use super::admin::{invalid, require_admin};
-use super::admin_sla::{Definition, parse, text};
+use super::admin_sla::{Definition, Kind, definition_of, parse, show, text, update};
 use super::display::{Chrome, FieldErrors};
 use super::error::{UiError, html};
 use super::session::{Posted, Viewer};
 use crate::AppState;
-use crate::api::automation::RuleRequest;
+use crate::api::automation::{RuleRequest, RuleResponse};
+
+const RULE: Kind = Kind { name: "rule", path: "/admin/rules", title: "Automation rule", back: "/admin/rules" };
 
 const RULE_EXAMPLE: &str = r#"{
   "name": "Critical cases get a tag",
@@ -64,7 +67,7 @@ pub async fn create_rule(State(s): State<AppState>, p: Posted) -> Result<Respons
         Err(e) => Err(e),
     };
     match result {
-        Ok(_) => Ok(Redirect::to("/admin/rules").into_response()),
+        Ok(r) => Ok(Redirect::to(&format!("/admin/rules/{}", r.id)).into_response()),
         Err(e) => {
             let form = Definition::new("rule", "/admin/rules".into(), text, invalid(e, "name")?);
             rules_page(&s, &p.viewer, form).await
@@ -78,4 +81,23 @@ pub async fn set_active(State(s): State<AppState>, Path(id): Path<String>, p: Po
     let input = RuleInput { active: Some(p.form.get("active") == Some("true")), ..Default::default() };
     s.app.update_rule(&p.viewer.who.actor, &id, input).await?;
     Ok(Redirect::to("/admin/rules").into_response())
+}
+
+pub async fn rule(State(s): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> Result<Response, UiError> {
+    require_admin(&viewer)?;
+    let r = s.app.get_rule(&viewer.who.actor, &id).await?;
+    let name = r.name.clone();
+    Ok(show(&viewer, &RULE, &id, &name, definition_of(RuleResponse::from(r))?, FieldErrors::default(), false))
+}
+
+/// Changes a rule to the posted definition; what it leaves out stays as it was.
+pub async fn update_rule(State(s): State<AppState>, Path(id): Path<String>, p: Posted) -> Result<Response, UiError> {
+    require_admin(&p.viewer)?;
+    let actor = &p.viewer.who.actor;
+    let current = s.app.get_rule(actor, &id).await?;
+    let write = async |r: RuleRequest| {
+        let saved = s.app.update_rule(actor, &id, r.into()).await?;
+        Ok((saved.name.clone(), definition_of(RuleResponse::from(saved))?))
+    };
+    update(&p, &RULE, &id, &current.name, write).await
 }

@@ -145,11 +145,11 @@ pub fn parse<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, AppError> 
 }
 
 /// A record's definition as the textarea shows it: the API's answer without what is not
-/// written (id, times).
-fn definition_of(response: impl Serialize) -> Result<String, AppError> {
+/// written (id, author, times).
+pub fn definition_of(response: impl Serialize) -> Result<String, AppError> {
     let mut v = serde_json::to_value(response).map_err(|e| AppError::Internal(e.to_string()))?;
     if let Some(o) = v.as_object_mut() {
-        for k in ["id", "created_at", "updated_at"] {
+        for k in ["id", "created_by", "created_at", "updated_at"] {
             o.remove(k);
         }
     }
@@ -160,17 +160,20 @@ pub fn text(p: &Posted) -> String {
     p.form.0.iter().find(|(k, _)| k == "definition").map(|(_, v)| v.clone()).unwrap_or_default()
 }
 
-/// What tells a policy's pages from a calendar's.
+/// What tells the pages of one kind of record written as a definition from another's.
 pub struct Kind {
     /// The form's id prefix.
-    name: &'static str,
+    pub name: &'static str,
     /// Where they are created; each one's page is below it.
-    path: &'static str,
-    title: &'static str,
+    pub path: &'static str,
+    pub title: &'static str,
+    /// The page that lists them.
+    pub back: &'static str,
 }
 
-const POLICY: Kind = Kind { name: "policy", path: "/admin/sla/policies", title: "SLA policy" };
-const CALENDAR: Kind = Kind { name: "calendar", path: "/admin/sla/calendars", title: "Business calendar" };
+const POLICY: Kind = Kind { name: "policy", path: "/admin/sla/policies", title: "SLA policy", back: "/admin/sla" };
+const CALENDAR: Kind =
+    Kind { name: "calendar", path: "/admin/sla/calendars", title: "Business calendar", back: "/admin/sla" };
 
 /// Creates a record from the posted definition with `write` (which answers its id), or shows the
 /// list page again with the errors beside that form.
@@ -207,7 +210,7 @@ struct DefinitionPage {
 }
 
 /// A record's page: its definition in the form, with `errors` if it was just refused.
-fn show(
+pub fn show(
     viewer: &Viewer,
     kind: &Kind,
     id: &str,
@@ -219,12 +222,12 @@ fn show(
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let form = Definition::new(kind.name, format!("{}/{id}", kind.path), text, errors);
     let title = format!("{}: {name}", kind.title);
-    html(status, &DefinitionPage { chrome: Chrome::of(viewer, "admin"), title, back: "/admin/sla", form, saved })
+    html(status, &DefinitionPage { chrome: Chrome::of(viewer, "admin"), title, back: kind.back, form, saved })
 }
 
 /// Changes a record to the posted definition with `write` (which answers its new name and
 /// definition), or shows its page again with the errors.
-async fn update<Req: serde::de::DeserializeOwned>(
+pub async fn update<Req: serde::de::DeserializeOwned>(
     p: &Posted,
     kind: &Kind,
     id: &str,

@@ -12,14 +12,17 @@
 //! logged on a case), [`live`] (server-sent events for live pages, and who else is on a case), [`panels`] (the case page's
 //! SLA, requester, milestones, links and files), [`compose`] (macros, updates by email, profile fields), [`people`] (contacts and
 //! accounts with their cases), [`reports`] (the reports page with its SVG charts), [`csat`] (the public satisfaction survey
-//! page), [`portal`] (the customer portal: requesters' sign-in by mailed link or visitor token, and their cases), [`admin`] (the admin index, what admin pages share, and the trash), [`admin_users`] (users and API tokens), [`admin_queues`] (queues and their members), [`admin_sla`] (SLA policies and business calendars), [`admin_rules`] (automation rules), [`admin_webhooks`] (webhooks and their deliveries), [`display`] (how values read on a page).
+//! page), [`portal`] (the customer portal: requesters' sign-in by mailed link or visitor token, and their cases), [`admin`] (the admin index, what admin pages share, and the trash), [`admin_users`] (users and API tokens), [`admin_queues`] (queues and their members), [`admin_sla`] (SLA policies and business calendars), [`admin_rules`] (automation rules), [`admin_macros`] (macros), [`admin_settings`] (mail and assistant settings), [`admin_workflow`] (custom statuses and categories), [`admin_webhooks`] (webhooks and their deliveries), [`display`] (how values read on a page).
 
 pub mod admin;
+pub mod admin_macros;
 pub mod admin_queues;
 pub mod admin_rules;
+pub mod admin_settings;
 pub mod admin_sla;
 pub mod admin_users;
 pub mod admin_webhooks;
+pub mod admin_workflow;
 pub mod assets;
 pub mod assistant;
 pub mod auth;
@@ -111,7 +114,18 @@ pub fn routes(config: &UiConfig) -> Router<AppState> {
         .route("/admin/sla/calendars", post(admin_sla::create_calendar))
         .route("/admin/sla/calendars/{id}", get(admin_sla::calendar).post(admin_sla::update_calendar))
         .route("/admin/rules", get(admin_rules::rules).post(admin_rules::create_rule))
+        .route("/admin/rules/{id}", get(admin_rules::rule).post(admin_rules::update_rule))
         .route("/admin/rules/{id}/active", post(admin_rules::set_active))
+        .route("/admin/macros", get(admin_macros::macros).post(admin_macros::create_macro))
+        .route("/admin/macros/{id}", get(admin_macros::macro_).post(admin_macros::update_macro))
+        .route("/admin/macros/{id}/delete", post(admin_macros::delete_macro))
+        .route("/admin/workflow", get(admin_workflow::index))
+        .route("/admin/workflow/statuses", post(admin_workflow::create_status))
+        .route("/admin/workflow/categories", post(admin_workflow::create_category))
+        .route("/admin/workflow/categories/{id}", get(admin_workflow::category).post(admin_workflow::update_category))
+        .route("/admin/settings", get(admin_settings::settings))
+        .route("/admin/settings/mail", post(admin_settings::update_mail))
+        .route("/admin/settings/ai", post(admin_settings::update_ai))
         .route("/admin/trash", get(admin::trash))
         .route("/admin/trash/{id}/restore", post(admin::restore))
         .route("/reports", get(reports::page))

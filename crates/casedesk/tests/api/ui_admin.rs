@@ -594,14 +594,408 @@ async fn automation_rules_are_added_from_their_definition_and_switched_on_and_of
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert_eq!(app.get(&format!("/api/v1/automation-rules/{id}")).await.body["active"], true);
 
-    // Another organization's rule cannot be switched.
+    // Its page shows the definition to change; an error names its field and changes nothing.
+    let path = format!("/admin/rules/{id}");
+    assert!(b.get("/admin/rules").await.html.contains(&format!("href=\"{path}\"")));
+    let page = b.get(&path).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.html.contains("Automation rule: Critical gets a tag") && page.html.contains("&#34;add_tag&#34;"),
+        "prefilled: {}",
+        page.html
+    );
+    assert!(!page.html.contains("&#34;created_by&#34;"), "only what can be written: {}", page.html);
+    let edited = json!({"name": "Critical gets two tags", "trigger": "case.created",
+        "conditions": {"all": [{"field": "priority", "operator": "is", "value": "critical"}]},
+        "actions": [{"type": "add_tag", "tag": "urgent"}, {"type": "add_tag", "tag": "vip"}], "active": true});
+    let r = b.submit(&path, &path, &[("definition", &edited.to_string())]).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.html);
+    assert!(r.html.contains("Saved.") && r.html.contains("Critical gets two tags"), "{}", r.html);
+    let got = app.get(&format!("/api/v1/automation-rules/{id}")).await.body;
+    assert_eq!(got["name"], "Critical gets two tags");
+    assert_eq!(got["actions"][1]["tag"], "vip");
+    let r = b.submit(&path, &path, &[("definition", r#"{"trigger": "case.exploded"}"#)]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.html.contains("<code>trigger</code>") && r.html.contains("case.exploded"), "{}", r.html);
+    let r = b.submit(&path, &path, &[("definition", r#"{"name": "X", "colour": "red"}"#)]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.html.contains("<code>definition</code>"), "{}", r.html);
+    assert_eq!(app.get(&format!("/api/v1/automation-rules/{id}")).await.body["name"], "Critical gets two tags");
+    let mut agent = agnes(&app).await;
+    assert_eq!(agent.get(&path).await.status, StatusCode::FORBIDDEN);
+
+    // Another organization's rule cannot be switched or changed.
     let (_, other) = app.other_org().await;
     let theirs = app.call(reqwest::Method::POST, "/api/v1/automation-rules", Some(&other), Some(&rule), &[]).await;
     assert_eq!(theirs.status, StatusCode::CREATED, "{}", theirs.body);
     let theirs = theirs.body["id"].as_str().unwrap().to_string();
     let r = b.submit("/admin/rules", &format!("/admin/rules/{theirs}/active"), &[("active", "false")]).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(b.get(&format!("/admin/rules/{theirs}")).await.status, StatusCode::NOT_FOUND);
+    let r = b.submit("/admin/rules", &format!("/admin/rules/{theirs}"), &[("definition", r#"{"name": "Ours"}"#)]).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
     let got =
         app.call(reqwest::Method::GET, &format!("/api/v1/automation-rules/{theirs}"), Some(&other), None, &[]).await;
-    assert_eq!(got.body["active"], true);
+    assert_eq!((got.body["active"].as_bool(), got.body["name"].as_str()), (Some(true), Some("Critical gets a tag")));
+}
+
+#[tokio::test]
+async fn macros_are_added_changed_and_deleted() {
+    let app = spawn_app().await;
+    let mut b = admin(&app).await;
+    let page = b.get("/admin/macros").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.html.contains("id=\"new-macro-actions\""), "{}", page.html);
+    assert!(b.get("/admin").await.html.contains("href=\"/admin/macros\""));
+
+    // Bad input: an unknown placeholder on the reply, an action's error on the actions field,
+    // actions that are not JSON; what was typed is kept and nothing is written.
+    let r = b
+        .submit(
+            "/admin/macros",
+            "/admin/macros",
+            &[
+                ("name", "Refund"),
+                ("body", "Hi {{requester.nickname}}"),
+                ("actions", r#"[{"type": "explode"}]"#),
+                ("shared", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.html);
+    assert!(r.html.contains("id=\"new-macro-body-error\""), "{}", r.html);
+    assert!(r.html.contains("id=\"new-macro-actions-error\"") && r.html.contains("actions[0].type"), "{}", r.html);
+    assert!(r.html.contains("requester.nickname"), "kept: {}", r.html);
+    let r = b
+        .submit(
+            "/admin/macros",
+            "/admin/macros",
+            &[("name", "Refund"), ("actions", r#"[{"type": "assign_to_queue", "queue_id": "q_doesnotexist"}]"#)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.html);
+    assert!(r.html.contains("id=\"new-macro-actions-error\"") && r.html.contains("actions[0].queue_id"), "{}", r.html);
+    assert!(r.html.contains("q_doesnotexist"), "kept: {}", r.html);
+    let r = b
+        .submit("/admin/macros", "/admin/macros", &[("name", "Refund"), ("body", "Hi"), ("actions", "[{\"type\":")])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.html.contains("id=\"new-macro-actions-error\"") && r.html.contains("not valid JSON"), "{}", r.html);
+    let r = b.submit("/admin/macros", "/admin/macros", &[("name", ""), ("body", ""), ("actions", "[]")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.html.contains("id=\"new-macro-name-error\""), "{}", r.html);
+    assert!(app.get("/api/v1/macros").await.body["data"].as_array().unwrap().is_empty(), "nothing written");
+
+    let r = b
+        .submit(
+            "/admin/macros",
+            "/admin/macros",
+            &[
+                ("name", "Refund"),
+                ("body", "Hi {{requester.name}}, your refund is on its way."),
+                ("actions", r#"[{"type": "set_status", "status": "pending"}, {"type": "add_tag", "tag": "refund"}]"#),
+                ("shared", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.html);
+    let id = id_from(r.location(), "/admin/macros/");
+    let m = app.get(&format!("/api/v1/macros/{id}")).await.body;
+    assert_eq!(
+        (m["name"].as_str(), m["shared"].as_bool(), m["internal"].as_bool()),
+        (Some("Refund"), Some(true), Some(false))
+    );
+    assert_eq!(m["actions"].as_array().unwrap().len(), 2, "{m}");
+    assert_eq!(m["actions"][1]["tag"], "refund");
+    let path = format!("/admin/macros/{id}");
+    assert!(b.get("/admin/macros").await.html.contains(&format!("href=\"{path}\"")));
+    let page = b.get(&path).await;
+    assert!(
+        page.html.contains("your refund is on its way") && page.html.contains("&#34;add_tag&#34;"),
+        "{}",
+        page.html
+    );
+
+    // Changed: the reply becomes an internal note and the actions are replaced.
+    let r = b
+        .submit(
+            &path,
+            &path,
+            &[
+                ("name", "Refund note"),
+                ("body", "Refund sent."),
+                ("internal", "true"),
+                ("actions", r#"[{"type": "set_priority", "priority": "low"}]"#),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.html);
+    assert!(r.html.contains("Saved."));
+    let m = app.get(&format!("/api/v1/macros/{id}")).await.body;
+    assert_eq!((m["name"].as_str(), m["internal"].as_bool()), (Some("Refund note"), Some(true)));
+    assert_eq!(m["actions"], json!([{"type": "set_priority", "priority": "low"}]));
+    let r = b.submit(&path, &path, &[("name", "Refund note"), ("body", ""), ("actions", r#"{"type": "x"}"#)]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.html.contains("id=\"macro-actions-error\""), "{}", r.html);
+    assert_eq!(app.get(&format!("/api/v1/macros/{id}")).await.body["body"], "Refund sent.", "unchanged");
+
+    // Agents are refused; another organization's macro is a 404 page.
+    let mut agent = agnes(&app).await;
+    assert_eq!(agent.get("/admin/macros").await.status, StatusCode::FORBIDDEN);
+    assert_eq!(agent.get(&path).await.status, StatusCode::FORBIDDEN);
+    let csrf = agent.get("/cases").await.csrf();
+    let r = agent.post(&format!("{path}/delete"), &[("_csrf", csrf.as_str())]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = agent.post("/admin/macros", &[("_csrf", csrf.as_str()), ("name", "Shadow"), ("body", "Hi")]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let (_, other) = app.other_org().await;
+    let theirs = app
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/macros",
+            Some(&other),
+            Some(&json!({"name": "Theirs", "body": "Hello", "shared": true})),
+            &[],
+        )
+        .await;
+    assert_eq!(theirs.status, StatusCode::CREATED, "{}", theirs.body);
+    let theirs = theirs.body["id"].as_str().unwrap().to_string();
+    assert_eq!(b.get(&format!("/admin/macros/{theirs}")).await.status, StatusCode::NOT_FOUND);
+    let r = b.submit("/admin/macros", &format!("/admin/macros/{theirs}/delete"), &[]).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(!b.get("/admin/macros").await.html.contains("Theirs"));
+    let got = app.call(reqwest::Method::GET, &format!("/api/v1/macros/{theirs}"), Some(&other), None, &[]).await;
+    assert_eq!(got.status, StatusCode::OK);
+
+    // Deleted.
+    let r = b.submit(&path, &format!("{path}/delete"), &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(app.get(&format!("/api/v1/macros/{id}")).await.status, StatusCode::NOT_FOUND);
+    assert!(app.get("/api/v1/macros").await.body["data"].as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn custom_statuses_and_categories_with_their_fields() {
+    let app = spawn_app().await;
+    let mut b = admin(&app).await;
+    assert!(b.get("/admin").await.html.contains("href=\"/admin/workflow\""));
+    let page = b.get("/admin/workflow").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.html);
+    let statuses = app.get("/api/v1/case-statuses").await.body["data"].as_array().unwrap().clone();
+    let before = statuses.len();
+    let first = statuses[0]["name"].as_str().unwrap();
+    assert!(page.html.contains(first), "the built-in statuses are listed: {}", page.html);
+    assert!(page.html.contains("&#34;order_number&#34;"), "an example category: {}", page.html);
+
+    // A status: bad input beside its field, nothing written; then one that pauses the clocks.
+    let r = b
+        .submit(
+            "/admin/workflow",
+            "/admin/workflow/statuses",
+            &[("name", "Waiting on vendor"), ("category", "sleeping"), ("pauses_sla", "true")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.html);
+    assert!(r.html.contains("id=\"new-status-category-error\""), "{}", r.html);
+    assert!(r.html.contains("value=\"Waiting on vendor\""), "kept: {}", r.html);
+    let r = b
+        .submit(
+            "/admin/workflow",
+            "/admin/workflow/statuses",
+            &[("name", "Waiting on vendor"), ("category", "pending"), ("position", "first")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.html.contains("id=\"new-status-position-error\""), "{}", r.html);
+    assert_eq!(app.get("/api/v1/case-statuses").await.body["data"].as_array().unwrap().len(), before);
+    let r = b
+        .submit(
+            "/admin/workflow",
+            "/admin/workflow/statuses",
+            &[("name", "Waiting on vendor"), ("category", "pending"), ("pauses_sla", "true"), ("position", "5")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.html);
+    let statuses = app.get("/api/v1/case-statuses").await.body["data"].as_array().unwrap().clone();
+    let s = statuses.iter().find(|s| s["name"] == "Waiting on vendor").expect("created").clone();
+    assert_eq!(
+        (s["category"].as_str(), s["pauses_sla"].as_bool(), s["position"].as_i64(), s["is_default"].as_bool()),
+        (Some("pending"), Some(true), Some(5), Some(false))
+    );
+    assert!(b.get("/admin/workflow").await.html.contains("Waiting on vendor"));
+
+    // A category with its fields, written as its definition; errors name the field.
+    let bad = json!({"name": "Refund", "fields": [{"key": "Order Number", "kind": "text"}]});
+    let r = b.submit("/admin/workflow", "/admin/workflow/categories", &[("definition", &bad.to_string())]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.html);
+    assert!(r.html.contains("id=\"category-errors\"") && r.html.contains("<code>fields[0]"), "{}", r.html);
+    let r =
+        b.submit("/admin/workflow", "/admin/workflow/categories", &[("definition", r#"{"name": "Refund",}"#)]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.html.contains("<code>definition</code>"), "{}", r.html);
+    let cats = || async { app.get("/api/v1/case-categories").await.body["data"].as_array().unwrap().clone() };
+    assert!(!cats().await.iter().any(|c| c["name"] == "Refund"), "nothing written");
+    let def = json!({"name": "Refund", "fields": [
+        {"key": "order_number", "label": "Order number", "kind": "text", "required": true},
+        {"key": "reason", "label": "Reason", "kind": "select", "options": ["Damaged", "Late"]}]});
+    let r = b.submit("/admin/workflow", "/admin/workflow/categories", &[("definition", &def.to_string())]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.html);
+    let id = id_from(r.location(), "/admin/workflow/categories/");
+    let c = app.get(&format!("/api/v1/case-categories/{id}")).await.body;
+    assert_eq!(c["name"], "Refund");
+    assert_eq!(c["fields"][0]["key"], "order_number");
+    assert_eq!(c["fields"][1]["options"], json!(["Damaged", "Late"]));
+    let list = b.get("/admin/workflow").await;
+    assert!(
+        list.html.contains(&format!("href=\"/admin/workflow/categories/{id}\""))
+            && list.html.contains("Order number (text, required)"),
+        "{}",
+        list.html
+    );
+
+    // Its page: the definition prefilled, changed, refused without a change.
+    let path = format!("/admin/workflow/categories/{id}");
+    let page = b.get(&path).await;
+    assert!(page.html.contains("Category: Refund") && page.html.contains("&#34;order_number&#34;"), "{}", page.html);
+    let r = b
+        .submit(
+            &path,
+            &path,
+            &[("definition", r#"{"name": "Refunds", "fields": [{"key": "amount", "kind": "number"}]}"#)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.html);
+    assert!(r.html.contains("Saved."));
+    let c = app.get(&format!("/api/v1/case-categories/{id}")).await.body;
+    assert_eq!((c["name"].as_str(), c["fields"].as_array().unwrap().len()), (Some("Refunds"), 1));
+    let r = b.submit(&path, &path, &[("definition", r#"{"fields": [{"key": "x", "kind": "colour"}]}"#)]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.get(&format!("/api/v1/case-categories/{id}")).await.body["fields"][0]["key"], "amount");
+
+    // Agents are refused; another organization's category is a 404 page.
+    let mut agent = agnes(&app).await;
+    assert_eq!(agent.get("/admin/workflow").await.status, StatusCode::FORBIDDEN);
+    let csrf = agent.get("/cases").await.csrf();
+    let r = agent
+        .post("/admin/workflow/statuses", &[("_csrf", csrf.as_str()), ("name", "Shadow"), ("category", "open")])
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(!app.get("/api/v1/case-statuses").await.body.to_string().contains("Shadow"));
+    let (_, other) = app.other_org().await;
+    let theirs = app
+        .call(reqwest::Method::POST, "/api/v1/case-categories", Some(&other), Some(&json!({"name": "Theirs"})), &[])
+        .await;
+    assert_eq!(theirs.status, StatusCode::CREATED, "{}", theirs.body);
+    let theirs = theirs.body["id"].as_str().unwrap().to_string();
+    assert_eq!(b.get(&format!("/admin/workflow/categories/{theirs}")).await.status, StatusCode::NOT_FOUND);
+    let r = b
+        .submit(
+            "/admin/workflow",
+            &format!("/admin/workflow/categories/{theirs}"),
+            &[("definition", r#"{"name": "Ours"}"#)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(!b.get("/admin/workflow").await.html.contains("Theirs"));
+}
+
+#[tokio::test]
+async fn mail_and_assistant_settings_never_show_their_secrets() {
+    let app = spawn_app().await;
+    let mut b = admin(&app).await;
+    assert!(b.get("/admin").await.html.contains("href=\"/admin/settings\""));
+    let page = b.get("/admin/settings").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.html);
+    assert!(page.html.contains("id=\"mail-password-state\">not set<"), "{}", page.html);
+    assert!(page.html.contains("id=\"ai-key-state\">not set<"), "{}", page.html);
+
+    // Mail: bad input beside its field, nothing written.
+    let mail = |port: &'static str, from: &'static str| {
+        vec![
+            ("smtp_host", "smtp.acme.test"),
+            ("smtp_port", port),
+            ("smtp_security", "starttls"),
+            ("smtp_username", "desk"),
+            ("smtp_password", "s3cret-pass"),
+            ("from_address", from),
+            ("from_name", "Acme support"),
+        ]
+    };
+    let r = b.submit("/admin/settings", "/admin/settings/mail", &mail("70000", "support@acme.test")).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.html);
+    assert!(r.html.contains("id=\"mail-smtp_port-error\""), "{}", r.html);
+    assert!(!r.html.contains("s3cret-pass"), "the password is not sent back");
+    let r = b.submit("/admin/settings", "/admin/settings/mail", &mail("587", "not-an-address")).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.html.contains("id=\"mail-from_address-error\""), "{}", r.html);
+    let m = app.get("/api/v1/mail/settings").await.body;
+    assert!(m["smtp_host"].is_null() && m["smtp_password_set"] == false, "nothing written: {m}");
+
+    let r = b.submit("/admin/settings", "/admin/settings/mail", &mail("587", "support@acme.test")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.html);
+    assert!(r.html.contains("Saved.") && r.html.contains("id=\"mail-password-state\">set<"), "{}", r.html);
+    assert!(!r.html.contains("s3cret-pass"), "never shown back");
+    let m = app.get("/api/v1/mail/settings").await.body;
+    assert_eq!(
+        (m["smtp_host"].as_str(), m["smtp_port"].as_i64(), m["smtp_username"].as_str(), m["from_address"].as_str()),
+        (Some("smtp.acme.test"), Some(587), Some("desk"), Some("support@acme.test"))
+    );
+    assert_eq!((m["smtp_password_set"].as_bool(), m["sending"].as_bool()), (Some(true), Some(true)));
+    // An empty password field keeps the stored one; the checkbox removes it.
+    let mut keep = mail("2525", "support@acme.test");
+    keep[4] = ("smtp_password", "");
+    let r = b.submit("/admin/settings", "/admin/settings/mail", &keep).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.html);
+    let m = app.get("/api/v1/mail/settings").await.body;
+    assert_eq!((m["smtp_port"].as_i64(), m["smtp_password_set"].as_bool()), (Some(2525), Some(true)));
+    keep.push(("remove_password", "true"));
+    b.submit("/admin/settings", "/admin/settings/mail", &keep).await;
+    assert_eq!(app.get("/api/v1/mail/settings").await.body["smtp_password_set"], false);
+
+    // Assistant: an OpenAI-compatible endpoint with a key, shown only as set.
+    let ai = [
+        ("provider", "openai_compatible"),
+        ("base_url", "http://127.0.0.1:9/v1"),
+        ("model", "gpt-test"),
+        ("api_key", "sk-very-secret-key"),
+        ("api_key_header", "authorization"),
+        ("api_version", ""),
+        ("timeout_secs", "500"),
+    ];
+    let r = b.submit("/admin/settings", "/admin/settings/ai", &ai).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.html);
+    assert!(r.html.contains("id=\"ai-timeout_secs-error\""), "{}", r.html);
+    assert!(!r.html.contains("sk-very-secret-key"));
+    assert_eq!(app.get("/api/v1/ai/settings").await.body["provider"], "builtin", "nothing written");
+    let mut ai = ai.to_vec();
+    ai[6] = ("timeout_secs", "15");
+    let r = b.submit("/admin/settings", "/admin/settings/ai", &ai).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.html);
+    assert!(r.html.contains("id=\"ai-key-state\">set<") && !r.html.contains("sk-very-secret-key"), "{}", r.html);
+    let a = app.get("/api/v1/ai/settings").await.body;
+    assert_eq!(
+        (a["provider"].as_str(), a["model"].as_str(), a["timeout_secs"].as_i64(), a["api_key_set"].as_bool()),
+        (Some("openai_compatible"), Some("gpt-test"), Some(15), Some(true))
+    );
+    let page = b.get("/admin/settings").await;
+    assert!(page.html.contains("value=\"gpt-test\"") && !page.html.contains("sk-very-secret-key"), "{}", page.html);
+    ai.push(("remove_api_key", "true"));
+    b.submit("/admin/settings", "/admin/settings/ai", &ai).await;
+    assert_eq!(app.get("/api/v1/ai/settings").await.body["api_key_set"], false);
+
+    // Agents are refused, and change nothing.
+    let mut agent = agnes(&app).await;
+    assert_eq!(agent.get("/admin/settings").await.status, StatusCode::FORBIDDEN);
+    let csrf = agent.get("/cases").await.csrf();
+    let r = agent
+        .post(
+            "/admin/settings/mail",
+            &[("_csrf", csrf.as_str()), ("smtp_host", "evil.example"), ("smtp_security", "none")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = agent.post("/admin/settings/ai", &[("_csrf", csrf.as_str()), ("provider", "builtin")]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.get("/api/v1/mail/settings").await.body["smtp_host"], "smtp.acme.test");
+    assert_eq!(app.get("/api/v1/ai/settings").await.body["provider"], "openai_compatible");
 }
