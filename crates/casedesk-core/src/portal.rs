@@ -23,7 +23,7 @@ use casedesk_domain::jwt;
 use casedesk_domain::policy::Role;
 use casedesk_domain::portal::{self, Requester, Scope};
 use casedesk_domain::profile::Category;
-use casedesk_domain::session::SessionRules;
+use casedesk_domain::session::{Failures, SessionRules};
 use casedesk_domain::text;
 use casedesk_domain::timeline::{AuthorType, Comment};
 use casedesk_store::{PortalLink, PortalSession, StoreError};
@@ -123,11 +123,22 @@ fn link_message(org_name: &str, url: &str) -> String {
 impl App {
     /// Mails a one-time sign-in link to `email` in every organization that has a contact with
     /// that address and can send mail. Answers the same whether or not there is one (422 only
-    /// for something that is not an address), so the form tells nobody who is a customer.
+    /// for something that is not an address), so the form tells nobody who is a customer; and
+    /// the same once the address has asked for [`portal::LINK_REQUESTS`] links lately, but then
+    /// mails nothing. Requests are counted with the agent sign-in's failures, under a key of
+    /// their own.
     pub async fn request_portal_link(&self, email: &str) -> Result<()> {
         let email = text::email(email).map_err(|m| AppError::field("email", m))?;
         let now = self.clock.now();
         self.store.purge_portal_state(now).await?;
+        // Counted per address whether or not it is a contact's: the limit tells nobody either.
+        let key = portal::link_request_key(&email);
+        let (count, oldest) = self.store.sign_in_failures(&key, portal::LINK_REQUESTS.since(now)).await?;
+        if !portal::may_mail_link(Failures { count, oldest }, now) {
+            tracing::info!("portal sign-in link not sent: too many asked for this address lately");
+            return Ok(());
+        }
+        self.store.record_sign_in_failure(&[key], now).await?;
         let base = self.public_url.trim_end_matches('/');
         for org_id in self.store.orgs_of_contact_email(&email).await? {
             let Some(settings) = self.store.get_mail_settings(&org_id).await?.filter(MailSettings::can_send) else {

@@ -490,3 +490,42 @@ async fn a_requester_attaches_files_and_only_they_download_their_cases_files() {
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.html);
     assert_eq!(app.get(&format!("/api/v1/cases/{case}/files")).await.body["data"].as_array().unwrap().len(), 5);
 }
+
+#[tokio::test]
+async fn an_address_gets_at_most_three_sign_in_links_in_fifteen_minutes() {
+    let app = spawn_app_at(ts("2026-06-01T09:00:00Z")).await;
+    let clock = app.clock.clone().unwrap();
+    let sink = SmtpSink::start().await;
+    set_up_mail(&app, &sink).await;
+    contact(&app, json!({"name": "Ana", "email": "ana@example.com"})).await;
+    contact(&app, json!({"name": "Bob", "email": "bob@example.com"})).await;
+    let mailed = |to: &str| sink.messages().iter().filter(|m| m.rcpt_to.iter().any(|r| r == to)).count();
+
+    let mut b = Browser::new(&app);
+    for n in 1..=3 {
+        let page = ask_for_link(&mut b, "ana@example.com").await;
+        assert_eq!(page.status, StatusCode::OK);
+        sign_in_link(&sink, "ana@example.com", n).await;
+    }
+    // The fourth answers the same page, however the address is written, and mails nothing.
+    let fourth = ask_for_link(&mut b, "ANA@example.com").await;
+    assert_eq!(fourth.status, StatusCode::OK);
+    assert!(fourth.html.contains("id=\"portal-link-sent\""), "{}", fourth.html);
+    // Another address is not held back by Ana's; its link arrives after anything queued before it.
+    assert_eq!(ask_for_link(&mut Browser::new(&app), "bob@example.com").await.status, StatusCode::OK);
+    sign_in_link(&sink, "bob@example.com", 1).await;
+    assert_eq!(mailed("ana@example.com"), 3, "no fourth link within the window");
+
+    // Fourteen minutes on, still none; once the first have left the window, one more may be
+    // asked for.
+    clock.advance(SignedDuration::from_mins(14));
+    ask_for_link(&mut b, "ana@example.com").await;
+    clock.advance(SignedDuration::from_mins(2));
+    ask_for_link(&mut b, "ana@example.com").await;
+    let link = sign_in_link(&sink, "ana@example.com", 4).await;
+    let r = b.post(&link, &[]).await;
+    assert_eq!((r.status, r.location()), (StatusCode::SEE_OTHER, "/portal"), "the fresh link works: {}", r.html);
+    ask_for_link(&mut Browser::new(&app), "bob@example.com").await;
+    sign_in_link(&sink, "bob@example.com", 2).await;
+    assert_eq!(mailed("ana@example.com"), 4, "one more, not two");
+}
