@@ -13,7 +13,10 @@
 //! contact the way a mailed reply does: a reply is a customer comment, by the same call as a
 //! mailed reply (the case waits on an agent again while it is active, and the SLA's
 //! next-response clock starts; a closed case takes none), and a rating is a CSAT answer under
-//! the survey's rules.
+//! the survey's rules. Files sent with a new case or a reply are received before the case or
+//! comment exists and stored only once the whole form is accepted; a requester sees the files on
+//! customer-facing comments and those their contacts sent, never the agents' own. Each address
+//! may ask for [`portal::LINK_REQUESTS`] sign-in links at most.
 
 use casedesk_domain::case::{Case, CasePatch, Channel, NewCase, Status};
 use casedesk_domain::csat::{Answer, Survey};

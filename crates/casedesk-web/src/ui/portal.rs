@@ -6,7 +6,8 @@
 //! requester's opens nothing of the agent UI. Every form carries the session's CSRF token, and
 //! the sign-in form, before any session, a double-submit token of its own, as the agent UI does.
 //! A mailed link opens a page with a button rather than signing in on `GET`, so a mail scanner
-//! that fetches links does not use up the requester's. Pages are plain HTML forms and links.
+//! that fetches links does not use up the requester's. Pages are plain HTML forms and links;
+//! the new-case and reply forms are `multipart/form-data` and carry files ([`WithFiles`]).
 
 use askama::Template;
 use axum::Router;
