@@ -33,7 +33,9 @@ pub struct Files {
 /// An upload in progress: the bytes go to the blob store as they arrive, hashed and counted.
 /// Dropping it (a refused or cut-off upload) leaves nothing behind.
 pub struct Upload {
-    case: Case,
+    /// The case it goes to; `None` for a file sent with a case not opened yet (the portal's
+    /// new-case form), named when the upload is finished.
+    case: Option<Case>,
     uploaded_by: String,
     writer: Box<dyn BlobWriter>,
     hasher: Sha256,
@@ -55,6 +57,16 @@ impl Upload {
         }
         self.hasher.update(chunk);
         self.writer.write(chunk).await.map_err(|e| io_error("writing a file", &e))
+    }
+}
+
+impl Upload {
+    /// The file's clean name and its content type, checked against the content so far (a field
+    /// error on `file`): lets a caller refuse a bad file before it writes anything else.
+    pub fn check(&self, name: &str, declared_type: Option<&str>) -> Result<(String, String)> {
+        let name = file::clean_name(name).map_err(|m| AppError::field("file", m))?;
+        let content_type = file::content_type(declared_type, &self.head).map_err(|m| AppError::field("file", m))?;
+        Ok((name, content_type))
     }
 }
 
@@ -93,8 +105,23 @@ impl App {
         }
         let writer = self.files.blobs.create().await.map_err(|e| io_error("starting a file", &e))?;
         Ok(Upload {
-            case,
+            case: Some(case),
             uploaded_by: actor.user_id.clone(),
+            writer,
+            hasher: Sha256::new(),
+            size: 0,
+            max_bytes: self.files.max_bytes,
+            head: Vec::new(),
+        })
+    }
+
+    /// Starts an upload for a case that does not exist yet, by `uploaded_by`: its bytes are
+    /// stored and checked as they arrive, and [`App::finish_upload_to`] names the case.
+    pub(crate) async fn begin_detached_upload(&self, uploaded_by: &str) -> Result<Upload> {
+        let writer = self.files.blobs.create().await.map_err(|e| io_error("starting a file", &e))?;
+        Ok(Upload {
+            case: None,
+            uploaded_by: uploaded_by.to_string(),
             writer,
             hasher: Sha256::new(),
             size: 0,
@@ -106,9 +133,20 @@ impl App {
     /// Completes an upload: checks its name and declared type against the content, publishes the
     /// content and records the file on the case's timeline. Field errors name `file`.
     pub async fn finish_upload(&self, upload: Upload, name: &str, declared_type: Option<&str>) -> Result<CaseFile> {
-        let Upload { case, uploaded_by, writer, hasher, size, head, .. } = upload;
-        let name = file::clean_name(name).map_err(|m| AppError::field("file", m))?;
-        let content_type = file::content_type(declared_type, &head).map_err(|m| AppError::field("file", m))?;
+        let case = upload.case.clone().ok_or_else(|| AppError::Internal("an upload finished without a case".into()))?;
+        self.finish_upload_to(upload, case, name, declared_type).await
+    }
+
+    /// Completes an upload to `case` (see [`App::finish_upload`]).
+    pub(crate) async fn finish_upload_to(
+        &self,
+        upload: Upload,
+        case: Case,
+        name: &str,
+        declared_type: Option<&str>,
+    ) -> Result<CaseFile> {
+        let (name, content_type) = upload.check(name, declared_type)?;
+        let Upload { uploaded_by, writer, hasher, size, .. } = upload;
         let sha256 = hex::encode(hasher.finalize());
         let pending = writer.publish(sha256.clone()).await.map_err(|e| io_error("storing a file", &e))?;
         let now = self.clock.now();

@@ -13,7 +13,10 @@
 //! contact the way a mailed reply does: a reply is a customer comment, by the same call as a
 //! mailed reply (the case waits on an agent again while it is active, and the SLA's
 //! next-response clock starts; a closed case takes none), and a rating is a CSAT answer under
-//! the survey's rules.
+//! the survey's rules. Files sent with a new case or a reply are received before the case or
+//! comment exists and stored only once the whole form is accepted; a requester sees the files on
+//! customer-facing comments and those their contacts sent, never the agents' own. Each address
+//! may ask for [`portal::LINK_REQUESTS`] sign-in links at most.
 
 use casedesk_domain::case::{Case, CasePatch, Channel, NewCase, Status};
 use casedesk_domain::csat::{Answer, Survey};
@@ -23,16 +26,20 @@ use casedesk_domain::jwt;
 use casedesk_domain::policy::Role;
 use casedesk_domain::portal::{self, Requester, Scope};
 use casedesk_domain::profile::Category;
-use casedesk_domain::session::SessionRules;
+use casedesk_domain::session::{Failures, SessionRules};
 use casedesk_domain::text;
 use casedesk_domain::timeline::{AuthorType, Comment};
 use casedesk_store::{PortalLink, PortalSession, StoreError};
 use jiff::SignedDuration;
 use serde_json::{Map, Value};
 
+use casedesk_domain::file::{CaseFile, MAX_ATTACHMENTS};
+
 use crate::auth::{random_secret, token_hash};
+use crate::blobs::BlobReader;
 use crate::cases::CommentInput;
 use crate::csat::{SurveyOf, SurveyPage};
+use crate::files::Upload;
 use crate::visitors::{ACTIVE, VISITOR_COMMENTS};
 use crate::{Actor, App, AppError, Result};
 
@@ -84,6 +91,17 @@ pub struct PortalCase {
     pub comments: Vec<Comment>,
     /// The latest satisfaction survey of the case, with whether it takes answers.
     pub survey: Option<SurveyPage>,
+    /// The files the requester may see (see [`App::portal_files`]), oldest first.
+    pub files: Vec<CaseFile>,
+}
+
+/// A file a requester sends with a new case or a reply: its bytes already received (and held
+/// to the size limit) by an [`Upload`] from [`App::begin_portal_upload`], with the name and type
+/// the browser gave it. Dropped unused, it leaves nothing behind.
+pub struct PortalFile {
+    pub upload: Upload,
+    pub name: String,
+    pub declared_type: Option<String>,
 }
 
 /// A new case as the portal's form gives it.
@@ -108,11 +126,22 @@ fn link_message(org_name: &str, url: &str) -> String {
 impl App {
     /// Mails a one-time sign-in link to `email` in every organization that has a contact with
     /// that address and can send mail. Answers the same whether or not there is one (422 only
-    /// for something that is not an address), so the form tells nobody who is a customer.
+    /// for something that is not an address), so the form tells nobody who is a customer; and
+    /// the same once the address has asked for [`portal::LINK_REQUESTS`] links lately, but then
+    /// mails nothing. Requests are counted with the agent sign-in's failures, under a key of
+    /// their own.
     pub async fn request_portal_link(&self, email: &str) -> Result<()> {
         let email = text::email(email).map_err(|m| AppError::field("email", m))?;
         let now = self.clock.now();
         self.store.purge_portal_state(now).await?;
+        // Counted per address whether or not it is a contact's: the limit tells nobody either.
+        let key = portal::link_request_key(&email);
+        let (count, oldest) = self.store.sign_in_failures(&key, portal::LINK_REQUESTS.since(now)).await?;
+        if !portal::may_mail_link(Failures { count, oldest }, now) {
+            tracing::info!("portal sign-in link not sent: too many asked for this address lately");
+            return Ok(());
+        }
+        self.store.record_sign_in_failure(&[key], now).await?;
         let base = self.public_url.trim_end_matches('/');
         for org_id in self.store.orgs_of_contact_email(&email).await? {
             let Some(settings) = self.store.get_mail_settings(&org_id).await?.filter(MailSettings::can_send) else {
@@ -247,7 +276,8 @@ impl App {
             Some(s) => Some(self.survey_page_of(s).await?),
             None => None,
         };
-        Ok(PortalCase { case, comments, survey })
+        let files = Self::portal_files_of(self.store.list_files(&user.org_id, &case.id).await?, &comments);
+        Ok(PortalCase { case, comments, survey, files })
     }
 
     async fn latest_survey(&self, case: &Case) -> Result<Option<Survey>> {
@@ -259,14 +289,47 @@ impl App {
         Ok(self.store.list_categories(&user.org_id).await?)
     }
 
-    /// Opens a case for the requester's contact, from the web channel.
-    pub async fn portal_create_case(&self, user: &PortalUser, input: PortalCaseInput) -> Result<Case> {
+    /// Starts receiving a file from the requester, before the case it goes with is known.
+    pub async fn begin_portal_upload(&self, user: &PortalUser) -> Result<Upload> {
+        self.begin_detached_upload(&user.actor()?.user_id).await
+    }
+
+    /// Checks the requester's files (count, names, types against their content) before
+    /// anything is written, so a refused file leaves no case or comment behind.
+    fn check_portal_files(files: &[PortalFile]) -> Result<()> {
+        if files.len() > MAX_ATTACHMENTS {
+            return Err(AppError::field("file", format!("at most {MAX_ATTACHMENTS} files at once")));
+        }
+        for f in files {
+            f.upload.check(&f.name, f.declared_type.as_deref())?;
+        }
+        Ok(())
+    }
+
+    /// Stores the requester's files on `case` (each on its timeline as any upload).
+    async fn store_portal_files(&self, case: &Case, files: Vec<PortalFile>) -> Result<Vec<CaseFile>> {
+        let mut stored = Vec::with_capacity(files.len());
+        for f in files {
+            stored.push(self.finish_upload_to(f.upload, case.clone(), &f.name, f.declared_type.as_deref()).await?);
+        }
+        Ok(stored)
+    }
+
+    /// Opens a case for the requester's contact, from the web channel, with the files sent
+    /// with it (checked first: a refused file opens no case).
+    pub async fn portal_create_case(
+        &self,
+        user: &PortalUser,
+        input: PortalCaseInput,
+        files: Vec<PortalFile>,
+    ) -> Result<Case> {
         let actor = user.actor()?;
         if let Some(id) = &input.category_id
             && !self.portal_categories(user).await?.iter().any(|c| &c.id == id)
         {
             return Err(AppError::field("category_id", "no such category"));
         }
+        Self::check_portal_files(&files)?;
         let new = NewCase {
             subject: input.subject,
             description: input.description,
@@ -277,15 +340,59 @@ impl App {
             custom_fields: input.custom_fields,
             ..NewCase::default()
         };
-        Ok(self.create_case(&actor, new, None).await?.value)
+        let case = self.create_case(&actor, new, None).await?.value;
+        self.store_portal_files(&case, files).await?;
+        Ok(case)
     }
 
     /// A reply from the requester: a customer comment, as if they had answered by email (409
-    /// on a closed case, which takes no more comments).
-    pub async fn portal_reply(&self, user: &PortalUser, case_id: &str, body: &str) -> Result<Comment> {
+    /// on a closed case, which takes no more comments), with the files sent with it attached.
+    /// The comment and the files are checked before any is stored.
+    pub async fn portal_reply(
+        &self,
+        user: &PortalUser,
+        case_id: &str,
+        body: &str,
+        files: Vec<PortalFile>,
+    ) -> Result<Comment> {
         let case = self.portal_visible(user, case_id).await?;
-        let input = CommentInput { body, internal: false, author_type: AuthorType::Customer, file_ids: &[] };
-        Ok(self.add_comment(&user.actor()?, &case.id, input, None).await?.value)
+        let actor = user.actor()?;
+        Comment::new(&actor.org_id, &case, &actor.user_id, body, false, AuthorType::Customer, self.clock.now())?;
+        Self::check_portal_files(&files)?;
+        let ids: Vec<String> = self.store_portal_files(&case, files).await?.into_iter().map(|f| f.id).collect();
+        let input = CommentInput { body, internal: false, author_type: AuthorType::Customer, file_ids: &ids };
+        Ok(self.add_comment(&actor, &case.id, input, None).await?.value)
+    }
+
+    /// The files of a case the requester may see: those attached to a customer-facing comment
+    /// (`public`), and those a contact sent that are on no comment (with a new case from the
+    /// portal). An agent's file on no comment, or on an internal note, is the agents' own.
+    fn portal_files_of(all: Vec<CaseFile>, public: &[Comment]) -> Vec<CaseFile> {
+        let contact = casedesk_domain::ids::IdKind::Contact.prefix();
+        all.into_iter()
+            .filter(|f| match &f.comment_id {
+                Some(c) => public.iter().any(|p| &p.id == c),
+                None => f.uploaded_by.starts_with(contact),
+            })
+            .collect()
+    }
+
+    /// A file the requester may see, with its content; any other is a 404 like a missing one.
+    pub async fn portal_download(
+        &self,
+        user: &PortalUser,
+        case_id: &str,
+        file_id: &str,
+    ) -> Result<(CaseFile, BlobReader)> {
+        let pc = self.portal_case(user, case_id).await?;
+        let f = pc.files.into_iter().find(|f| f.id == file_id).ok_or(AppError::NotFound)?;
+        let blob = self
+            .files
+            .blobs
+            .open(&f.sha256)
+            .await
+            .map_err(|e| AppError::Internal(format!("reading file {}: {e}", f.id)))?;
+        Ok((f, blob))
     }
 
     /// Closes the requester's case (409 if it already is).

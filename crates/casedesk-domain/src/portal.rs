@@ -1,5 +1,5 @@
 //! The customer portal's rules: who a signed-in requester is, which cases they may see, and how
-//! long a sign-in link lasts.
+//! long a sign-in link lasts and how many links one address may ask for.
 //!
 //! A requester is either an email address (signed in by a link mailed to it) or a visitor id of
 //! the host application (signed in with a visitor token); both stand for the organization's
@@ -9,6 +9,7 @@
 use jiff::{SignedDuration, Timestamp};
 
 use crate::case::Case;
+use crate::session::{Failures, Throttle};
 
 /// How long a mailed sign-in link can be used (once).
 pub const LINK_LIFETIME: SignedDuration = SignedDuration::from_mins(15);
@@ -57,6 +58,20 @@ pub fn link_usable(expires_at: Timestamp, used_at: Option<Timestamp>, now: Times
     used_at.is_none() && now < expires_at
 }
 
+/// How many sign-in links one address may ask for: 3 within 15 minutes. Requests past it answer
+/// the same page and mail nothing, so nobody can flood an inbox through the form.
+pub const LINK_REQUESTS: Throttle = Throttle { per_email: 3, per_address: i64::MAX, window: LINK_LIFETIME };
+
+/// The key link requests of `email` are counted under (beside failed sign-ins, apart from them).
+pub fn link_request_key(email: &str) -> String {
+    format!("portal-link:{}", email.trim().to_lowercase())
+}
+
+/// Whether one more link may be mailed to an address that had `asked` within the window.
+pub fn may_mail_link(asked: Failures, now: Timestamp) -> bool {
+    LINK_REQUESTS.wait(asked, Failures::default(), now).is_none()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -101,5 +116,17 @@ mod tests {
         assert!(link_usable(exp, None, exp - SignedDuration::from_secs(1)));
         assert!(!link_usable(exp, None, exp), "expired at its end");
         assert!(!link_usable(exp, Some(t0), t0), "used once");
+    }
+
+    #[test]
+    fn an_address_gets_three_links_per_fifteen_minutes() {
+        let t = |mins: i64| Timestamp::UNIX_EPOCH.saturating_add(SignedDuration::from_mins(mins)).unwrap();
+        let asked = |count| Failures { count, oldest: Some(t(0)) };
+        assert!(may_mail_link(Failures::default(), t(0)));
+        assert!(may_mail_link(asked(2), t(1)));
+        assert!(!may_mail_link(asked(3), t(1)));
+        assert!(!may_mail_link(asked(3), t(14)));
+        assert_eq!(LINK_REQUESTS.since(t(20)), t(5), "requests older than the window do not count");
+        assert_eq!(link_request_key(" Ana@Example.com"), "portal-link:ana@example.com");
     }
 }

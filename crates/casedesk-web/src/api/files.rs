@@ -246,9 +246,15 @@ pub(crate) async fn download(
     headers: &HeaderMap,
 ) -> Result<Response, casedesk_core::AppError> {
     let (f, blob) = app.download_file(actor, id, file_id).await?;
+    Ok(file_response(&f, blob, headers))
+}
+
+/// A file's content as a download (304 when the browser has it): always an attachment, never
+/// rendered as a page of this site.
+pub(crate) fn file_response(f: &CaseFile, blob: casedesk_core::blobs::BlobReader, headers: &HeaderMap) -> Response {
     let etag = format!("\"{}\"", f.sha256);
     if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains(&etag)) {
-        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
+        return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
     }
     let mut resp = super::reader_body(blob.reader).into_response();
     let h = resp.headers_mut();
@@ -264,7 +270,7 @@ pub(crate) async fn download(
     set(h, header::CACHE_CONTROL, "private, max-age=0, must-revalidate");
     set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(h, header::CONTENT_SECURITY_POLICY, "default-src 'none'; sandbox");
-    Ok(resp)
+    resp
 }
 
 /// Delete a file (the timeline records it).

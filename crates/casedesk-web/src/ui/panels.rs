@@ -81,7 +81,7 @@ fn when(at: Option<Timestamp>, now: Timestamp) -> String {
     }
 }
 
-fn size(bytes: i64) -> String {
+pub(crate) fn size(bytes: i64) -> String {
     match bytes {
         b if b < 1024 => format!("{b} B"),
         b if b < 1024 * 1024 => format!("{} KB", b / 1024),

@@ -6,19 +6,21 @@
 //! requester's opens nothing of the agent UI. Every form carries the session's CSRF token, and
 //! the sign-in form, before any session, a double-submit token of its own, as the agent UI does.
 //! A mailed link opens a page with a button rather than signing in on `GET`, so a mail scanner
-//! that fetches links does not use up the requester's. Pages are plain HTML forms and links.
+//! that fetches links does not use up the requester's. Pages are plain HTML forms and links;
+//! the new-case and reply forms are `multipart/form-data` and carry files ([`WithFiles`]).
 
 use askama::Template;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Extension, FromRequest, FromRequestParts, Path, Query, Request, State};
+use axum::extract::multipart::{Field, Multipart};
+use axum::extract::{DefaultBodyLimit, Extension, FromRequest, FromRequestParts, Path, Query, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use casedesk_core::AppError;
 use casedesk_core::auth::random_secret;
-use casedesk_core::portal::{PortalCaseInput, PortalUser};
+use casedesk_core::portal::{PortalCaseInput, PortalFile, PortalUser};
 use casedesk_core::sessions::csrf_token;
 use casedesk_domain::csat::Answer;
 use casedesk_domain::profile::{Category, FieldDef, FieldKind};
@@ -45,10 +47,12 @@ pub fn routes() -> Router<AppState> {
         .route("/portal/link/{token}", get(link_page).post(redeem))
         .route("/portal/visitor", get(visitor))
         .route("/portal/sign-out", post(sign_out))
-        .route("/portal/cases", post(create))
+        // Forms that carry files: the upload holds each file to the size limit as it arrives.
+        .route("/portal/cases", post(create).layer(DefaultBodyLimit::disable()))
         .route("/portal/cases/new", get(new_page))
         .route("/portal/cases/{id}", get(case_page))
-        .route("/portal/cases/{id}/reply", post(reply))
+        .route("/portal/cases/{id}/reply", post(reply).layer(DefaultBodyLimit::disable()))
+        .route("/portal/cases/{id}/files/{file_id}", get(download))
         .route("/portal/cases/{id}/close", post(close))
         .route("/portal/cases/{id}/rate", post(rate))
 }
@@ -108,6 +112,149 @@ impl FromRequest<AppState> for Submitted {
             return Err(UiError::Csrf.into_response());
         }
         Ok(Submitted { who, form })
+    }
+}
+
+/// Most bytes of text fields a form with files may carry (the files aside).
+const FORM_TEXT_BYTES: usize = 1024 * 1024;
+/// How much of a refused file is still read (and thrown away) so the browser sees the page
+/// that says why, rather than a reset connection.
+const DRAIN_BYTES: u64 = 8 * 1024 * 1024;
+
+/// A form that may carry files (`multipart/form-data`; a plain form is taken too), from a
+/// signed-in requester, its CSRF token checked before any file is received. Each file goes to
+/// the blob store as it arrives, held to the size limit; a file over it is refused on the page
+/// (`refused`), and the files received are dropped unused if the form is refused.
+pub struct WithFiles {
+    pub who: Requester,
+    pub form: FormData,
+    pub files: Vec<PortalFile>,
+    pub refused: Option<AppError>,
+}
+
+fn check_csrf(who: &Requester, form: &FormData) -> Result<(), UiError> {
+    if same(form.get("_csrf").unwrap_or_default(), &who.csrf) {
+        return Ok(());
+    }
+    tracing::info!(org.id = %who.user.org_id, "portal form refused: CSRF token missing or wrong");
+    Err(UiError::Csrf)
+}
+
+fn unreadable() -> Response {
+    UiError::BadRequest("The form could not be read; please try again.".into()).into_response()
+}
+
+/// Reads a text part, up to what is left of [`FORM_TEXT_BYTES`].
+async fn text_part(field: &mut Field<'_>, left: &mut usize) -> Result<String, Response> {
+    let mut value = Vec::new();
+    while let Some(chunk) = field.chunk().await.map_err(|_| unreadable())? {
+        *left = left
+            .checked_sub(chunk.len())
+            .ok_or_else(|| UiError::BadRequest("The form is too long.".into()).into_response())?;
+        value.extend_from_slice(&chunk);
+    }
+    Ok(String::from_utf8_lossy(&value).into_owned())
+}
+
+impl FromRequest<AppState> for WithFiles {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let is_multipart = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("multipart/form-data"));
+        let (mut parts, body) = req.into_parts();
+        let who = Requester::from_request_parts(&mut parts, state).await?;
+        if !is_multipart {
+            let bytes = axum::body::to_bytes(body, FORM_TEXT_BYTES)
+                .await
+                .map_err(|_| UiError::BadRequest("The form is too long.".into()).into_response())?;
+            let form = FormData::parse(&bytes);
+            check_csrf(&who, &form).map_err(IntoResponse::into_response)?;
+            return Ok(WithFiles { who, form, files: Vec::new(), refused: None });
+        }
+        let max = state.app.files.max_bytes;
+        let declared_length =
+            parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+        if declared_length.is_some_and(|n| n > max.saturating_add(DRAIN_BYTES)) {
+            // Too large to read through: refused unread (no CSRF check needed, nothing is stored).
+            let form = FormData(Vec::new());
+            return Ok(WithFiles { who, form, files: Vec::new(), refused: Some(AppError::TooLarge { limit: max }) });
+        }
+        let req = Request::from_parts(parts, body);
+        let mut multipart = Multipart::from_request(req, state).await.map_err(|_| unreadable())?;
+        let mut form = FormData(Vec::new());
+        let mut files = Vec::new();
+        let mut refused = None;
+        let mut text_left = FORM_TEXT_BYTES;
+        let mut drain_left = DRAIN_BYTES;
+        while let Some(mut field) = multipart.next_field().await.map_err(|_| unreadable())? {
+            let name = field.name().unwrap_or_default().to_string();
+            let Some(file_name) = field.file_name().map(str::to_string) else {
+                let value = text_part(&mut field, &mut text_left).await?;
+                form.0.push((name, value));
+                continue;
+            };
+            // The token comes first in the form: without it, no byte of a file is stored.
+            check_csrf(&who, &form).map_err(IntoResponse::into_response)?;
+            let mut upload = if refused.is_none() {
+                Some(state.app.begin_portal_upload(&who.user).await.map_err(|e| UiError::from(e).into_response())?)
+            } else {
+                None
+            };
+            while let Some(chunk) = field.chunk().await.map_err(|_| unreadable())? {
+                match upload.as_mut() {
+                    Some(u) => {
+                        if let Err(e) = u.write(&chunk).await {
+                            upload = None;
+                            refused = Some(e);
+                        }
+                    }
+                    None => {
+                        drain_left = drain_left.saturating_sub(chunk.len() as u64);
+                        if drain_left == 0 {
+                            break;
+                        }
+                    }
+                }
+            }
+            if drain_left == 0 {
+                break;
+            }
+            // A file input left empty sends a part with no name and no bytes.
+            if name == "file"
+                && !file_name.is_empty()
+                && refused.is_none()
+                && let Some(upload) = upload
+            {
+                files.push(PortalFile {
+                    upload,
+                    name: file_name,
+                    declared_type: field.content_type().map(str::to_string),
+                });
+            }
+        }
+        check_csrf(&who, &form).map_err(IntoResponse::into_response)?;
+        if refused.is_some() {
+            files.clear();
+        }
+        Ok(WithFiles { who, form, files, refused })
+    }
+}
+
+/// The message a form shows for a refused file.
+fn file_refusal(e: &AppError) -> Option<casedesk_domain::FieldError> {
+    match e {
+        AppError::TooLarge { limit } => Some(casedesk_domain::FieldError {
+            field: "file".into(),
+            message: format!(
+                "is too large: a file may be at most {}",
+                super::panels::size(i64::try_from(*limit).unwrap_or(i64::MAX))
+            ),
+        }),
+        _ => None,
     }
 }
 
@@ -379,6 +526,12 @@ struct NewCasePage {
     subject: String,
     description: String,
     errors: FieldErrors,
+    /// The largest file accepted, as it reads.
+    max_file: String,
+}
+
+fn max_file(s: &AppState) -> String {
+    super::panels::size(i64::try_from(s.app.files.max_bytes).unwrap_or(i64::MAX))
 }
 
 #[derive(Deserialize)]
@@ -412,6 +565,7 @@ async fn new_case_form(
         subject: form.get("subject").unwrap_or_default().to_string(),
         description: form.get("description").unwrap_or_default().to_string(),
         errors,
+        max_file: max_file(s),
     };
     Ok(html(status, &page))
 }
@@ -422,8 +576,14 @@ pub async fn new_page(State(s): State<AppState>, r: Requester, Query(q): Query<N
     new_case_form(&s, &r, category, &FormData(Vec::new()), StatusCode::OK, FieldErrors::default()).await
 }
 
-/// `POST /portal/cases`: opens the case and shows it.
-pub async fn create(State(s): State<AppState>, p: Submitted) -> Result<Response, UiError> {
+/// `POST /portal/cases`: opens the case, with the files sent with it, and shows it.
+pub async fn create(State(s): State<AppState>, p: WithFiles) -> Result<Response, UiError> {
+    if let Some(e) = p.refused {
+        let Some(f) = file_refusal(&e) else { return Err(e.into()) };
+        let category_id = p.form.non_empty("category_id");
+        let status = StatusCode::PAYLOAD_TOO_LARGE;
+        return new_case_form(&s, &p.who, category_id, &p.form, status, FieldErrors(vec![f])).await;
+    }
     let category_id = p.form.non_empty("category_id");
     let categories = s.app.portal_categories(&p.who.user).await?;
     let chosen = categories.iter().find(|c| Some(&c.id) == category_id.as_ref());
@@ -433,7 +593,7 @@ pub async fn create(State(s): State<AppState>, p: Submitted) -> Result<Response,
         category_id: category_id.clone(),
         custom_fields: custom_values(chosen, &p.form),
     };
-    match s.app.portal_create_case(&p.who.user, input).await {
+    match s.app.portal_create_case(&p.who.user, input, p.files).await {
         Ok(case) => Ok(Redirect::to(&format!("/portal/cases/{}", case.id)).into_response()),
         Err(AppError::Validation(f)) => {
             let errors = FieldErrors(f);
@@ -478,6 +638,15 @@ struct CasePage {
     rated: Option<String>,
     notice: Option<String>,
     error: Option<String>,
+    files: Vec<FileEntry>,
+    max_file: String,
+}
+
+pub struct FileEntry {
+    pub id: String,
+    pub name: String,
+    pub size: String,
+    pub when: String,
 }
 
 async fn case_view(
@@ -533,6 +702,17 @@ async fn case_view(
         rated,
         notice,
         error,
+        files: pc
+            .files
+            .iter()
+            .map(|f| FileEntry {
+                id: f.id.clone(),
+                name: f.name.clone(),
+                size: super::panels::size(f.size),
+                when: when(f.created_at),
+            })
+            .collect(),
+        max_file: max_file(s),
     };
     Ok(html(status, &page))
 }
@@ -560,11 +740,28 @@ async fn after(
     }
 }
 
-/// `POST /portal/cases/{id}/reply`.
-pub async fn reply(State(s): State<AppState>, Path(id): Path<String>, p: Submitted) -> Result<Response, UiError> {
+/// `POST /portal/cases/{id}/reply`: a reply, with the files sent with it attached.
+pub async fn reply(State(s): State<AppState>, Path(id): Path<String>, p: WithFiles) -> Result<Response, UiError> {
+    if let Some(e) = p.refused {
+        let Some(f) = file_refusal(&e) else { return Err(e.into()) };
+        let msg = format!("{}: {}", f.field, f.message);
+        return case_view(&s, &p.who, &id, StatusCode::PAYLOAD_TOO_LARGE, None, Some(msg)).await;
+    }
     let body = p.form.get("body").unwrap_or_default().to_string();
-    let done = s.app.portal_reply(&p.who.user, &id, &body).await.map(|_| "replied");
+    let done = s.app.portal_reply(&p.who.user, &id, &body, p.files).await.map(|_| "replied");
     after(&s, &p.who, &id, done).await
+}
+
+/// `GET /portal/cases/{id}/files/{file_id}`: a file of the case the requester may see, as a
+/// download; any other is the "Not found" page.
+pub async fn download(
+    State(s): State<AppState>,
+    r: Requester,
+    Path((id, file_id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, UiError> {
+    let (f, blob) = s.app.portal_download(&r.user, &id, &file_id).await?;
+    Ok(crate::api::files::file_response(&f, blob, &headers))
 }
 
 /// `POST /portal/cases/{id}/close`.

@@ -23,7 +23,7 @@ pub(crate) fn png(len: usize, seed: u8) -> Vec<u8> {
 }
 
 /// One part of a multipart body: part name, file name, content type, bytes.
-type Part<'a> = (&'a str, Option<&'a str>, Option<&'a str>, &'a [u8]);
+pub(crate) type Part<'a> = (&'a str, Option<&'a str>, Option<&'a str>, &'a [u8]);
 
 /// A multipart body with these parts.
 pub(crate) fn multipart(parts: &[Part<'_>]) -> Vec<u8> {

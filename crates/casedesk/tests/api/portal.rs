@@ -4,7 +4,8 @@
 //! case, replies as a mailed reply would, closes, and rates a resolved case through the CSAT
 //! survey rules; a visitor of the host application signs in with a signed token; an account
 //! shares its cases only when it says so; the portal's cookie and the agents' open nothing of
-//! each other.
+//! each other; a requester attaches files to a new case and a reply and downloads only the
+//! files of their cases that are not the agents' own.
 
 use std::time::{Duration, Instant};
 
@@ -13,7 +14,8 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::email::set_up_mail;
-use crate::helpers::{TestApp, spawn_app_at};
+use crate::files::{BOUNDARY, Part, multipart, upload};
+use crate::helpers::{TestApp, spawn_app_at, spawn_app_with_file_limit};
 use crate::routing::ts;
 use crate::smtp_sink::SmtpSink;
 use crate::ui::{Browser, Page};
@@ -333,4 +335,197 @@ async fn an_account_shares_its_cases_in_the_portal_only_when_it_says_so() {
     let r = app.patch(&format!("/api/v1/accounts/{acc}"), json!({"portal_shares_cases": "yes"})).await;
     assert!(r.status.is_client_error(), "{}", r.body);
     assert_eq!(app.get(&format!("/api/v1/accounts/{acc}")).await.body["portal_shares_cases"], true);
+}
+
+/// The `href`s of the file links on a portal case page.
+fn file_links(html: &str) -> Vec<String> {
+    html.split("href=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .filter(|h| h.contains("/files/"))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Posts a portal form as `multipart/form-data`, as a browser does for a form with a file input.
+async fn post_multipart(b: &mut Browser, path: &str, fields: &[(&str, &str)], files: &[(&str, &[u8])]) -> Page {
+    let mut parts: Vec<Part<'_>> = fields.iter().map(|(k, v)| (*k, None, None, v.as_bytes())).collect();
+    parts.extend(files.iter().map(|(name, bytes)| ("file", Some(*name), Some("text/plain"), *bytes)));
+    b.post_raw(path, &format!("multipart/form-data; boundary={BOUNDARY}"), multipart(&parts)).await
+}
+
+#[tokio::test]
+async fn a_requester_attaches_files_and_only_they_download_their_cases_files() {
+    let app = spawn_app_with_file_limit(1024).await;
+    let sink = SmtpSink::start().await;
+    set_up_mail(&app, &sink).await;
+    let ana = contact(&app, json!({"name": "Ana", "email": "ana@example.com"})).await;
+    contact(&app, json!({"name": "Bob", "email": "bob@example.com"})).await;
+    let mut b = signed_in(&app, &sink, "ana@example.com", 1).await;
+    let mut bob = signed_in(&app, &sink, "bob@example.com", 1).await;
+
+    // A new case with a file (and an empty second file input, as a browser sends it).
+    let form = b.get("/portal/cases/new").await;
+    assert!(form.html.contains("enctype=\"multipart/form-data\"") && form.html.contains("type=\"file\""));
+    let token = form.csrf();
+    let log = b"printer.log: jam at tray 2\n";
+    let made = post_multipart(
+        &mut b,
+        "/portal/cases",
+        &[("_csrf", &token), ("subject", "Printer log"), ("description", "Log attached.")],
+        &[("printer.log.txt", log), ("", b"")],
+    )
+    .await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.html);
+    let case = made.location().trim_start_matches("/portal/cases/").to_string();
+    let path = format!("/portal/cases/{case}");
+    let files = app.get(&format!("/api/v1/cases/{case}/files")).await.body;
+    let data = files["data"].as_array().unwrap();
+    assert_eq!(data.len(), 1, "{files}");
+    assert_eq!(
+        (data[0]["name"].as_str(), data[0]["uploaded_by"].as_str()),
+        (Some("printer.log.txt"), Some(ana.as_str()))
+    );
+    assert_eq!(case_json(&app, &case).await["requester_id"].as_str(), Some(ana.as_str()));
+
+    // Listed on the case page; the link downloads the same bytes, as an attachment.
+    let page = b.get(&path).await;
+    assert!(page.html.contains("id=\"portal-files\"") && page.html.contains("printer.log.txt"), "{}", page.html);
+    let links = file_links(&page.html);
+    assert_eq!(links.len(), 1, "{links:?}");
+    let got = b.get(&links[0]).await;
+    assert_eq!(got.status, StatusCode::OK);
+    assert_eq!(got.html.as_bytes(), log);
+    assert!(got.headers["content-disposition"].to_str().unwrap().starts_with("attachment"));
+
+    // Another requester gets the "Not found" page; so does no session at all (sign-in).
+    assert_eq!(bob.get(&links[0]).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(Browser::new(&app).get(&links[0]).await.location(), "/portal");
+
+    // A reply with a file: the file is attached to the customer's comment.
+    let token = page.csrf();
+    let notes = b"second attempt: same jam\n";
+    let r = post_multipart(
+        &mut b,
+        &format!("{path}/reply"),
+        &[("_csrf", &token), ("body", "Another log.")],
+        &[("attempt2.txt", notes)],
+    )
+    .await;
+    assert_eq!((r.status, r.location()), (StatusCode::SEE_OTHER, path.as_str()), "{}", r.html);
+    let comments = app.get(&format!("/api/v1/cases/{case}/comments")).await.body;
+    let last = comments["data"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["body"], "Another log.");
+    assert_eq!(last["files"][0]["name"], "attempt2.txt", "{last}");
+
+    // The agents' own files never show: one on no comment, one on an internal note. A file on
+    // a public reply does.
+    let own = upload(&app, &case, "agent-only.txt", Some("text/plain"), b"internal working file").await;
+    assert_eq!(own.status, StatusCode::CREATED, "{}", own.body);
+    let noted = upload(&app, &case, "note-file.txt", Some("text/plain"), b"attached to a note").await;
+    let r = app
+        .post(
+            &format!("/api/v1/cases/{case}/comments"),
+            json!({"body": "see file", "internal": true, "file_ids": [noted.body["id"]]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let shared = upload(&app, &case, "manual.txt", Some("text/plain"), b"how to clear a jam").await;
+    let r = app
+        .post(
+            &format!("/api/v1/cases/{case}/comments"),
+            json!({"body": "Manual attached.", "file_ids": [shared.body["id"]]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let page = b.get(&path).await;
+    for shown in ["printer.log.txt", "attempt2.txt", "manual.txt"] {
+        assert!(page.html.contains(shown), "{shown} missing: {}", page.html);
+    }
+    for hidden in ["agent-only.txt", "note-file.txt"] {
+        assert!(!page.html.contains(hidden), "{hidden} shown: {}", page.html);
+    }
+    assert_eq!(file_links(&page.html).len(), 3);
+    for id in [own.body["id"].as_str().unwrap(), noted.body["id"].as_str().unwrap()] {
+        assert_eq!(b.get(&format!("{path}/files/{id}")).await.status, StatusCode::NOT_FOUND, "{id}");
+    }
+    let manual = format!("{path}/files/{}", shared.body["id"].as_str().unwrap());
+    assert_eq!(b.get(&manual).await.html, "how to clear a jam");
+
+    // Too large: the page says so, and neither a case nor a comment nor a file is written.
+    let big = vec![b'a'; 2048];
+    let cases_before = app.get("/api/v1/cases").await.body["data"].as_array().unwrap().len();
+    let token = b.get("/portal/cases/new").await.csrf();
+    let r = post_multipart(
+        &mut b,
+        "/portal/cases",
+        &[("_csrf", &token), ("subject", "Huge log"), ("description", "x")],
+        &[("huge.txt", &big)],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.html);
+    assert!(
+        r.html.contains("id=\"file-error\"") && r.html.contains("is too large: a file may be at most 1 KB"),
+        "{}",
+        r.html
+    );
+    assert!(r.html.contains("value=\"Huge log\""), "the form keeps what was typed");
+    assert_eq!(app.get("/api/v1/cases").await.body["data"].as_array().unwrap().len(), cases_before);
+    let token = b.get(&path).await.csrf();
+    let r =
+        post_multipart(&mut b, &format!("{path}/reply"), &[("_csrf", &token), ("body", "huge")], &[("huge.txt", &big)])
+            .await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.html);
+    assert!(r.html.contains("id=\"portal-case-error\"") && r.html.contains("is too large"), "{}", r.html);
+    let after = app.get(&format!("/api/v1/cases/{case}/comments")).await.body;
+    assert_eq!(after["data"].as_array().unwrap().len(), comments["data"].as_array().unwrap().len() + 2);
+    assert_eq!(app.get(&format!("/api/v1/cases/{case}/files")).await.body["data"].as_array().unwrap().len(), 5);
+
+    // A reply refused for its text stores none of its files; a forged form stores nothing.
+    let r =
+        post_multipart(&mut b, &format!("{path}/reply"), &[("_csrf", &token), ("body", " ")], &[("x.txt", b"x")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.html);
+    let r = post_multipart(&mut b, &format!("{path}/reply"), &[("_csrf", "forged"), ("body", "y")], &[("y.txt", b"y")])
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.html);
+    assert_eq!(app.get(&format!("/api/v1/cases/{case}/files")).await.body["data"].as_array().unwrap().len(), 5);
+}
+
+#[tokio::test]
+async fn an_address_gets_at_most_three_sign_in_links_in_fifteen_minutes() {
+    let app = spawn_app_at(ts("2026-06-01T09:00:00Z")).await;
+    let clock = app.clock.clone().unwrap();
+    let sink = SmtpSink::start().await;
+    set_up_mail(&app, &sink).await;
+    contact(&app, json!({"name": "Ana", "email": "ana@example.com"})).await;
+    contact(&app, json!({"name": "Bob", "email": "bob@example.com"})).await;
+    let mailed = |to: &str| sink.messages().iter().filter(|m| m.rcpt_to.iter().any(|r| r == to)).count();
+
+    let mut b = Browser::new(&app);
+    for n in 1..=3 {
+        let page = ask_for_link(&mut b, "ana@example.com").await;
+        assert_eq!(page.status, StatusCode::OK);
+        sign_in_link(&sink, "ana@example.com", n).await;
+    }
+    // The fourth answers the same page, however the address is written, and mails nothing.
+    let fourth = ask_for_link(&mut b, "ANA@example.com").await;
+    assert_eq!(fourth.status, StatusCode::OK);
+    assert!(fourth.html.contains("id=\"portal-link-sent\""), "{}", fourth.html);
+    // Another address is not held back by Ana's; its link arrives after anything queued before it.
+    assert_eq!(ask_for_link(&mut Browser::new(&app), "bob@example.com").await.status, StatusCode::OK);
+    sign_in_link(&sink, "bob@example.com", 1).await;
+    assert_eq!(mailed("ana@example.com"), 3, "no fourth link within the window");
+
+    // Fourteen minutes on, still none; once the first have left the window, one more may be
+    // asked for.
+    clock.advance(SignedDuration::from_mins(14));
+    ask_for_link(&mut b, "ana@example.com").await;
+    clock.advance(SignedDuration::from_mins(2));
+    ask_for_link(&mut b, "ana@example.com").await;
+    let link = sign_in_link(&sink, "ana@example.com", 4).await;
+    let r = b.post(&link, &[]).await;
+    assert_eq!((r.status, r.location()), (StatusCode::SEE_OTHER, "/portal"), "the fresh link works: {}", r.html);
+    ask_for_link(&mut Browser::new(&app), "bob@example.com").await;
+    sign_in_link(&sink, "bob@example.com", 2).await;
+    assert_eq!(mailed("ana@example.com"), 4, "one more, not two");
 }
