@@ -277,7 +277,10 @@ pub(super) async fn list_page(
     let q = text.unwrap_or_else(|| view.as_ref().map(|v| v.query().to_string()).unwrap_or_default());
     let chosen = lq.ordering.as_deref().map(Ordering::parse).transpose();
     let ordering = chosen.as_ref().ok().copied().flatten();
-    let shown = ordering.unwrap_or_else(|| view.as_ref().map_or(Ordering::UpdatedDesc, AnyView::ordering));
+    // A typed search lists the best matches first, as the search API does: relevance ranks a
+    // bounded window of the newest matches, where "last updated" would sort every match of a
+    // common word (0.7 s at 1M cases). Without words relevance is newest first, as the API's list.
+    let shown = ordering.unwrap_or_else(|| view.as_ref().map_or(Ordering::Relevance, AnyView::ordering));
     let req = ListRequest { filter: CaseFilter::default(), ordering: shown, limit: PAGE, cursor: lq.cursor.clone() };
     let result = match chosen {
         Ok(_) => s.app.search_cases(actor, &req, Some(&q)).await.map(|(p, _)| p),

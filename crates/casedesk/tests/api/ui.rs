@@ -334,6 +334,14 @@ async fn the_list_shows_views_with_counts_search_errors_inline_and_pages() {
     let r = b.get("/cases?q=refund").await;
     assert_eq!(r.html.matches("class=\"case-link\"").count(), 1);
     assert!(r.html.contains("Refund request"));
+    // Typed words list the best match first (a word in the subject beats one in the
+    // description, however new), as the search API does; conditions alone list newest first.
+    app.create_case(json!({"subject": "Toner smudges", "description": "the refund desk printer"})).await;
+    let r = b.get("/cases?q=refund").await;
+    let (subject, description) = (r.html.find("Refund request").unwrap(), r.html.find("Toner smudges").unwrap());
+    assert!(subject < description, "best match first: {}", r.html);
+    let r = b.get("/cases?q=created%3E2000-01-01").await;
+    assert!(r.html.find("Toner smudges").unwrap() < r.html.find("Refund request").unwrap(), "newest first");
     let r = b.get("/cases?q=priority%3E%3Dbogus").await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.html.contains("id=\"q-error\"") && r.html.contains("value=\"priority&#62;=bogus\""), "{}", r.html);
