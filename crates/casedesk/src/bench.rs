@@ -272,6 +272,45 @@ async fn bench(args: &BenchArgs, server: &mut Server, token: &str) -> anyhow::Re
     Ok(results)
 }
 
+// ---- scratch files of a benchmark that starts its own server ----------------------------------
+
+/// What a benchmark that seeds a database and starts the server on it keeps in the temporary
+/// directory: the SQLite file (unless a database was given), the server's log and both
+/// processes' file directories. [`Scratch::remove`] deletes them.
+pub(crate) struct Scratch {
+    /// Path prefix of every scratch file (`<stem>.db`, `<stem>.log`, `<stem>.files`).
+    pub(crate) stem: PathBuf,
+    /// The database to seed and serve: the given URL, or the scratch SQLite file.
+    pub(crate) url: String,
+    /// The casedesk binary to start as the server.
+    pub(crate) server_bin: PathBuf,
+    own_database: bool,
+}
+
+impl Scratch {
+    pub(crate) fn new(name: &str, database: Option<&str>, server_bin: Option<&Path>) -> anyhow::Result<Scratch> {
+        let stem = std::env::temp_dir().join(format!("casedesk-bench-{name}-{}", std::process::id()));
+        let url = database.map_or_else(|| stem.with_extension("db").display().to_string(), str::to_string);
+        let server_bin = match server_bin {
+            Some(p) => p.to_path_buf(),
+            None => std::env::current_exe().context("finding this binary (pass --server-bin)")?,
+        };
+        Ok(Scratch { stem, url, server_bin, own_database: database.is_none() })
+    }
+
+    pub(crate) fn remove(&self) {
+        if self.own_database {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", self.stem.with_extension("db").display()));
+            }
+        }
+        let _ = std::fs::remove_file(self.stem.with_extension("log"));
+        let _ = std::fs::remove_dir_all(self.stem.with_extension("files"));
+        // The server's own file directory, beside its SQLite file.
+        let _ = std::fs::remove_dir_all(format!("{}-files", self.stem.display()));
+    }
+}
+
 // ---- the server process ---------------------------------------------------------------------
 
 /// The server under test, a child process; stopped (SIGTERM, then SIGKILL) when dropped.

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use casedesk_core::{App, AppError, SystemClock};
 
-use crate::bench::{Server, mb};
+use crate::bench::{Scratch, Server, mb};
 
 #[derive(Debug, clap::Args)]
 pub struct BenchExportArgs {
@@ -51,23 +51,9 @@ struct Run {
 }
 
 pub async fn run(args: BenchExportArgs) -> anyhow::Result<()> {
-    let stem = std::env::temp_dir().join(format!("casedesk-bench-export-{}", std::process::id()));
-    let temp_db = stem.with_extension("db");
-    let url = args.bench_database.clone().unwrap_or_else(|| temp_db.display().to_string());
-    let server_bin = match &args.server_bin {
-        Some(p) => p.clone(),
-        None => std::env::current_exe().context("finding this binary (pass --server-bin)")?,
-    };
-    let result = bench(&args, &url, &server_bin, &stem).await;
-    if args.bench_database.is_none() {
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", temp_db.display()));
-        }
-    }
-    let _ = std::fs::remove_file(stem.with_extension("log"));
-    let _ = std::fs::remove_dir_all(stem.with_extension("files"));
-    // The server's own file directory, beside its SQLite file.
-    let _ = std::fs::remove_dir_all(format!("{}-files", stem.display()));
+    let scratch = Scratch::new("export", args.bench_database.as_deref(), args.server_bin.as_deref())?;
+    let result = bench(&args, &scratch.url, &scratch.server_bin, &scratch.stem).await;
+    scratch.remove();
     result
 }
 
