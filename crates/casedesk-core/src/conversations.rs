@@ -9,11 +9,11 @@
 
 use casedesk_domain::case::{Case, Channel, NewCase};
 use casedesk_domain::messaging::{self, MessageFrom};
-use casedesk_domain::people::{Contact, ContactInput, phone_key};
+use casedesk_domain::people::{Contact, phone_key};
 use casedesk_domain::policy::{Action, Role};
 use casedesk_domain::timeline::AuthorType;
 use casedesk_domain::{Errors, text};
-use casedesk_store::{ContactFilter, PageRequest, StoreError};
+use casedesk_store::StoreError;
 use jiff::Timestamp;
 use sha2::{Digest, Sha256};
 
@@ -150,7 +150,7 @@ impl App {
             Some(id) => {
                 crate::error::named(self.store.get_contact(&actor.org_id, id).await, "contact.id", "contact", id)?
             }
-            None => self.conversation_contact(actor, name, email, phone).await?,
+            None => self.find_or_create_contact(actor, name, email, phone).await?,
         };
 
         let linked_id = self.store.get_conversation_case(&actor.org_id, channel, &conversation_id).await?;
@@ -216,40 +216,6 @@ impl App {
         self.settle_automation(&actor.org_id, &case.id).await;
         let case = self.store.get_case(&actor.org_id, &case.id).await?;
         Ok(Created { value: ConversationCase { case, opened }, replayed: false })
-    }
-
-    /// The contact found by email, then by phone, or a new one.
-    async fn conversation_contact(
-        &self,
-        actor: &Actor,
-        name: Option<String>,
-        email: Option<String>,
-        phone: Option<String>,
-    ) -> Result<Contact> {
-        let page = PageRequest { limit: 1, ..PageRequest::default() };
-        let filters = [
-            email.clone().map(|e| ContactFilter { email: Some(e), ..Default::default() }),
-            phone.clone().map(|p| ContactFilter { phone: Some(p), ..Default::default() }),
-        ];
-        for filter in filters.into_iter().flatten() {
-            if let Some(c) = self.store.list_contacts(&actor.org_id, &filter, &page).await?.items.into_iter().next() {
-                return Ok(c);
-            }
-        }
-        let key_text = match (&email, &phone) {
-            (Some(e), _) => format!("conversation-contact:{}", e.to_ascii_lowercase()),
-            (None, Some(p)) => format!("conversation-contact:{}", phone_key(p).unwrap_or_default()),
-            (None, None) => return Err(AppError::field("contact", "give an email or phone")),
-        };
-        let input = ContactInput {
-            name: Some(name.or_else(|| email.clone()).or_else(|| phone.clone()).unwrap_or_default()),
-            email: email.map(Some),
-            phone: phone.map(Some),
-            ..Default::default()
-        };
-        // Keyed by the address or number: two posts from a new customer at once make one contact.
-        let key = IdemKey::new(&key_text, "conversation".into())?;
-        Ok(self.create_contact(actor, input, Some(key)).await?.value)
     }
 
     /// The transcript's lines as comments, each keyed by the case, its sender, time and text:

@@ -2,7 +2,7 @@
 //! queues.
 
 use casedesk_domain::ids::IdKind;
-use casedesk_domain::people::{Account, AccountInput, Availability, Contact, ContactInput, User};
+use casedesk_domain::people::{Account, AccountInput, Availability, Contact, ContactInput, User, phone_key};
 use casedesk_domain::policy::{Action, Role};
 use casedesk_domain::{Errors, text};
 use casedesk_store::{ApiToken, ContactFilter, Page, PageRequest, RefKind, StoreError};
@@ -329,6 +329,40 @@ impl App {
         let written = self.store.insert_contact(&contact, rec.as_ref()).await.map(|()| contact);
         let get = async |id: String| self.store.get_contact(&actor.org_id, &id).await;
         self.settle_create(actor, idem.as_ref(), written, get).await
+    }
+
+    /// The contact found by email, then by phone, or a new one.
+    pub(crate) async fn find_or_create_contact(
+        &self,
+        actor: &Actor,
+        name: Option<String>,
+        email: Option<String>,
+        phone: Option<String>,
+    ) -> Result<Contact> {
+        let page = PageRequest { limit: 1, ..PageRequest::default() };
+        let filters = [
+            email.clone().map(|e| ContactFilter { email: Some(e), ..Default::default() }),
+            phone.clone().map(|p| ContactFilter { phone: Some(p), ..Default::default() }),
+        ];
+        for filter in filters.into_iter().flatten() {
+            if let Some(c) = self.store.list_contacts(&actor.org_id, &filter, &page).await?.items.into_iter().next() {
+                return Ok(c);
+            }
+        }
+        let key_text = match (&email, &phone) {
+            (Some(e), _) => format!("contact:{}", e.to_ascii_lowercase()),
+            (None, Some(p)) => format!("contact:{}", phone_key(p).unwrap_or_default()),
+            (None, None) => return Err(AppError::field("contact", "give an email or phone")),
+        };
+        let input = ContactInput {
+            name: Some(name.or_else(|| email.clone()).or_else(|| phone.clone()).unwrap_or_default()),
+            email: email.map(Some),
+            phone: phone.map(Some),
+            ..Default::default()
+        };
+        // Keyed by the address or number: two requests for a new customer at once make one contact.
+        let key = IdemKey::new(&key_text, "contact".into())?;
+        Ok(self.create_contact(actor, input, Some(key)).await?.value)
     }
 
     pub async fn get_contact(&self, actor: &Actor, id: &str) -> Result<Contact> {

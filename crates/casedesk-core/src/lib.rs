@@ -43,6 +43,7 @@ pub mod portal;
 mod queries;
 pub mod queues;
 pub mod reports;
+pub mod requester;
 pub mod routing;
 pub mod sessions;
 pub mod signing_keys;

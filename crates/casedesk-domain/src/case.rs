@@ -529,15 +529,21 @@ impl Case {
         })
     }
 
-    /// Applies `patch`, returning the new case and the fields that changed (empty when the patch
-    /// changes nothing, in which case the case is returned untouched).
-    pub fn apply(&self, patch: CasePatch, ctx: &Ctx<'_>) -> Result<(Case, Vec<Change>), DomainError> {
+    /// A closed case is final: the conflict any write to it meets.
+    pub fn ensure_open(&self) -> Result<(), DomainError> {
         if self.is_closed() {
             return Err(DomainError::Conflict {
                 code: CASE_CLOSED,
                 message: format!("case #{} is closed: a closed case cannot be updated or reopened", self.case_number),
             });
         }
+        Ok(())
+    }
+
+    /// Applies `patch`, returning the new case and the fields that changed (empty when the patch
+    /// changes nothing, in which case the case is returned untouched).
+    pub fn apply(&self, patch: CasePatch, ctx: &Ctx<'_>) -> Result<(Case, Vec<Change>), DomainError> {
+        self.ensure_open()?;
         let mut errors = Errors::new();
         let mut next = self.clone();
         let mut changes = Vec::new();

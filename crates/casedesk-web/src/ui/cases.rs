@@ -12,8 +12,9 @@ use casedesk_core::views::AnyView;
 use casedesk_core::{Actor, App, AppError};
 use casedesk_domain::Errors;
 use casedesk_domain::case::{CasePatch, CaseType, Channel, NewCase, Priority, Status};
+use casedesk_domain::ids::IdKind;
 use casedesk_domain::list::{CaseFilter, ListRequest, Ordering};
-use casedesk_domain::timeline::AuthorType;
+use casedesk_domain::timeline::{AuthorType, Event, FIELD_CHANGED};
 use casedesk_domain::view::ViewInput;
 use serde::Deserialize;
 
@@ -85,7 +86,11 @@ pub async fn directory(app: &App, actor: &Actor) -> Result<Directory, UiError> {
     let users: Vec<(String, String)> = active.into_iter().map(|u| (u.id, u.name)).collect();
     let queues: Vec<(String, String)> =
         app.list_queues(actor, &PageRequest::first(200)).await?.items.into_iter().map(|q| (q.id, q.name)).collect();
-    let names = Names { users: users.iter().cloned().collect(), queues: queues.iter().cloned().collect() };
+    let names = Names {
+        users: users.iter().cloned().collect(),
+        queues: queues.iter().cloned().collect(),
+        people: Default::default(),
+    };
     Ok(Directory { names, users, emails, queues })
 }
 
@@ -569,7 +574,8 @@ pub(super) async fn case_page(
     let actor = &viewer.who.actor;
     let detail = s.app.case_detail(actor, id).await?;
     let events = s.app.timeline(actor, id, &PageRequest::first(EVENTS)).await?.items;
-    let dir = directory(&s.app, actor).await?;
+    let mut dir = directory(&s.app, actor).await?;
+    name_people(&s.app, actor, &events, &mut dir.names).await;
     let now = s.app.clock.now();
     let c = &detail.case;
     let page = CasePage {
@@ -610,6 +616,30 @@ pub(super) async fn case_page(
         assistant: refused.assistant,
     };
     Ok(html(status, &page))
+}
+
+/// Names the contacts and accounts the timeline's field changes mention (a requester changed from
+/// one customer to another reads as their names). One gone since shows as its id.
+async fn name_people(app: &App, actor: &Actor, events: &[Event], names: &mut Names) {
+    let ids: std::collections::BTreeSet<String> = events
+        .iter()
+        .filter(|e| e.kind == FIELD_CHANGED)
+        .filter(|e| matches!(e.data["field"].as_str(), Some("requester_id" | "contact_id" | "account_id")))
+        .flat_map(|e| [&e.data["old"], &e.data["new"]])
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect();
+    for id in ids {
+        let name = if IdKind::Contact.matches(&id) {
+            app.get_contact(actor, &id).await.map(|k| k.name).ok()
+        } else if IdKind::Account.matches(&id) {
+            app.get_account(actor, &id).await.map(|a| a.name).ok()
+        } else {
+            None
+        };
+        if let Some(name) = name {
+            names.people.insert(id, name);
+        }
+    }
 }
 
 /// The organization's custom statuses and categories, as header choices (when it has any).

@@ -137,11 +137,18 @@ pub fn sla_badge(case: &Case, now: Timestamp) -> Option<Badge> {
 pub struct Names {
     pub users: HashMap<String, String>,
     pub queues: HashMap<String, String>,
+    /// Contacts and accounts a page names (only those it shows, unlike users and queues).
+    pub people: HashMap<String, String>,
 }
 
 impl Names {
     pub fn user(&self, id: Option<&str>) -> String {
         id.map(|id| self.users.get(id).cloned().unwrap_or_else(|| id.to_string())).unwrap_or_default()
+    }
+
+    /// A requester, contact or account by name: a user or a contact, or an account.
+    pub fn person(&self, id: &str) -> String {
+        self.users.get(id).or_else(|| self.people.get(id)).cloned().unwrap_or_else(|| id.to_string())
     }
 
     pub fn queue(&self, id: Option<&str>) -> String {
@@ -245,6 +252,7 @@ fn field_value(field: &str, v: &Value, names: &Names) -> String {
         (_, Value::Null) => "none".into(),
         ("owner_id", Value::String(id)) => names.user(Some(id)),
         ("queue_id", Value::String(id)) => names.queue(Some(id)),
+        ("requester_id" | "contact_id" | "account_id", Value::String(id)) => names.person(id),
         ("status" | "priority" | "type" | "case_type", Value::String(s)) => label(s),
         (_, Value::String(s)) => s.clone(),
         (_, Value::Array(items)) if items.is_empty() => "none".into(),

@@ -88,6 +88,7 @@ pub fn routes(config: &UiConfig) -> Router<AppState> {
         .route("/cases/{id}/send-update", post(compose::send_update))
         .route("/cases/{id}/fields", post(compose::fields))
         .route("/cases/{id}/links", post(panels::links))
+        .route("/cases/{id}/requester", post(panels::requester))
         // Uploads stream to the blob store, which enforces the file size limit itself.
         .route("/cases/{id}/files", post(panels::upload).layer(axum::extract::DefaultBodyLimit::disable()))
         .route("/cases/{id}/files/{file_id}", get(panels::download))

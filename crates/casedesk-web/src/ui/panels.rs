@@ -1,4 +1,5 @@
-//! The case page's side panels besides time: the SLA targets, the requester, milestones, linked
+//! The case page's side panels besides time: the SLA targets, the requester (changed by email
+//! address), milestones, linked
 //! cases (with close as duplicate and merge) and files (upload, download, attach to a reply).
 //! Each change goes through the same use case as its API endpoint; a refusal comes back on the
 //! case page, in the panel it belongs to.
@@ -8,6 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use casedesk_core::milestones::MilestoneInput;
+use casedesk_core::requester::RequesterInput;
 use casedesk_core::{Actor, App, AppError};
 use casedesk_domain::badge::{self, short_duration};
 use casedesk_domain::case::Case;
@@ -213,6 +215,16 @@ async fn settle(
             case_page(s, viewer, id, refused, status).await
         }
     }
+}
+
+/// `POST /cases/{id}/requester`: the customer the case is for, by `email` (a new address
+/// becomes a contact named `name`, or by the address when no name is given).
+pub async fn requester(State(s): State<AppState>, Path(id): Path<String>, p: Posted) -> Result<Response, UiError> {
+    let input =
+        RequesterInput { email: p.form.get("email").unwrap_or_default().to_string(), name: p.form.non_empty("name") };
+    let version = p.form.get("version").and_then(|v| v.parse::<i64>().ok());
+    let result = s.app.change_requester(&p.viewer.who.actor, &id, input, version).await;
+    settle(&s, &p.viewer, &id, "people", result.map(|c| format!("/cases/{}#people", c.id))).await
 }
 
 /// `POST /cases/{id}/milestones`: a new milestone (`name`, `due` as a date and time), or

@@ -40,6 +40,7 @@ mod ui;
 mod ui_admin;
 mod ui_assistant;
 mod ui_reports;
+mod ui_requester;
 mod views;
 mod visitors;
 mod webhooks;
