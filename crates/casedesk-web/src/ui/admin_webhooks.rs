@@ -1,6 +1,7 @@
 //! Admin pages for webhooks: `/admin/webhooks` lists them with a form to add one (the answer
 //! shows the signing secret, once); `/admin/webhooks/{id}` shows a webhook, switches it off or
-//! on, and lists its deliveries, newest first, with each one's state, attempts and last error.
+//! on, and lists its deliveries, newest first, with each one's state, attempts and last error;
+//! a delivered or given-up one can be sent again.
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -9,7 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use casedesk_core::store::PageRequest;
 use casedesk_core::webhooks::NewWebhook;
 use casedesk_domain::badge;
-use casedesk_domain::webhook::{Webhook, WebhookInput};
+use casedesk_domain::webhook::{DeliveryState, Webhook, WebhookInput};
 
 use super::admin::{Input, PageQuery, invalid, list, next_page, require_admin, when};
 use super::display::{Chrome, FieldErrors};
@@ -116,6 +117,9 @@ pub async fn create_webhook(State(s): State<AppState>, p: Posted) -> Result<Resp
 }
 
 pub struct DeliveryRow {
+    pub id: String,
+    /// Delivered or given up: it can be sent again.
+    pub finished: bool,
     pub event_type: String,
     pub case_id: String,
     pub state: &'static str,
@@ -152,6 +156,8 @@ async fn webhook_page(
         .items
         .iter()
         .map(|d| DeliveryRow {
+            id: d.id.clone(),
+            finished: d.state != DeliveryState::Pending,
             event_type: d.event_type.clone(),
             case_id: d.case_id.clone(),
             state: d.state.as_str(),
@@ -186,5 +192,16 @@ pub async fn set_active(State(s): State<AppState>, Path(id): Path<String>, p: Po
     let active = p.form.get("active") == Some("true");
     let input = WebhookInput { active: Some(active), ..Default::default() };
     s.app.update_webhook(&p.viewer.who.actor, &id, input).await?;
+    Ok(Redirect::to(&format!("/admin/webhooks/{id}")).into_response())
+}
+
+/// Sends a delivered or given-up delivery again (same event id and body, due at once).
+pub async fn redeliver(
+    State(s): State<AppState>,
+    Path((id, delivery_id)): Path<(String, String)>,
+    p: Posted,
+) -> Result<Response, UiError> {
+    require_admin(&p.viewer)?;
+    s.app.redeliver_webhook(&p.viewer.who.actor, &id, &delivery_id).await?;
     Ok(Redirect::to(&format!("/admin/webhooks/{id}")).into_response())
 }

@@ -109,6 +109,7 @@ pub fn routes(config: &UiConfig) -> Router<AppState> {
         .route("/admin/webhooks", get(admin_webhooks::webhooks).post(admin_webhooks::create_webhook))
         .route("/admin/webhooks/{id}", get(admin_webhooks::webhook))
         .route("/admin/webhooks/{id}/active", post(admin_webhooks::set_active))
+        .route("/admin/webhooks/{id}/deliveries/{delivery_id}/redeliver", post(admin_webhooks::redeliver))
         .route("/admin/sla", get(admin_sla::index))
         .route("/admin/sla/policies", post(admin_sla::create_policy))
         .route("/admin/sla/policies/{id}", get(admin_sla::policy).post(admin_sla::update_policy))

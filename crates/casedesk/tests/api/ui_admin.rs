@@ -425,6 +425,42 @@ async fn webhooks_are_added_switched_off_and_show_their_deliveries() {
 }
 
 #[tokio::test]
+async fn a_finished_delivery_is_sent_again_from_the_webhook_page() {
+    let app = spawn_app().await;
+    let receiver = crate::webhooks::Receiver::start(0).await;
+    let hook = app.post("/api/v1/webhooks", json!({"url": receiver.url(), "events": ["case.created"]})).await;
+    let id = hook.body["id"].as_str().unwrap().to_string();
+    app.create_case(json!({"subject": "Deliver me twice"})).await;
+    receiver.wait_until("the delivery", |got| got.len() == 1).await;
+    let path = format!("/admin/webhooks/{id}");
+    let mut b = admin(&app).await;
+    let mut first = String::new();
+    for _ in 0..100 {
+        let log = delivered(&app, &id).await;
+        if log[0]["status"] == "delivered" {
+            first = log[0]["id"].as_str().unwrap().to_string();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let action = format!("{path}/deliveries/{first}/redeliver");
+    let page = b.get(&path).await;
+    assert!(page.html.contains(&format!(r#"action="{action}""#)), "{}", page.html);
+
+    let r = b.submit(&path, &action, &[]).await;
+    assert_eq!((r.status, r.location()), (StatusCode::SEE_OTHER, path.as_str()));
+    let got = receiver.wait_until("the redelivery", |got| got.len() == 2).await;
+    assert_eq!(got[0].body, got[1].body, "the same event, again");
+    // An agent cannot; another webhook's path for the delivery is not found.
+    let mut agent = agnes(&app).await;
+    let token = agent.get("/cases").await.csrf();
+    assert_eq!(agent.post(&action, &[("_csrf", &token)]).await.status, StatusCode::FORBIDDEN);
+    let wrong = format!("/admin/webhooks/wh_0000000000007000800000000000dead/deliveries/{first}/redeliver");
+    assert_eq!(b.submit(&path, &wrong, &[]).await.status, StatusCode::NOT_FOUND);
+    receiver.stop();
+}
+
+#[tokio::test]
 async fn another_organizations_records_are_404_pages() {
     let app = spawn_app().await;
     let (_, other) = app.other_org().await;
