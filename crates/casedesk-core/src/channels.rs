@@ -7,7 +7,9 @@
 //!    connector become one delivery each, in the transaction that moves the cursor.
 //! 2. **Delivery** ([`App::deliver_channel_replies`]): due deliveries are claimed with a lease,
 //!    POSTed signed (`Casedesk-Signature`), and recorded: sent (`channel.sent` on the case's
-//!    timeline), retried after a backoff, or given up after a day (`channel.failed`).
+//!    timeline), retried after a backoff, or given up after a day (`channel.failed`). A connector
+//!    whose every attempt failed for a day is switched off and its creator notified, as a
+//!    webhook is; an admin can send a finished delivery again.
 
 use casedesk_domain::case::Case;
 use casedesk_domain::ids::IdKind;
@@ -15,7 +17,7 @@ use casedesk_domain::messaging::{self, ChannelConnector, ChannelDelivery, Connec
 use casedesk_domain::policy::Action;
 use casedesk_domain::timeline::{Comment, Event, NewEvent};
 use casedesk_domain::webhook::{self, DeliveryState};
-use casedesk_store::StoreError;
+use casedesk_store::{Page, PageRequest, StoreError};
 use jiff::SignedDuration;
 use serde_json::json;
 
@@ -97,6 +99,30 @@ impl App {
     pub async fn delete_channel_connector(&self, actor: &Actor, id: &str) -> Result<()> {
         actor.require(Action::ManageWebhooks, "manage channel connectors")?;
         Ok(self.store.delete_channel_connector(&actor.org_id, id).await?)
+    }
+
+    /// A connector's deliveries, newest first.
+    pub async fn list_connector_deliveries(
+        &self,
+        actor: &Actor,
+        id: &str,
+        page: &PageRequest,
+    ) -> Result<Page<ChannelDelivery>> {
+        self.get_channel_connector(actor, id).await?;
+        Ok(self.store.list_connector_deliveries(&actor.org_id, id, page).await?)
+    }
+
+    /// Sends a delivered or given-up reply again, as a new delivery with the same event id and
+    /// body, due at once.
+    pub async fn redeliver_channel_reply(&self, actor: &Actor, id: &str, delivery_id: &str) -> Result<ChannelDelivery> {
+        self.get_channel_connector(actor, id).await?;
+        let d = self.store.get_channel_delivery(&actor.org_id, id, delivery_id).await?;
+        let again = ChannelDelivery {
+            comment_id: d.comment_id,
+            delivery: d.delivery.again(IdKind::ChannelDelivery.new_id(), self.clock.now())?,
+        };
+        self.store.add_channel_delivery(&again).await?;
+        Ok(again)
     }
 
     /// A case's replies to its channel's connector, oldest first.
@@ -184,6 +210,12 @@ impl App {
             }),
             created_at: now,
         });
-        Ok(self.store.finish_channel_attempt(&c, claim, event.as_ref()).await?)
+        if let Some(off) = self.store.finish_channel_attempt(&c, claim, event.as_ref(), now).await? {
+            tracing::warn!(connector.id = %off.id, org.id = %off.org_id, owner.id = %off.created_by,
+                channel = off.channel.as_str(), "channel connector switched off: every delivery failed for a day");
+            let what = format!("The {} connector to {}", off.channel.as_str(), off.url);
+            self.tell_owner_switched_off(&off.org_id, &off.created_by, &what, off.disabled_reason.as_deref()).await;
+        }
+        Ok(())
     }
 }

@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use casedesk_domain::case::Case;
 use casedesk_domain::ids::IdKind;
+use casedesk_domain::notification::Notification;
 use casedesk_domain::policy::Action;
 use casedesk_domain::timeline::{Comment, Event};
 use casedesk_domain::webhook::{self, Delivery, Webhook, WebhookInput};
@@ -210,12 +211,30 @@ impl App {
             webhook::DeliveryState::Delivered => {}
         }
         if let Some(off) = self.store.finish_webhook_attempt(&d, claim, now).await? {
-            // The admin-visible notice is the webhook's own state (active false, disabled_at,
-            // disabled_reason), which its owner sees in the API.
             tracing::warn!(webhook.id = %off.id, org.id = %off.org_id, owner.id = %off.created_by,
                 "webhook switched off: every delivery failed for a day");
+            let what = format!("The webhook to {}", off.url);
+            self.tell_owner_switched_off(&off.org_id, &off.created_by, &what, off.disabled_reason.as_deref()).await;
         }
         Ok(())
+    }
+
+    /// Tells the admin who created an endpoint (a webhook, a channel connector) that casedesk
+    /// switched it off, by an in-app notification; its own state says so in the API as well.
+    pub(crate) async fn tell_owner_switched_off(&self, org_id: &str, owner: &str, what: &str, why: Option<&str>) {
+        let note = Notification {
+            id: IdKind::Notification.new_id(),
+            org_id: org_id.to_string(),
+            user_id: owner.to_string(),
+            case_id: None,
+            rule_id: None,
+            message: format!("{what} was switched off: {}", why.unwrap_or("its deliveries kept failing")),
+            read_at: None,
+            created_at: self.clock.now(),
+        };
+        if let Err(e) = self.store.insert_notifications(std::slice::from_ref(&note)).await {
+            tracing::warn!(error = %e, org.id = %org_id, "could not notify the owner of a switched-off endpoint");
+        }
     }
 
     /// Dispatches and sends webhooks, and replies to channel connectors, every `poll` until the

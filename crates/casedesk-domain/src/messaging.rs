@@ -111,9 +111,15 @@ pub struct ChannelConnector {
     /// Signs every delivery (`Casedesk-Signature`, as webhooks). Shown once, on create.
     pub secret: String,
     pub active: bool,
+    /// The admin who created it, told when casedesk switches it off.
     pub created_by: String,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// Since when every delivery failed; `None` after a success.
+    pub failing_since: Option<Timestamp>,
+    /// When and why casedesk switched it off (cleared when an admin switches it back on).
+    pub disabled_at: Option<Timestamp>,
+    pub disabled_reason: Option<String>,
 }
 
 /// A connector as a request gives it; `None` keeps the current value on an update.
@@ -136,6 +142,19 @@ impl ChannelConnector {
             created_by: created_by.to_string(),
             created_at: now,
             updated_at: now,
+            failing_since: None,
+            disabled_at: None,
+            disabled_reason: None,
+        }
+    }
+
+    /// Switched off like a webhook after a day of failed deliveries ([`webhook::Health`]).
+    pub fn health(&mut self) -> webhook::Health<'_> {
+        webhook::Health {
+            active: &mut self.active,
+            failing_since: &mut self.failing_since,
+            disabled_at: &mut self.disabled_at,
+            disabled_reason: &mut self.disabled_reason,
         }
     }
 
@@ -152,7 +171,7 @@ impl ChannelConnector {
             None => {}
         }
         if let Some(a) = input.active {
-            self.active = a;
+            self.health().switch(a);
         }
         errors.finish()?;
         self.updated_at = now;
@@ -250,5 +269,17 @@ mod tests {
         assert!(c.clone().apply(ConnectorInput { url: Some("ftp://x".into()), active: None }, now).is_err());
         let ok = c.apply(ConnectorInput { url: Some("https://chat.example/out".into()), active: None }, now).unwrap();
         assert_eq!(ok.url, "https://chat.example/out");
+    }
+
+    #[test]
+    fn a_connector_failing_for_a_day_is_switched_off_and_back_on() {
+        let start = Timestamp::UNIX_EPOCH;
+        let mut c = ChannelConnector::new("chc_1".into(), "org_1", Channel::Sms, "usr_1", "s".into(), start);
+        c.url = "https://sms.example/out".into();
+        assert!(!c.health().record_failure(start));
+        assert!(c.health().record_failure(start + webhook::DISABLE_AFTER), "off after a day of failures");
+        assert!(!c.active && c.disabled_at.is_some() && c.disabled_reason.is_some());
+        let on = c.apply(ConnectorInput { url: None, active: Some(true) }, start).unwrap();
+        assert!(on.active && on.failing_since.is_none() && on.disabled_at.is_none() && on.disabled_reason.is_none());
     }
 }

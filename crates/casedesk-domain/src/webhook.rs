@@ -130,20 +130,55 @@ impl Webhook {
         self.events.iter().any(|e| e == ALL_EVENTS || e == kind)
     }
 
-    /// The webhook after an attempt failed at `now`: switched off once every attempt has been
-    /// failing for [`DISABLE_AFTER`]. Returns whether this failure switched it off.
+    /// The webhook after an attempt failed at `now` (see [`Health::record_failure`]).
     pub fn record_failure(&mut self, now: Timestamp) -> bool {
+        self.health().record_failure(now)
+    }
+
+    pub fn health(&mut self) -> Health<'_> {
+        Health {
+            active: &mut self.active,
+            failing_since: &mut self.failing_since,
+            disabled_at: &mut self.disabled_at,
+            disabled_reason: &mut self.disabled_reason,
+        }
+    }
+}
+
+/// The on/off switch and failure record of an endpoint casedesk POSTs to (a webhook, a channel
+/// connector): since when every attempt failed, and when and why casedesk switched it off.
+pub struct Health<'a> {
+    pub active: &'a mut bool,
+    pub failing_since: &'a mut Option<Timestamp>,
+    pub disabled_at: &'a mut Option<Timestamp>,
+    pub disabled_reason: &'a mut Option<String>,
+}
+
+impl Health<'_> {
+    /// An attempt failed at `now`: the endpoint is switched off once every attempt has been
+    /// failing for [`DISABLE_AFTER`]. Returns whether this failure switched it off.
+    pub fn record_failure(self, now: Timestamp) -> bool {
         let since = *self.failing_since.get_or_insert(now);
-        if self.active && now.duration_since(since) >= DISABLE_AFTER {
-            self.active = false;
-            self.disabled_at = Some(now);
-            self.disabled_reason = Some(format!(
+        if *self.active && now.duration_since(since) >= DISABLE_AFTER {
+            *self.active = false;
+            *self.disabled_at = Some(now);
+            *self.disabled_reason = Some(format!(
                 "every delivery attempt failed for {} hours (since {since}); fix the endpoint and set active to true",
                 DISABLE_AFTER.as_hours()
             ));
             return true;
         }
         false
+    }
+
+    /// An admin switches it on or off; switching it back on forgets its failures.
+    pub fn switch(self, active: bool) {
+        if active && !*self.active {
+            *self.failing_since = None;
+            *self.disabled_at = None;
+            *self.disabled_reason = None;
+        }
+        *self.active = active;
     }
 }
 
@@ -186,12 +221,7 @@ impl WebhookInput {
             base.description = d;
         }
         if let Some(active) = self.active {
-            if active && !base.active {
-                base.failing_since = None;
-                base.disabled_at = None;
-                base.disabled_reason = None;
-            }
-            base.active = active;
+            base.health().switch(active);
         }
         errors.finish()?;
         base.updated_at = now;

@@ -61,6 +61,9 @@ fn decode_connector(row: &DbRow) -> Result<ChannelConnector> {
         created_by: row.try_get("created_by")?,
         created_at: ts(row.try_get("created_at")?)?,
         updated_at: ts(row.try_get("updated_at")?)?,
+        failing_since: opt_ts(row.try_get("failing_since")?)?,
+        disabled_at: opt_ts(row.try_get("disabled_at")?)?,
+        disabled_reason: row.try_get("disabled_reason")?,
     })
 }
 
@@ -70,8 +73,8 @@ pub async fn insert_channel_connector(pool: &Pool, c: &ChannelConnector) -> Resu
     let mut tx = pool.begin().await?;
     start_feed_cursor(&mut tx, FeedCursors::Channels, &c.org_id).await?;
     sqlx::query(
-        "INSERT INTO channel_connectors (id, org_id, channel, url, secret, active, created_by, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        "INSERT INTO channel_connectors (id, org_id, channel, url, secret, active, created_by, created_at, updated_at, \
+         failing_since, disabled_at, disabled_reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
     .bind(&c.id)
     .bind(&c.org_id)
@@ -82,6 +85,9 @@ pub async fn insert_channel_connector(pool: &Pool, c: &ChannelConnector) -> Resu
     .bind(&c.created_by)
     .bind(us(c.created_at))
     .bind(us(c.updated_at))
+    .bind(opt_us(c.failing_since))
+    .bind(opt_us(c.disabled_at))
+    .bind(&c.disabled_reason)
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -105,11 +111,15 @@ pub async fn list_channel_connectors(pool: &Pool, org_id: &str) -> Result<Vec<Ch
 
 pub async fn update_channel_connector(pool: &Pool, c: &ChannelConnector) -> Result<()> {
     let done = sqlx::query(
-        "UPDATE channel_connectors SET url = $1, active = $2, updated_at = $3 WHERE org_id = $4 AND id = $5",
+        "UPDATE channel_connectors SET url = $1, active = $2, updated_at = $3, failing_since = $4, disabled_at = $5, \
+         disabled_reason = $6 WHERE org_id = $7 AND id = $8",
     )
     .bind(&c.url)
     .bind(c.active)
     .bind(us(c.updated_at))
+    .bind(opt_us(c.failing_since))
+    .bind(opt_us(c.disabled_at))
+    .bind(&c.disabled_reason)
     .bind(&c.org_id)
     .bind(&c.id)
     .execute(pool)
@@ -252,17 +262,27 @@ pub async fn claim_channel_deliveries(
 }
 
 /// Saves an attempt's outcome while `claim` holds the delivery ([`StoreError::Stale`] when its
-/// lease ran out and another instance took it), with the case's timeline event, if any, in the
-/// same transaction.
-pub async fn finish_channel_attempt(pool: &Pool, c: &ChannelDelivery, claim: &str, event: Option<&NewEvent>) -> Result<()> {
+/// lease ran out and another instance took it), with the case's timeline event, if any, and the
+/// connector's failure state ([`endpoint_outcome`]) in the same transaction. Returns the
+/// connector when this attempt switched it off.
+pub async fn finish_channel_attempt(
+    pool: &Pool,
+    c: &ChannelDelivery,
+    claim: &str,
+    event: Option<&NewEvent>,
+    now: Timestamp,
+) -> Result<Option<ChannelConnector>> {
     let d = &c.delivery;
     let mut tx = pool.begin().await?;
     record_attempt(&mut tx, "channel_deliveries", d, claim).await?;
     if let Some(event) = event {
         insert_events(&mut tx, &d.org_id, &d.case_id, "system", std::slice::from_ref(event)).await?;
     }
+    let delivered = d.state == DeliveryState::Delivered;
+    let off = endpoint_outcome(&mut tx, "channel_connectors", &d.webhook_id, delivered, now, decode_connector, ChannelConnector::health)
+        .await?;
     tx.commit().await?;
-    Ok(())
+    Ok(off)
 }
 
 /// A case's replies to connectors, oldest first.
@@ -275,4 +295,39 @@ pub async fn list_channel_deliveries(pool: &Pool, org_id: &str, case_id: &str) -
         .iter()
         .map(decode_channel_delivery)
         .collect()
+}
+
+/// Stores one delivery on its own (an admin's redelivery).
+pub async fn add_channel_delivery(pool: &Pool, c: &ChannelDelivery) -> Result<()> {
+    let mut tx = pool.begin().await?;
+    insert_channel_delivery(&mut tx, c).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn get_channel_delivery(pool: &Pool, org_id: &str, connector_id: &str, id: &str) -> Result<ChannelDelivery> {
+    let row = sqlx::query("SELECT * FROM channel_deliveries WHERE org_id = $1 AND connector_id = $2 AND id = $3")
+        .bind(org_id)
+        .bind(connector_id)
+        .bind(id)
+        .fetch_optional(pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    decode_channel_delivery(&row)
+}
+
+/// A connector's deliveries, newest first.
+pub async fn list_connector_deliveries(
+    pool: &Pool,
+    org_id: &str,
+    connector_id: &str,
+    page: &PageRequest,
+) -> Result<Page<ChannelDelivery>> {
+    let filter = |q: &mut Sql| {
+        let k = q.arg(Arg::Text(connector_id.to_string()));
+        q.push(&format!(" AND d.connector_id = {k}"));
+    };
+    let key = |c: &ChannelDelivery| (us(c.delivery.created_at), c.delivery.id.clone());
+    list_page(pool, "SELECT d.* FROM channel_deliveries d", "d", org_id, filter, page, "deliveries", decode_channel_delivery, key)
+        .await
 }

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use casedesk_domain::webhook::{Delivery, DeliveryState, Webhook};
+use casedesk_domain::webhook::{Delivery, DeliveryState, Health, Webhook};
 
 fn decode_webhook(row: &DbRow) -> Result<Webhook> {
     let events: String = row.try_get("events")?;
@@ -299,46 +299,58 @@ pub(crate) async fn record_attempt(tx: &mut Tx<'_>, table: &str, d: &Delivery, c
 
 /// Saves the outcome of an attempt (the delivery as [`Delivery::record`] left it) while `claim`
 /// still holds it ([`StoreError::Stale`] when its lease ran out and another instance took it),
-/// and the webhook's failure state with it: a success clears it, a failure may switch the
-/// webhook off ([`Webhook::record_failure`]). Returns the webhook when this attempt switched it
-/// off.
+/// and the webhook's failure state with it ([`endpoint_outcome`]). Returns the webhook when this
+/// attempt switched it off.
 pub async fn finish_webhook_attempt(pool: &Pool, d: &Delivery, claim: &str, now: Timestamp) -> Result<Option<Webhook>> {
     let mut tx = pool.begin().await?;
     record_attempt(&mut tx, "webhook_deliveries", d, claim).await?;
-    let mut switched_off = None;
-    if d.state == DeliveryState::Delivered {
-        sqlx::query("UPDATE webhooks SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL")
-            .bind(&d.webhook_id)
-            .execute(&mut *tx)
-            .await?;
-    } else {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT * FROM webhooks WHERE id = $1{}",
-            super::super::FOR_UPDATE
-        )))
-        .bind(&d.webhook_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if let Some(row) = row {
-            let mut w = decode_webhook(&row)?;
-            let off = w.record_failure(now);
-            sqlx::query(
-                "UPDATE webhooks SET failing_since = $1, active = $2, disabled_at = $3, disabled_reason = $4 WHERE id = $5",
-            )
-            .bind(opt_us(w.failing_since))
-            .bind(w.active)
-            .bind(opt_us(w.disabled_at))
-            .bind(&w.disabled_reason)
-            .bind(&w.id)
-            .execute(&mut *tx)
-            .await?;
-            if off {
-                switched_off = Some(w);
-            }
-        }
-    }
+    let delivered = d.state == DeliveryState::Delivered;
+    let off = endpoint_outcome(&mut tx, "webhooks", &d.webhook_id, delivered, now, decode_webhook, Webhook::health).await?;
     tx.commit().await?;
-    Ok(switched_off)
+    Ok(off)
+}
+
+/// The failure state of endpoint `id` in `table` (webhooks, channel connectors) after an attempt:
+/// a delivery clears it, a failure may switch the endpoint off ([`Health::record_failure`]).
+/// Returns the endpoint when this attempt switched it off.
+pub(crate) async fn endpoint_outcome<E>(
+    tx: &mut Tx<'_>,
+    table: &str,
+    id: &str,
+    delivered: bool,
+    now: Timestamp,
+    decode: fn(&DbRow) -> Result<E>,
+    health: fn(&mut E) -> Health<'_>,
+) -> Result<Option<E>> {
+    if delivered {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE {table} SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL"
+        )))
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+        return Ok(None);
+    }
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT * FROM {table} WHERE id = $1{}", super::super::FOR_UPDATE)))
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    let mut endpoint = decode(&row)?;
+    let h = health(&mut endpoint);
+    let off = h.record_failure(now);
+    let h = health(&mut endpoint);
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE {table} SET failing_since = $1, active = $2, disabled_at = $3, disabled_reason = $4 WHERE id = $5"
+    )))
+    .bind(opt_us(*h.failing_since))
+    .bind(*h.active)
+    .bind(opt_us(*h.disabled_at))
+    .bind(h.disabled_reason.clone())
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(off.then_some(endpoint))
 }
 
 pub async fn get_webhook_delivery(pool: &Pool, org_id: &str, webhook_id: &str, id: &str) -> Result<Delivery> {

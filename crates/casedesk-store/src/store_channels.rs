@@ -8,7 +8,7 @@ use jiff::Timestamp;
 
 #[allow(unused_imports)] // The backends named by `dispatch!`.
 use crate::{Backend, postgres, sqlite};
-use crate::{Result, Store};
+use crate::{Page, PageRequest, Result, Store};
 
 /// Chooses the deliveries of an agent's public comment: given the organization's active
 /// connectors, the `comment.added` event, its case, the comment, and the external id of the
@@ -78,14 +78,35 @@ impl Store {
         dispatch!(self, write, claim_channel_deliveries(claim, now, lease_until, limit))
     }
 
-    /// Saves an attempt's outcome while `claim` holds the delivery, with its timeline event.
+    /// Saves an attempt's outcome while `claim` holds the delivery, with its timeline event and
+    /// the connector's failure state; returns the connector when this attempt switched it off.
     pub async fn finish_channel_attempt(
         &self,
         d: &ChannelDelivery,
         claim: &str,
         event: Option<&NewEvent>,
-    ) -> Result<()> {
-        dispatch!(self, write, finish_channel_attempt(d, claim, event))
+        now: Timestamp,
+    ) -> Result<Option<ChannelConnector>> {
+        dispatch!(self, write, finish_channel_attempt(d, claim, event, now))
+    }
+
+    /// Stores one delivery on its own (an admin's redelivery).
+    pub async fn add_channel_delivery(&self, d: &ChannelDelivery) -> Result<()> {
+        dispatch!(self, write, add_channel_delivery(d))
+    }
+
+    pub async fn get_channel_delivery(&self, org_id: &str, connector_id: &str, id: &str) -> Result<ChannelDelivery> {
+        dispatch!(self, read, get_channel_delivery(org_id, connector_id, id))
+    }
+
+    /// A connector's deliveries, newest first.
+    pub async fn list_connector_deliveries(
+        &self,
+        org_id: &str,
+        connector_id: &str,
+        page: &PageRequest,
+    ) -> Result<Page<ChannelDelivery>> {
+        dispatch!(self, read, list_connector_deliveries(org_id, connector_id, page))
     }
 
     /// A case's replies to connectors, oldest first.

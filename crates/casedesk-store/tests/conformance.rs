@@ -4777,7 +4777,7 @@ async fn dispatch_replies_until(store: &Store, want: usize, seen: &std::sync::Mu
 
 async fn scenario_conversations_connectors_and_their_outbox(store: &Store) {
     use casedesk_domain::case::Channel;
-    use casedesk_domain::messaging::{CHANNEL_SENT, ChannelConnector};
+    use casedesk_domain::messaging::{CHANNEL_SENT, ChannelConnector, ChannelDelivery};
     use casedesk_domain::webhook::DeliveryState;
     let a = tenant(store, "Acme").await;
     let b = tenant(store, "Globex").await;
@@ -4856,14 +4856,44 @@ async fn scenario_conversations_connectors_and_their_outbox(store: &Store) {
     assert!(store.claim_channel_deliveries("claim-2", t(21), t(141), 10).await.unwrap().is_empty(), "leased");
     let mut done = claimed[0].clone();
     done.delivery.record(Ok(204), t(22), 0.0);
-    assert_err!(store.finish_channel_attempt(&done, "claim-2", None).await, StoreError::Stale);
+    assert_err!(store.finish_channel_attempt(&done, "claim-2", None, t(22)).await, StoreError::Stale);
     let event = NewEvent { kind: CHANNEL_SENT, data: serde_json::json!({"comment_id": reply.id}), created_at: t(22) };
-    store.finish_channel_attempt(&done, "claim-1", Some(&event)).await.unwrap();
+    assert_eq!(store.finish_channel_attempt(&done, "claim-1", Some(&event), t(22)).await.unwrap(), None);
     let log = store.list_channel_deliveries(&a.org, &case.id).await.unwrap();
     assert_eq!((log[0].delivery.state, log[0].delivery.delivered_at), (DeliveryState::Delivered, Some(t(22))));
     let events = store.list_events(&a.org, &case.id, &PageRequest::first(100)).await.unwrap().items;
     assert!(events.iter().any(|e| e.kind == CHANNEL_SENT && e.data["comment_id"] == reply.id.as_str()), "{events:?}");
     assert!(store.claim_channel_deliveries("claim-3", t(200), t(320), 10).await.unwrap().is_empty(), "sent once");
+
+    // The connector's own log, newest first; a redelivery is a delivery of its own.
+    let again = ChannelDelivery {
+        comment_id: done.comment_id.clone(),
+        delivery: done.delivery.again(IdKind::ChannelDelivery.new_id(), t(300)).unwrap(),
+    };
+    store.add_channel_delivery(&again).await.unwrap();
+    let log = store.list_connector_deliveries(&a.org, &connector.id, &PageRequest::first(10)).await.unwrap().items;
+    let ids: Vec<&str> = log.iter().map(|d| d.delivery.id.as_str()).collect();
+    assert_eq!(ids, vec![again.delivery.id.as_str(), done.delivery.id.as_str()]);
+    assert!(
+        store.list_connector_deliveries(&b.org, &connector.id, &PageRequest::first(10)).await.unwrap().items.is_empty()
+    );
+    assert_eq!(store.get_channel_delivery(&a.org, &connector.id, &again.delivery.id).await.unwrap(), again);
+    assert_err!(store.get_channel_delivery(&b.org, &connector.id, &again.delivery.id).await, StoreError::NotFound);
+
+    // Failures mark the connector failing; a day of them switches it off, once.
+    let day = 24 * 3600;
+    let fail = async |claim: &str, at: i64| {
+        let claimed = store.claim_channel_deliveries(claim, t(at), t(at + 120), 10).await.unwrap();
+        let mut d = claimed.into_iter().next().expect("a due delivery");
+        d.delivery.record(Ok(500), t(at), 0.0);
+        store.finish_channel_attempt(&d, claim, None, t(at)).await.unwrap()
+    };
+    assert_eq!(fail("claim-4", 400).await, None);
+    let failing = store.get_channel_connector(&a.org, &connector.id).await.unwrap();
+    assert_eq!((failing.active, failing.failing_since), (true, Some(t(400))));
+    let off = fail("claim-5", 400 + day + 1).await.expect("switched off");
+    assert!(!off.active && off.disabled_at == Some(t(400 + day + 1)) && off.disabled_reason.is_some());
+    assert_eq!(store.get_channel_connector(&a.org, &connector.id).await.unwrap(), off);
 
     // Deleting the connector takes its deliveries.
     assert_err!(store.delete_channel_connector(&b.org, &connector.id).await, StoreError::NotFound);

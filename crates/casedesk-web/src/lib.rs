@@ -215,6 +215,8 @@ pub fn api_routes(config: &HttpConfig) -> (Router<AppState>, utoipa::openapi::Op
         .routes(routes!(ch::list_connectors, ch::create_connector))
         .routes(routes!(ch::get_connector, ch::update_connector, ch::delete_connector))
         .routes(routes!(ch::case_deliveries))
+        .routes(routes!(ch::connector_deliveries))
+        .routes(routes!(ch::redeliver))
         .routes(routes!(ch::mark_read))
         .routes(routes!(api::reports::get_report))
         .routes(routes!(api::csat::get_csat_settings, api::csat::update_csat_settings))

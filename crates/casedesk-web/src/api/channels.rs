@@ -12,9 +12,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::cases::{CaseResponse, created};
+use super::{ListResponse, simple_page};
 use crate::AppState;
 use crate::error::{ApiError, Problem};
-use crate::extract::{Auth, JsonBody};
+use crate::extract::{Auth, JsonBody, QueryPairs};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ConnectorResponse {
@@ -29,6 +30,14 @@ pub struct ConnectorResponse {
     pub created_at: jiff::Timestamp,
     #[schema(value_type = String, format = DateTime)]
     pub updated_at: jiff::Timestamp,
+    /// Since when every delivery failed; null after a success.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub failing_since: Option<jiff::Timestamp>,
+    /// When casedesk switched the connector off after a day of failures (its creator is
+    /// notified); cleared by setting active to true.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub disabled_at: Option<jiff::Timestamp>,
+    pub disabled_reason: Option<String>,
 }
 
 impl From<ChannelConnector> for ConnectorResponse {
@@ -41,6 +50,9 @@ impl From<ChannelConnector> for ConnectorResponse {
             created_by: c.created_by,
             created_at: c.created_at,
             updated_at: c.updated_at,
+            failing_since: c.failing_since,
+            disabled_at: c.disabled_at,
+            disabled_reason: c.disabled_reason,
         }
     }
 }
@@ -200,6 +212,38 @@ pub async fn case_deliveries(
     let data =
         s.app.case_channel_deliveries(&actor, &id).await?.into_iter().map(ChannelDeliveryResponse::from).collect();
     Ok(Json(ChannelDeliveryListResponse { data }))
+}
+
+/// The connector's deliveries, newest first: status, last response code and error, attempts.
+#[utoipa::path(get, path = "/api/v1/channel-connectors/{id}/deliveries", tag = "channels",
+    params(("id" = String, Path), ("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
+    responses((status = 200, body = ListResponse<ChannelDeliveryResponse>), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn connector_deliveries(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    Path(id): Path<String>,
+    q: QueryPairs,
+) -> Result<Json<ListResponse<ChannelDeliveryResponse>>, ApiError> {
+    let page = simple_page(q)?;
+    let deliveries = s.app.list_connector_deliveries(&actor, &id, &page).await?;
+    Ok(Json(ListResponse::new(deliveries, ChannelDeliveryResponse::from)))
+}
+
+/// Send a delivered or failed reply again: a new delivery with the same event id and body, due
+/// at once. A delivery still pending answers 409 `delivery_pending`.
+#[utoipa::path(post, path = "/api/v1/channel-connectors/{id}/deliveries/{delivery_id}/redeliver", tag = "channels",
+    params(("id" = String, Path), ("delivery_id" = String, Path)),
+    responses((status = 201, body = ChannelDeliveryResponse), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem)))]
+pub async fn redeliver(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    Path((id, delivery_id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let d = s.app.redeliver_channel_reply(&actor, &id, &delivery_id).await?;
+    let location = format!("/api/v1/channel-connectors/{id}/deliveries");
+    Ok(created(location, None, false, ChannelDeliveryResponse::from(d)))
 }
 
 /// An agent has read the case: `unread_message_count` goes back to 0.

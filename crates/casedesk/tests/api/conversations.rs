@@ -314,6 +314,29 @@ async fn an_agents_reply_on_a_chat_case_reaches_the_connector_signed_and_retried
         (Some(reply_id), Some(3))
     );
     assert!(channel_deliveries(&app, email_id).await.is_empty(), "email cases keep going by email");
+
+    // The connector's own log; an admin sends the delivered reply again, same event and body.
+    let connector_id = k.body["id"].as_str().unwrap();
+    let log = app.get(&format!("/api/v1/channel-connectors/{connector_id}/deliveries")).await;
+    assert_eq!(log.status, StatusCode::OK, "{}", log.body);
+    let first = log.body["data"][0]["id"].as_str().unwrap().to_string();
+    assert_eq!(log.body["data"].as_array().unwrap().len(), 1);
+    let redeliver = format!("/api/v1/channel-connectors/{connector_id}/deliveries/{first}/redeliver");
+    let again = app.post(&redeliver, json!({})).await;
+    assert_eq!(again.status, StatusCode::CREATED, "{}", again.body);
+    assert_eq!((again.body["status"].as_str(), again.body["comment_id"].as_str()), (Some("pending"), Some(reply_id)));
+    let got = receiver.wait_until("the redelivery", |got| got.len() == 4).await;
+    assert_eq!(got[3].body, got[0].body, "the same reply, with the same event id");
+    assert_ne!(got[3].delivery, got[2].delivery, "a delivery of its own");
+    // Sent again and again: each is a delivery of its own.
+    assert_eq!(app.post(&redeliver, json!({})).await.status, StatusCode::CREATED);
+    // Another connector's path, or another organization, finds nothing.
+    let (_, other) = app.other_org().await;
+    let path = format!("/api/v1/channel-connectors/{connector_id}/deliveries");
+    app.call(Method::GET, &path, Some(&other), None, &[]).await.assert_problem(404, "not_found");
+    let wrong = "/api/v1/channel-connectors/chc_0000000000007000800000000000dead/deliveries";
+    app.post(&format!("{wrong}/{first}/redeliver"), json!({})).await.assert_problem(404, "not_found");
+    receiver.wait_until("the second redelivery", |got| got.len() == 5).await;
     receiver.stop();
 }
 
@@ -347,6 +370,24 @@ async fn a_reply_failing_for_a_day_is_given_up_on_the_timeline() {
         app.timeline(&case_id).await.into_iter().filter(|e| e["kind"] == "channel.failed").collect();
     assert_eq!(failed.len(), 1);
     assert_eq!(failed[0]["data"]["error"], "the endpoint answered 500");
+
+    // A day of failures switches the connector off, as a webhook, and tells its creator.
+    let path = format!("/api/v1/channel-connectors/{}", k.body["id"].as_str().unwrap());
+    let connector = app.get(&path).await.body;
+    assert_eq!(connector["active"], false, "{connector}");
+    assert!(connector["disabled_at"].is_string(), "{connector}");
+    assert!(connector["disabled_reason"].as_str().unwrap().contains("failed for 24 hours"), "{connector}");
+    let notes = app.get("/api/v1/notifications").await.body;
+    let notes = notes["data"].as_array().unwrap();
+    assert_eq!(notes.len(), 1, "{notes:#?}");
+    let message = notes[0]["message"].as_str().unwrap();
+    assert!(message.starts_with("The whatsapp connector to http://") && message.contains("switched off"), "{message}");
+    // Switched back on, its failures are forgotten.
+    let on = app.patch(&path, json!({"active": true})).await.body;
+    assert_eq!(
+        (on["active"].clone(), on["disabled_at"].clone(), on["failing_since"].clone()),
+        (json!(true), Value::Null, Value::Null)
+    );
     receiver.stop();
 }
 

@@ -98,6 +98,8 @@ pub(crate) const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/channel-connectors/{id}"),
     ("PATCH", "/api/v1/channel-connectors/{id}"),
     ("DELETE", "/api/v1/channel-connectors/{id}"),
+    ("GET", "/api/v1/channel-connectors/{id}/deliveries"),
+    ("POST", "/api/v1/channel-connectors/{id}/deliveries/{delivery_id}/redeliver"),
     ("GET", "/api/v1/cases/{id}/channel-deliveries"),
     ("POST", "/api/v1/cases/{id}/read"),
     ("GET", "/api/v1/emails/{id}/original"),
