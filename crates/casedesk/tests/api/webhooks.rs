@@ -476,6 +476,11 @@ async fn a_delivery_failing_for_a_day_is_dead_lettered_and_its_endpoint_switched
     let h = app.get(&format!("/api/v1/webhooks/{hook_id}")).await.body;
     assert_eq!(h["active"], false, "{h}");
     assert!(h["disabled_at"].is_string() && h["disabled_reason"].as_str().unwrap().contains("failed"), "{h}");
+    // Its creator (the admin) is told in an in-app notification.
+    let notes = app.get("/api/v1/notifications").await.body["data"].as_array().unwrap().clone();
+    assert_eq!(notes.len(), 1, "{notes:#?}");
+    let message = notes[0]["message"].as_str().unwrap();
+    assert!(message.starts_with(&format!("The webhook to {} was switched off", receiver.url())), "{message}");
 
     // Switched back on, its failures are forgotten and new events go out.
     let on = app.patch(&format!("/api/v1/webhooks/{hook_id}"), json!({"active": true})).await;
