@@ -1,7 +1,7 @@
 //! Case use cases: create, read, change, delete, list, comment, timeline, import.
 
 use casedesk_domain::calendar::BusinessCalendar;
-use casedesk_domain::case::{self, Case, CasePatch, CaseType, Ctx, ImportTimes, NewCase, Status};
+use casedesk_domain::case::{self, Case, CasePatch, CaseType, Channel, Ctx, ImportTimes, NewCase, Status};
 use casedesk_domain::ids::IdKind;
 use casedesk_domain::list::ListRequest;
 use casedesk_domain::people::{Account, Contact};
@@ -103,6 +103,9 @@ pub struct CommentInput<'a> {
     pub author_type: AuthorType,
     /// Files already uploaded to the case, to attach.
     pub file_ids: &'a [String],
+    /// An agent's reply sent by this channel rather than the case's own
+    /// ([`casedesk_domain::messaging::reply_route`]).
+    pub reply_channel: Option<Channel>,
 }
 
 impl App {
@@ -643,7 +646,10 @@ impl App {
         idem: Option<IdemKey>,
         email: Option<&crate::email::MessageOfComment<'_>>,
     ) -> Result<Created<Comment>> {
-        let CommentInput { body, internal, author_type, file_ids } = input;
+        let CommentInput { body, internal, author_type, file_ids, reply_channel } = input;
+        if reply_channel.is_some() && (internal || author_type != AuthorType::Agent) {
+            return Err(AppError::field("channel", "only an agent's reply to the customer goes by a channel"));
+        }
         actor.require(Action::WriteCases, "comment on cases")?;
         let get = async |id: String| self.store.get_comment(&actor.org_id, &id).await;
         if let Some(replayed) = self.replay(actor, idem.as_ref(), get).await? {
@@ -654,6 +660,15 @@ impl App {
             let now = self.clock.now();
             let mut comment = Comment::new(&actor.org_id, &case, &actor.user_id, body, internal, author_type, now)?;
             comment.attachments = self.attachable(&actor.org_id, &case.id, file_ids).await?;
+            if email.is_some() {
+                // "Send update": the message written with the comment is how it goes out.
+                comment.reply_channel = Some(Channel::Email);
+            } else if let Some(channel) = reply_channel {
+                if let Some(why) = self.reachable(&actor.org_id, &case).await?.refusal(channel) {
+                    return Err(AppError::field("channel", why));
+                }
+                comment.reply_channel = Some(channel);
+            }
             let mut next = timeline::case_after_comment(&case, &comment, &actor.user_id);
             let events = self.sla_on_comment(&case, &mut next, &comment).await?;
             self.mark_first_response(&case, &mut next, &comment).await?;

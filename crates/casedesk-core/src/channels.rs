@@ -11,11 +11,11 @@
 //!    whose every attempt failed for a day is switched off and its creator notified, as a
 //!    webhook is; an admin can send a finished delivery again.
 
-use casedesk_domain::case::Case;
+use casedesk_domain::case::{Case, Channel};
 use casedesk_domain::ids::IdKind;
-use casedesk_domain::messaging::{self, ChannelConnector, ChannelDelivery, ConnectorInput};
+use casedesk_domain::messaging::{self, ChannelConnector, ChannelDelivery, ChannelReply, ConnectorInput, Reachable};
 use casedesk_domain::policy::Action;
-use casedesk_domain::timeline::{Comment, Event, NewEvent};
+use casedesk_domain::timeline::NewEvent;
 use casedesk_domain::webhook::{self, DeliveryState};
 use casedesk_store::{Page, PageRequest, StoreError};
 use jiff::SignedDuration;
@@ -101,6 +101,34 @@ impl App {
         Ok(self.store.delete_channel_connector(&actor.org_id, id).await?)
     }
 
+    /// The channels an agent can send the case's next reply by, email first.
+    pub async fn reply_channels(&self, actor: &Actor, case: &Case) -> Result<Vec<Channel>> {
+        Ok(self.reachable(&actor.org_id, case).await?.channels())
+    }
+
+    /// What the case's customer can be reached by: the requester's address (a contact's, or an
+    /// agent's who opened the case for themselves), the contact's number, the conversations
+    /// feeding the case and the organization's active connectors.
+    pub(crate) async fn reachable(&self, org_id: &str, case: &Case) -> Result<Reachable> {
+        let contact_id =
+            Some(case.requester_id.as_str()).filter(|id| IdKind::Contact.matches(id)).or(case.contact_id.as_deref());
+        let contact = match contact_id {
+            Some(id) => Some(self.store.get_contact(org_id, id).await?),
+            None => None,
+        };
+        let user_email = match IdKind::User.matches(&case.requester_id) {
+            true => Some(self.store.get_user(org_id, &case.requester_id).await?.email),
+            false => None,
+        };
+        let connectors = self.store.list_channel_connectors(org_id).await?;
+        Ok(Reachable {
+            email: contact.as_ref().and_then(|k| k.email.as_ref()).or(user_email.as_ref()).is_some(),
+            phone: contact.as_ref().is_some_and(|k| k.phone.is_some()),
+            conversations: self.store.conversation_channels(org_id, &case.id).await?,
+            connectors: connectors.into_iter().filter(|k| k.active).map(|k| k.channel).collect(),
+        })
+    }
+
     /// A connector's deliveries, newest first.
     pub async fn list_connector_deliveries(
         &self,
@@ -133,17 +161,16 @@ impl App {
 
     /// Turns agents' new public comments on messaging cases into deliveries; returns how many.
     pub async fn dispatch_channel_replies(&self) -> Result<usize> {
-        let make =
-            |connectors: &[ChannelConnector], event: &Event, case: &Case, comment: &Comment, conv: Option<&str>| {
-                connectors
-                    .iter()
-                    .filter(|k| k.channel == case.channel)
-                    .map(|k| {
-                        let payload = messaging::reply_payload(case, conv, comment, event.seq);
-                        ChannelDelivery::new(IdKind::ChannelDelivery.new_id(), k, event.seq, comment, payload)
-                    })
-                    .collect::<Vec<_>>()
-            };
+        let make = |connectors: &[ChannelConnector], reply: &ChannelReply<'_>| {
+            connectors
+                .iter()
+                .filter(|k| k.channel == reply.channel)
+                .map(|k| {
+                    let payload = messaging::reply_payload(reply);
+                    ChannelDelivery::new(IdKind::ChannelDelivery.new_id(), k, reply.event.seq, reply.comment, payload)
+                })
+                .collect::<Vec<_>>()
+        };
         Ok(self.store.dispatch_channel_events(DISPATCH_BATCH, &make).await?)
     }
 

@@ -243,7 +243,7 @@ impl App {
                 MessageFrom::Bot | MessageFrom::Agent => (&as_system, AuthorType::System),
             };
             let body = line.from.comment_body(channel, &line.text);
-            let input = CommentInput { body: &body, internal: false, author_type, file_ids: &[] };
+            let input = CommentInput { body: &body, internal: false, author_type, file_ids: &[], reply_channel: None };
             self.add_comment(who, &case.id, input, Some(key)).await?;
         }
         Ok(())

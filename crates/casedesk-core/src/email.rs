@@ -21,6 +21,7 @@ use casedesk_domain::case::{Case, Channel, NewCase};
 use casedesk_domain::email::{Direction, EmailMessage, EmailState, MailSettings, MailSettingsInput, Mailbox};
 use casedesk_domain::ids::IdKind;
 use casedesk_domain::mail::{self, InboundMail, MailFile};
+use casedesk_domain::messaging::{self, ReplyRoute};
 use casedesk_domain::people::{Contact, ContactInput};
 use casedesk_domain::policy::{Action, Role};
 use casedesk_domain::text;
@@ -296,8 +297,13 @@ impl App {
             }
             m
         };
-        let input =
-            CommentInput { body: &u.message, internal: false, author_type: AuthorType::Agent, file_ids: &u.file_ids };
+        let input = CommentInput {
+            body: &u.message,
+            internal: false,
+            author_type: AuthorType::Agent,
+            file_ids: &u.file_ids,
+            reply_channel: None,
+        };
         let created = self.add_comment_sending(actor, &case.id, input, idem, Some(&make)).await?;
         let made = made.into_inner().ok().flatten();
         match made {
@@ -445,6 +451,7 @@ impl App {
                     internal: false,
                     author_type: AuthorType::Customer,
                     file_ids: &file_ids,
+                    reply_channel: None,
                 };
                 let comment = self.add_comment(&as_contact, &case.id, input, Some(key)).await?.value;
                 rec.comment_id = Some(comment.id);
@@ -815,7 +822,8 @@ fn queue_sender(settings: &MailSettings, ctx: &MailContext) -> (String, Option<S
 }
 
 /// The message a new comment sends, if it sends one: a customer-facing comment by an agent or by
-/// automation, on a case whose requester has an address, in an organization that can send.
+/// automation that goes by email (the case's channel or the agent's choice), on a case whose
+/// requester has an address, in an organization that can send.
 fn outgoing_for(
     case: &Case,
     comment: &Comment,
@@ -823,7 +831,8 @@ fn outgoing_for(
     ctx: &MailContext,
     now: jiff::Timestamp,
 ) -> Vec<EmailMessage> {
-    if comment.internal || comment.author_type == AuthorType::Customer || replies_by_connector(case.channel) {
+    let by_email = messaging::reply_route(case.channel, comment.reply_channel) == ReplyRoute::Email;
+    if comment.internal || comment.author_type == AuthorType::Customer || !by_email {
         return vec![];
     }
     let (Some(settings), Some(to)) = (&ctx.settings, &ctx.requester_email) else { return vec![] };

@@ -122,6 +122,7 @@ impl App {
                 internal: false,
                 author_type: AuthorType::Agent,
                 file_ids: &[],
+                reply_channel: None,
             };
             self.add_comment(actor, case_id, reply, None).await?;
         }

@@ -86,8 +86,13 @@ impl App {
         let mut comment = None;
         if !m.body.trim().is_empty() {
             let body = template::render(&m.body, &ctx.values(&case, agent.as_deref()), Escape::None);
-            let input =
-                CommentInput { body: &body, internal: m.internal, author_type: AuthorType::Agent, file_ids: &[] };
+            let input = CommentInput {
+                body: &body,
+                internal: m.internal,
+                author_type: AuthorType::Agent,
+                file_ids: &[],
+                reply_channel: None,
+            };
             comment = Some(self.add_comment(actor, case_id, input, None).await?.value);
         }
         let run = RunOf { rule: None, trigger: None, author: AuthorType::Agent, agent: agent.as_deref() };

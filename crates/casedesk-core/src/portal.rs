@@ -360,7 +360,13 @@ impl App {
         Comment::new(&actor.org_id, &case, &actor.user_id, body, false, AuthorType::Customer, self.clock.now())?;
         Self::check_portal_files(&files)?;
         let ids: Vec<String> = self.store_portal_files(&case, files).await?.into_iter().map(|f| f.id).collect();
-        let input = CommentInput { body, internal: false, author_type: AuthorType::Customer, file_ids: &ids };
+        let input = CommentInput {
+            body,
+            internal: false,
+            author_type: AuthorType::Customer,
+            file_ids: &ids,
+            reply_channel: None,
+        };
         Ok(self.add_comment(&actor, &case.id, input, None).await?.value)
     }
 

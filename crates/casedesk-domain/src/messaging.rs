@@ -10,7 +10,8 @@ use serde_json::json;
 
 use crate::case::{Case, Channel};
 use crate::error::{DomainError, Errors};
-use crate::timeline::Comment;
+use crate::people::Contact;
+use crate::timeline::{Comment, Event};
 use crate::webhook::{self, Delivery};
 
 /// The channels whose replies go back through a connector rather than by email.
@@ -28,14 +29,75 @@ pub fn is_connector_channel(c: Channel) -> bool {
 
 /// A channel a connector or a conversation can use: `chat`, `sms`, `whatsapp` or `webchat`.
 pub fn parse_connector_channel(s: &str) -> Result<Channel, String> {
-    let expected = || {
-        format!(
-            "unknown channel {s:?}; expected one of {}",
-            CONNECTOR_CHANNELS.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ")
-        )
-    };
+    let expected = || format!("unknown channel {s:?}; expected one of {}", channel_list());
     let c = Channel::parse(s).map_err(|_| expected())?;
     if is_connector_channel(c) { Ok(c) } else { Err(expected()) }
+}
+
+/// Where an agent's customer-facing reply goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplyRoute {
+    Email,
+    /// The channel's connector.
+    Connector(Channel),
+}
+
+/// The route of a reply: the channel the agent chose, else the case's own (seed 004 "replies
+/// go back through the channel they came from"). Messaging channels go to their connector;
+/// every other channel (email, web, phone …) is answered by email.
+pub fn reply_route(case_channel: Channel, chosen: Option<Channel>) -> ReplyRoute {
+    let channel = chosen.unwrap_or(case_channel);
+    if is_connector_channel(channel) { ReplyRoute::Connector(channel) } else { ReplyRoute::Email }
+}
+
+/// What the customer of a case can be reached by: their contact's address and number, the
+/// channels of conversations feeding the case, and the organization's active connectors.
+#[derive(Debug, Clone, Default)]
+pub struct Reachable {
+    pub email: bool,
+    pub phone: bool,
+    pub conversations: Vec<Channel>,
+    pub connectors: Vec<Channel>,
+}
+
+impl Reachable {
+    /// The channels an agent can pick for a reply, email first: email to an address; SMS and
+    /// WhatsApp to a number (or the conversation on it); chat and web chat only into a
+    /// conversation on them. A messaging channel needs an active connector.
+    pub fn channels(&self) -> Vec<Channel> {
+        let mut out = Vec::new();
+        if self.email {
+            out.push(Channel::Email);
+        }
+        for &c in CONNECTOR_CHANNELS.iter().filter(|c| self.connectors.contains(c)) {
+            let by_number = matches!(c, Channel::Sms | Channel::Whatsapp) && self.phone;
+            if by_number || self.conversations.contains(&c) {
+                out.push(c);
+            }
+        }
+        out
+    }
+
+    /// Why a reply cannot go by `channel`, when it cannot.
+    pub fn refusal(&self, channel: Channel) -> Option<String> {
+        if self.channels().contains(&channel) {
+            return None;
+        }
+        let name = channel.as_str();
+        Some(match channel {
+            Channel::Email => "the customer has no email address".into(),
+            c if !is_connector_channel(c) => {
+                format!("a reply goes by email or a messaging channel ({}), not {name}", channel_list())
+            }
+            c if !self.connectors.contains(&c) => format!("the {name} channel has no active connector"),
+            Channel::Sms | Channel::Whatsapp => format!("the customer has no phone number nor a {name} conversation"),
+            _ => format!("the case has no {name} conversation to answer in"),
+        })
+    }
+}
+
+fn channel_list() -> String {
+    CONNECTOR_CHANNELS.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ")
 }
 
 /// How urgent a channel is for routing (seed 002): telephony 4, web chat 3, WhatsApp 2, email 1.
@@ -206,23 +268,39 @@ impl ChannelDelivery {
     }
 }
 
+/// An agent's reply to deliver: its `comment.added` event, case and comment, the channel it goes
+/// by ([`reply_route`]), the conversation on that channel feeding the case (if one does) and the
+/// case's contact.
+#[derive(Debug, Clone, Copy)]
+pub struct ChannelReply<'a> {
+    pub event: &'a Event,
+    pub case: &'a Case,
+    pub comment: &'a Comment,
+    pub channel: Channel,
+    pub conversation: Option<&'a str>,
+    pub contact: Option<&'a Contact>,
+}
+
 /// The JSON body a connector receives for an agent's reply: which conversation it answers
-/// (`null` for a case that came in another way) and the message.
-pub fn reply_payload(case: &Case, conversation_id: Option<&str>, comment: &Comment, event_seq: i64) -> String {
+/// (`null` when none on the channel feeds the case), whom it is for (the contact's name, address
+/// and number, so a reply by SMS or WhatsApp can start a thread) and the message.
+pub fn reply_payload(r: &ChannelReply<'_>) -> String {
+    let to = r.contact.map(|k| json!({"name": k.name, "email": k.email, "phone": k.phone}));
     json!({
-        "id": webhook::event_id(event_seq),
+        "id": webhook::event_id(r.event.seq),
         "type": REPLY_EVENT,
-        "organization_id": case.org_id,
-        "case_id": case.id,
-        "case_number": case.case_number,
-        "channel": case.channel.as_str(),
-        "conversation_id": conversation_id,
-        "contact_id": case.contact_id,
+        "organization_id": r.case.org_id,
+        "case_id": r.case.id,
+        "case_number": r.case.case_number,
+        "channel": r.channel.as_str(),
+        "conversation_id": r.conversation,
+        "contact_id": r.case.contact_id,
+        "to": to,
         "message": {
-            "id": comment.id,
-            "text": comment.body,
-            "author_id": comment.author_id,
-            "at": comment.created_at,
+            "id": r.comment.id,
+            "text": r.comment.body,
+            "author_id": r.comment.author_id,
+            "at": r.comment.created_at,
         },
     })
     .to_string()
@@ -281,5 +359,32 @@ mod tests {
         assert!(!c.active && c.disabled_at.is_some() && c.disabled_reason.is_some());
         let on = c.apply(ConnectorInput { url: None, active: Some(true) }, start).unwrap();
         assert!(on.active && on.failing_since.is_none() && on.disabled_at.is_none() && on.disabled_reason.is_none());
+    }
+
+    #[test]
+    fn replies_follow_the_case_or_the_chosen_channel() {
+        assert_eq!(reply_route(Channel::Chat, None), ReplyRoute::Connector(Channel::Chat));
+        assert_eq!(reply_route(Channel::Web, None), ReplyRoute::Email);
+        assert_eq!(reply_route(Channel::Chat, Some(Channel::Email)), ReplyRoute::Email);
+        assert_eq!(reply_route(Channel::Email, Some(Channel::Sms)), ReplyRoute::Connector(Channel::Sms));
+    }
+
+    #[test]
+    fn agents_pick_among_the_channels_the_customer_is_reachable_on() {
+        let r = Reachable {
+            email: true,
+            phone: true,
+            conversations: vec![Channel::Webchat],
+            connectors: vec![Channel::Sms, Channel::Chat, Channel::Webchat],
+        };
+        assert_eq!(r.channels(), vec![Channel::Email, Channel::Sms, Channel::Webchat]);
+        assert_eq!(r.refusal(Channel::Sms), None);
+        assert!(r.refusal(Channel::Whatsapp).unwrap().contains("no active connector"));
+        assert!(r.refusal(Channel::Chat).unwrap().contains("no chat conversation"));
+        assert!(r.refusal(Channel::Phone).unwrap().contains("not phone"));
+        let none = Reachable { connectors: vec![Channel::Sms], ..Reachable::default() };
+        assert!(none.channels().is_empty());
+        assert!(none.refusal(Channel::Email).unwrap().contains("no email address"));
+        assert!(none.refusal(Channel::Sms).unwrap().contains("no phone number"));
     }
 }

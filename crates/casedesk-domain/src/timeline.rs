@@ -114,6 +114,9 @@ pub struct Comment {
     pub created_at: Timestamp,
     /// Files of the case attached to this comment.
     pub attachments: Vec<crate::file::CaseFile>,
+    /// The channel an agent chose to send this reply by (see
+    /// [`crate::messaging::reply_route`]); `None`: the case's own channel decides.
+    pub reply_channel: Option<crate::case::Channel>,
 }
 
 impl Comment {
@@ -149,6 +152,7 @@ impl Comment {
             author_type,
             created_at: now,
             attachments: Vec::new(),
+            reply_channel: None,
         })
     }
 
@@ -175,6 +179,7 @@ impl Comment {
             author_type: AuthorType::Agent,
             created_at: at,
             attachments: Vec::new(),
+            reply_channel: None,
         })
     }
 
@@ -187,6 +192,9 @@ impl Comment {
         });
         if !self.attachments.is_empty() {
             data["file_ids"] = json!(self.attachments.iter().map(|f| f.id.as_str()).collect::<Vec<_>>());
+        }
+        if let Some(c) = self.reply_channel {
+            data["channel"] = json!(c.as_str());
         }
         NewEvent { kind: COMMENT_ADDED, data, created_at: self.created_at }
     }

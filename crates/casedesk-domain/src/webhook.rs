@@ -629,6 +629,7 @@ mod tests {
             author_type: crate::timeline::AuthorType::Agent,
             created_at: t(5),
             attachments: Vec::new(),
+            reply_channel: None,
         };
         let body: Value = serde_json::from_str(&payload(&event("comment.added"), None, Some(&note))).unwrap();
         assert_eq!(

@@ -35,6 +35,7 @@ const SQLITE: &[(i64, &str)] = &[
     (26, include_str!("../migrations/sqlite/0026_portal.sql")),
     (28, include_str!("../migrations/sqlite/0028_conversations.sql")),
     (30, include_str!("../migrations/sqlite/0030_connector_health.sql")),
+    (31, include_str!("../migrations/sqlite/0031_reply_channel.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -65,6 +66,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (26, include_str!("../migrations/postgres/0026_portal.sql")),
     (28, include_str!("../migrations/postgres/0028_conversations.sql")),
     (30, include_str!("../migrations/postgres/0030_connector_health.sql")),
+    (31, include_str!("../migrations/postgres/0031_reply_channel.sql")),
 ];
 
 const CREATE_TABLE: &str =

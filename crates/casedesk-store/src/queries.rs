@@ -1203,8 +1203,8 @@ pub async fn list_cases(pool: &Pool, org_id: &str, req: &ListRequest) -> Result<
 
 async fn insert_comment(tx: &mut Tx<'_>, c: &Comment) -> Result<()> {
     sqlx::query(
-        "INSERT INTO comments (id, org_id, case_id, author_id, body, internal, created_at, author_type) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO comments (id, org_id, case_id, author_id, body, internal, created_at, author_type, reply_channel) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(&c.id)
     .bind(&c.org_id)
@@ -1214,6 +1214,7 @@ async fn insert_comment(tx: &mut Tx<'_>, c: &Comment) -> Result<()> {
     .bind(c.internal)
     .bind(us(c.created_at))
     .bind(c.author_type.as_str())
+    .bind(c.reply_channel.map(Channel::as_str))
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -1268,6 +1269,10 @@ fn decode_comment(row: &DbRow) -> Result<Comment> {
         author_type: AuthorType::parse(row.try_get("author_type")?).map_err(|e| corrupt("author_type", e))?,
         created_at: ts(row.try_get("created_at")?)?,
         attachments: Vec::new(),
+        reply_channel: row
+            .try_get::<Option<String>, _>("reply_channel")?
+            .map(|c| Channel::parse(&c).map_err(|e| corrupt("reply_channel", e)))
+            .transpose()?,
     })
 }
 

@@ -2,7 +2,7 @@
 // and their outbox of deliveries. Compiled once per backend like `queries.rs` (`include!`d into a
 // child module of each backend's `q`, which sees the parent's helpers).
 
-use casedesk_domain::messaging::{ChannelConnector, ChannelDelivery};
+use casedesk_domain::messaging::{ChannelConnector, ChannelDelivery, ChannelReply, ReplyRoute, reply_route};
 use casedesk_domain::webhook::{Delivery, DeliveryState};
 
 /// The case the organization's conversation `external_id` on `channel` feeds, if any.
@@ -39,15 +39,28 @@ pub async fn link_conversation(
     Ok(())
 }
 
-/// The external id of the conversation feeding a case (the latest, if several).
-async fn conversation_of_case(tx: &mut Tx<'_>, org_id: &str, case_id: &str) -> Result<Option<String>> {
+/// The external id of the conversation on `channel` feeding a case (the latest, if several).
+async fn conversation_of_case(tx: &mut Tx<'_>, org_id: &str, case_id: &str, channel: Channel) -> Result<Option<String>> {
     Ok(sqlx::query_scalar(
-        "SELECT external_id FROM conversations WHERE org_id = $1 AND case_id = $2 ORDER BY updated_at DESC LIMIT 1",
+        "SELECT external_id FROM conversations WHERE org_id = $1 AND case_id = $2 AND channel = $3 \
+         ORDER BY updated_at DESC LIMIT 1",
     )
     .bind(org_id)
     .bind(case_id)
+    .bind(channel.as_str())
     .fetch_optional(&mut **tx)
     .await?)
+}
+
+/// The channels of the conversations feeding a case.
+pub async fn conversation_channels(pool: &Pool, org_id: &str, case_id: &str) -> Result<Vec<Channel>> {
+    let names: Vec<String> =
+        sqlx::query_scalar("SELECT DISTINCT channel FROM conversations WHERE org_id = $1 AND case_id = $2 ORDER BY channel")
+            .bind(org_id)
+            .bind(case_id)
+            .fetch_all(pool)
+            .await?;
+    names.iter().map(|c| Channel::parse(c).map_err(|e| corrupt("channel", e))).collect()
 }
 
 fn decode_connector(row: &DbRow) -> Result<ChannelConnector> {
@@ -207,8 +220,21 @@ pub async fn dispatch_channel_events(
             .fetch_optional(&mut *tx)
             .await?;
             let Some((_, case)) = case.as_ref().map(decode_case).transpose()? else { continue };
-            let conversation = conversation_of_case(&mut tx, &org_id, &case.id).await?;
-            for d in make(&connectors, event, &case, &comment, conversation.as_deref()) {
+            let ReplyRoute::Connector(channel) = reply_route(case.channel, comment.reply_channel) else { continue };
+            let conversation = conversation_of_case(&mut tx, &org_id, &case.id, channel).await?;
+            let contact = match &case.contact_id {
+                Some(id) => sqlx::query("SELECT * FROM contacts WHERE org_id = $1 AND id = $2")
+                    .bind(&org_id)
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .as_ref()
+                    .map(decode_contact)
+                    .transpose()?,
+                None => None,
+            };
+            let reply = ChannelReply { event, case: &case, comment: &comment, channel, conversation: conversation.as_deref(), contact: contact.as_ref() };
+            for d in make(&connectors, &reply) {
                 insert_channel_delivery(&mut tx, &d).await?;
                 made += 1;
             }

@@ -1,20 +1,19 @@
 //! [`Store`] methods for messaging channels: conversations linked to cases, the connectors
 //! agents' replies leave through, and their outbox of deliveries.
 
-use casedesk_domain::case::{Case, Channel};
-use casedesk_domain::messaging::{ChannelConnector, ChannelDelivery};
-use casedesk_domain::timeline::{Comment, Event, NewEvent};
+use casedesk_domain::case::Channel;
+use casedesk_domain::messaging::{ChannelConnector, ChannelDelivery, ChannelReply};
+use casedesk_domain::timeline::NewEvent;
 use jiff::Timestamp;
 
 #[allow(unused_imports)] // The backends named by `dispatch!`.
 use crate::{Backend, postgres, sqlite};
 use crate::{Page, PageRequest, Result, Store};
 
-/// Chooses the deliveries of an agent's public comment: given the organization's active
-/// connectors, the `comment.added` event, its case, the comment, and the external id of the
-/// conversation feeding the case (if one does).
+/// Chooses the deliveries of an agent's public reply that goes to a messaging channel, given the
+/// organization's active connectors.
 pub type MakeChannelDeliveries<'a> =
-    dyn Fn(&[ChannelConnector], &Event, &Case, &Comment, Option<&str>) -> Vec<ChannelDelivery> + Send + Sync + 'a;
+    dyn Fn(&[ChannelConnector], &ChannelReply<'_>) -> Vec<ChannelDelivery> + Send + Sync + 'a;
 
 impl Store {
     /// The case an external conversation feeds, if any.
@@ -97,6 +96,11 @@ impl Store {
 
     pub async fn get_channel_delivery(&self, org_id: &str, connector_id: &str, id: &str) -> Result<ChannelDelivery> {
         dispatch!(self, read, get_channel_delivery(org_id, connector_id, id))
+    }
+
+    /// The channels of the conversations feeding a case.
+    pub async fn conversation_channels(&self, org_id: &str, case_id: &str) -> Result<Vec<Channel>> {
+        dispatch!(self, read, conversation_channels(org_id, case_id))
     }
 
     /// A connector's deliveries, newest first.

@@ -4751,16 +4751,17 @@ async fn scenario_portal_links_sessions_and_scope(store: &Store) {
 /// Dispatches replies until `want` deliveries were made in all (on PostgreSQL the dispatcher
 /// waits for every older transaction of the cluster).
 async fn dispatch_replies_until(store: &Store, want: usize, seen: &std::sync::Mutex<Vec<Option<String>>>) -> usize {
-    use casedesk_domain::messaging::{ChannelConnector, ChannelDelivery, reply_payload};
-    let make = |connectors: &[ChannelConnector], e: &Event, case: &Case, comment: &Comment, conv: Option<&str>| {
-        assert_eq!((e.case_id.as_str(), comment.case_id.as_str()), (case.id.as_str(), case.id.as_str()));
-        seen.lock().unwrap().push(conv.map(str::to_string));
+    use casedesk_domain::messaging::{ChannelConnector, ChannelDelivery, ChannelReply, reply_payload};
+    let make = |connectors: &[ChannelConnector], r: &ChannelReply<'_>| {
+        assert_eq!((r.event.case_id.as_str(), r.comment.case_id.as_str()), (r.case.id.as_str(), r.case.id.as_str()));
+        assert_eq!(r.contact.map(|k| k.id.as_str()), r.case.contact_id.as_deref(), "the case's contact");
+        seen.lock().unwrap().push(r.conversation.map(str::to_string));
         connectors
             .iter()
-            .filter(|k| k.channel == case.channel)
+            .filter(|k| k.channel == r.channel)
             .map(|k| {
-                let payload = reply_payload(case, conv, comment, e.seq);
-                ChannelDelivery::new(IdKind::ChannelDelivery.new_id(), k, e.seq, comment, payload)
+                let payload = reply_payload(r);
+                ChannelDelivery::new(IdKind::ChannelDelivery.new_id(), k, r.event.seq, r.comment, payload)
             })
             .collect::<Vec<_>>()
     };
@@ -4900,4 +4901,15 @@ async fn scenario_conversations_connectors_and_their_outbox(store: &Store) {
     store.delete_channel_connector(&a.org, &connector.id).await.unwrap();
     assert!(store.list_channel_deliveries(&a.org, &case.id).await.unwrap().is_empty());
     assert!(store.list_channel_connectors(&a.org).await.unwrap().is_empty());
+
+    // The channels a case's conversations are on, and a reply's chosen channel, kept with it.
+    store.link_conversation(&a.org, Channel::Whatsapp, "w-1", &case.id, t(500)).await.unwrap();
+    assert_eq!(store.conversation_channels(&a.org, &case.id).await.unwrap(), vec![Channel::Chat, Channel::Whatsapp]);
+    assert!(store.conversation_channels(&b.org, &case.id).await.unwrap().is_empty());
+    let current = store.get_case(&a.org, &follow_up.id).await.unwrap();
+    let mut by_sms = Comment::new(&a.org, &current, &a.admin.id, "by text", false, AuthorType::Agent, t(501)).unwrap();
+    by_sms.reply_channel = Some(Channel::Sms);
+    let next = timeline::case_after_comment(&current, &by_sms, &a.admin.id);
+    store.add_comment(&by_sms, &next, current.version, &[], None).await.unwrap();
+    assert_eq!(store.get_comment(&a.org, &by_sms.id).await.unwrap().reply_channel, Some(Channel::Sms));
 }

@@ -217,6 +217,7 @@ pub fn api_routes(config: &HttpConfig) -> (Router<AppState>, utoipa::openapi::Op
         .routes(routes!(ch::case_deliveries))
         .routes(routes!(ch::connector_deliveries))
         .routes(routes!(ch::redeliver))
+        .routes(routes!(ch::reply_channels))
         .routes(routes!(ch::mark_read))
         .routes(routes!(api::reports::get_report))
         .routes(routes!(api::csat::get_csat_settings, api::csat::update_csat_settings))

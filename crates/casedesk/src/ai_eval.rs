@@ -292,7 +292,13 @@ async fn time_actions(cases: &[EvalCase], train: &[&EvalCase], runs: u32) -> any
     let bodies: Vec<&EvalComment> = cases.iter().flat_map(|c| &c.comments).collect();
     for (i, c) in bodies.iter().cycle().take(100).enumerate() {
         let author_type = if c.author == "customer" { AuthorType::Customer } else { AuthorType::Agent };
-        let input = CommentInput { body: &c.body, internal: c.internal && i % 2 == 0, author_type, file_ids: &[] };
+        let input = CommentInput {
+            body: &c.body,
+            internal: c.internal && i % 2 == 0,
+            author_type,
+            file_ids: &[],
+            reply_channel: None,
+        };
         app.add_comment(&actor, &case.id, input, None).await.map_err(app_err)?;
     }
     println!();

@@ -143,8 +143,13 @@ async fn long_case(app: &App, admin: &casedesk_core::Actor, entries: u32) -> any
                 "Timeline entry {i} of the case: we checked the spooler, reinstalled the driver and asked the \
                  customer to print a test page again; the result and the next step are written here."
             );
-            let input =
-                CommentInput { body: &body, internal: i % 3 == 0, author_type: AuthorType::Agent, file_ids: &[] };
+            let input = CommentInput {
+                body: &body,
+                internal: i % 3 == 0,
+                author_type: AuthorType::Agent,
+                file_ids: &[],
+                reply_channel: None,
+            };
             app.add_comment(admin, &case.id, input, None).await.map_err(app_err)?;
         }
     }

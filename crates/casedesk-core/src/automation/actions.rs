@@ -304,7 +304,7 @@ impl App {
         internal: bool,
         author: AuthorType,
     ) -> Result<()> {
-        let input = CommentInput { body, internal, author_type: author, file_ids: &[] };
+        let input = CommentInput { body, internal, author_type: author, file_ids: &[], reply_channel: None };
         self.add_comment(actor, case_id, input, None).await.map(|_| ())
     }
 }

@@ -162,6 +162,10 @@ pub struct CreateCommentRequest {
     /// Files already uploaded to this case to attach to the comment.
     #[serde(default)]
     pub file_ids: Vec<String>,
+    /// An agent's reply only: send it by this channel (email, chat, sms, whatsapp, webchat)
+    /// instead of the case's own. It must be one the customer is reachable on (see
+    /// `GET /api/v1/cases/{id}/reply-channels`).
+    pub channel: Option<String>,
 }
 
 fn parse_priority(errors: &mut Errors, field: &str, v: &Value) -> Option<Priority> {
@@ -577,6 +581,8 @@ pub struct CommentResponse {
     pub created_at: jiff::Timestamp,
     /// Files attached to the comment.
     pub files: Vec<super::files::FileResponse>,
+    /// The channel the agent chose to send this reply by; null: the case's own channel.
+    pub channel: Option<&'static str>,
 }
 
 impl From<Comment> for CommentResponse {
@@ -590,6 +596,7 @@ impl From<Comment> for CommentResponse {
             author_type: c.author_type.as_str(),
             created_at: c.created_at,
             files: c.attachments.iter().map(super::files::FileResponse::from).collect(),
+            channel: c.reply_channel.map(Channel::as_str),
         }
     }
 }
@@ -884,15 +891,11 @@ pub async fn create_comment(
         Some(t) => AuthorType::parse(t).map_err(|m| ApiError::field("author_type", m))?,
         None => AuthorType::Agent,
     };
-    let Created { value, replayed } = s
-        .app
-        .add_comment(
-            &actor,
-            &id,
-            CommentInput { body: &req.body, internal: req.internal, author_type, file_ids: &req.file_ids },
-            idem,
-        )
-        .await?;
+    let reply_channel =
+        req.channel.as_deref().map(Channel::parse).transpose().map_err(|m| ApiError::field("channel", m))?;
+    let input =
+        CommentInput { body: &req.body, internal: req.internal, author_type, file_ids: &req.file_ids, reply_channel };
+    let Created { value, replayed } = s.app.add_comment(&actor, &id, input, idem).await?;
     if !replayed {
         s.app.settle_automation(&actor.org_id, &id).await;
     }

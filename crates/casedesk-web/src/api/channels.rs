@@ -7,7 +7,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use casedesk_core::channels::NewConnector;
-use casedesk_domain::messaging::{ChannelConnector, ChannelDelivery, ConnectorInput};
+use casedesk_domain::case::Channel;
+use casedesk_domain::messaging::{ChannelConnector, ChannelDelivery, ConnectorInput, ReplyRoute, reply_route};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -244,6 +245,33 @@ pub async fn redeliver(
     let d = s.app.redeliver_channel_reply(&actor, &id, &delivery_id).await?;
     let location = format!("/api/v1/channel-connectors/{id}/deliveries");
     Ok(created(location, None, false, ChannelDeliveryResponse::from(d)))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReplyChannelsResponse {
+    /// Where a reply goes when the agent picks nothing: the case's messaging channel, else email.
+    pub default: &'static str,
+    /// What the agent can pick (`channel` of a new comment), email first.
+    pub channels: Vec<&'static str>,
+}
+
+/// The channels an agent can send the case's next reply by: email to the requester's address,
+/// SMS or WhatsApp to the contact's number or conversation, chat and web chat into a
+/// conversation feeding the case; a messaging channel needs an active connector.
+#[utoipa::path(get, path = "/api/v1/cases/{id}/reply-channels", tag = "channels", params(("id" = String, Path)),
+    responses((status = 200, body = ReplyChannelsResponse), (status = 404, body = Problem)))]
+pub async fn reply_channels(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    Path(id): Path<String>,
+) -> Result<Json<ReplyChannelsResponse>, ApiError> {
+    let case = s.app.get_case(&actor, &id).await?;
+    let channels = s.app.reply_channels(&actor, &case).await?.into_iter().map(Channel::as_str).collect();
+    let default = match reply_route(case.channel, None) {
+        ReplyRoute::Email => Channel::Email.as_str(),
+        ReplyRoute::Connector(c) => c.as_str(),
+    };
+    Ok(Json(ReplyChannelsResponse { default, channels }))
 }
 
 /// An agent has read the case: `unread_message_count` goes back to 0.

@@ -752,8 +752,18 @@ pub async fn comment(State(s): State<AppState>, Path(id): Path<String>, p: Poste
     let internal = p.form.get("visibility") == Some("note");
     // Files of the case chosen to go with the message.
     let files: Vec<String> = p.form.0.iter().filter(|(k, _)| k == "file_ids").map(|(_, v)| v.clone()).collect();
-    let input = CommentInput { body: &body, internal, author_type: AuthorType::Agent, file_ids: &files };
-    match s.app.add_comment(&p.viewer.who.actor, &id, input, None).await {
+    // The channel a reply goes by, when the agent picked another than the case's own; a note
+    // goes nowhere, whatever the picker says.
+    let reply_channel = p.form.non_empty("channel").filter(|_| !internal).map(|c| Channel::parse(&c));
+    let result = match reply_channel.transpose() {
+        Err(m) => Err(AppError::field("channel", m)),
+        Ok(reply_channel) => {
+            let input =
+                CommentInput { body: &body, internal, author_type: AuthorType::Agent, file_ids: &files, reply_channel };
+            s.app.add_comment(&p.viewer.who.actor, &id, input, None).await
+        }
+    };
+    match result {
         Ok(_) => Ok(Redirect::to(&format!("/cases/{id}#composer")).into_response()),
         Err(err) => {
             let (status, message) = explain(err)?;

@@ -7,7 +7,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use casedesk_core::email::SendUpdate;
 use casedesk_core::store::PageRequest;
 use casedesk_core::{Actor, App, AppError};
-use casedesk_domain::case::{Case, CasePatch};
+use casedesk_domain::case::{Case, CasePatch, Channel};
+use casedesk_domain::messaging::{ReplyRoute, reply_route};
 use casedesk_domain::profile::{FieldDef, FieldKind};
 use serde_json::{Map, Value};
 
@@ -37,6 +38,9 @@ pub struct Compose {
     pub fields: Vec<FieldRow>,
     /// Where a requester with an address would get the update.
     pub update_to: String,
+    /// The channels a reply can go by besides the case's own (which is first, as the empty
+    /// choice); empty when there is no other.
+    pub reply_channels: Vec<Opt>,
 }
 
 fn shown(v: Option<&Value>) -> String {
@@ -99,12 +103,44 @@ impl Compose {
             .as_ref()
             .map(|c| c.fields.iter().map(|f| field_row(f, case.custom_fields.get(&f.key))).collect())
             .unwrap_or_default();
+        let default = match reply_route(case.channel, None) {
+            ReplyRoute::Email => Channel::Email,
+            ReplyRoute::Connector(c) => c,
+        };
+        let others: Vec<Channel> =
+            app.reply_channels(actor, case).await?.into_iter().filter(|c| *c != default).collect();
+        let reply_channels = match others.is_empty() {
+            true => Vec::new(),
+            false => std::iter::once(Opt {
+                value: String::new(),
+                label: format!("{} (its own)", channel_label(default)),
+                selected: true,
+            })
+            .chain(others.into_iter().map(|c| Opt {
+                value: c.as_str().into(),
+                label: channel_label(c),
+                selected: false,
+            }))
+            .collect(),
+        };
         Ok(Compose {
             macros,
             category: category.map(|c| c.name),
             fields,
             update_to: requester_email.unwrap_or_default(),
+            reply_channels,
         })
+    }
+}
+
+fn channel_label(c: Channel) -> String {
+    match c {
+        Channel::Email => "Email".into(),
+        Channel::Sms => "SMS".into(),
+        Channel::Whatsapp => "WhatsApp".into(),
+        Channel::Webchat => "Web chat".into(),
+        Channel::Chat => "Chat".into(),
+        other => other.as_str().into(),
     }
 }
 

@@ -438,3 +438,90 @@ async fn connectors_are_validated_and_managed_by_admins() {
     assert_eq!(d.status, StatusCode::NO_CONTENT);
     assert_eq!(app.get(&format!("/api/v1/channel-connectors/{id}")).await.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn an_agent_answers_a_chat_case_by_another_channel_the_customer_has() {
+    let app = spawn_app().await;
+    let sink = crate::smtp_sink::SmtpSink::start().await;
+    crate::email::set_up_mail(&app, &sink).await;
+    let (chat, sms) = (Receiver::start(0).await, Receiver::start(0).await);
+    for (channel, r) in [("chat", &chat), ("sms", &sms)] {
+        let k = app.post("/api/v1/channel-connectors", json!({"channel": channel, "url": r.url()})).await;
+        assert_eq!(k.status, StatusCode::CREATED, "{}", k.body);
+    }
+    let mut body = escalation("conv-7", json!([{"from": "customer", "text": "My parcel?"}]));
+    body["contact"]["phone"] = json!("+1 555 0100");
+    let r = app.post("/api/v1/intake/conversations", body).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let case_id = r.body["case"]["id"].as_str().unwrap().to_string();
+
+    let choices = app.get(&format!("/api/v1/cases/{case_id}/reply-channels")).await.body;
+    assert_eq!(choices, json!({"default": "chat", "channels": ["email", "chat", "sms"]}));
+
+    // By SMS: to the SMS connector with the customer's number, not into the chat.
+    let path = format!("/api/v1/cases/{case_id}/comments");
+    let by_sms = app.post(&path, json!({"body": "Shipped today", "channel": "sms"})).await;
+    assert_eq!((by_sms.status, by_sms.body["channel"].as_str()), (StatusCode::CREATED, Some("sms")), "{}", by_sms.body);
+    let got = sms.wait_until("the SMS reply", |got| !got.is_empty()).await;
+    let sent = &got[0].json;
+    assert_eq!((sent["channel"].as_str(), sent["message"]["text"].as_str()), (Some("sms"), Some("Shipped today")));
+    assert_eq!((sent["to"]["phone"].as_str(), sent["conversation_id"].clone()), (Some("+1 555 0100"), Value::Null));
+    // By email: a message to her address through the outbox, nothing to a connector.
+    let by_mail = app.post(&path, json!({"body": "Tracking number inside", "channel": "email"})).await;
+    assert_eq!(by_mail.status, StatusCode::CREATED, "{}", by_mail.body);
+    let mail = sink.wait_for(1).await;
+    let m =
+        mail.iter().find(|d| String::from_utf8_lossy(&d.data).contains("Tracking number inside")).expect("the mail");
+    assert_eq!(m.rcpt_to, vec!["rosa@customer.example".to_string()]);
+    // Without a choice, the reply goes where the case came from.
+    app.post(&path, json!({"body": "Anything else?"})).await;
+    let got = chat.wait_until("the chat reply", |got| !got.is_empty()).await;
+    assert_eq!(
+        (got[0].json["message"]["text"].as_str(), got[0].json["conversation_id"].as_str()),
+        (Some("Anything else?"), Some("conv-7"))
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!((chat.received().len(), sms.received().len()), (1, 1), "each reply went one way only");
+    assert!(!sink.messages().iter().any(|d| String::from_utf8_lossy(&d.data).contains("Shipped today")));
+
+    // A channel the customer cannot be reached on is refused, naming the field, and adds nothing.
+    let before = comments(&app, &case_id).await.len();
+    for (body, why) in [
+        (json!({"body": "x", "channel": "whatsapp"}), "no active connector"),
+        (json!({"body": "x", "channel": "webchat"}), "no active connector"),
+        (json!({"body": "x", "channel": "phone"}), "not phone"),
+        (json!({"body": "x", "channel": "pigeon"}), "unknown"),
+        (json!({"body": "x", "channel": "sms", "internal": true}), "only an agent's reply"),
+    ] {
+        let r = app.post(&path, body.clone()).await;
+        r.assert_problem(422, "validation_failed");
+        assert_eq!(r.body["errors"][0]["field"], "channel", "{body}: {}", r.body);
+        assert!(r.body["errors"][0]["message"].as_str().unwrap().contains(why), "{body}: {}", r.body);
+    }
+    assert_eq!(comments(&app, &case_id).await.len(), before);
+    // A case whose contact has no number cannot be answered by SMS.
+    let web = app.create_case(json!({"subject": "From the form"})).await;
+    let web_id = web["id"].as_str().unwrap();
+    let r = app.post(&format!("/api/v1/cases/{web_id}/comments"), json!({"body": "x", "channel": "sms"})).await;
+    assert!(r.body["errors"][0]["message"].as_str().unwrap().contains("no phone number"), "{}", r.body);
+
+    // On the case page the composer offers the other channels; a note goes nowhere whatever is
+    // picked, and a reply goes by the picked one.
+    let mut b = crate::ui::admin(&app).await;
+    let page = b.get(&format!("/cases/{case_id}")).await;
+    assert!(page.html.contains(r#"<option value="" selected>Chat (its own)</option><option value="email">Email</option><option value="sms">SMS</option>"#), "{}", page.html);
+    assert!(!b.get(&format!("/cases/{web_id}")).await.html.contains("reply-channel"), "no choice, no picker");
+    let token = page.csrf();
+    for (visibility, text) in [("note", "internal only"), ("reply", "Out for delivery")] {
+        let form = [("_csrf", token.as_str()), ("visibility", visibility), ("channel", "sms"), ("body", text)];
+        let r = b.post(&format!("/cases/{case_id}/comments"), &form).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.html);
+    }
+    let got = sms.wait_until("the reply from the page", |got| got.len() == 2).await;
+    assert_eq!(got[1].json["message"]["text"], "Out for delivery");
+    let last = comments(&app, &case_id).await;
+    let note = last.iter().find(|c| c["body"] == "internal only").unwrap();
+    assert_eq!((note["internal"].as_bool(), note["channel"].clone()), (Some(true), Value::Null));
+    chat.stop();
+    sms.stop();
+}

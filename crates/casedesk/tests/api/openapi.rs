@@ -99,6 +99,7 @@ pub(crate) const ROUTES: &[(&str, &str)] = &[
     ("PATCH", "/api/v1/channel-connectors/{id}"),
     ("DELETE", "/api/v1/channel-connectors/{id}"),
     ("GET", "/api/v1/channel-connectors/{id}/deliveries"),
+    ("GET", "/api/v1/cases/{id}/reply-channels"),
     ("POST", "/api/v1/channel-connectors/{id}/deliveries/{delivery_id}/redeliver"),
     ("GET", "/api/v1/cases/{id}/channel-deliveries"),
     ("POST", "/api/v1/cases/{id}/read"),

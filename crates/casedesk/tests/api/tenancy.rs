@@ -195,6 +195,7 @@ fn id_routes() -> Vec<(Method, &'static str, Kind, Option<Value>)> {
         (Method::GET, "/api/v1/channel-connectors/{id}/deliveries", Connector, None),
         (Method::POST, "/api/v1/channel-connectors/{id}/deliveries/{delivery_id}/redeliver", Connector, None),
         (Method::GET, "/api/v1/cases/{id}/channel-deliveries", Case, None),
+        (Method::GET, "/api/v1/cases/{id}/reply-channels", Case, None),
         (Method::POST, "/api/v1/cases/{id}/read", Case, None),
         (Method::PATCH, "/api/v1/channel-connectors/{id}", Connector, Some(json!({"url": "https://b.example/steal"}))),
         (Method::DELETE, "/api/v1/channel-connectors/{id}", Connector, None),
