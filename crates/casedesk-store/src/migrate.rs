@@ -34,6 +34,7 @@ const SQLITE: &[(i64, &str)] = &[
     (25, include_str!("../migrations/sqlite/0025_case_presence.sql")),
     (26, include_str!("../migrations/sqlite/0026_portal.sql")),
     (28, include_str!("../migrations/sqlite/0028_conversations.sql")),
+    (29, include_str!("../migrations/sqlite/0029_mailbox_imap.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -63,6 +64,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (25, include_str!("../migrations/postgres/0025_case_presence.sql")),
     (26, include_str!("../migrations/postgres/0026_portal.sql")),
     (28, include_str!("../migrations/postgres/0028_conversations.sql")),
+    (29, include_str!("../migrations/postgres/0029_mailbox_imap.sql")),
 ];
 
 const CREATE_TABLE: &str =
