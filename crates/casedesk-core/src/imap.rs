@@ -9,7 +9,8 @@
 //! and takes each new message in through [`App::receive_email`], exactly as mail posted to
 //! casedesk is (stored first, quarantined when unreadable, recognised by its `Message-ID` when
 //! seen before). After each message the mailbox's cursor (`UIDVALIDITY`, last UID) moves past
-//! it in the database, and the message is marked `\Seen`. A failed poll is recorded on the
+//! it in the database, and the message is marked `\Seen`; a poll that found nothing more moves
+//! the cursor to the folder's `UIDNEXT`, so later polls take every new message, read or not. A failed poll is recorded on the
 //! mailbox and the next one backs off (`casedesk_domain::imap::backoff`).
 
 use std::sync::Arc;
@@ -61,6 +62,8 @@ pub trait ImapClient: Send + Sync {
 pub trait ImapSession: Send {
     /// The selected folder's `UIDVALIDITY`.
     fn uid_validity(&self) -> u32;
+    /// The selected folder's `UIDNEXT`, when the server said.
+    fn uid_next(&self) -> Option<u32>;
     /// `UID SEARCH <criteria>`: the UIDs found.
     fn search<'a>(&'a mut self, criteria: &'a str) -> BoxFuture<'a, Result<Vec<u32>, String>>;
     /// The raw message with this UID, without setting `\Seen`; `None` when it is gone.
@@ -258,16 +261,8 @@ impl App {
                 .await
                 .map_err(|e| Stop::Failed(format!("taking in the message with UID {uid}: {}", describe(&e))))?;
             let next = imap::advance(cursor, validity, uid);
-            let now = self.clock.now();
-            match self
-                .store
-                .advance_imap_cursor(&imap.mailbox_id, claim, next, now.saturating_add(LEASE).unwrap_or(now))
-                .await
-            {
-                Ok(()) => cursor = Some(next),
-                Err(StoreError::Stale) => return Err(Stop::Lost),
-                Err(e) => return Err(Stop::Store(e)),
-            }
+            self.move_cursor(&imap.mailbox_id, claim, next).await?;
+            cursor = Some(next);
             tracing::info!(org.id = %imap.org_id, mailbox.id = %imap.mailbox_id, imap.uid = uid,
                 email.id = %inbound.email.id, duplicate = inbound.duplicate, "took in a message from IMAP");
             // The cursor already keeps the message from being taken twice; the flag is for
@@ -276,7 +271,21 @@ impl App {
                 tracing::warn!(mailbox.id = %imap.mailbox_id, imap.uid = uid, error = %e, "could not mark a message seen");
             }
         }
+        if !more && let Some(settled) = imap::settle(cursor, validity, session.uid_next()) {
+            self.move_cursor(&imap.mailbox_id, claim, settled).await?;
+        }
         Ok(more)
+    }
+
+    /// Saves the cursor while the claim holds, renewing the lease.
+    async fn move_cursor(&self, mailbox_id: &str, claim: &str, cursor: imap::Cursor) -> Result<(), Stop> {
+        let now = self.clock.now();
+        match self.store.advance_imap_cursor(mailbox_id, claim, cursor, now.saturating_add(LEASE).unwrap_or(now)).await
+        {
+            Ok(()) => Ok(()),
+            Err(StoreError::Stale) => Err(Stop::Lost),
+            Err(e) => Err(Stop::Store(e)),
+        }
     }
 }
 

@@ -308,6 +308,16 @@ pub fn advance(cursor: Option<Cursor>, uid_validity: u32, uid: u32) -> Cursor {
     }
 }
 
+/// The cursor after a poll that took in everything its search found (none left for the next
+/// poll): past `UIDNEXT - 1` as the folder was selected, so the messages a first poll passed
+/// over as read stay passed over, and from then on every new message is after the cursor
+/// whatever its flags. `None` when there is nothing to record (no `UIDNEXT`, or no change).
+pub fn settle(cursor: Option<Cursor>, uid_validity: u32, uid_next: Option<u32>) -> Option<Cursor> {
+    let last = uid_next?.checked_sub(1)?;
+    let next = advance(cursor, uid_validity, last);
+    (Some(next) != cursor).then_some(next)
+}
+
 /// How long to wait after `failures` failed polls in a row: the interval, doubled per failure
 /// after the first, at most [`MAX_BACKOFF`] (never less than the interval).
 pub fn backoff(interval: SignedDuration, failures: u32) -> SignedDuration {
@@ -458,6 +468,21 @@ mod tests {
         assert_eq!(advance(c, 5, 3), Cursor { uid_validity: 5, last_uid: 12 });
         assert_eq!(advance(c, 8, 3), Cursor { uid_validity: 8, last_uid: 3 });
         assert_eq!(advance(None, 8, 2), Cursor { uid_validity: 8, last_uid: 2 });
+    }
+
+    #[test]
+    fn a_finished_poll_moves_the_cursor_to_the_folder_s_uidnext() {
+        // A first poll of a folder with only read mail still starts the cursor.
+        assert_eq!(settle(None, 5, Some(9)), Some(Cursor { uid_validity: 5, last_uid: 8 }));
+        assert_eq!(settle(Some(Cursor { uid_validity: 5, last_uid: 8 }), 5, Some(9)), None, "no change");
+        assert_eq!(settle(Some(Cursor { uid_validity: 5, last_uid: 8 }), 5, Some(4)), None, "never back");
+        assert_eq!(
+            settle(Some(Cursor { uid_validity: 4, last_uid: 8 }), 5, Some(3)),
+            Some(Cursor { uid_validity: 5, last_uid: 2 })
+        );
+        assert_eq!(settle(None, 5, None), None);
+        assert_eq!(settle(None, 5, Some(1)), Some(Cursor { uid_validity: 5, last_uid: 0 }), "an empty folder");
+        assert_eq!(settle(None, 5, Some(0)), None);
     }
 
     #[test]

@@ -59,8 +59,9 @@ pub enum Command {
         #[arg(long, env = "CASEDESK_METRICS_LISTEN")]
         metrics_listen: Option<SocketAddr>,
         /// At least 32 characters (e.g. `openssl rand -hex 32`): seals the HS256 signing keys of
-        /// visitor tokens in the database. Keep it outside the database and its backups; without
-        /// it only EdDSA (public) keys can be added.
+        /// visitor tokens, AI provider keys and IMAP mailbox passwords in the database. Keep it
+        /// outside the database and its backups; without it only EdDSA (public) keys can be
+        /// added, and no key or password kept.
         #[arg(long, env = "CASEDESK_SIGNING_KEY_SECRET", hide_env_values = true)]
         signing_key_secret: Option<String>,
         /// Seconds an SMTP server has for each step of sending a message.

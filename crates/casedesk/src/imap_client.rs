@@ -81,7 +81,7 @@ impl AsyncImapClient {
         let folder = self.step(&format!("selecting {}", login.folder), session.select(&login.folder)).await?;
         let uid_validity =
             folder.uid_validity.ok_or_else(|| format!("the server named no UIDVALIDITY for {}", login.folder))?;
-        Ok(PolledSession { session, uid_validity, timeout: self.timeout })
+        Ok(PolledSession { session, uid_validity, uid_next: folder.uid_next, timeout: self.timeout })
     }
 }
 
@@ -117,12 +117,17 @@ impl ImapClient for AsyncImapClient {
 struct PolledSession {
     session: Session<Box<dyn Conn>>,
     uid_validity: u32,
+    uid_next: Option<u32>,
     timeout: Duration,
 }
 
 impl ImapSession for PolledSession {
     fn uid_validity(&self) -> u32 {
         self.uid_validity
+    }
+
+    fn uid_next(&self) -> Option<u32> {
+        self.uid_next
     }
 
     fn search<'a>(&'a mut self, criteria: &'a str) -> BoxFuture<'a, Result<Vec<u32>, String>> {

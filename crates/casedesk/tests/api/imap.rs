@@ -89,8 +89,7 @@ async fn a_polled_mailbox_turns_mail_into_cases_and_replies_exactly_once() {
     let server = ImapServer::start(USER, PASSWORD, "INBOX").await;
     let queue_id = queue(&app, "Billing").await;
     // Someone had read this one before casedesk polled: the first poll takes unread mail only.
-    let old = server.deliver(&message("old-1@customer.test", "Old news", "Read already.", ""));
-    server.set_seen(old, true);
+    server.deliver_read(&message("old-1@customer.test", "Old news", "Read already.", ""));
 
     let created = app
         .post(
@@ -150,6 +149,7 @@ async fn a_polled_mailbox_turns_mail_into_cases_and_replies_exactly_once() {
     let mut fetched = server.fetched();
     fetched.sort_unstable();
     assert_eq!(fetched, vec![first, reply, junk], "each message fetched once, the old read one never");
+    assert!(first > 1);
     assert_eq!(cases(&app).await.len(), 1);
     assert_eq!(comments(&app, &case_id).await.len(), 1);
 
@@ -293,4 +293,42 @@ async fn two_instances_never_poll_one_mailbox_at_once() {
     let mut fetched = server.fetched();
     fetched.sort_unstable();
     assert_eq!(fetched, (1..=6).collect::<Vec<u32>>(), "each message fetched once");
+}
+
+#[tokio::test]
+async fn after_the_first_poll_mail_read_elsewhere_is_taken_in_too() {
+    let app = spawn_app().await;
+    let server = ImapServer::start(USER, PASSWORD, "INBOX").await;
+    let m = app
+        .post("/api/v1/mailboxes", json!({"address": "help@acme.test", "imap": imap_settings(&server, PASSWORD)}))
+        .await;
+    assert_eq!(m.status, StatusCode::CREATED, "{}", m.body);
+    let id = m.body["id"].as_str().unwrap().to_string();
+    wait_for_mailbox(&app, &id, "a first poll", |m| m["imap"]["last_poll_at"].is_string()).await;
+    // Read in another mail program before casedesk's next poll: still new to casedesk.
+    let uid = server.deliver_read(&message("read-1@customer.test", "Read by a colleague", "Hello.", ""));
+    server.wait_for("the read message fetched", |s| s.fetched().contains(&uid)).await;
+    more_polls(&server, 1).await;
+    let all = cases(&app).await;
+    assert_eq!(all.len(), 1, "{all:?}");
+    assert_eq!(all[0]["subject"], "Read by a colleague");
+}
+
+#[tokio::test]
+async fn a_server_that_does_not_speak_tls_is_an_error_on_the_mailbox_not_a_plain_login() {
+    let app = spawn_app().await;
+    let server = ImapServer::start(USER, PASSWORD, "INBOX").await;
+    let m = app.post("/api/v1/mailboxes", json!({"address": "help@acme.test"})).await;
+    let id = m.body["id"].as_str().unwrap().to_string();
+    for (security, expected) in [("tls", "TLS handshake"), ("starttls", "STARTTLS")] {
+        let mut settings = imap_settings(&server, PASSWORD);
+        settings["security"] = json!(security);
+        let r = put_imap(&app, &id, settings).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        wait_for_mailbox(&app, &id, expected, |m| {
+            m["imap"]["last_error"].as_str().is_some_and(|e| e.contains(expected))
+        })
+        .await;
+    }
+    assert_eq!(server.logins() + server.refused_logins(), 0, "the password never went over plain text");
 }

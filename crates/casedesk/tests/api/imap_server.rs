@@ -65,10 +65,19 @@ impl ImapServer {
 
     /// Delivers a message into the folder (unseen); answers its UID.
     pub fn deliver(&self, raw: &str) -> u32 {
+        self.deliver_as(raw, false)
+    }
+
+    /// Delivers a message someone has read already (in another mail program).
+    pub fn deliver_read(&self, raw: &str) -> u32 {
+        self.deliver_as(raw, true)
+    }
+
+    fn deliver_as(&self, raw: &str, seen: bool) -> u32 {
         let mut s = self.state.lock().unwrap();
         let uid = s.next_uid;
         s.next_uid += 1;
-        s.messages.push(Stored { uid, seen: false, raw: raw.replace('\n', "\r\n").into_bytes() });
+        s.messages.push(Stored { uid, seen, raw: raw.replace('\n', "\r\n").into_bytes() });
         uid
     }
 
