@@ -92,7 +92,7 @@ impl App {
 
     /// Polls the mailboxes that have IMAP settings as they come due (see [`crate::imap`]).
     async fn imap_worker(&self, interval: Duration) {
-        let mut tick = tokio::time::interval(interval.min(Duration::from_secs(1)));
+        let mut tick = tokio::time::interval(interval.clamp(Duration::from_millis(10), Duration::from_secs(1)));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;

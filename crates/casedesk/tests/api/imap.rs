@@ -299,19 +299,27 @@ async fn two_instances_never_poll_one_mailbox_at_once() {
 async fn after_the_first_poll_mail_read_elsewhere_is_taken_in_too() {
     let app = spawn_app().await;
     let server = ImapServer::start(USER, PASSWORD, "INBOX").await;
+    let queue_id = queue(&app, "Escalations").await;
     let m = app
-        .post("/api/v1/mailboxes", json!({"address": "help@acme.test", "imap": imap_settings(&server, PASSWORD)}))
+        .post(
+            "/api/v1/mailboxes",
+            json!({"address": "help@acme.test", "queue_id": queue_id, "imap": imap_settings(&server, PASSWORD)}),
+        )
         .await;
     assert_eq!(m.status, StatusCode::CREATED, "{}", m.body);
     let id = m.body["id"].as_str().unwrap().to_string();
     wait_for_mailbox(&app, &id, "a first poll", |m| m["imap"]["last_poll_at"].is_string()).await;
-    // Read in another mail program before casedesk's next poll: still new to casedesk.
-    let uid = server.deliver_read(&message("read-1@customer.test", "Read by a colleague", "Hello.", ""));
+    // Read in another mail program before casedesk's next poll: still new to casedesk. It was
+    // forwarded from an old address, so only the polled mailbox says which queue it is for.
+    let forwarded = message("read-1@customer.test", "Read by a colleague", "Hello.", "")
+        .replace("To: help@acme.test", "To: support@old-acme.test");
+    let uid = server.deliver_read(&forwarded);
     server.wait_for("the read message fetched", |s| s.fetched().contains(&uid)).await;
     more_polls(&server, 1).await;
     let all = cases(&app).await;
     assert_eq!(all.len(), 1, "{all:?}");
     assert_eq!(all[0]["subject"], "Read by a colleague");
+    assert_eq!(all[0]["queue_id"], json!(queue_id), "the polled mailbox's queue");
 }
 
 #[tokio::test]
