@@ -204,6 +204,8 @@ impl App {
             Err(Stop::Store(e)) => return Err(AppError::Internal(format!("polling a mailbox: {e}"))),
             Err(Stop::Failed(e)) => Some(e.as_str()),
         };
+        let counter = if error.is_some() { &self.counters.imap_failed } else { &self.counters.imap_polled };
+        crate::metrics::Counters::add(counter, 1);
         if let Some(e) = error {
             tracing::warn!(org.id = %imap.org_id, mailbox.id = %imap.mailbox_id, imap.host = %imap.host,
                 error = %e, failures = imap.failures + 1, "polling a mailbox failed; backing off");
@@ -263,6 +265,7 @@ impl App {
             let next = imap::advance(cursor, validity, uid);
             self.move_cursor(&imap.mailbox_id, claim, next).await?;
             cursor = Some(next);
+            crate::metrics::Counters::add(&self.counters.imap_messages, 1);
             tracing::info!(org.id = %imap.org_id, mailbox.id = %imap.mailbox_id, imap.uid = uid,
                 email.id = %inbound.email.id, duplicate = inbound.duplicate, "took in a message from IMAP");
             // The cursor already keeps the message from being taken twice; the flag is for
