@@ -193,7 +193,10 @@ impl App {
                 Err(e) => Err(Stop::Failed(e)),
                 Ok(mut session) => {
                     let taken = self.take_in(session.as_mut(), &imap, queue.as_deref(), claim).await;
-                    session.logout().await;
+                    // A connection that failed (or stopped answering) is dropped, not logged out.
+                    if !matches!(taken, Err(Stop::Session(_))) {
+                        session.logout().await;
+                    }
                     taken
                 }
             },
@@ -202,7 +205,7 @@ impl App {
             Ok(_) => None,
             Err(Stop::Lost) => return Ok(()),
             Err(Stop::Store(e)) => return Err(AppError::Internal(format!("polling a mailbox: {e}"))),
-            Err(Stop::Failed(e)) => Some(e.as_str()),
+            Err(Stop::Failed(e) | Stop::Session(e)) => Some(e.as_str()),
         };
         let counter = if error.is_some() { &self.counters.imap_failed } else { &self.counters.imap_polled };
         crate::metrics::Counters::add(counter, 1);
@@ -250,11 +253,11 @@ impl App {
     ) -> Result<bool, Stop> {
         let validity = session.uid_validity();
         let search = Search::for_folder(imap.cursor, validity);
-        let found = session.search(&search.criteria()).await.map_err(Stop::Failed)?;
+        let found = session.search(&search.criteria()).await.map_err(Stop::Session)?;
         let (uids, more) = imap::to_fetch(imap.cursor, validity, &found);
         let mut cursor = imap.cursor;
         for uid in uids {
-            let Some(raw) = session.fetch(uid).await.map_err(Stop::Failed)? else {
+            let Some(raw) = session.fetch(uid).await.map_err(Stop::Session)? else {
                 // Expunged between the search and the fetch: nothing to take in.
                 continue;
             };
@@ -294,8 +297,10 @@ impl App {
 
 /// Why a poll stopped early.
 enum Stop {
-    /// The server, the login or taking a message in failed: recorded on the mailbox.
+    /// Connecting, logging in or taking a message in failed: recorded on the mailbox.
     Failed(String),
+    /// A command of an open session failed: recorded on the mailbox, the connection dropped.
+    Session(String),
     /// Another poller holds the mailbox now (the lease ran out or the settings changed).
     Lost,
     /// The database failed.

@@ -6,11 +6,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use async_imap::imap_proto::{AttributeValue, MailboxDatum, Response, Status};
 use async_imap::{Client, Session};
 use casedesk_core::imap::{ImapClient, ImapLogin, ImapSession};
 use casedesk_core::webhooks::BoxFuture;
 use casedesk_domain::imap::ImapSecurity;
-use futures_util::TryStreamExt;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
@@ -121,6 +121,38 @@ struct PolledSession {
     timeout: Duration,
 }
 
+impl PolledSession {
+    /// Runs a command and reads its answers up to its own tagged status, which must be OK,
+    /// handing every other answer to `each`. async-imap's own readers for SEARCH, FETCH and
+    /// STORE end quietly on a NO or on a lost connection, which would look like "nothing new".
+    async fn command(&mut self, command: &str, mut each: impl FnMut(&Response<'_>) + Send) -> Result<(), String> {
+        let read = async {
+            let tag = self.session.run_command(command).await.map_err(|e| e.to_string())?;
+            loop {
+                let answer = self
+                    .session
+                    .read_response()
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .ok_or_else(|| "the server closed the connection".to_string())?;
+                match answer.parsed() {
+                    Response::Done { tag: done, status, information, .. } if *done == tag => {
+                        return match status {
+                            Status::Ok => Ok(()),
+                            other => Err(format!("{other:?} {}", information.as_deref().unwrap_or(""))),
+                        };
+                    }
+                    other => each(other),
+                }
+            }
+        };
+        match tokio::time::timeout(self.timeout, read).await {
+            Err(_) => Err(format!("timed out after {} s", self.timeout.as_secs())),
+            Ok(r) => r,
+        }
+    }
+}
+
 impl ImapSession for PolledSession {
     fn uid_validity(&self) -> u32 {
         self.uid_validity
@@ -132,31 +164,44 @@ impl ImapSession for PolledSession {
 
     fn search<'a>(&'a mut self, criteria: &'a str) -> BoxFuture<'a, Result<Vec<u32>, String>> {
         Box::pin(async move {
-            let found = within(self.timeout, "searching", self.session.uid_search(criteria)).await?;
-            Ok(found.into_iter().collect())
+            let mut found = Vec::new();
+            self.command(&format!("UID SEARCH {criteria}"), |r| {
+                if let Response::MailboxData(MailboxDatum::Search(ids)) = r {
+                    found.extend_from_slice(ids);
+                }
+            })
+            .await
+            .map_err(|e| format!("searching: {e}"))?;
+            Ok(found)
         })
     }
 
     fn fetch(&mut self, uid: u32) -> BoxFuture<'_, Result<Option<Vec<u8>>, String>> {
         Box::pin(async move {
-            let doing = format!("fetching the message with UID {uid}");
-            let fetched = within(self.timeout, &doing, async {
-                let stream = self.session.uid_fetch(uid.to_string(), "(UID BODY.PEEK[])").await?;
-                stream.try_collect::<Vec<_>>().await
+            let mut body = None;
+            self.command(&format!("UID FETCH {uid} (UID BODY.PEEK[])"), |r| {
+                if let Response::Fetch(_, attributes) = r {
+                    let this = attributes.iter().all(|a| !matches!(a, AttributeValue::Uid(u) if *u != uid));
+                    for a in attributes {
+                        if let AttributeValue::BodySection { data: Some(d), .. } | AttributeValue::Rfc822(Some(d)) = a
+                            && this
+                        {
+                            body = Some(d.to_vec());
+                        }
+                    }
+                }
             })
-            .await?;
-            Ok(fetched.iter().find(|f| f.uid.is_none_or(|u| u == uid)).and_then(|f| f.body()).map(<[u8]>::to_vec))
+            .await
+            .map_err(|e| format!("fetching the message with UID {uid}: {e}"))?;
+            Ok(body)
         })
     }
 
     fn mark_seen(&mut self, uid: u32) -> BoxFuture<'_, Result<(), String>> {
         Box::pin(async move {
-            within(self.timeout, "setting \\Seen", async {
-                let stream = self.session.uid_store(uid.to_string(), "+FLAGS (\\Seen)").await?;
-                stream.try_collect::<Vec<_>>().await
-            })
-            .await?;
-            Ok(())
+            self.command(&format!("UID STORE {uid} +FLAGS (\\Seen)"), |_| {})
+                .await
+                .map_err(|e| format!("setting \\Seen: {e}"))
         })
     }
 

@@ -340,3 +340,57 @@ async fn a_server_that_does_not_speak_tls_is_an_error_on_the_mailbox_not_a_plain
     }
     assert_eq!(server.logins() + server.refused_logins(), 0, "the password never went over plain text");
 }
+
+#[tokio::test]
+async fn a_renumbered_folder_is_read_again_without_taking_anything_twice() {
+    let app = spawn_app().await;
+    let server = ImapServer::start(USER, PASSWORD, "INBOX").await;
+    server.deliver(&message("renum-1@customer.test", "Broken laptop", "It will not start.", ""));
+    server.deliver(&message(
+        "renum-2@customer.test",
+        "Re: Broken laptop",
+        "Still broken.",
+        "In-Reply-To: <renum-1@customer.test>\n",
+    ));
+    let m = app
+        .post("/api/v1/mailboxes", json!({"address": "help@acme.test", "imap": imap_settings(&server, PASSWORD)}))
+        .await;
+    assert_eq!(m.status, StatusCode::CREATED, "{}", m.body);
+    server.wait_for("both messages seen", |s| s.messages().iter().all(|m| m.seen)).await;
+    let all = cases(&app).await;
+    assert_eq!(all.len(), 1, "{all:?}");
+    let case_id = all[0]["id"].as_str().unwrap().to_string();
+    assert_eq!(comments(&app, &case_id).await.len(), 1);
+
+    // A new UIDVALIDITY: the cursor means nothing now. The unread messages are fetched again
+    // and recognised by their Message-IDs.
+    server.renumber();
+    server.wait_for("both messages fetched again", |s| s.fetched().len() == 2).await;
+    server.wait_for("both messages seen again", |s| s.messages().iter().all(|m| m.seen)).await;
+    more_polls(&server, 1).await;
+    assert_eq!(cases(&app).await.len(), 1, "no new case");
+    assert_eq!(comments(&app, &case_id).await.len(), 1, "no new comment");
+    assert_eq!(server.fetched().len(), 2, "and the new cursor holds");
+}
+
+#[tokio::test]
+async fn a_connection_lost_mid_poll_is_an_error_and_the_next_poll_takes_the_message() {
+    let app = spawn_app().await;
+    let server = ImapServer::start(USER, PASSWORD, "INBOX").await;
+    server.hang_up_on_fetch(true);
+    let uid = server.deliver(&message("lost-1@customer.test", "Network trouble", "Hello?", ""));
+    let m = app
+        .post("/api/v1/mailboxes", json!({"address": "help@acme.test", "imap": imap_settings(&server, PASSWORD)}))
+        .await;
+    assert_eq!(m.status, StatusCode::CREATED, "{}", m.body);
+    let id = m.body["id"].as_str().unwrap().to_string();
+    let failed = wait_for_mailbox(&app, &id, "a failure", |m| m["imap"]["failures"].as_u64() >= Some(1)).await;
+    let error = failed["imap"]["last_error"].as_str().unwrap();
+    assert!(error.contains(&format!("fetching the message with UID {uid}")), "{error}");
+    assert!(cases(&app).await.is_empty());
+
+    server.hang_up_on_fetch(false);
+    server.wait_for("the message seen", |s| s.messages().iter().all(|m| m.seen)).await;
+    wait_for_mailbox(&app, &id, "the error cleared", |m| m["imap"]["last_error"].is_null()).await;
+    assert_eq!(cases(&app).await.len(), 1);
+}

@@ -39,6 +39,8 @@ struct State {
     commands: Vec<String>,
     /// Answer UID STORE with NO (a server that will not set flags).
     refuse_store: bool,
+    /// Hang up on UID FETCH (a server or network failing mid-session).
+    hang_up_on_fetch: bool,
 }
 
 #[derive(Clone)]
@@ -89,6 +91,22 @@ impl ImapServer {
         }
     }
 
+    /// Renumbers the folder, as a server rebuilding its index does: a new UIDVALIDITY, new UIDs
+    /// from 1, and (the worst case) every message unread again.
+    pub fn renumber(&self) {
+        let mut s = self.state.lock().unwrap();
+        s.uid_validity += 1;
+        s.next_uid = 1;
+        let mut messages = std::mem::take(&mut s.messages);
+        for m in &mut messages {
+            m.uid = s.next_uid;
+            m.seen = false;
+            s.next_uid += 1;
+        }
+        s.messages = messages;
+        s.fetched.clear();
+    }
+
     pub fn messages(&self) -> Vec<Stored> {
         self.state.lock().unwrap().messages.clone()
     }
@@ -115,6 +133,10 @@ impl ImapServer {
 
     pub fn refuse_store(&self, refuse: bool) {
         self.state.lock().unwrap().refuse_store = refuse;
+    }
+
+    pub fn hang_up_on_fetch(&self, hang_up: bool) {
+        self.state.lock().unwrap().hang_up_on_fetch = hang_up;
     }
 
     /// Waits (up to 20 s) until `done` holds for the server's state.
@@ -286,6 +308,7 @@ async fn converse(socket: tokio::net::TcpStream, state: Arc<Mutex<State>>) -> st
                                 None => out.push_str(&format!("{tag} BAD unsupported search\r\n")),
                             }
                         }
+                        "FETCH" if s.hang_up_on_fetch => return Ok(()),
                         "FETCH" => {
                             let set = w.get(3).cloned().unwrap_or_default();
                             let items = w[4..].join(" ").to_ascii_uppercase();
