@@ -138,6 +138,8 @@ pub struct MailboxInput {
     pub address: String,
     pub name: Option<String>,
     pub queue_id: Option<String>,
+    /// Poll the mailbox over IMAP with these settings (see [`crate::imap`]).
+    pub imap: Option<casedesk_domain::imap::ImapInput>,
 }
 
 fn system(org_id: &str) -> Actor {
@@ -195,8 +197,10 @@ impl App {
         Ok(self.store.list_mailboxes(&actor.org_id).await?)
     }
 
-    pub async fn create_mailbox(&self, actor: &Actor, input: MailboxInput) -> Result<Mailbox> {
+    /// Adds a mailbox, with its IMAP settings when it is to be polled (both or neither).
+    pub async fn create_mailbox(&self, actor: &Actor, input: MailboxInput) -> Result<crate::imap::MailboxWithImap> {
         actor.require(Action::ManageQueues, "manage mailboxes")?;
+        let id = IdKind::Mailbox.new_id();
         let mut errors = casedesk_domain::Errors::new();
         let address = errors.take("address", text::email(&input.address));
         let name = match input.name.map(|n| n.trim().to_string()).filter(|n| !n.is_empty()) {
@@ -208,18 +212,35 @@ impl App {
         {
             errors.add("queue_id", format!("no such queue: {q}"));
         }
+        let imap = match input.imap {
+            None => None,
+            Some(i) => match self.imap_settings(actor, &id, None, i, "imap.") {
+                Ok(i) => Some(i),
+                Err(AppError::Validation(fields)) => {
+                    for f in fields {
+                        errors.add(f.field, f.message);
+                    }
+                    None
+                }
+                Err(e) => return Err(e),
+            },
+        };
         errors.finish()?;
         let Some(address) = address else { return Err(AppError::field("address", "required")) };
         let m = Mailbox {
-            id: IdKind::Mailbox.new_id(),
+            id,
             org_id: actor.org_id.clone(),
             address,
             name,
             queue_id: input.queue_id,
             created_at: self.clock.now(),
         };
-        match self.store.insert_mailbox(&m).await {
-            Ok(()) => Ok(m),
+        let written = match &imap {
+            Some(i) => self.store.insert_mailbox_with_imap(&m, i).await,
+            None => self.store.insert_mailbox(&m).await,
+        };
+        match written {
+            Ok(()) => Ok(crate::imap::MailboxWithImap { mailbox: m, imap }),
             Err(StoreError::Duplicate(_)) => {
                 Err(AppError::field("address", "this organization has a mailbox with this address"))
             }

@@ -1,5 +1,5 @@
 //! Background jobs: the SLA sweep, auto-closing resolved cases, the file sweep and trash purge,
-//! bulk jobs, webhook deliveries, outgoing mail, automation rules, and the backlog pass that hands waiting cases to agents. Every instance runs them; they coordinate only through the database
+//! bulk jobs, webhook deliveries, outgoing mail, polled IMAP mailboxes, automation rules, and the backlog pass that hands waiting cases to agents. Every instance runs them; they coordinate only through the database
 //! (each write is conditional on the row being unchanged), so running several is safe.
 
 use std::time::Duration;
@@ -38,6 +38,9 @@ pub struct JobIntervals {
     /// How often the change feed is read for the web UI's open pages (only organizations
     /// someone on this instance watches): a page hears of a change at most this long after it.
     pub live: Duration,
+    /// How often each mailbox with IMAP settings is polled (after a failure, longer: the
+    /// backoff); the poller looks for due mailboxes every second, or this often if shorter.
+    pub imap_poll: Duration,
 }
 
 impl Default for JobIntervals {
@@ -51,6 +54,7 @@ impl Default for JobIntervals {
             mail: Duration::from_secs(1),
             automation: Duration::from_secs(5),
             live: Duration::from_secs(1),
+            imap_poll: Duration::from_secs(60),
         }
     }
 }
@@ -81,8 +85,21 @@ impl App {
             self.webhook_worker(every.webhooks),
             self.mail_worker(every.mail),
             self.automation_worker(every.automation),
-            self.live_worker(every.live)
+            self.live_worker(every.live),
+            self.imap_worker(every.imap_poll)
         );
+    }
+
+    /// Polls the mailboxes that have IMAP settings as they come due (see [`crate::imap`]).
+    async fn imap_worker(&self, interval: Duration) {
+        let mut tick = tokio::time::interval(interval.clamp(Duration::from_millis(10), Duration::from_secs(1)));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(e) = self.poll_imap(interval).await {
+                tracing::warn!(error = %e, "IMAP polling failed; retrying on the next tick");
+            }
+        }
     }
 
     /// Runs event rules the requests did not (see [`crate::automation`]) and time rules.

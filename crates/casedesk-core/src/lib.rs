@@ -9,7 +9,7 @@
 //! Layout: [`error`] (the layer's [`AppError`]), [`clock`], [`auth`] (passwords and tokens),
 //! [`cases`], [`bulk`] (one action on many cases), [`trash`] (deleted cases), [`export`] (cases to .xlsx and CSV), [`files`] (uploads, downloads and the [`blobs`] port), [`directory`] (users, accounts, contacts), [`queues`] (queues and members),
 //! [`routing`] (who gets a case), [`sessions`] (web sign-in, sessions and throttling), [`live`] (changes and presence for the web UI's open pages), [`sla`] (calendars, policies, the breach sweep), [`org`]
-//! (organization settings), [`time`] (time tracking), [`webhooks`] (subscriptions and the outbox that sends them), [`email`] (mail in and out), [`intake`] (cases from voicemail), [`automation`] (rules and the evaluator that runs them), [`macros`] (macros and agents' notifications), [`signing_keys`] and [`visitors`] (the external-visitors API), [`metrics`] (what `/metrics` reports), [`admin`] (bootstrap and the operator's commands), [`idempotency`].
+//! (organization settings), [`time`] (time tracking), [`webhooks`] (subscriptions and the outbox that sends them), [`email`] (mail in and out), [`imap`] (mailboxes polled over IMAP), [`intake`] (cases from voicemail), [`automation`] (rules and the evaluator that runs them), [`macros`] (macros and agents' notifications), [`signing_keys`] and [`visitors`] (the external-visitors API), [`metrics`] (what `/metrics` reports), [`admin`] (bootstrap and the operator's commands), [`idempotency`].
 
 #![forbid(unsafe_code)]
 
@@ -31,6 +31,7 @@ pub mod error;
 pub mod export;
 pub mod files;
 pub mod idempotency;
+pub mod imap;
 pub mod intake;
 pub mod jobs;
 pub mod links;
@@ -103,6 +104,8 @@ pub struct App {
     pub mailer: Arc<dyn email::Mailer>,
     /// Largest inbound message taken in; larger ones are quarantined.
     pub max_inbound_bytes: u64,
+    /// Where polled mailboxes are read from ([`imap::NoImap`] unless given one).
+    pub imap: Arc<dyn imap::ImapClient>,
     /// This instance's watchers of live pages and its reader of the change feed for them.
     pub live: live::LiveFeed,
     /// Where customers reach this server: the base of the links mail carries (survey pages).
@@ -123,6 +126,7 @@ impl App {
             counters: Arc::default(),
             mailer: Arc::new(email::NoMailer),
             max_inbound_bytes: email::DEFAULT_MAX_INBOUND_BYTES,
+            imap: Arc::new(imap::NoImap),
             live: live::LiveFeed::default(),
             public_url: csat::DEFAULT_PUBLIC_URL.to_string(),
         }

@@ -25,6 +25,12 @@ pub struct Counters {
     pub email_retried: AtomicU64,
     /// Sending attempts that failed for good (refused, or failing for a day).
     pub email_failed: AtomicU64,
+    /// Polls of IMAP mailboxes that finished.
+    pub imap_polled: AtomicU64,
+    /// Polls of IMAP mailboxes that failed (recorded on the mailbox, tried again later).
+    pub imap_failed: AtomicU64,
+    /// Messages taken in from IMAP mailboxes.
+    pub imap_messages: AtomicU64,
 }
 
 /// A snapshot of [`Counters`].
@@ -37,6 +43,9 @@ pub struct CounterValues {
     pub email_sent: u64,
     pub email_retried: u64,
     pub email_failed: u64,
+    pub imap_polled: u64,
+    pub imap_failed: u64,
+    pub imap_messages: u64,
 }
 
 impl Counters {
@@ -53,6 +62,9 @@ impl Counters {
             email_sent: self.email_sent.load(Ordering::Relaxed),
             email_retried: self.email_retried.load(Ordering::Relaxed),
             email_failed: self.email_failed.load(Ordering::Relaxed),
+            imap_polled: self.imap_polled.load(Ordering::Relaxed),
+            imap_failed: self.imap_failed.load(Ordering::Relaxed),
+            imap_messages: self.imap_messages.load(Ordering::Relaxed),
         }
     }
 }

@@ -17,6 +17,7 @@
 //! - [`case_sla`]: a case's SLA clocks and what moves them.
 //! - [`export`]: case lists as spreadsheet rows: the columns, their headers and typed cells.
 //! - [`file`]: files on a case: names, and the declared type checked against the content.
+//! - [`imap`]: a mailbox's IMAP settings, and which messages a poll fetches, its cursor and backoff.
 //! - [`people`]: users, contacts and accounts: their fields and validation.
 //! - [`profile`]: case categories and the custom fields they open.
 //! - [`policy`]: who may do what.
@@ -59,6 +60,7 @@ pub mod error;
 pub mod export;
 pub mod file;
 pub mod ids;
+pub mod imap;
 pub mod jwt;
 pub mod links;
 pub mod list;

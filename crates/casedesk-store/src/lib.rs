@@ -133,6 +133,11 @@ macro_rules! shared_queries {
             include!("queries_email.rs");
         }
         pub use email::*;
+        mod imap {
+            use super::*;
+            include!("queries_imap.rs");
+        }
+        pub use imap::*;
         mod automation {
             use super::*;
             include!("queries_automation.rs");
@@ -242,6 +247,7 @@ mod store_csat;
 pub(crate) mod store_email;
 mod store_export;
 mod store_files;
+mod store_imap;
 mod store_links;
 mod store_milestones;
 mod store_portal;

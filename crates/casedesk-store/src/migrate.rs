@@ -34,6 +34,7 @@ const SQLITE: &[(i64, &str)] = &[
     (25, include_str!("../migrations/sqlite/0025_case_presence.sql")),
     (26, include_str!("../migrations/sqlite/0026_portal.sql")),
     (28, include_str!("../migrations/sqlite/0028_conversations.sql")),
+    (29, include_str!("../migrations/sqlite/0029_mailbox_imap.sql")),
     (30, include_str!("../migrations/sqlite/0030_connector_health.sql")),
     (31, include_str!("../migrations/sqlite/0031_reply_channel.sql")),
 ];
@@ -65,6 +66,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (25, include_str!("../migrations/postgres/0025_case_presence.sql")),
     (26, include_str!("../migrations/postgres/0026_portal.sql")),
     (28, include_str!("../migrations/postgres/0028_conversations.sql")),
+    (29, include_str!("../migrations/postgres/0029_mailbox_imap.sql")),
     (30, include_str!("../migrations/postgres/0030_connector_health.sql")),
     (31, include_str!("../migrations/postgres/0031_reply_channel.sql")),
 ];

@@ -99,21 +99,6 @@ pub async fn put_mail_settings(pool: &Pool, s: &MailSettings) -> Result<()> {
     Ok(())
 }
 
-pub async fn insert_mailbox(pool: &Pool, m: &Mailbox) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO mailboxes (id, org_id, address, name, queue_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(&m.id)
-    .bind(&m.org_id)
-    .bind(&m.address)
-    .bind(&m.name)
-    .bind(&m.queue_id)
-    .bind(us(m.created_at))
-    .execute(pool)
-    .await?;
-    Ok(())
-}
-
 /// The organization's mailboxes, oldest first (few: one per queue or so).
 pub async fn list_mailboxes(pool: &Pool, org_id: &str) -> Result<Vec<Mailbox>> {
     let rows = sqlx::query("SELECT * FROM mailboxes WHERE org_id = $1 ORDER BY created_at, id")
@@ -123,13 +108,24 @@ pub async fn list_mailboxes(pool: &Pool, org_id: &str) -> Result<Vec<Mailbox>> {
     rows.iter().map(decode_mailbox).collect()
 }
 
+/// Removes a mailbox, with its IMAP settings if it was polled.
 pub async fn delete_mailbox(pool: &Pool, org_id: &str, id: &str) -> Result<()> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("DELETE FROM mailbox_imap WHERE org_id = $1 AND mailbox_id = $2")
+        .bind(org_id)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
     let done = sqlx::query("DELETE FROM mailboxes WHERE org_id = $1 AND id = $2")
         .bind(org_id)
         .bind(id)
-        .execute(pool)
+        .execute(&mut *tx)
         .await?;
-    if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
 pub(crate) async fn write_email(tx: &mut Tx<'_>, m: &EmailMessage) -> Result<()> {

@@ -50,13 +50,14 @@ impl Store {
     }
 
     pub async fn insert_mailbox(&self, m: &Mailbox) -> Result<()> {
-        dispatch!(self, write, insert_mailbox(m))
+        dispatch!(self, write, insert_mailbox_with_imap(m, None))
     }
 
     pub async fn list_mailboxes(&self, org_id: &str) -> Result<Vec<Mailbox>> {
         dispatch!(self, read, list_mailboxes(org_id))
     }
 
+    /// Removes a mailbox, and its IMAP settings with it.
     pub async fn delete_mailbox(&self, org_id: &str, id: &str) -> Result<()> {
         dispatch!(self, write, delete_mailbox(org_id, id))
     }

@@ -295,6 +295,7 @@ conformance! {
     scenario_csat_settings_surveys_and_answers,
     scenario_portal_links_sessions_and_scope,
     scenario_conversations_connectors_and_their_outbox,
+    scenario_imap_mailboxes_claims_and_cursor,
 }
 
 // ---- fixtures ----------------------------------------------------------------------------------
@@ -4912,4 +4913,96 @@ async fn scenario_conversations_connectors_and_their_outbox(store: &Store) {
     let next = timeline::case_after_comment(&current, &by_sms, &a.admin.id);
     store.add_comment(&by_sms, &next, current.version, &[], None).await.unwrap();
     assert_eq!(store.get_comment(&a.org, &by_sms.id).await.unwrap().reply_channel, Some(Channel::Sms));
+}
+
+async fn scenario_imap_mailboxes_claims_and_cursor(store: &Store) {
+    use casedesk_domain::email::Mailbox;
+    use casedesk_domain::imap::{Cursor, ImapMailbox, ImapSecurity};
+    let a = tenant(store, "Acme").await;
+    let b = tenant(store, "Globex").await;
+    let q = queue(&a.org, "Support", t(1));
+    store.insert_queue(&q, None).await.unwrap();
+    let mailbox = |org: &str, address: &str, queue_id: Option<String>| Mailbox {
+        id: IdKind::Mailbox.new_id(),
+        org_id: org.to_string(),
+        address: address.into(),
+        name: None,
+        queue_id,
+        created_at: t(1),
+    };
+    let settings = |m: &Mailbox, due: i64| ImapMailbox {
+        mailbox_id: m.id.clone(),
+        org_id: m.org_id.clone(),
+        host: "imap.acme.example".into(),
+        port: 993,
+        security: ImapSecurity::Tls,
+        username: "help@acme.example".into(),
+        password_sealed: Some("v1.sealed".into()),
+        folder: "INBOX".into(),
+        enabled: true,
+        cursor: None,
+        last_poll_at: None,
+        last_error: None,
+        failures: 0,
+        next_poll_at: t(due),
+        updated_at: t(1),
+    };
+
+    // A mailbox made with its settings in one write; a duplicate address writes neither.
+    let help = mailbox(&a.org, "help@acme.example", Some(q.id.clone()));
+    let help_imap = settings(&help, 10);
+    store.insert_mailbox_with_imap(&help, &help_imap).await.unwrap();
+    let dup = mailbox(&a.org, "help@acme.example", None);
+    assert_err!(store.insert_mailbox_with_imap(&dup, &settings(&dup, 10)).await, StoreError::Duplicate(_));
+    assert_eq!(store.get_mailbox_imap(&a.org, &dup.id).await.unwrap(), None);
+    assert_eq!(store.get_mailbox_imap(&a.org, &help.id).await.unwrap(), Some(help_imap.clone()));
+    assert_eq!(store.get_mailbox_imap(&b.org, &help.id).await.unwrap(), None, "another organization's");
+    assert_eq!(store.list_mailbox_imap(&a.org).await.unwrap(), vec![help_imap.clone()]);
+    assert!(store.list_mailbox_imap(&b.org).await.unwrap().is_empty());
+    // Settings go only on a mailbox of the organization.
+    let sales = mailbox(&b.org, "sales@globex.example", None);
+    store.insert_mailbox(&sales).await.unwrap();
+    assert_err!(
+        store.put_mailbox_imap(&ImapMailbox { org_id: a.org.clone(), ..settings(&sales, 5) }).await,
+        StoreError::NotFound
+    );
+    let mut sales_imap = settings(&sales, 5);
+    sales_imap.enabled = false;
+    store.put_mailbox_imap(&sales_imap).await.unwrap();
+
+    // Claims: nothing before it is due, a switched-off one never; a held one is passed over.
+    assert!(store.claim_imap_poll("c1", t(9), t(400)).await.unwrap().is_none());
+    let (claimed, queue_id) = store.claim_imap_poll("c1", t(10), t(400)).await.unwrap().expect("due");
+    assert_eq!((claimed.mailbox_id.as_str(), queue_id.as_deref()), (help.id.as_str(), Some(q.id.as_str())));
+    assert!(store.claim_imap_poll("c2", t(20), t(420)).await.unwrap().is_none(), "held by c1");
+
+    // The cursor moves only under the claim, which it renews.
+    let cursor = Cursor { uid_validity: 77, last_uid: 5 };
+    store.advance_imap_cursor(&help.id, "c1", cursor, t(500)).await.unwrap();
+    assert_err!(store.advance_imap_cursor(&help.id, "c2", cursor, t(500)).await, StoreError::Stale);
+    assert!(store.claim_imap_poll("c2", t(450), t(800)).await.unwrap().is_none(), "the renewed lease holds");
+    let mut done = claimed.clone();
+    done.polled(t(30), jiff::SignedDuration::from_secs(60), Some("NO [AUTHENTICATIONFAILED]"), false);
+    assert_err!(store.finish_imap_poll(&done, "c2").await, StoreError::Stale);
+    store.finish_imap_poll(&done, "c1").await.unwrap();
+    let saved = store.get_mailbox_imap(&a.org, &help.id).await.unwrap().unwrap();
+    assert_eq!(saved.cursor, Some(cursor));
+    assert_eq!((saved.failures, saved.last_error.as_deref()), (1, Some("NO [AUTHENTICATIONFAILED]")));
+    assert_eq!((saved.last_poll_at, saved.next_poll_at), (Some(t(30)), t(90)));
+    assert!(store.claim_imap_poll("c3", t(89), t(900)).await.unwrap().is_none(), "backing off");
+
+    // A lease that ran out (its poller died) is taken over; the old claim then writes nothing.
+    let (_, _) = store.claim_imap_poll("c3", t(90), t(100)).await.unwrap().expect("due again");
+    let (_, _) = store.claim_imap_poll("c4", t(101), t(500)).await.unwrap().expect("lease expired");
+    assert_err!(store.advance_imap_cursor(&help.id, "c3", cursor, t(600)).await, StoreError::Stale);
+
+    // New settings end any claim; deleting the mailbox takes its settings with it.
+    store.put_mailbox_imap(&saved).await.unwrap();
+    assert_err!(store.advance_imap_cursor(&help.id, "c4", cursor, t(600)).await, StoreError::Stale);
+    assert_err!(store.delete_mailbox_imap(&a.org, &sales.id).await, StoreError::NotFound);
+    store.delete_mailbox_imap(&b.org, &sales.id).await.unwrap();
+    assert_eq!(store.get_mailbox_imap(&b.org, &sales.id).await.unwrap(), None);
+    store.delete_mailbox(&a.org, &help.id).await.unwrap();
+    assert!(store.list_mailbox_imap(&a.org).await.unwrap().is_empty());
+    assert!(store.claim_imap_poll("c5", t(10_000), t(10_400)).await.unwrap().is_none());
 }

@@ -195,6 +195,17 @@ pub fn render(http: &HttpMetrics, counters: CounterValues, db: Option<&Operation
     {
         let _ = writeln!(out, "casedesk_email_attempts_total{{outcome=\"{outcome}\"}} {n}");
     }
+    family(
+        &mut out,
+        "casedesk_imap_polls_total",
+        "counter",
+        "Polls of IMAP mailboxes made by this instance, by outcome.",
+    );
+    for (outcome, n) in [("ok", counters.imap_polled), ("failed", counters.imap_failed)] {
+        let _ = writeln!(out, "casedesk_imap_polls_total{{outcome=\"{outcome}\"}} {n}");
+    }
+    family(&mut out, "casedesk_imap_messages_total", "counter", "Messages this instance took in from IMAP mailboxes.");
+    let _ = writeln!(out, "casedesk_imap_messages_total {}", counters.imap_messages);
     family(&mut out, "casedesk_database_up", "gauge", "1 when the database counts below could be read.");
     let _ = writeln!(out, "casedesk_database_up {}", u8::from(db.is_some()));
     let Some(db) = db else { return out };

@@ -59,8 +59,9 @@ pub enum Command {
         #[arg(long, env = "CASEDESK_METRICS_LISTEN")]
         metrics_listen: Option<SocketAddr>,
         /// At least 32 characters (e.g. `openssl rand -hex 32`): seals the HS256 signing keys of
-        /// visitor tokens in the database. Keep it outside the database and its backups; without
-        /// it only EdDSA (public) keys can be added.
+        /// visitor tokens, AI provider keys and IMAP mailbox passwords in the database. Keep it
+        /// outside the database and its backups; without it only EdDSA (public) keys can be
+        /// added, and no key or password kept.
         #[arg(long, env = "CASEDESK_SIGNING_KEY_SECRET", hide_env_values = true)]
         signing_key_secret: Option<String>,
         /// Seconds an SMTP server has for each step of sending a message.
@@ -74,6 +75,10 @@ pub enum Command {
         /// base of the links in satisfaction survey emails. Default: the listen address.
         #[arg(long, env = "CASEDESK_PUBLIC_URL")]
         public_url: Option<String>,
+        /// Seconds between polls of each mailbox that has IMAP settings (longer after failures).
+        #[arg(long, env = "CASEDESK_IMAP_POLL_SECONDS", default_value_t = 60,
+            value_parser = clap::value_parser!(u64).range(1..=86_400))]
+        imap_poll_seconds: u64,
     },
     /// Take in one email message from standard input (for an MTA's pipe, e.g. Postfix). Exits 0
     /// when the message is taken (made a case or comment, or held for an admin), 75 (EX_TEMPFAIL)
@@ -201,6 +206,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             smtp_timeout_secs,
             max_inbound_email_bytes,
             public_url,
+            imap_poll_seconds,
         } => {
             let opts = bootstrap_options();
             let (token_given, password_given) = (opts.token.is_some(), opts.password.is_some());
@@ -217,7 +223,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 },
                 max_connections,
                 clock: std::sync::Arc::new(casedesk_core::SystemClock),
-                jobs: casedesk_core::jobs::JobIntervals::default(),
+                jobs: casedesk_core::jobs::JobIntervals {
+                    imap_poll: std::time::Duration::from_secs(imap_poll_seconds),
+                    ..Default::default()
+                },
                 max_file_bytes,
                 webhook_timeout: std::time::Duration::from_secs(webhook_timeout_secs),
                 metrics_listen,

@@ -12,6 +12,7 @@
 //! - [`telemetry`]: logging setup.
 //! - [`webhook_sender`]: the HTTP client webhook deliveries are sent with.
 //! - [`mail_sender`]: the SMTP client outgoing mail is sent with.
+//! - [`imap_client`]: the IMAP client polled mailboxes are read with.
 //! - [`ai_client`]: the HTTP client organizations' chat-completions providers are asked with.
 //! - [`ingest`]: `casedesk ingest-email`, one message from an MTA's pipe.
 
@@ -27,6 +28,7 @@ pub mod bench_sla;
 pub mod bench_ui;
 pub mod cli;
 pub mod export;
+pub mod imap_client;
 pub mod ingest;
 pub mod mail_sender;
 pub mod server;

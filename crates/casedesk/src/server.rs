@@ -15,6 +15,9 @@ use casedesk_store::{ConnectOptions, Store};
 use casedesk_web::HttpConfig;
 use tokio::net::TcpListener;
 
+/// How long an IMAP server has for each step of a poll (connecting, logging in, each command).
+const IMAP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Everything `serve` needs to know.
 #[derive(Clone)]
 pub struct ServeConfig {
@@ -107,6 +110,7 @@ pub async fn start(
         .with_http_sender(Arc::new(sender))
         .with_ai_provider(Arc::new(crate::ai_client::ReqwestChat::new().context("the AI provider client")?))
         .with_mailer(Arc::new(crate::mail_sender::SmtpMailer::new(config.smtp_timeout)))
+        .with_imap_client(Arc::new(crate::imap_client::AsyncImapClient::new(IMAP_TIMEOUT).context("the IMAP client")?))
         .with_max_inbound_bytes(config.max_inbound_email_bytes);
     if let Some(secret) = &config.signing_key_secret {
         let key = casedesk_domain::signing_key::SealingKey::derive(secret)

@@ -1,4 +1,4 @@
-//! Email: the organization's SMTP settings and mailboxes (admins), raw messages posted by a
+//! Email: the organization's SMTP settings and mailboxes with their IMAP polling (admins), raw messages posted by a
 //! mail provider (`POST /api/v1/inbound/email`), held inbound mail, each case's mail log, and a
 //! message's original. See docs/email.md.
 
@@ -8,7 +8,9 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use casedesk_core::email::{Inbound, MailboxInput, SendUpdate};
-use casedesk_domain::email::{EmailMessage, EmailState, MailSettings, MailSettingsInput, Mailbox};
+use casedesk_core::imap::MailboxWithImap;
+use casedesk_domain::email::{EmailMessage, EmailState, MailSettings, MailSettingsInput};
+use casedesk_domain::imap::{ImapInput, ImapMailbox};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -117,13 +119,66 @@ pub struct MailboxResponse {
     pub address: String,
     pub name: Option<String>,
     pub queue_id: Option<String>,
+    /// The IMAP server the mailbox is polled on; `null` when mail reaches it otherwise.
+    pub imap: Option<ImapResponse>,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: jiff::Timestamp,
 }
 
-impl From<Mailbox> for MailboxResponse {
-    fn from(m: Mailbox) -> Self {
-        MailboxResponse { id: m.id, address: m.address, name: m.name, queue_id: m.queue_id, created_at: m.created_at }
+/// A mailbox's IMAP settings and how its polling goes. The password is never shown.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImapResponse {
+    pub host: String,
+    pub port: u16,
+    /// tls (TLS from the first byte, port 993), starttls (required, port 143) or none (a server
+    /// on the same host only).
+    pub security: &'static str,
+    pub username: String,
+    /// Whether a password is stored; the password itself is never shown.
+    pub password_set: bool,
+    pub folder: String,
+    /// Whether the mailbox is polled.
+    pub enabled: bool,
+    /// When the last poll ended.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub last_poll_at: Option<jiff::Timestamp>,
+    /// Why the last poll failed; `null` once one succeeds.
+    pub last_error: Option<String>,
+    /// Failed polls in a row; each waits longer before the next (up to an hour).
+    pub failures: u32,
+    /// When the mailbox is polled next.
+    #[schema(value_type = String, format = DateTime)]
+    pub next_poll_at: jiff::Timestamp,
+}
+
+impl From<ImapMailbox> for ImapResponse {
+    fn from(i: ImapMailbox) -> Self {
+        ImapResponse {
+            host: i.host,
+            port: i.port,
+            security: i.security.as_str(),
+            username: i.username,
+            password_set: i.password_sealed.is_some(),
+            folder: i.folder,
+            enabled: i.enabled,
+            last_poll_at: i.last_poll_at,
+            last_error: i.last_error,
+            failures: i.failures,
+            next_poll_at: i.next_poll_at,
+        }
+    }
+}
+
+impl From<MailboxWithImap> for MailboxResponse {
+    fn from(MailboxWithImap { mailbox: m, imap }: MailboxWithImap) -> Self {
+        MailboxResponse {
+            id: m.id,
+            address: m.address,
+            name: m.name,
+            queue_id: m.queue_id,
+            imap: imap.map(ImapResponse::from),
+            created_at: m.created_at,
+        }
     }
 }
 
@@ -133,6 +188,49 @@ pub struct MailboxRequest {
     pub address: Option<String>,
     pub name: Option<String>,
     pub queue_id: Option<String>,
+    /// Poll the mailbox on an IMAP server.
+    pub imap: Option<ImapRequest>,
+}
+
+/// A mailbox's IMAP settings, whole.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImapRequest {
+    pub host: Option<String>,
+    /// Default: 993 for tls, 143 otherwise.
+    pub port: Option<i64>,
+    /// tls (the default), starttls or none.
+    pub security: Option<String>,
+    pub username: Option<String>,
+    /// Write-only: stored sealed, never shown. Left out, the stored one stays while host and
+    /// username do; `null` or `""` removes it. Required to poll.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub password: Option<Option<String>>,
+    /// Default: INBOX.
+    pub folder: Option<String>,
+    /// Default: true.
+    pub enabled: Option<bool>,
+}
+
+impl std::fmt::Debug for ImapRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ImapRequest").field("host", &self.host).finish_non_exhaustive()
+    }
+}
+
+impl From<ImapRequest> for ImapInput {
+    fn from(r: ImapRequest) -> Self {
+        ImapInput {
+            host: r.host,
+            port: r.port,
+            security: r.security,
+            username: r.username,
+            password: r.password,
+            folder: r.folder,
+            enabled: r.enabled,
+        }
+    }
 }
 
 /// The organization's mailboxes (admins).
@@ -142,11 +240,12 @@ pub async fn list_mailboxes(
     State(s): State<AppState>,
     Auth(actor): Auth,
 ) -> Result<Json<ListResponse<MailboxResponse>>, ApiError> {
-    let data = s.app.list_mailboxes(&actor).await?.into_iter().map(MailboxResponse::from).collect();
+    let data = s.app.mailboxes_with_imap(&actor).await?.into_iter().map(MailboxResponse::from).collect();
     Ok(Json(ListResponse { data, next_cursor: None, has_more: false }))
 }
 
-/// Add a mailbox: an address mail comes in to, and the queue its new cases go to (admins).
+/// Add a mailbox: an address mail comes in to, and the queue its new cases go to (admins); with
+/// `imap`, casedesk polls it on that server.
 #[utoipa::path(post, path = "/api/v1/mailboxes", tag = TAG, request_body = MailboxRequest,
     responses((status = 201, body = MailboxResponse), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn create_mailbox(
@@ -155,8 +254,50 @@ pub async fn create_mailbox(
     body: JsonBody<MailboxRequest>,
 ) -> Result<(StatusCode, Json<MailboxResponse>), ApiError> {
     let r = body.value;
-    let input = MailboxInput { address: r.address.unwrap_or_default(), name: r.name, queue_id: r.queue_id };
+    let input = MailboxInput {
+        address: r.address.unwrap_or_default(),
+        name: r.name,
+        queue_id: r.queue_id,
+        imap: r.imap.map(ImapInput::from),
+    };
     Ok((StatusCode::CREATED, Json(s.app.create_mailbox(&actor, input).await?.into())))
+}
+
+/// One mailbox, with its IMAP settings and the state of its polling (admins).
+#[utoipa::path(get, path = "/api/v1/mailboxes/{id}", tag = TAG, params(("id" = String, Path)),
+    responses((status = 200, body = MailboxResponse), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn get_mailbox(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    Path(id): Path<String>,
+) -> Result<Json<MailboxResponse>, ApiError> {
+    Ok(Json(s.app.mailbox_with_imap(&actor, &id).await?.into()))
+}
+
+/// Set a mailbox's IMAP settings, whole (admins): casedesk polls it on that server, the first
+/// time at once.
+#[utoipa::path(put, path = "/api/v1/mailboxes/{id}/imap", tag = TAG, params(("id" = String, Path)),
+    request_body = ImapRequest,
+    responses((status = 200, body = MailboxResponse), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 422, body = Problem)))]
+pub async fn put_mailbox_imap(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    Path(id): Path<String>,
+    body: JsonBody<ImapRequest>,
+) -> Result<Json<MailboxResponse>, ApiError> {
+    Ok(Json(s.app.set_mailbox_imap(&actor, &id, body.value.into()).await?.into()))
+}
+
+/// Stop polling a mailbox and forget its IMAP settings and password (admins).
+#[utoipa::path(delete, path = "/api/v1/mailboxes/{id}/imap", tag = TAG, params(("id" = String, Path)),
+    responses((status = 200, body = MailboxResponse), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn delete_mailbox_imap(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    Path(id): Path<String>,
+) -> Result<Json<MailboxResponse>, ApiError> {
+    Ok(Json(s.app.clear_mailbox_imap(&actor, &id).await?.into()))
 }
 
 #[utoipa::path(delete, path = "/api/v1/mailboxes/{id}", tag = TAG, params(("id" = String, Path)),

@@ -176,13 +176,14 @@ async fn serve(
         http: http.clone(),
         max_connections: 4,
         clock: clock.clone(),
-        // Webhooks and mail every 100 ms and automation every 200 ms, so delivery and rule tests
+        // Webhooks and mail every 100 ms, automation and IMAP polls every 200 ms, so delivery and rule tests
         // wait little.
         jobs: JobIntervals {
             webhooks: std::time::Duration::from_millis(100),
             mail: std::time::Duration::from_millis(100),
             automation: std::time::Duration::from_millis(200),
             live: std::time::Duration::from_millis(200),
+            imap_poll: std::time::Duration::from_millis(200),
             ..JobIntervals::default()
         },
         files_dir: files_dir.to_path_buf(),

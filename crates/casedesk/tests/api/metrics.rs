@@ -222,3 +222,35 @@ async fn metrics_show_mail_sent_failed_and_held() {
     assert_eq!(value(&after, "casedesk_email_attempts_total{outcome=\"failed\"}"), Some(1.0));
     assert_eq!(value(&after, "casedesk_email_attempts_total{outcome=\"retry\"}"), Some(0.0));
 }
+
+#[tokio::test]
+async fn metrics_count_imap_polls_and_the_messages_they_took_in() {
+    let app = spawn_app_with(HttpConfig { metrics_token: Some(METRICS_TOKEN.into()), ..HttpConfig::default() }).await;
+    let server = crate::imap_server::ImapServer::start("help@acme.test", "pw-1", "INBOX").await;
+    server.deliver(
+        "From: dana@customer.test\nTo: help@acme.test\nSubject: Hi\nMessage-ID: <m-1@customer.test>\n\nHello.\n",
+    );
+    let imap = json!({"host": "127.0.0.1", "port": server.port, "security": "none", "username": "help@acme.test"});
+    let mut ok = imap.clone();
+    ok["password"] = json!("pw-1");
+    let r = app.post("/api/v1/mailboxes", json!({"address": "help@acme.test", "imap": ok})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    server.wait_for("the message seen", |s| s.messages().iter().all(|m| m.seen)).await;
+    let mut wrong = imap;
+    wrong["password"] = json!("pw-2");
+    let r = app.post("/api/v1/mailboxes", json!({"address": "sales@acme.test", "imap": wrong})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    server.wait_for("a refused login", |s| s.refused_logins() >= 1).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let text = loop {
+        let text = scrape(&app).await;
+        if value(&text, "casedesk_imap_polls_total{outcome=\"failed\"}") >= Some(1.0) {
+            break text;
+        }
+        assert!(std::time::Instant::now() < deadline, "{text}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert!(value(&text, "casedesk_imap_polls_total{outcome=\"ok\"}") >= Some(1.0), "{text}");
+    assert_eq!(value(&text, "casedesk_imap_messages_total"), Some(1.0), "{text}");
+    assert!(text.contains("# TYPE casedesk_imap_polls_total counter"));
+}

@@ -6,7 +6,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpListener;
+
+use crate::loopback::Loopback;
 
 /// A message the sink accepted.
 #[derive(Debug, Clone)]
@@ -35,24 +36,13 @@ struct State {
 pub struct SmtpSink {
     pub port: u16,
     state: Arc<Mutex<State>>,
-    _task: Arc<tokio::task::JoinHandle<()>>,
+    _server: Loopback<State>,
 }
 
 impl SmtpSink {
     pub async fn start() -> SmtpSink {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind the SMTP sink");
-        let port = listener.local_addr().expect("addr").port();
-        let state = Arc::new(Mutex::new(State::default()));
-        let shared = state.clone();
-        let task = tokio::spawn(async move {
-            while let Ok((socket, _)) = listener.accept().await {
-                let state = shared.clone();
-                tokio::spawn(async move {
-                    let _ = converse(socket, state).await;
-                });
-            }
-        });
-        SmtpSink { port, state, _task: Arc::new(task) }
+        let server = Loopback::start("SMTP sink", State::default(), converse).await;
+        SmtpSink { port: server.port, state: server.state.clone(), _server: server }
     }
 
     /// The next messages are refused with these replies (e.g. `451 4.3.0 try later`), in order.
