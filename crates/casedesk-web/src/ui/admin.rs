@@ -6,7 +6,8 @@
 //! [`super::admin_users`] (users and API tokens), [`super::admin_queues`] (queues and their
 //! members), [`super::admin_sla`] (SLA policies and business calendars), [`super::admin_rules`]
 //! (automation rules), [`super::admin_macros`] (macros), [`super::admin_workflow`]
-//! (custom statuses and categories), [`super::admin_settings`] (mail and assistant settings) and [`super::admin_webhooks`] (webhooks and their deliveries).
+//! (custom statuses and categories), [`super::admin_settings`] (mail and assistant settings), [`super::admin_mailboxes`] (mailboxes and
+//! their IMAP polling) and [`super::admin_webhooks`] (webhooks and their deliveries).
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -103,6 +104,17 @@ pub fn choices(values: &[&str]) -> Vec<(String, String)> {
     values.iter().map(|v| (v.to_string(), super::display::label(v))).collect()
 }
 
+/// A mail server's connection security (SMTP, IMAP), in the order given, by its usual name.
+pub fn security_choices(order: &[&str]) -> Vec<(String, String)> {
+    let name = |v: &str| match v {
+        "tls" => "TLS".to_string(),
+        "starttls" => "STARTTLS".to_string(),
+        "none" => "None (a server on this host only)".to_string(),
+        other => other.to_string(),
+    };
+    order.iter().map(|v| (v.to_string(), name(v))).collect()
+}
+
 /// A whole number from a form field; empty is `None`.
 pub fn number(field: &str, v: Option<&str>, errors: &mut Vec<FieldError>) -> Option<i64> {
     let v = v.unwrap_or("").trim();
@@ -183,6 +195,11 @@ pub async fn index(viewer: Viewer) -> Result<Response, UiError> {
             href: "/admin/workflow",
             title: "Statuses and categories",
             text: "The statuses cases move through, and the categories with the fields each asks for.",
+        },
+        Section {
+            href: "/admin/mailboxes",
+            title: "Mailboxes",
+            text: "The addresses mail arrives at, the queue each feeds, and IMAP polling.",
         },
         Section {
             href: "/admin/settings",

@@ -11,7 +11,7 @@ use axum::response::Response;
 use casedesk_domain::ai::settings::AiSettingsInput;
 use casedesk_domain::email::MailSettingsInput;
 
-use super::admin::{Input, choices, invalid, number, require_admin};
+use super::admin::{Input, invalid, number, require_admin, security_choices};
 use super::display::{Chrome, FieldErrors};
 use super::error::{UiError, html};
 use super::session::{FormData, Posted, Viewer};
@@ -76,7 +76,7 @@ async fn settings_page(s: &AppState, viewer: &Viewer, sent: Sent<'_>) -> Result<
             "select",
             mv("smtp_security", Some(m.smtp_security.as_str().into())),
         )
-        .options(choices(SECURITY))
+        .options(security_choices(SECURITY))
         .hint("STARTTLS on port 587, TLS on port 465; none only for a relay on this machine.")
         .errors(mail_errors),
         Input::new("mail", "smtp_username", "User name", "text", mv("smtp_username", m.smtp_username.clone()))

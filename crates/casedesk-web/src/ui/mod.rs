@@ -16,6 +16,7 @@
 
 pub mod admin;
 pub mod admin_macros;
+pub mod admin_mailboxes;
 pub mod admin_queues;
 pub mod admin_rules;
 pub mod admin_settings;
@@ -125,6 +126,11 @@ pub fn routes(config: &UiConfig) -> Router<AppState> {
         .route("/admin/workflow/statuses", post(admin_workflow::create_status))
         .route("/admin/workflow/categories", post(admin_workflow::create_category))
         .route("/admin/workflow/categories/{id}", get(admin_workflow::category).post(admin_workflow::update_category))
+        .route("/admin/mailboxes", get(admin_mailboxes::mailboxes).post(admin_mailboxes::create_mailbox))
+        .route("/admin/mailboxes/{id}", get(admin_mailboxes::mailbox))
+        .route("/admin/mailboxes/{id}/imap", post(admin_mailboxes::set_imap))
+        .route("/admin/mailboxes/{id}/imap/remove", post(admin_mailboxes::clear_imap))
+        .route("/admin/mailboxes/{id}/delete", post(admin_mailboxes::delete_mailbox))
         .route("/admin/settings", get(admin_settings::settings))
         .route("/admin/settings/mail", post(admin_settings::update_mail))
         .route("/admin/settings/ai", post(admin_settings::update_ai))

@@ -461,6 +461,105 @@ async fn a_finished_delivery_is_sent_again_from_the_webhook_page() {
 }
 
 #[tokio::test]
+async fn mailboxes_are_added_polled_over_imap_and_their_errors_shown() {
+    let app = spawn_app().await;
+    let queue =
+        app.post("/api/v1/case-queues", json!({"name": "Front desk"})).await.body["id"].as_str().unwrap().to_string();
+    let mut b = admin(&app).await;
+    let r =
+        b.submit("/admin/mailboxes", "/admin/mailboxes", &[("address", "not an address"), ("queue_id", &queue)]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.html.contains(r#"id="new-mailbox-address-error""#), "{}", r.html);
+    let r = b
+        .submit(
+            "/admin/mailboxes",
+            "/admin/mailboxes",
+            &[("address", "help@acme.test"), ("name", "Acme"), ("queue_id", &queue)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.html);
+    let path = r.location().to_string();
+    let id = path.trim_start_matches("/admin/mailboxes/").to_string();
+    let list = b.get("/admin/mailboxes").await;
+    assert!(
+        list.html.contains(&format!(r#"href="{path}">help@acme.test</a>"#)) && list.html.contains("Front desk"),
+        "{}",
+        list.html
+    );
+    assert!(b.get(&path).await.html.contains("Delivered to casedesk"));
+
+    // A wrong password: the poll's error shows on the page, and the password never does.
+    let password = "imap-secret-5b2e71";
+    let server = crate::imap_server::ImapServer::start("help@acme.test", password, "INBOX").await;
+    let port = server.port.to_string();
+    let form = |pw: &'static str| {
+        vec![
+            ("host", "127.0.0.1"),
+            ("security", "none"),
+            ("port", ""),
+            ("username", "help@acme.test"),
+            ("password", pw),
+            ("folder", ""),
+            ("enabled", "true"),
+        ]
+    };
+    let mut wrong = form("not-the-password");
+    wrong[2].1 = &port;
+    let r = b.submit(&path, &format!("{path}/imap"), &wrong).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.html);
+    assert!(
+        r.html.contains("Saved.") && r.html.contains(r#"<strong id="imap-password-state">set</strong>"#),
+        "{}",
+        r.html
+    );
+    assert!(!r.html.contains("not-the-password"));
+    let mut page = String::new();
+    for _ in 0..200 {
+        page = b.get(&path).await.html;
+        if page.contains("failing (1 in a row)") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(page.contains("IMAP 127.0.0.1:") && page.contains("failing (1 in a row)"), "{page}");
+
+    // The right one: mail in the folder becomes a case in the mailbox's queue.
+    server.deliver("From: Dana <dana@customer.test>\nTo: help@acme.test\nSubject: Order 77 is late\nMessage-ID: <m1@customer.test>\n\nWhere is it?\n");
+    let mut right = form(password);
+    right[2].1 = &port;
+    let r = b.submit(&path, &format!("{path}/imap"), &right).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.html);
+    let mut found = Value::Null;
+    for _ in 0..200 {
+        let cases = app.get("/api/v1/cases").await.body;
+        if let Some(c) = cases["data"].as_array().unwrap().iter().find(|c| c["subject"] == "Order 77 is late") {
+            found = c.clone();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(found["queue_id"].as_str(), Some(queue.as_str()), "{found}");
+
+    // Bad settings are named by field; an agent cannot; removing and deleting work.
+    let mut bad = form(password);
+    bad[0].1 = "";
+    bad[2].1 = "70000";
+    let r = b.submit(&path, &format!("{path}/imap"), &bad).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.html.contains(r#"id="imap-port-error""#), "{}", r.html);
+    let mut agent = agnes(&app).await;
+    let token = agent.get("/cases").await.csrf();
+    assert_eq!(agent.get(&path).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(agent.post(&format!("{path}/delete"), &[("_csrf", &token)]).await.status, StatusCode::FORBIDDEN);
+    let r = b.submit(&path, &format!("{path}/imap/remove"), &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(app.get(&format!("/api/v1/mailboxes/{id}")).await.body["imap"].is_null());
+    let r = b.submit(&path, &format!("{path}/delete"), &[]).await;
+    assert_eq!((r.status, r.location()), (StatusCode::SEE_OTHER, "/admin/mailboxes"));
+    assert_eq!(b.get(&path).await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
 async fn another_organizations_records_are_404_pages() {
     let app = spawn_app().await;
     let (_, other) = app.other_org().await;

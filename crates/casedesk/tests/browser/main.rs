@@ -320,7 +320,8 @@ async fn an_agent_edits_and_sends_the_assistants_draft() {
 }
 
 /// An admin opens the admin pages from the navigation, adds a user (after a validation error
-/// shown beside its field) and gives them a queue with skills; the API sees both.
+/// shown beside its field), gives them a queue with skills and adds a mailbox feeding it; the
+/// API sees all three.
 #[tokio::test]
 async fn an_admin_adds_a_user_and_a_queue_in_the_browser() {
     let downloads = tempfile::tempdir().expect("download directory");
@@ -359,6 +360,15 @@ async fn an_admin_adds_a_user_and_a_queue_in_the_browser() {
     b.wait_for("return document.querySelectorAll('ul.admin-members > li').length", json!(1)).await;
     b.script("document.getElementById('queue-members-title').scrollIntoView()", json!([])).await;
     b.screenshot(&shots.join("12-admin-queue.png")).await;
+
+    // A mailbox for the queue; its page holds the IMAP settings.
+    b.goto(&format!("{}/admin/mailboxes", app.base)).await;
+    b.type_into(&b.find("#new-mailbox-address").await, "billing@acme.test").await;
+    b.click(&b.find("#new-mailbox-queue_id option:nth-child(2)").await).await;
+    b.click(&b.find("form[action='/admin/mailboxes'] button[type=submit]").await).await;
+    b.wait_text("main h1", "billing@acme.test").await;
+    b.screenshot(&shots.join("13-admin-mailbox.png")).await;
+    assert_eq!(app.get("/api/v1/mailboxes").await.body["data"][0]["address"], "billing@acme.test");
 
     let users = app.get("/api/v1/users").await.body;
     let bea = users["data"].as_array().unwrap().iter().find(|u| u["email"] == "bea@example.com").unwrap();
