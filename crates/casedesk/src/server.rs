@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
+use axum::serve::ListenerExt;
 use casedesk_core::admin::{Bootstrap, BootstrapOptions};
 use casedesk_core::blobs::LocalBlobStore;
 use casedesk_core::files::Files;
@@ -135,7 +136,7 @@ pub async fn start(
             );
             let routes = casedesk_web::metrics::routes(state);
             let task = tokio::spawn(async move {
-                if let Err(e) = axum::serve(l, routes).await {
+                if let Err(e) = axum::serve(l.tap_io(no_delay), routes).await {
                     tracing::error!(error = %e, "the metrics listener stopped");
                 }
             });
@@ -153,6 +154,7 @@ pub async fn start(
     let router = casedesk_web::router_with_metrics(app, &config.http, http_metrics);
     tracing::info!(listen = %addr, backend = ?store.kind(), "casedesk is serving");
     let task = tokio::spawn(async move {
+        let listener = listener.tap_io(no_delay);
         let served = axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
             .with_graceful_shutdown(shutdown)
             .await
@@ -191,6 +193,15 @@ pub async fn shutdown_signal() {
         _ = term => {},
     }
     tracing::info!("shutting down: finishing in-flight requests");
+}
+
+/// Every answer goes out as soon as it is written. With Nagle's algorithm on, a response written
+/// in two parts (headers, then a body) waits for the client's delayed ACK of the first part —
+/// up to 200 ms on a keep-alive connection.
+fn no_delay(stream: &mut tokio::net::TcpStream) {
+    if let Err(e) = stream.set_nodelay(true) {
+        tracing::debug!(error = %e, "could not set TCP_NODELAY on a connection");
+    }
 }
 
 #[cfg(test)]
