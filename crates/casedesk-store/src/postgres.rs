@@ -139,6 +139,11 @@ pub(crate) const SKIP_LOCKED: &str = " FOR UPDATE SKIP LOCKED";
 /// the oldest running one means no event can ever appear behind a reader's cursor.
 pub(crate) const FEED_VISIBLE: &str = " AND e.txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint";
 
+/// Events after the feed position `(txid, seq)` (SQL expressions), in feed order.
+pub(crate) fn feed_after(txid: &str, seq: &str) -> String {
+    format!("(e.txid, e.seq) > ({txid}, {seq})")
+}
+
 pub mod q {
     //! The shared queries, compiled for PostgreSQL.
     shared_queries!();

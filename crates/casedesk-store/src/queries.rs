@@ -1369,7 +1369,8 @@ pub async fn event_feed(pool: &Pool, org_id: &str, after: Option<&str>, limit: u
     };
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {FEED_COLUMNS} FROM case_events e \
-         WHERE e.org_id = $1 AND (e.txid, e.seq) > ($2, $3){} ORDER BY e.txid, e.seq LIMIT $4",
+         WHERE e.org_id = $1 AND {}{} ORDER BY e.txid, e.seq LIMIT $4",
+        super::feed_after("$2", "$3"),
         super::FEED_VISIBLE
     )))
     .bind(org_id)
@@ -1440,8 +1441,9 @@ async fn start_feed_cursor(tx: &mut Tx<'_>, cursors: FeedCursors, org_id: &str) 
 async fn orgs_behind(pool: &Pool, cursors: FeedCursors) -> Result<Vec<String>> {
     Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "SELECT c.org_id FROM {} c WHERE EXISTS (SELECT 1 FROM case_events e \
-         WHERE e.org_id = c.org_id AND (e.txid, e.seq) > (c.txid, c.seq){}) ORDER BY c.org_id",
+         WHERE e.org_id = c.org_id AND {}{}) ORDER BY c.org_id",
         cursors.table(),
+        super::feed_after("c.txid", "c.seq"),
         super::FEED_VISIBLE
     )))
     .fetch_all(pool)
@@ -1470,7 +1472,8 @@ async fn events_after_cursor(
     let (txid, seq): (i64, i64) = (cursor.try_get("txid")?, cursor.try_get("seq")?);
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {FEED_COLUMNS} FROM case_events e \
-         WHERE e.org_id = $1 AND (e.txid, e.seq) > ($2, $3){} ORDER BY e.txid, e.seq LIMIT $4",
+         WHERE e.org_id = $1 AND {}{} ORDER BY e.txid, e.seq LIMIT $4",
+        super::feed_after("$2", "$3"),
         super::FEED_VISIBLE
     )))
     .bind(org_id)

@@ -137,7 +137,8 @@ pub async fn automation_events(pool: &Pool, org_id: &str, limit: u32) -> Result<
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {FEED_COLUMNS} FROM case_events e \
          JOIN automation_cursors c ON c.org_id = e.org_id \
-         WHERE e.org_id = $1 AND (e.txid, e.seq) > (c.txid, c.seq){} ORDER BY e.txid, e.seq LIMIT $2",
+         WHERE e.org_id = $1 AND {}{} ORDER BY e.txid, e.seq LIMIT $2",
+        super::super::feed_after("c.txid", "c.seq"),
         super::super::FEED_VISIBLE
     )))
     .bind(org_id)
@@ -151,12 +152,13 @@ pub async fn automation_events(pool: &Pool, org_id: &str, limit: u32) -> Result<
 /// PostgreSQL an event is read only once every older transaction ended), or a rule run on it
 /// claimed since `since` and not finished (another instance's, under way).
 pub async fn automation_backlog(pool: &Pool, org_id: &str, case_id: &str, since: Timestamp) -> Result<bool> {
-    let n: i64 = sqlx::query_scalar(
+    let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM case_events e JOIN automation_cursors c ON c.org_id = e.org_id \
-         WHERE e.org_id = $1 AND e.case_id = $2 AND (e.txid, e.seq) > (c.txid, c.seq) LIMIT 1) x) \
+         WHERE e.org_id = $1 AND e.case_id = $2 AND {} LIMIT 1) x) \
          + (SELECT COUNT(*) FROM (SELECT 1 FROM automation_runs r WHERE r.case_id = $2 AND r.org_id = $1 \
          AND r.finished_at IS NULL AND r.created_at >= $3 LIMIT 1) y)",
-    )
+        super::super::feed_after("c.txid", "c.seq")
+    )))
     .bind(org_id)
     .bind(case_id)
     .bind(us(since))

@@ -149,7 +149,50 @@ pub(crate) const SKIP_LOCKED: &str = "";
 /// committed event is final in its place.
 pub(crate) const FEED_VISIBLE: &str = "";
 
+/// Events after the feed position `(txid, seq)` (SQL expressions). SQLite never writes `txid`
+/// (every event keeps 0), so `(0, e.seq) > (txid, seq)` is spelt as a range on `seq` alone that
+/// the `(org_id, txid, seq)` index seeks to: a row-value comparison would scan every event of the
+/// organization from its first one.
+pub(crate) fn feed_after(txid: &str, seq: &str) -> String {
+    format!(
+        "e.txid = 0 AND e.seq > (CASE WHEN {txid} < 0 THEN -9223372036854775807 WHEN {txid} = 0 THEN {seq} \
+         ELSE 9223372036854775807 END)"
+    )
+}
+
 pub mod q {
     //! The shared queries, compiled for SQLite.
     shared_queries!();
+}
+
+#[cfg(test)]
+mod tests {
+    use sqlx::Row;
+
+    /// "Events after a cursor" — what every outbox dispatcher, the rule evaluator and the change
+    /// feed ask, many times a second — seeks in the `(org_id, txid, seq)` index. Written as a
+    /// row-value comparison it scanned the organization's events from the first one: 12 ms a
+    /// poll at 50,000 events, growing with the history.
+    #[tokio::test]
+    async fn events_after_a_cursor_seek_the_feed_index() {
+        let dir = tempfile::tempdir().expect("a scratch directory");
+        let path = dir.path().join("plan.db");
+        let store = crate::Store::connect(path.to_str().unwrap(), &crate::ConnectOptions::default()).await.unwrap();
+        store.migrate().await.unwrap();
+        let crate::Backend::Sqlite { writer, .. } = &store.backend else { unreachable!("an SQLite store") };
+        for (txid, seq) in [("$2", "$3"), ("c.txid", "c.seq")] {
+            let sql = format!(
+                "EXPLAIN QUERY PLAN SELECT e.seq FROM case_events e JOIN webhook_cursors c ON c.org_id = e.org_id \
+                 WHERE e.org_id = $1 AND {} ORDER BY e.txid, e.seq LIMIT 10",
+                super::feed_after(txid, seq)
+            );
+            let rows =
+                sqlx::query(sqlx::AssertSqlSafe(sql)).bind("org_1").bind(0_i64).bind(5_i64).fetch_all(writer).await;
+            let plan: Vec<String> = rows.unwrap().iter().map(|r| r.get::<String, _>("detail")).collect();
+            assert!(
+                plan.iter().any(|p| p.contains("case_events_feed (org_id=? AND txid=? AND seq>?)")),
+                "the feed is scanned, not sought ({txid}, {seq}): {plan:?}"
+            );
+        }
+    }
 }
