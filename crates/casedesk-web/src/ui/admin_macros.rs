@@ -5,7 +5,6 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use casedesk_core::AppError;
 use casedesk_core::store::PageRequest;
@@ -145,7 +144,7 @@ async fn macros_page(s: &AppState, viewer: &Viewer, v: Values, errors: FieldErro
         })
         .collect();
     let fields = fields("new-macro", v, true, &errors);
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = errors.status();
     Ok(html(status, &MacrosPage { chrome: Chrome::of(viewer, "admin"), rows, fields }))
 }
 
@@ -181,7 +180,7 @@ struct MacroPage {
 }
 
 fn macro_page(viewer: &Viewer, m: &Macro, v: Values, errors: FieldErrors, saved: bool) -> Response {
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = errors.status();
     let page = MacroPage {
         chrome: Chrome::of(viewer, "admin"),
         id: m.id.clone(),

@@ -6,7 +6,6 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use casedesk_core::email::MailboxInput;
 use casedesk_core::imap::MailboxWithImap;
@@ -88,7 +87,7 @@ async fn mailboxes_page(
         Input::new("new-mailbox", "name", "Sender name", "text", v("name")).errors(&errors),
         Input::new("new-mailbox", "queue_id", "Queue", "select", v("queue_id")).options(queue_options).errors(&errors),
     ];
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = errors.status();
     Ok(html(status, &MailboxesPage { chrome: Chrome::of(viewer, "admin"), rows, fields }))
 }
 
@@ -166,7 +165,7 @@ async fn mailbox_page(
         Input::new("imap", "folder", "Folder", "text", v("folder", i.map(|i| i.folder.clone()))).errors(errors),
         Input::new("imap", "enabled", "Poll this mailbox", "checkbox", enabled).errors(errors),
     ];
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = errors.status();
     let page = MailboxPage {
         chrome: Chrome::of(viewer, "admin"),
         mailbox: row(&m, &queues, s.app.clock.now()),

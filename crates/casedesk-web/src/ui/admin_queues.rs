@@ -66,7 +66,7 @@ async fn queues_page(
     let v = |n: &str| form.get(n).unwrap_or_default().to_string();
     let method = form.get("assignment_method").unwrap_or("manual").to_string();
     let fields = queue_fields("new-queue", v("name"), v("description"), method, &errors);
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = errors.status();
     let next = next_page("/admin/queues", page.next_cursor);
     Ok(html(status, &QueuesPage { chrome: Chrome::of(viewer, "admin"), rows, next, fields }))
 }

@@ -219,7 +219,7 @@ pub fn show(
     errors: FieldErrors,
     saved: bool,
 ) -> Response {
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = errors.status();
     let form = Definition::new(kind.name, format!("{}/{id}", kind.path), text, errors);
     let title = format!("{}: {name}", kind.title);
     html(status, &DefinitionPage { chrome: Chrome::of(viewer, "admin"), title, back: kind.back, form, saved })

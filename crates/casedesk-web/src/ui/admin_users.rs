@@ -8,7 +8,6 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use casedesk_core::directory::UserInput;
 use casedesk_core::store::PageRequest;
@@ -87,7 +86,7 @@ async fn users_page(
             active: u.is_active,
         })
         .collect();
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = errors.status();
     let fields = new_user_fields(form, &errors);
     let next = next_page("/admin/users", page.next_cursor);
     Ok(html(status, &UsersPage { chrome: Chrome::of(viewer, "admin"), rows, next, fields }))
@@ -190,7 +189,7 @@ async fn user_page(
             .hint("Leave empty to keep the current one.")
             .errors(&errors),
     ];
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = errors.status();
     let active_error = errors.get("is_active").map(str::to_string);
     let user = UserRow {
         id: u.id.clone(),
@@ -327,7 +326,7 @@ async fn tokens_page(
             .hint("Empty for never; it stops working at the start of that day (UTC).")
             .errors(&errors),
     ];
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = errors.status();
     let next = next_page("/admin/tokens", page.next_cursor);
     Ok(html(status, &TokensPage { chrome: Chrome::of(viewer, "admin"), rows, next, fields, created }))
 }

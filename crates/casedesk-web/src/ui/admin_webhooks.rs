@@ -76,7 +76,7 @@ async fn webhooks_page(
             .errors(&errors),
         Input::new("new-webhook", "description", "Description", "text", v("description")).errors(&errors),
     ];
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = errors.status();
     let next = next_page("/admin/webhooks", page.next_cursor);
     Ok(html(status, &WebhooksPage { chrome: Chrome::of(viewer, "admin"), rows, next, fields }))
 }

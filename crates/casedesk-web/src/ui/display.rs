@@ -74,6 +74,11 @@ pub fn worked(secs: i64) -> String {
 pub struct FieldErrors(pub Vec<casedesk_domain::FieldError>);
 
 impl FieldErrors {
+    /// The status of a page showing the form: 422 when it holds errors.
+    pub fn status(&self) -> axum::http::StatusCode {
+        if self.is_empty() { axum::http::StatusCode::OK } else { axum::http::StatusCode::UNPROCESSABLE_ENTITY }
+    }
+
     /// The use case's field names, some renamed to the form's (`password` → `new_password`).
     pub fn renamed(fields: Vec<casedesk_domain::FieldError>, names: &[(&str, &str)]) -> Self {
         FieldErrors(
