@@ -15,7 +15,6 @@ use casedesk_domain::timeline::AuthorType;
 use casedesk_domain::{Errors, text};
 use casedesk_store::StoreError;
 use jiff::Timestamp;
-use sha2::{Digest, Sha256};
 
 use crate::cases::CommentInput;
 use crate::idempotency::{Created, IdemKey};
@@ -186,10 +185,8 @@ impl App {
                 // Keyed by the conversation and the case it had (closed, or deleted): two racing
                 // posts make one case.
                 let after = linked_id.as_deref().unwrap_or("");
-                let key = IdemKey::new(
-                    &format!("conversation-case:{}", short_hash(&[channel.as_str(), &conversation_id, after])),
-                    "conversation".into(),
-                )?;
+                let key =
+                    IdemKey::derived("conversation-case", &[channel.as_str(), &conversation_id, after], "conversation");
                 let case = self.create_case(actor, input, Some(key)).await?.value;
                 if let Some(earlier) = earlier {
                     let linked = self.list_links(actor, &case.id).await?.iter().any(|(_, l)| l.id == earlier.id);
@@ -234,10 +231,11 @@ impl App {
             Actor { org_id: actor.org_id.clone(), user_id: crate::jobs::SYSTEM_ACTOR.into(), role: Role::Admin };
         for line in lines {
             let at = line.at.map(|t| t.to_string()).unwrap_or_default();
-            let key = IdemKey::new(
-                &format!("conversation-message:{}", short_hash(&[&case.id, line.from.as_str(), &at, &line.text])),
-                "conversation".into(),
-            )?;
+            let key = IdemKey::derived(
+                "conversation-message",
+                &[&case.id, line.from.as_str(), &at, &line.text],
+                "conversation",
+            );
             let (who, author_type) = match line.from {
                 MessageFrom::Customer => (&as_contact, AuthorType::Customer),
                 MessageFrom::Bot | MessageFrom::Agent => (&as_system, AuthorType::System),
@@ -268,14 +266,4 @@ impl App {
         }
         Err(StoreError::Stale.into())
     }
-}
-
-/// A short, stable key part for texts of any length.
-fn short_hash(parts: &[&str]) -> String {
-    let mut h = Sha256::new();
-    for p in parts {
-        h.update(p.as_bytes());
-        h.update([0u8]);
-    }
-    hex::encode(&h.finalize()[..20])
 }

@@ -350,8 +350,8 @@ impl App {
             }
         }
         let key_text = match (&email, &phone) {
-            (Some(e), _) => format!("contact:{}", e.to_ascii_lowercase()),
-            (None, Some(p)) => format!("contact:{}", phone_key(p).unwrap_or_default()),
+            (Some(e), _) => e.to_lowercase(),
+            (None, Some(p)) => phone_key(p).unwrap_or_default(),
             (None, None) => return Err(AppError::field("contact", "give an email or phone")),
         };
         let input = ContactInput {
@@ -361,7 +361,7 @@ impl App {
             ..Default::default()
         };
         // Keyed by the address or number: two requests for a new customer at once make one contact.
-        let key = IdemKey::new(&key_text, "contact".into())?;
+        let key = IdemKey::derived("contact", &[&key_text], "contact");
         Ok(self.create_contact(actor, input, Some(key)).await?.value)
     }
 

@@ -3,6 +3,7 @@
 //! never leave one without the other.
 
 use casedesk_store::{IdempotencyRecord, StoreError};
+use sha2::{Digest, Sha256};
 
 use crate::{Actor, App, AppError, Result};
 
@@ -20,6 +21,18 @@ impl IdemKey {
             return Err(AppError::field("Idempotency-Key", "must be 1 to 255 visible ASCII characters"));
         }
         Ok(Self { key: key.to_string(), request_hash })
+    }
+
+    /// A key the server makes itself from texts of any length or alphabet (an address such as
+    /// `zoë@example.com`, a transcript line): the label and a hash of the parts, so it is always
+    /// a valid key however the parts are spelled.
+    pub fn derived(label: &str, parts: &[&str], request_hash: &str) -> Self {
+        let mut h = Sha256::new();
+        for p in parts {
+            h.update(p.as_bytes());
+            h.update([0u8]);
+        }
+        Self { key: format!("{label}:{}", hex::encode(&h.finalize()[..20])), request_hash: request_hash.to_string() }
     }
 }
 

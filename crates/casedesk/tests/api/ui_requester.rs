@@ -107,3 +107,37 @@ async fn agents_change_the_requester_by_address_and_refusals_change_nothing() {
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert!(contacts_with(&app, "x@y.example").await.is_empty());
 }
+
+/// Addresses outside ASCII are addresses too: the panel and a chat escalation both make a contact
+/// for one, once, however often it is given.
+#[tokio::test]
+async fn addresses_beyond_ascii_become_contacts_once() {
+    let app = spawn_app().await;
+    let id = app.create_case(json!({"subject": "Café machine leaks"})).await["id"].as_str().unwrap().to_string();
+    let mut b = agnes(&app).await;
+
+    let r = change(&mut b, &id, "zoë@umlaut.example", "Zoë Keller").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.html);
+    let made = contacts_with(&app, "zo%C3%AB%40umlaut.example").await;
+    assert_eq!(made.len(), 1, "{made:?}");
+    assert_eq!(app.get(&format!("/api/v1/cases/{id}")).await.body["requester_id"], made[0]["id"]);
+    let r = change(&mut b, &id, "zoë@umlaut.example", "").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.html);
+    assert_eq!(contacts_with(&app, "zo%C3%AB%40umlaut.example").await.len(), 1);
+
+    // A chat escalation from a new customer with such an address.
+    let escalation = |conversation: &str| {
+        json!({
+            "channel": "chat",
+            "conversation_id": conversation,
+            "messages": [{"from": "customer", "text": "¿Dónde está mi pedido?"}],
+            "contact": {"email": "josé@cliente.example", "name": "José"},
+        })
+    };
+    for conversation in ["c-1", "c-2"] {
+        let r = app.post("/api/v1/intake/conversations", escalation(conversation)).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
+    let jose = contacts_with(&app, "jos%C3%A9%40cliente.example").await;
+    assert_eq!(jose.len(), 1, "{jose:?}");
+}
