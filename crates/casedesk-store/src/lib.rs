@@ -183,6 +183,7 @@ use casedesk_domain::list::ListRequest;
 use casedesk_domain::people::{Account, Contact, User};
 use casedesk_domain::timeline::{Comment, Event, NewEvent};
 use jiff::Timestamp;
+use sqlx::ConnectOptions as _;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
@@ -277,11 +278,13 @@ pub use store_webhooks::MakeDeliveries;
 pub struct ConnectOptions {
     /// Reader connections on SQLite; all connections on PostgreSQL.
     pub max_connections: u32,
+    /// A statement that runs longer is logged at warn level with its SQL (never its arguments).
+    pub slow_statement: Duration,
 }
 
 impl Default for ConnectOptions {
     fn default() -> Self {
-        Self { max_connections: 16 }
+        Self { max_connections: 16, slow_statement: Duration::from_secs(1) }
     }
 }
 
@@ -290,7 +293,9 @@ impl Store {
     /// else (`sqlite://casedesk.db`, `casedesk.db`) for an SQLite file, created if missing.
     pub async fn connect(url: &str, opts: &ConnectOptions) -> Result<Store> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let connect = PgConnectOptions::from_str(url)?.application_name("casedesk");
+            let connect = PgConnectOptions::from_str(url)?
+                .application_name("casedesk")
+                .log_slow_statements(log::LevelFilter::Warn, opts.slow_statement);
             let pool = PgPoolOptions::new()
                 .max_connections(opts.max_connections)
                 .acquire_timeout(Duration::from_secs(10))
@@ -307,7 +312,8 @@ impl Store {
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true)
             .pragma("cache_size", "-8000")
-            .pragma("temp_store", "memory");
+            .pragma("temp_store", "memory")
+            .log_slow_statements(log::LevelFilter::Warn, opts.slow_statement);
         // One writer: SQLite serialises writes anyway, and queueing in the pool is cheaper and
         // fairer than connections spinning on SQLITE_BUSY.
         let writer = SqlitePoolOptions::new()

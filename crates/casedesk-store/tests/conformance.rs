@@ -152,7 +152,7 @@ impl TestDb {
         let drop = DropSchema { url: url.clone(), schema: schema.clone() };
         let sep = if url.contains('?') { '&' } else { '?' };
         let store_url = format!("{url}{sep}options=-c%20search_path%3D{schema}");
-        let store = Store::connect(&store_url, &ConnectOptions { max_connections: 4 })
+        let store = Store::connect(&store_url, &ConnectOptions { max_connections: 4, ..Default::default() })
             .await
             .expect("open the PostgreSQL store");
         store.migrate().await.expect("migrate PostgreSQL");
@@ -165,7 +165,9 @@ impl TestDb {
     async fn another_instance(&self) -> Store {
         match &self.raw {
             Raw::Postgres { store_url, .. } => {
-                Store::connect(store_url, &ConnectOptions { max_connections: 4 }).await.expect("a second instance")
+                Store::connect(store_url, &ConnectOptions { max_connections: 4, ..Default::default() })
+                    .await
+                    .expect("a second instance")
             }
             Raw::Sqlite { .. } => self.store.clone(),
         }

@@ -38,6 +38,10 @@ pub enum Command {
         /// Database connections (SQLite: readers; PostgreSQL: all).
         #[arg(long, env = "CASEDESK_DB_MAX_CONNECTIONS", default_value_t = 8)]
         max_connections: u32,
+        /// Log every database statement that runs longer than this many milliseconds (at warn
+        /// level, with its SQL but never its values).
+        #[arg(long, env = "CASEDESK_SLOW_STATEMENT_MS", default_value_t = 1000)]
+        slow_statement_ms: u64,
         /// Largest JSON request body, in bytes.
         #[arg(long, env = "CASEDESK_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
         max_body_bytes: usize,
@@ -196,6 +200,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve {
             listen,
             max_connections,
+            slow_statement_ms,
             max_body_bytes,
             max_file_bytes,
             webhook_timeout_secs,
@@ -222,6 +227,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     ..HttpConfig::default()
                 },
                 max_connections,
+                slow_statement: std::time::Duration::from_millis(slow_statement_ms),
                 clock: std::sync::Arc::new(casedesk_core::SystemClock),
                 jobs: casedesk_core::jobs::JobIntervals {
                     imap_poll: std::time::Duration::from_secs(imap_poll_seconds),

@@ -27,6 +27,8 @@ pub struct ServeConfig {
     pub bootstrap: BootstrapOptions,
     pub http: HttpConfig,
     pub max_connections: u32,
+    /// Statements slower than this are logged with their SQL.
+    pub slow_statement: std::time::Duration,
     /// The clock of every use case and background job (tests set the time).
     pub clock: Arc<dyn Clock>,
     pub jobs: JobIntervals,
@@ -68,9 +70,12 @@ pub fn default_files_dir(database_url: &str) -> PathBuf {
 
 /// Opens the database named by `url` and brings its schema up to date.
 pub async fn open_store(url: &str, max_connections: u32) -> anyhow::Result<Store> {
-    let store = Store::connect(url, &ConnectOptions { max_connections })
-        .await
-        .with_context(|| format!("opening database {}", redact(url)))?;
+    open_store_with(url, &ConnectOptions { max_connections, ..ConnectOptions::default() }).await
+}
+
+/// [`open_store`] with every connection setting.
+pub async fn open_store_with(url: &str, opts: &ConnectOptions) -> anyhow::Result<Store> {
+    let store = Store::connect(url, opts).await.with_context(|| format!("opening database {}", redact(url)))?;
     store.migrate().await.context("migrating the database")?;
     Ok(store)
 }
@@ -104,7 +109,8 @@ pub async fn start(
     config: ServeConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<Running> {
-    let store = open_store(&config.database_url, config.max_connections).await?;
+    let opts = ConnectOptions { max_connections: config.max_connections, slow_statement: config.slow_statement };
+    let store = open_store_with(&config.database_url, &opts).await?;
     let files = open_files(&config.files_dir, config.max_file_bytes)?;
     let sender = crate::webhook_sender::ReqwestSender::new(config.webhook_timeout).context("the webhook client")?;
     let mut app = App::new(store.clone(), config.clock.clone(), files)

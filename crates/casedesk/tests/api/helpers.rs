@@ -175,6 +175,7 @@ async fn serve(
         },
         http: http.clone(),
         max_connections: 4,
+        slow_statement: std::time::Duration::from_secs(1),
         clock: clock.clone(),
         // Webhooks and mail every 100 ms, automation and IMAP polls every 200 ms, so delivery and rule tests
         // wait little.
