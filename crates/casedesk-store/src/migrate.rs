@@ -37,6 +37,7 @@ const SQLITE: &[(i64, &str)] = &[
     (29, include_str!("../migrations/sqlite/0029_mailbox_imap.sql")),
     (30, include_str!("../migrations/sqlite/0030_connector_health.sql")),
     (31, include_str!("../migrations/sqlite/0031_reply_channel.sql")),
+    (32, include_str!("../migrations/sqlite/0032_merged_into_index.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -69,6 +70,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (29, include_str!("../migrations/postgres/0029_mailbox_imap.sql")),
     (30, include_str!("../migrations/postgres/0030_connector_health.sql")),
     (31, include_str!("../migrations/postgres/0031_reply_channel.sql")),
+    (32, include_str!("../migrations/postgres/0032_merged_into_index.sql")),
 ];
 
 const CREATE_TABLE: &str =

@@ -85,6 +85,6 @@ impl Store {
 
     /// The incidents linked to a problem (seed 001), oldest first.
     pub async fn incidents_of(&self, org_id: &str, problem_id: &str) -> Result<Vec<Case>> {
-        dispatch!(self, write, incidents_of(org_id, problem_id))
+        dispatch!(self, read, incidents_of(org_id, problem_id))
     }
 }
