@@ -91,9 +91,8 @@ pub async fn purge_case(pool: &Pool, org_id: &str, id: &str, now: Timestamp, act
         let sql = format!("DELETE FROM {table} WHERE org_id = $1 AND case_id = $2");
         sqlx::query(sqlx::AssertSqlSafe(sql)).bind(org_id).bind(id).execute(&mut *tx).await?;
     }
-    for column in ["problem_id", "merged_into_id"] {
-        let sql = format!("UPDATE cases SET {column} = NULL, version = version + 1 WHERE org_id = $1 AND {column} = $2");
-        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(org_id).bind(id).execute(&mut *tx).await?;
+    for sql in UNLINK_SQL {
+        sqlx::query(sql).bind(org_id).bind(id).execute(&mut *tx).await?;
     }
     super::super::unindex_case(&mut tx, seq).await?;
     sqlx::query("DELETE FROM cases WHERE seq = $1").bind(seq).execute(&mut *tx).await?;
@@ -118,3 +117,10 @@ pub async fn trash_expired(pool: &Pool, before: Timestamp, limit: i64) -> Result
     .await?;
     rows.iter().map(|r| Ok((r.try_get("org_id")?, r.try_get("id")?))).collect()
 }
+
+/// What a purge does to the cases that pointed at the purged one (incidents of a problem, cases
+/// merged into it); both columns are indexed, so neither reads the organization's other cases.
+pub(crate) const UNLINK_SQL: [&str; 2] = [
+    "UPDATE cases SET problem_id = NULL, version = version + 1 WHERE org_id = $1 AND problem_id = $2",
+    "UPDATE cases SET merged_into_id = NULL, version = version + 1 WHERE org_id = $1 AND merged_into_id = $2",
+];

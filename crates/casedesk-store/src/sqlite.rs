@@ -169,45 +169,54 @@ pub mod q {
 mod tests {
     use sqlx::Row;
 
+    /// A new, migrated database to read plans on (the directory lives as long as the store).
+    async fn scratch() -> (tempfile::TempDir, crate::Store) {
+        let dir = tempfile::tempdir().expect("a scratch directory");
+        let path = dir.path().join("plan.db");
+        let store = crate::Store::connect(path.to_str().unwrap(), &crate::ConnectOptions::default()).await.unwrap();
+        store.migrate().await.unwrap();
+        (dir, store)
+    }
+
+    /// The plan of `query` (an `EXPLAIN QUERY PLAN`, bound) on `store`.
+    async fn plan(
+        store: &crate::Store,
+        query: sqlx::query::Query<'_, super::DB, sqlx::sqlite::SqliteArguments>,
+    ) -> Vec<String> {
+        let crate::Backend::Sqlite { writer, .. } = &store.backend else { unreachable!("an SQLite store") };
+        query.fetch_all(writer).await.unwrap().iter().map(|r| r.get::<String, _>("detail")).collect()
+    }
+
+    /// The plan of `sql`, bound with the texts `args`, on a new database.
+    async fn plan_of(sql: &str, args: &[&str]) -> Vec<String> {
+        let (_dir, store) = scratch().await;
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}")));
+        for a in args {
+            query = query.bind(*a);
+        }
+        plan(&store, query).await
+    }
+
     /// "Events after a cursor" — what every outbox dispatcher, the rule evaluator and the change
     /// feed ask, many times a second — seeks in the `(org_id, txid, seq)` index. Written as a
     /// row-value comparison it scanned the organization's events from the first one: 12 ms a
     /// poll at 50,000 events, growing with the history.
     #[tokio::test]
     async fn events_after_a_cursor_seek_the_feed_index() {
-        let dir = tempfile::tempdir().expect("a scratch directory");
-        let path = dir.path().join("plan.db");
-        let store = crate::Store::connect(path.to_str().unwrap(), &crate::ConnectOptions::default()).await.unwrap();
-        store.migrate().await.unwrap();
-        let crate::Backend::Sqlite { writer, .. } = &store.backend else { unreachable!("an SQLite store") };
+        let (_dir, store) = scratch().await;
         for (txid, seq) in [("$2", "$3"), ("c.txid", "c.seq")] {
             let sql = format!(
                 "EXPLAIN QUERY PLAN SELECT e.seq FROM case_events e JOIN webhook_cursors c ON c.org_id = e.org_id \
                  WHERE e.org_id = $1 AND {} ORDER BY e.txid, e.seq LIMIT 10",
                 super::feed_after(txid, seq)
             );
-            let rows =
-                sqlx::query(sqlx::AssertSqlSafe(sql)).bind("org_1").bind(0_i64).bind(5_i64).fetch_all(writer).await;
-            let plan: Vec<String> = rows.unwrap().iter().map(|r| r.get::<String, _>("detail")).collect();
+            let query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind("org_1").bind(0_i64).bind(5_i64);
+            let plan = plan(&store, query).await;
             assert!(
                 plan.iter().any(|p| p.contains("case_events_feed (org_id=? AND txid=? AND seq>?)")),
                 "the feed is scanned, not sought ({txid}, {seq}): {plan:?}"
             );
         }
-    }
-
-    /// The plan of `sql` (bound with `args`, all text) on a new, migrated database.
-    async fn plan_of(sql: &str, args: &[&str]) -> Vec<String> {
-        let dir = tempfile::tempdir().expect("a scratch directory");
-        let path = dir.path().join("plan.db");
-        let store = crate::Store::connect(path.to_str().unwrap(), &crate::ConnectOptions::default()).await.unwrap();
-        store.migrate().await.unwrap();
-        let crate::Backend::Sqlite { writer, .. } = &store.backend else { unreachable!("an SQLite store") };
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}")));
-        for a in args {
-            query = query.bind(*a);
-        }
-        query.fetch_all(writer).await.unwrap().iter().map(|r| r.get::<String, _>("detail")).collect()
     }
 
     /// A problem's page lists its incidents. Asked plainly, SQLite walked the organization's
@@ -223,9 +232,9 @@ mod tests {
     /// Purging a case unlinks its incidents and the cases merged into it, through their indexes.
     #[tokio::test]
     async fn a_purge_unlinks_by_index() {
-        for (column, index) in [("problem_id", "cases_problem"), ("merged_into_id", "cases_merged_into")] {
-            let sql = format!("UPDATE cases SET {column} = NULL WHERE org_id = $1 AND {column} = $2");
-            let plan = plan_of(&sql, &["org_1", "cas_1"]).await;
+        let indexes = [("problem_id", "cases_problem"), ("merged_into_id", "cases_merged_into")];
+        for (sql, (column, index)) in super::q::UNLINK_SQL.iter().zip(indexes) {
+            let plan = plan_of(sql, &["org_1", "cas_1"]).await;
             assert!(plan.iter().any(|p| p.contains(&format!("USING INDEX {index} ({column}=?)"))), "{plan:?}");
         }
     }
