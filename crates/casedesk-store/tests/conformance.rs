@@ -269,6 +269,7 @@ conformance! {
     scenario_search_ignores_diacritics,
     scenario_search_pages_in_creation_order,
     scenario_search_orders_by_relevance,
+    scenario_relevance_follows_every_write,
     scenario_search_finds_cases_by_their_people,
     scenario_round_robin_is_exact_across_instances,
     scenario_routing_snapshot,
@@ -2373,6 +2374,37 @@ async fn scenario_search_orders_by_relevance(store: &Store) {
     assert_eq!(walk_cases(store, &a.org, &CaseFilter::default(), Ordering::Relevance, 2).await, all);
     let b = tenant(store, "Globex").await;
     assert!(walk_cases(store, &b.org, &refund, Ordering::Relevance, 2).await.is_empty());
+}
+
+/// Ranking by relevance sees every write the moment it commits: a comment's words, a soft
+/// delete, a restore and a purge, in this organization only.
+async fn scenario_relevance_follows_every_write(store: &Store) {
+    let a = tenant(store, "Acme").await;
+    let first = create(store, &a.org, &a.admin.id, t(1), subject("Printer jam")).await;
+    let second = create(store, &a.org, &a.admin.id, t(2), subject("Scanner")).await;
+    let ranked = async |org: &str, word: &str| {
+        let f = CaseFilter { terms: vec![word.into()], ..Default::default() };
+        walk_cases(store, org, &f, Ordering::Relevance, 10).await
+    };
+    assert_eq!(ranked(&a.org, "printer").await, vec![first.id.clone()]);
+    comment(store, &second, &a.admin.id, "the printer jams again", false, t(3)).await;
+    // In the subject ranks above in a comment.
+    assert_eq!(ranked(&a.org, "printer").await, vec![first.id.clone(), second.id.clone()]);
+    assert_eq!(ranked(&a.org, "jams").await, vec![second.id.clone()]);
+    store.soft_delete_case(&first, t(4), &a.admin.id).await.unwrap();
+    assert_eq!(ranked(&a.org, "printer").await, vec![second.id.clone()]);
+    let trashed = store.get_trashed_case(&a.org, &first.id).await.unwrap();
+    let mut back = trashed.case.clone();
+    back.version += 1;
+    back.updated_at = t(5);
+    let restored = NewEvent { kind: timeline::CASE_RESTORED, data: json!({}), created_at: t(5) };
+    store.restore_case(&back, trashed.case.version, &[restored], &a.admin.id).await.unwrap();
+    assert_eq!(ranked(&a.org, "printer").await, vec![first.id.clone(), second.id.clone()]);
+    store.soft_delete_case(&back, t(6), &a.admin.id).await.unwrap();
+    store.purge_case(&a.org, &first.id, t(7), &a.admin.id).await.unwrap();
+    assert_eq!(ranked(&a.org, "printer").await, vec![second.id.clone()]);
+    let b = tenant(store, "Globex").await;
+    assert!(ranked(&b.org, "printer").await.is_empty());
 }
 
 /// A case is found by the names of its contact and of its requester when that is a contact,
