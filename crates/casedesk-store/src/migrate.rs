@@ -39,6 +39,7 @@ const SQLITE: &[(i64, &str)] = &[
     (31, include_str!("../migrations/sqlite/0031_reply_channel.sql")),
     (32, include_str!("../migrations/sqlite/0032_merged_into_index.sql")),
     (33, include_str!("../migrations/sqlite/0033_cheaper_report_triggers.sql")),
+    (34, include_str!("../migrations/sqlite/0034_round_totals.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),

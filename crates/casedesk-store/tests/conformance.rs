@@ -295,6 +295,7 @@ conformance! {
     scenario_ai_settings,
     scenario_feed_head_and_case_presence,
     scenario_report_days_follow_case_writes,
+    scenario_a_burst_of_creates_keeps_totals_exact,
     scenario_csat_settings_surveys_and_answers,
     scenario_portal_links_sessions_and_scope,
     scenario_conversations_connectors_and_their_outbox,
@@ -4517,6 +4518,67 @@ async fn scenario_feed_head_and_case_presence(db: &TestDb) {
 /// One series' row of grouping `dim` and `key` on `day`, if any.
 async fn report_row(store: &Store, org: &str, series: &str, dim: &str, key: &str, day: i32) -> Option<report::DayRow> {
     store.report_days(org, &[series], dim, day, day).await.unwrap().into_iter().find(|r| r.key == key)
+}
+
+/// Creates sent together (on SQLite one round of the group committer, which adds the round's
+/// counters and created-day totals in one grouped statement each) leave every maintained count
+/// and report total equal to counting the cases themselves.
+async fn scenario_a_burst_of_creates_keeps_totals_exact(store: &Store) {
+    let a = tenant(store, "Acme").await;
+    let b = tenant(store, "Globex").await;
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..24i64 {
+        let owner = (i % 3 == 0).then(|| a.admin.id.clone());
+        let priority = (i % 4 == 0).then_some(Priority::High);
+        let tags = match i % 5 {
+            0 => vec!["vip".to_string()],
+            1 => vec!["vip".to_string(), "billing".to_string()],
+            _ => Vec::new(),
+        };
+        let input = NewCase { owner_id: owner, priority, tags, ..subject(&format!("burst {i}")) };
+        let case = new_case(&a.org, &a.admin.id, t(i), input);
+        let store = store.clone();
+        tasks.spawn(async move { store.create_case(&case, &[], None).await });
+    }
+    let theirs = new_case(&b.org, &b.admin.id, t(5), subject("theirs"));
+    tasks.spawn({
+        let store = store.clone();
+        async move { store.create_case(&theirs, &[], None).await }
+    });
+    let created: Vec<Case> = tasks.join_all().await.into_iter().map(|r| r.unwrap()).collect();
+    let ours: Vec<&Case> = created.iter().filter(|c| c.org_id == a.org).collect();
+    assert_eq!(ours.len(), 24);
+    // Counted from the maintained totals (one dimension, any statuses), against listing the cases.
+    use casedesk_domain::query::{Clause, Test, Who};
+    let when = |tests: Vec<Test>| CaseFilter {
+        clauses: tests.into_iter().map(|test| Clause { negated: false, test }).collect(),
+        ..Default::default()
+    };
+    let filters = [
+        CaseFilter::default(),
+        when(vec![Test::Status(vec![Status::New])]),
+        when(vec![Test::Assignee(Who::User(a.admin.id.clone()))]),
+        when(vec![Test::Assignee(Who::Nobody), Test::Status(vec![Status::New])]),
+        when(vec![Test::Priority(vec![Priority::High])]),
+        when(vec![Test::Tag(vec!["vip".into()])]),
+        when(vec![Test::Tag(vec!["billing".into()]), Test::Status(vec![Status::New])]),
+    ];
+    for f in &filters {
+        assert!(casedesk_domain::count::totals_query(f).is_some(), "{f:?} is counted from the totals");
+        let listed = walk_cases(store, &a.org, f, Ordering::CreatedDesc, 50).await.len() as i64;
+        assert!(listed > 0, "{f:?}");
+        assert_eq!(store.count_cases(&a.org, f).await.unwrap(), listed, "{f:?}");
+    }
+    let day = report::local_day(t(0), &TimeZone::UTC);
+    let n = |pred: &dyn Fn(&Case) -> bool| ours.iter().filter(|c| pred(c)).count() as i64;
+    let created_n = async |dim: &str, key: &str| report_row(store, &a.org, "created", dim, key, day).await.map(|r| r.n);
+    assert_eq!(created_n("all", "").await, Some(24));
+    assert_eq!(created_n("agent", &a.admin.id).await, Some(n(&|c| c.owner_id.is_some())));
+    assert_eq!(created_n("agent", "").await, Some(n(&|c| c.owner_id.is_none())));
+    let high = Priority::High.rank().to_string();
+    assert_eq!(created_n("priority", &high).await, Some(n(&|c| c.priority == Priority::High)));
+    assert_eq!(created_n("channel", "api").await, Some(24));
+    assert_eq!(report_row(store, &b.org, "created", "all", "", day).await.map(|r| r.n), Some(1));
 }
 
 async fn scenario_report_days_follow_case_writes(store: &Store) {
