@@ -490,6 +490,10 @@ impl TempFiles {
             for suffix in ["", "-wal", "-shm", "-journal"] {
                 let _ = std::fs::remove_file(format!("{}{suffix}", self.db.display()));
             }
+            // The server's own file directory, beside its SQLite file.
+            let mut files = self.db.with_extension("").into_os_string();
+            files.push("-files");
+            let _ = std::fs::remove_dir_all(files);
         }
     }
 }
