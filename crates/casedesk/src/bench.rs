@@ -303,11 +303,10 @@ impl Scratch {
             for suffix in ["", "-wal", "-shm"] {
                 let _ = std::fs::remove_file(format!("{}{suffix}", self.stem.with_extension("db").display()));
             }
+            let _ = std::fs::remove_dir_all(crate::server::default_files_dir(&self.url));
         }
         let _ = std::fs::remove_file(self.stem.with_extension("log"));
         let _ = std::fs::remove_dir_all(self.stem.with_extension("files"));
-        // The server's own file directory, beside its SQLite file.
-        let _ = std::fs::remove_dir_all(format!("{}-files", self.stem.display()));
     }
 }
 
@@ -490,10 +489,7 @@ impl TempFiles {
             for suffix in ["", "-wal", "-shm", "-journal"] {
                 let _ = std::fs::remove_file(format!("{}{suffix}", self.db.display()));
             }
-            // The server's own file directory, beside its SQLite file.
-            let mut files = self.db.with_extension("").into_os_string();
-            files.push("-files");
-            let _ = std::fs::remove_dir_all(files);
+            let _ = std::fs::remove_dir_all(crate::server::default_files_dir(&self.db.to_string_lossy()));
         }
     }
 }
