@@ -10,7 +10,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, spawn_app, spawn_app_at};
-use crate::webhooks::{Receiver, advance, verifies};
+use crate::webhooks::{Receiver, advance, advance_until, verifies};
 
 const SECRET: &str = "chsec_test_secret_0123456789abcdef";
 
@@ -283,18 +283,11 @@ async fn an_agents_reply_on_a_chat_case_reaches_the_connector_signed_and_retried
         .await;
         advance(&app, SignedDuration::from_hours(2));
     }
-    // The log counts an attempt when it is claimed, so the clock may have moved before the second
-    // failure was written, making its retry due later than the clock: move it on until delivered.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let got = loop {
+    let got = advance_until(&app, &receiver, SignedDuration::from_hours(2), "the reply delivered", async || {
         let got = receiver.received();
-        if got.iter().any(|r| r.answered == 204) {
-            break got;
-        }
-        assert!(Instant::now() < deadline, "the reply was never delivered: {got:#?}");
-        tokio::time::sleep(Duration::from_millis(1500)).await;
-        advance(&app, SignedDuration::from_hours(2));
-    };
+        got.iter().any(|r| r.answered == 204).then_some(got)
+    })
+    .await;
     assert_eq!(got.len(), 3, "two failures and a success: {got:#?}");
     for r in &got {
         assert!(verifies(SECRET, &r.signature, &r.body), "signature {} of {}", r.signature, r.body);
@@ -362,26 +355,14 @@ async fn a_reply_failing_for_a_day_is_given_up_on_the_timeline() {
     let r = app.post("/api/v1/intake/conversations", body).await;
     let case_id = r.body["case"]["id"].as_str().unwrap().to_string();
     app.post(&format!("/api/v1/cases/{case_id}/comments"), json!({"body": "Hola!"})).await;
-    // Each attempt moves the clock on two hours, until the delivery is given up. An attempt's
-    // outcome is written after the connector answers, so the clock may move before it is: that
-    // attempt's retry is then due later than the clock, and a stall (no attempt for longer than
-    // the dispatcher's one-second poll) moves the clock on again.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let (mut seen, mut moved) = (0, Instant::now());
-    let log = loop {
+    // Each attempt moves the clock on two hours, until the delivery is given up.
+    let log = advance_until(&app, &receiver, SignedDuration::from_hours(2), "the delivery given up", async || {
         let log = channel_deliveries(&app, &case_id).await;
-        if log.len() == 1 && log[0]["status"] == "failed" {
-            break log;
-        }
-        let got = receiver.received().len();
-        if got > seen || moved.elapsed() > Duration::from_millis(1500) {
-            (seen, moved) = (got, Instant::now());
-            advance(&app, SignedDuration::from_hours(2));
-        }
-        assert!(got < 40 && Instant::now() < deadline, "still retried after {got} attempts: {log:#?}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
-    assert!(receiver.received().len() >= 2, "retried before giving up");
+        (log.len() == 1 && log[0]["status"] == "failed").then_some(log)
+    })
+    .await;
+    let attempts = receiver.received().len();
+    assert!((2..40).contains(&attempts), "retried, then given up within a day: {attempts} attempts");
     assert_eq!(log[0]["attempts"], json!(receiver.received().len()), "every attempt counted: {log:#?}");
     let failed: Vec<Value> =
         app.timeline(&case_id).await.into_iter().filter(|e| e["kind"] == "channel.failed").collect();

@@ -193,6 +193,33 @@ pub(crate) fn advance(app: &TestApp, by: SignedDuration) {
     app.clock.as_ref().expect("a manual clock").advance(by);
 }
 
+/// Waits until `done` gives a value, moving the manual clock on by `step` after each request the
+/// receiver gets and whenever none came for longer than the dispatcher's one-second poll. A
+/// delivery's log counts an attempt when it is claimed and writes its outcome after the answer;
+/// a clock moved in between makes the retry due later than the clock, and the pause moves it on.
+pub(crate) async fn advance_until<T>(
+    app: &TestApp,
+    receiver: &Receiver,
+    step: SignedDuration,
+    what: &str,
+    mut done: impl AsyncFnMut() -> Option<T>,
+) -> T {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let (mut seen, mut moved) = (receiver.received().len(), Instant::now());
+    loop {
+        if let Some(value) = done().await {
+            return value;
+        }
+        let got = receiver.received().len();
+        assert!(Instant::now() < deadline, "timed out waiting for {what} after {got} requests");
+        if got > seen || moved.elapsed() > Duration::from_millis(1500) {
+            (seen, moved) = (got, Instant::now());
+            advance(app, step);
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 #[tokio::test]
 async fn deliveries_are_signed_and_retried_with_the_same_event_id_until_the_receiver_answers() {
     let app = spawn_app_at(start_time()).await;
